@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "ALK+ NSCLC registry"
+admin.site.site_title = "ALK+ NSCLC registry"
+admin.site.index_title = "Data entry and review"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+]

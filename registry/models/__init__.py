@@ -1,0 +1,26 @@
+"""The case report form as models; one module per concept, every class re-exported here."""
+from .access import RegistryRole, Role, SiteMembership
+from .biopsies import Biopsy
+from .lesion_measurements import LesionMeasurement
+from .lesions import Lesion
+from .local_therapy import LocalTherapy
+from .ngs_variants import NgsVariant
+from .patients import Patient
+from .sites import Site
+from .treatment_lines import TreatmentLine
+from .tumor_assessments import TumorAssessment
+
+__all__ = [
+    "Biopsy",
+    "Lesion",
+    "LesionMeasurement",
+    "LocalTherapy",
+    "NgsVariant",
+    "Patient",
+    "RegistryRole",
+    "Role",
+    "Site",
+    "SiteMembership",
+    "TreatmentLine",
+    "TumorAssessment",
+]

@@ -1,0 +1,1 @@
+"""REDCap's flat record format: the data dictionary, field codecs, import and export."""

@@ -1,0 +1,206 @@
+"""How the dictionary's forms and fields map onto models, and how each value is written as text.
+
+REDCap's flat format is one row per record (its non-repeating forms) plus one row per repeating
+instrument instance. Columns: `record_id`, `redcap_repeat_instrument`, `redcap_repeat_instance`,
+then every field in dictionary order (a checkbox as one `field___code` column per choice) with
+each form's `<form>_complete` after its last field.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from django.db import models
+
+from registry.models import (
+    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, TreatmentLine, TumorAssessment,
+)
+
+from .dictionary import DictionaryField, data_dictionary
+
+RECORD_ID = "record_id"
+REPEAT_INSTRUMENT = "redcap_repeat_instrument"
+REPEAT_INSTANCE = "redcap_repeat_instance"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A flat-format field that names another instance of the same record by its key."""
+
+    attribute: str  # the model's foreign key, e.g. "assessment"
+    target: type[models.Model]  # e.g. TumorAssessment
+    target_field: str  # the target's key field, e.g. "ta_date"
+    description: str  # for messages: "tumor assessment dated"
+
+
+@dataclass(frozen=True)
+class Instrument:
+    form: str
+    model: type[models.Model]
+    repeating: bool
+    references: dict[str, Reference]
+
+    @property
+    def complete_field(self) -> str:
+        return f"{self.form}_complete"
+
+    @property
+    def fields(self) -> list[DictionaryField]:
+        return [f for f in data_dictionary().form_fields(self.form) if f.name != RECORD_ID]
+
+
+INSTRUMENTS: dict[str, Instrument] = {
+    "enrollment": Instrument("enrollment", Patient, repeating=False, references={}),
+    "treatment_line": Instrument("treatment_line", TreatmentLine, repeating=True, references={}),
+    "local_therapy": Instrument("local_therapy", LocalTherapy, repeating=True, references={}),
+    "tumor_assessment": Instrument("tumor_assessment", TumorAssessment, repeating=True, references={}),
+    "lesion": Instrument("lesion", Lesion, repeating=True, references={}),
+    "lesion_measurement": Instrument(
+        "lesion_measurement", LesionMeasurement, repeating=True,
+        references={
+            "lm_date": Reference("assessment", TumorAssessment, "ta_date", "tumor assessment dated"),
+            "lm_lesion": Reference("lesion", Lesion, "les_id", "lesion with identifier"),
+        },
+    ),
+    "biopsy": Instrument("biopsy", Biopsy, repeating=True, references={}),
+    "ngs_variant": Instrument(
+        "ngs_variant", NgsVariant, repeating=True,
+        references={"var_bx_date": Reference("biopsy", Biopsy, "bx_date", "biopsy dated")},
+    ),
+    "vital_status": Instrument("vital_status", Patient, repeating=False, references={}),
+}
+REPEATING_INSTRUMENTS = {name: i for name, i in INSTRUMENTS.items() if i.repeating}
+# Instruments whose instances name other instances (written after those they name).
+DEPENDENT_INSTRUMENTS = ("lesion_measurement", "ngs_variant")
+
+
+def checkbox_attribute(field_name: str, code: str) -> str:
+    """The model attribute holding one checkbox option (`alk_method___1` → `alk_method_1`)."""
+    return f"{field_name}_{code}"
+
+
+@cache
+def flat_columns() -> tuple[str, ...]:
+    """The header of a REDCap flat export of this project, in REDCap's order."""
+    columns = [RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE]
+    for form in data_dictionary().forms:
+        for field in data_dictionary().form_fields(form):
+            if field.name == RECORD_ID:
+                continue
+            if field.field_type == "checkbox":
+                columns.extend(field.checkbox_columns())
+            else:
+                columns.append(field.name)
+        columns.append(f"{form}_complete")
+    return tuple(columns)
+
+
+@cache
+def column_owner() -> dict[str, tuple[str, DictionaryField | None, str | None]]:
+    """Each flat column (except the three key columns) → (form, dictionary field, checkbox code).
+
+    A `<form>_complete` column has no dictionary field (None).
+    """
+    owners: dict[str, tuple[str, DictionaryField | None, str | None]] = {}
+    for form in data_dictionary().forms:
+        for field in data_dictionary().form_fields(form):
+            if field.name == RECORD_ID:
+                continue
+            if field.field_type == "checkbox":
+                for code, _ in field.choices:
+                    owners[f"{field.name}___{code}"] = (form, field, code)
+            else:
+                owners[field.name] = (form, field, None)
+        owners[f"{form}_complete"] = (form, None, None)
+    return owners
+
+
+# ---------------------------------------------------------------- codecs: text <-> value
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+class InvalidValue(ValueError):
+    """A value that its field cannot hold; the message is the reason, for the person who fixes it."""
+
+
+def parse_date(raw: str) -> date:
+    if not _DATE.match(raw):
+        raise InvalidValue("is not a date in YYYY-MM-DD format")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidValue("is not a real calendar date") from None
+
+
+def parse_value(field: DictionaryField | None, raw: str, *, checkbox_code: str | None = None):
+    """Parse one non-blank cell into the value the model stores; raises InvalidValue with the reason.
+
+    `field` None is a `<form>_complete` column.
+    """
+    if field is None:
+        if raw not in ("0", "1", "2"):
+            raise InvalidValue("is not a record status (0 Incomplete, 1 Unverified, 2 Complete)")
+        return int(raw)
+    if checkbox_code is not None:
+        if raw not in ("0", "1"):
+            raise InvalidValue("is not a checkbox value (1 ticked, 0 not ticked)")
+        return raw == "1"
+    if field.field_type == "yesno":
+        if raw not in ("0", "1"):
+            raise InvalidValue("is not a yes/no code (1 Yes, 0 No)")
+        return int(raw)
+    if field.field_type in ("radio", "dropdown"):
+        codes = field.choice_labels
+        if raw not in codes:
+            listed = ", ".join(f"{code} {label}" for code, label in codes.items())
+            raise InvalidValue(f"is not a code of this field ({listed})")
+        return int(raw)
+    if field.validation == "date_ymd":
+        return parse_date(raw)
+    if field.validation == "integer":
+        if not _INTEGER.match(raw):
+            raise InvalidValue("is not a whole number")
+        value = int(raw)
+        if field.minimum and value < int(field.minimum):
+            raise InvalidValue(f"is below the minimum of {field.minimum}")
+        if field.maximum and value > int(field.maximum):
+            raise InvalidValue(f"is above the maximum of {field.maximum}")
+        return value
+    if field.validation == "number":
+        if not _NUMBER.match(raw):
+            raise InvalidValue("is not a number (digits with an optional decimal point)")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise InvalidValue("is not a number") from None
+        if field.minimum and value < Decimal(field.minimum):
+            raise InvalidValue(f"is below the minimum of {field.minimum}")
+        if field.maximum and value > Decimal(field.maximum):
+            raise InvalidValue(f"is above the maximum of {field.maximum}")
+        return value
+    return raw
+
+
+def format_value(value) -> str:
+    """Write a stored value as REDCap writes it in a raw export."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    return str(value)
+
+
+def format_decimal(value: Decimal) -> str:
+    """Shortest plain notation: Decimal('28.00') → '28', Decimal('1.80') → '1.8', never '1E+1'."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
