@@ -1,0 +1,35 @@
+"""Write the REDCap flat export (CSV or JSON) of the registry's records.
+
+    python manage.py export_records --output records.csv [--site CODE] [--format json] [--records ID ...]
+"""
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from registry.models import Site
+from registry.services.records import records_export
+
+
+class Command(BaseCommand):
+    help = "Export records in REDCap's flat format (CSV or JSON)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", required=True, help="File to write")
+        parser.add_argument("--site", help="Only this site's records (its code)")
+        parser.add_argument(
+            "--format", choices=("csv", "json"), help="File format (default: from the extension, else csv)"
+        )
+        parser.add_argument("--records", nargs="+", metavar="ID", help="Only these record IDs")
+
+    def handle(self, *args, **options):
+        path = Path(options["output"])
+        file_format = options["format"] or ("json" if path.suffix.lower() == ".json" else "csv")
+        site = None
+        if options["site"]:
+            site = Site.objects.filter(code=options["site"]).first()
+            if site is None:
+                raise CommandError(f"No site with the code {options['site']!r}")
+        # newline="": the writer's own LF line ends are kept as they are on every platform.
+        with path.open("w", encoding="utf-8", newline="") as output:
+            count = records_export(output=output, site=site, records=options["records"], file_format=file_format)
+        self.stdout.write(self.style.SUCCESS(f"Exported {count} rows to {path}."))

@@ -1,0 +1,579 @@
+"""Importing REDCap flat records: every row checked, then everything written or nothing.
+
+The file is read three times, so that its rows may come in any order:
+
+1. record rows (blank repeat instrument): the patient, i.e. the enrollment and vital status forms;
+2. the repeating instruments that name no other instance;
+3. lesion measurements and NGS variants, which find the assessment, lesion or biopsy they name in
+   the database, where this import's own earlier writes already are.
+
+Each pass buffers at most CHUNK_ROWS rows of one instrument, then checks and writes them with a
+fixed number of queries. Valid rows are written even after a problem was found, so that later rows
+are checked against the database as the import would leave it; the caller (records_import) owns
+the one transaction and rolls it back when there was any problem, or for a dry run.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from registry.models import Patient, Site
+from registry.selectors.access import access_for
+
+from .flat_layout import FlatColumn, form_columns
+from .flat_source import FlatSource, SourceRow, UnreadableFile
+from .import_result import ImportProblem, ImportResult, InstanceChange
+from .instruments import (
+    DEPENDENT_INSTRUMENTS, INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS,
+    InvalidValue, column_owner,
+)
+from .dictionary import data_dictionary
+
+CHUNK_ROWS = 1000  # rows of one instrument checked and written together
+
+RECORD_ROW = ""  # the instrument key of a record row (blank redcap_repeat_instrument)
+RECORD_FORMS = ("enrollment", "vital_status")
+INDEPENDENT_INSTRUMENTS = tuple(name for name in REPEATING_INSTRUMENTS if name not in DEPENDENT_INSTRUMENTS)
+PASSES = ((RECORD_ROW,), INDEPENDENT_INSTRUMENTS, DEPENDENT_INSTRUMENTS)
+
+# Instance numbers below this are remembered as bits of one integer per record and instrument (a
+# few bytes each); larger ones, rare, in a set.
+_BITSET_LIMIT = 1 << 16
+_LARGEST_INSTANCE = 2_147_483_647  # PositiveIntegerField's range on every supported database
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """A rule 'one per patient' of a repeating instrument, checked before writing.
+
+    `attributes` are those of the model's UniqueConstraint besides the patient; `message` is
+    formatted with `other` (the instance already holding the key) and the row's column texts.
+    """
+
+    attributes: tuple[str, ...]
+    column: str
+    message: str
+
+
+UNIQUE_KEYS = {
+    "treatment_line": UniqueKey(
+        ("line_no",), "line_no", "another treatment line of this patient (instance {other}) has line number {line_no}"
+    ),
+    "tumor_assessment": UniqueKey(
+        ("ta_date",), "ta_date", "another tumor assessment of this patient (instance {other}) is dated {ta_date}"
+    ),
+    "lesion": UniqueKey(
+        ("les_id",), "les_id", "another lesion of this patient (instance {other}) has the identifier {les_id}"
+    ),
+    "lesion_measurement": UniqueKey(
+        ("assessment_id", "lesion_id"), "lm_lesion",
+        "another measurement of this patient (instance {other}) is of lesion {lm_lesion} at the assessment "
+        "of {lm_date}",
+    ),
+    "biopsy": UniqueKey(
+        ("bx_date",), "bx_date", "another biopsy of this patient (instance {other}) is dated {bx_date}"
+    ),
+}
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    record: str
+    instrument: str  # RECORD_ROW or a repeating instrument
+    instance: int | None
+    instance_text: str
+    texts: dict[str, str]  # the row's columns of its own form(s), as given (blank included)
+    values: dict[str, object]  # the same columns parsed; None for a blank cell
+    failed: set[str] = field(default_factory=set)  # columns whose value was refused
+
+
+class _ProblemLimit(Exception):
+    """Raised once `max_problems` problems were found: checking stops there."""
+
+
+class FlatImport:
+    def __init__(
+        self, *, source, file_format: str, site: Site | None, user, overwrite: bool, change_reason: str,
+        max_changes: int, max_problems: int, dry_run: bool,
+    ):
+        self.source = FlatSource(source, file_format)
+        self.site = site
+        self.user = user
+        # user None is the system (an operator's command): it may change every site.
+        self.access = None if user is None else access_for(user)
+        self.overwrite = overwrite
+        self.change_reason = change_reason
+        self.max_changes = max_changes
+        self.max_problems = max_problems
+        self.now = timezone.now()
+        forms = data_dictionary().forms
+        self.result = ImportResult(
+            dry_run=dry_run,
+            created=dict.fromkeys(forms, 0), updated=dict.fromkeys(forms, 0), unchanged=dict.fromkeys(forms, 0),
+        )
+        # Bounded by the number of records, never by the number of rows:
+        self.record_rows: set[str] = set()  # records with a record row in the file
+        self.records_reported: set[str] = set()  # records refused as a whole (reported once)
+        self.instances_seen: dict[tuple[str, str], int] = {}  # (instrument, record) -> bitset of instances
+        self.large_instances_seen: set[tuple[str, str, int]] = set()
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self) -> ImportResult:
+        try:
+            for number, instruments in enumerate(PASSES):
+                self._run_pass(instruments, first=number == 0)
+        except UnreadableFile as error:
+            self._add(ImportProblem(None, "", "", "", "", "", f"The file {error}."))
+        except _ProblemLimit:
+            self.result.problems.append(
+                ImportProblem(None, "", "", "", "", "", f"Checking stopped after {self.max_problems} problems.")
+            )
+        return self.result
+
+    def _run_pass(self, instruments: tuple[str, ...], *, first: bool) -> None:
+        buffers: dict[str, list[ParsedRow]] = {name: [] for name in instruments}
+        # Each instrument is read in one pass only: what the last pass saw is no longer needed.
+        self.instances_seen.clear()
+        self.large_instances_seen.clear()
+        report = self._file_problem if first else None
+        for source_row in self.source.rows(report):
+            if first:
+                self.result.rows_read += 1
+            instrument = self._route(source_row, first=first)
+            if instrument not in buffers:
+                continue
+            parsed = self._parse(source_row, instrument)
+            if parsed is None:
+                continue
+            buffers[instrument].append(parsed)
+            if len(buffers[instrument]) >= CHUNK_ROWS:
+                self._flush(instrument, buffers[instrument])
+                buffers[instrument] = []
+        for instrument, rows in buffers.items():
+            if rows:
+                self._flush(instrument, rows)
+
+    def _flush(self, instrument: str, rows: list[ParsedRow]) -> None:
+        if instrument == RECORD_ROW:
+            self._flush_record_rows(rows)
+        else:
+            self._flush_repeating(instrument, rows)
+
+    # ------------------------------------------------------------------ problems
+
+    def _add(self, problem: ImportProblem) -> None:
+        if len(self.result.problems) >= self.max_problems:
+            raise _ProblemLimit
+        self.result.problems.append(problem)
+
+    def _file_problem(self, line: int | None, field_name: str, value: str, reason: str) -> None:
+        self._add(ImportProblem(line, "", "", "", field_name, value, reason))
+
+    def _row_problem(self, row: ParsedRow, form: str, field_name: str, value: str, reason: str) -> None:
+        self._add(ImportProblem(row.line, row.record, form, row.instance_text, field_name, value, reason))
+
+    # ------------------------------------------------------------------ reading one row
+
+    def _route(self, source_row: SourceRow, *, first: bool) -> str | None:
+        """The row's instrument (RECORD_ROW for a record row), or None for a row that names none."""
+        record = source_row.get(RECORD_ID)
+        instrument = source_row.get(REPEAT_INSTRUMENT)
+        if instrument and instrument not in REPEATING_INSTRUMENTS:
+            if first:
+                self._add(ImportProblem(
+                    source_row.line, record, "", source_row.get(REPEAT_INSTANCE), REPEAT_INSTRUMENT, instrument,
+                    f"is not a repeating instrument of this project ({', '.join(REPEATING_INSTRUMENTS)})",
+                ))
+            return None
+        if not record:
+            if first:
+                self._add(ImportProblem(
+                    source_row.line, "", instrument or "enrollment", source_row.get(REPEAT_INSTANCE), RECORD_ID, "",
+                    "is blank; every row needs the record ID",
+                ))
+            return None
+        return instrument
+
+    def _parse(self, source_row: SourceRow, instrument: str) -> ParsedRow | None:
+        """The row's values parsed, each refused value reported; None when the row has no usable key."""
+        cells = source_row.cells
+        instance_text = cells.get(REPEAT_INSTANCE, "")
+        row = ParsedRow(
+            line=source_row.line, record=cells[RECORD_ID], instrument=instrument, instance=None,
+            instance_text=instance_text, texts={}, values={},
+        )
+        row_form = instrument or "enrollment"
+        usable = True
+        if instrument == RECORD_ROW and instance_text:
+            self._row_problem(row, row_form, REPEAT_INSTANCE, instance_text,
+                              "is given on a record row (blank repeat instrument), which has no instance number")
+            usable = False
+        if instrument != RECORD_ROW:
+            row.instance = self._parse_instance(row, row_form)
+            usable = row.instance is not None and self._first_time_seen(row)
+        own_forms = RECORD_FORMS if instrument == RECORD_ROW else (instrument,)
+        owners = column_owner()
+        for name, text in cells.items():
+            if name in (RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE):
+                continue
+            form = owners[name][0]
+            if form not in own_forms:
+                if text:
+                    self._row_problem(row, row_form, name, text, _foreign_column_reason(form, instrument))
+                    usable = False
+                continue
+            row.texts[name] = text
+            self._parse_cell(row, _columns()[name], text)
+        return row if usable else None
+
+    def _parse_instance(self, row: ParsedRow, form: str) -> int | None:
+        text = row.instance_text
+        if not text:
+            self._row_problem(row, form, REPEAT_INSTANCE, text,
+                              "is blank; a repeating instrument row needs its instance number")
+            return None
+        if not text.isdigit() or int(text) < 1 or int(text) > _LARGEST_INSTANCE:
+            self._row_problem(row, form, REPEAT_INSTANCE, text, "is not an instance number (a whole number from 1)")
+            return None
+        return int(text)
+
+    def _first_time_seen(self, row: ParsedRow) -> bool:
+        """False (and reported) when the file already had a row for this record, instrument and instance."""
+        key = (row.instrument, row.record)
+        if row.instance < _BITSET_LIMIT:
+            bits = self.instances_seen.get(key, 0)
+            mask = 1 << row.instance
+            seen = bool(bits & mask)
+            self.instances_seen[key] = bits | mask
+        else:
+            seen = (*key, row.instance) in self.large_instances_seen
+            self.large_instances_seen.add((*key, row.instance))
+        if seen:
+            self._row_problem(row, row.instrument, REPEAT_INSTANCE, row.instance_text,
+                              f"appears on more than one row for this record's {row.instrument}")
+        return not seen
+
+    def _parse_cell(self, row: ParsedRow, column: FlatColumn, text: str) -> None:
+        if not text:
+            row.values[column.name] = None
+            return
+        if column.max_length is not None and len(text) > column.max_length:
+            reason = f"is longer than the {column.max_length} characters this field holds"
+        else:
+            try:
+                row.values[column.name] = column.parse(text)
+                return
+            except InvalidValue as error:
+                reason = str(error)
+        row.failed.add(column.name)
+        self._row_problem(row, column.form, column.name, text, reason)
+
+    # ------------------------------------------------------------------ record rows: the patient
+
+    def _flush_record_rows(self, rows: list[ParsedRow]) -> None:
+        """Queries: one for the chunk's patients (with their site), then a bulk insert of the new
+        patients and of their history, and a bulk update plus history per set of changed fields."""
+        stored = {
+            patient.record_id: patient
+            for patient in Patient.objects.filter(record_id__in={row.record for row in rows}).select_related("site")
+        }
+        columns = form_columns("enrollment") + form_columns("vital_status")
+        writes = _Writes()
+        for row in rows:
+            if row.record in self.record_rows:
+                self._row_problem(row, "enrollment", RECORD_ID, row.record,
+                                  "has more than one record row (blank repeat instrument) in the file")
+                continue
+            self.record_rows.add(row.record)
+            patient = stored.get(row.record)
+            if patient is None:
+                if self.site is None:
+                    self._refuse_record(row, "enrollment", "is a new record, but no site was chosen for new records")
+                    patient = Patient(record_id=row.record)  # checked, never written
+                else:
+                    patient = Patient(site=self.site, record_id=row.record)
+            elif not self._may_change(row, "enrollment", patient.site_id, patient.site.code):
+                continue
+            is_new = patient.pk is None
+            old_texts = {column.name: ("" if is_new else column.text_of(patient)) for column in columns}
+            self._apply(row, patient, columns, is_new=is_new, targets={})
+            if not self._valid(row, patient, columns, is_new=is_new) or row.record in self.records_reported:
+                continue
+            new_texts = {column.name: column.text_of(patient) for column in columns}
+            changed = self._count_record_forms(row, old_texts, new_texts, is_new=is_new)
+            writes.add(patient, is_new=is_new, attributes={c.attribute for c in columns if c.name in changed})
+        writes.save(Patient, user=self.user, reason=self.change_reason, now=self.now)
+
+    def _count_record_forms(self, row, old_texts, new_texts, *, is_new: bool) -> set[str]:
+        """Counts enrollment and vital status apart (REDCap's forms); returns the changed columns.
+
+        A form exists once any of its values is filled in: a record whose vital status was never
+        entered has no vital status form to count."""
+        changed_columns: set[str] = set()
+        for form in RECORD_FORMS:
+            names = [column.name for column in form_columns(form)]
+            existed = not is_new and any(old_texts[name] for name in names)
+            exists = is_new and form == "enrollment" or any(new_texts[name] for name in names)
+            changes = {name: (old_texts[name], new_texts[name]) for name in names if old_texts[name] != new_texts[name]}
+            changed_columns.update(changes)
+            if not exists and not existed:
+                continue
+            if not existed:
+                self._count(form, "create", row.record, None, changes)
+            elif changes:
+                self._count(form, "update", row.record, None, changes)
+            else:
+                self.result.unchanged[form] += 1
+        return changed_columns
+
+    # ------------------------------------------------------------------ repeating instruments
+
+    def _flush_repeating(self, instrument: str, rows: list[ParsedRow]) -> None:
+        """Queries: the chunk's patients; the stored instances the rows name (with the instances
+        they reference); the keys of every instance of those patients (for instruments with a
+        'one per patient' rule); for measurements and variants one per referenced instrument; then
+        a bulk insert plus history, and a bulk update plus history per set of changed fields."""
+        model = INSTRUMENTS[instrument].model
+        columns = form_columns(instrument)
+        references = [column for column in columns if column.reference is not None]
+        patients = {
+            record_id: (patient_id, site_id, site_code)
+            for record_id, patient_id, site_id, site_code in Patient.objects.filter(
+                record_id__in={row.record for row in rows}
+            ).values_list("record_id", "id", "site_id", "site__code")
+        }
+        patient_ids = {patient_id for patient_id, _, _ in patients.values()}
+        stored = {
+            (instance.patient_id, instance.redcap_repeat_instance): instance
+            for instance in model.objects.filter(
+                patient_id__in=patient_ids, redcap_repeat_instance__in={row.instance for row in rows},
+            ).select_related(*(column.attribute for column in references)).order_by()
+        }
+        unique_key = UNIQUE_KEYS.get(instrument)
+        stored_keys: dict[tuple, int] = {}
+        if unique_key is not None:
+            for patient_id, instance, *key in model.objects.filter(patient_id__in=patient_ids).values_list(
+                "patient_id", "redcap_repeat_instance", *unique_key.attributes
+            ):
+                stored_keys[(patient_id, *key)] = instance
+        targets = self._reference_targets(references, rows, patient_ids)
+        chunk_keys: dict[tuple, int] = {}
+        writes = _Writes()
+        for row in rows:
+            patient_id = self._patient_of(row, patients)
+            instance = stored.get((patient_id, row.instance))
+            is_new = instance is None
+            if is_new:
+                instance = model(patient_id=patient_id, redcap_repeat_instance=row.instance)
+            old_texts = {column.name: ("" if is_new else column.text_of(instance)) for column in columns}
+            row_targets = {} if patient_id is None else {
+                column.name: targets.get((column.name, patient_id, row.values.get(column.name)))
+                for column in references
+            }
+            self._apply(row, instance, columns, is_new=is_new, targets=row_targets)
+            if not self._valid(row, instance, columns, is_new=is_new) or patient_id is None:
+                continue
+            new_texts = {column.name: column.text_of(instance) for column in columns}
+            if unique_key is not None and not self._unique(
+                row, instance, unique_key, stored_keys, chunk_keys, new_texts
+            ):
+                continue
+            changes = {
+                column.name: (old_texts[column.name], new_texts[column.name])
+                for column in columns if old_texts[column.name] != new_texts[column.name]
+            }
+            if is_new:
+                self._count(instrument, "create", row.record, row.instance, changes)
+            elif changes:
+                self._count(instrument, "update", row.record, row.instance, changes)
+            else:
+                self.result.unchanged[instrument] += 1
+            writes.add(instance, is_new=is_new, attributes={c.attribute for c in columns if c.name in changes})
+        writes.save(model, user=self.user, reason=self.change_reason, now=self.now)
+
+    def _patient_of(self, row: ParsedRow, patients: dict) -> int | None:
+        """The stored patient a repeating row belongs to; None (the row is checked, never written)
+        when there is none or it may not be changed."""
+        found = patients.get(row.record)
+        if found is None:
+            if row.record not in self.record_rows:
+                # A record row in the file that created nothing was reported in pass 1.
+                self._refuse_record(
+                    row, row.instrument,
+                    "is not a record of the registry, and the file has no record row for it (a row with a blank "
+                    "repeat instrument)",
+                )
+            return None
+        patient_id, site_id, site_code = found
+        return patient_id if self._may_change(row, row.instrument, site_id, site_code) else None
+
+    def _reference_targets(self, references: list[FlatColumn], rows: list[ParsedRow], patient_ids) -> dict:
+        """(column, patient id, key) -> the instance a measurement or variant names, one query each."""
+        targets = {}
+        for column in references:
+            keys = {row.values[column.name] for row in rows if row.values.get(column.name) is not None}
+            if not keys:
+                continue
+            key_field = column.reference.target_field
+            for target in column.reference.target.objects.filter(
+                patient_id__in=patient_ids, **{f"{key_field}__in": keys}
+            ):
+                targets[(column.name, target.patient_id, getattr(target, key_field))] = target
+        return targets
+
+    def _unique(self, row, instance, unique_key: UniqueKey, stored_keys, chunk_keys, texts) -> bool:
+        """Whether the instance keeps its 'one per patient' rule, against the database as it stands
+        and the rows of this chunk. A key still stored on another instance counts even when that
+        instance changes in this chunk: one UPDATE statement may write the two in either order."""
+        key = (instance.patient_id, *(getattr(instance, attribute) for attribute in unique_key.attributes))
+        other = stored_keys.get(key)
+        if other is None or other == row.instance:
+            other = chunk_keys.get(key)
+        if other is not None and other != row.instance:
+            self._row_problem(row, row.instrument, unique_key.column, texts[unique_key.column],
+                              unique_key.message.format(other=other, **texts))
+            return False
+        chunk_keys[key] = row.instance
+        return True
+
+    # ------------------------------------------------------------------ shared by both kinds of rows
+
+    def _may_change(self, row: ParsedRow, form: str, site_id: int, site_code: str) -> bool:
+        if self.site is not None and site_id != self.site.id:
+            self._refuse_record(
+                row, form, f"belongs to site {site_code}; an import never moves a record to another site"
+            )
+            return False
+        if self.access is not None and not self.access.can_change_site(site_id):
+            self._refuse_record(row, form, f"belongs to site {site_code}, whose records you may not change")
+            return False
+        return True
+
+    def _refuse_record(self, row: ParsedRow, form: str, reason: str) -> None:
+        """Reports a record refused as a whole, once, on the first of its rows read."""
+        if row.record not in self.records_reported:
+            self.records_reported.add(row.record)
+            self._row_problem(row, form, RECORD_ID, row.record, reason)
+
+    def _apply(self, row: ParsedRow, instance: models.Model, columns, *, is_new: bool, targets: dict) -> None:
+        """Puts the row's values on the instance. A blank cell erases only when overwriting (REDCap's
+        "overwrite" behaviour); a column the file does not have is never touched."""
+        for column in columns:
+            if column.name not in row.texts or column.name in row.failed:
+                continue
+            value = row.values[column.name]
+            if value is None:
+                if is_new or self.overwrite:
+                    setattr(instance, column.attribute, column.blank_value)
+            elif column.reference is None:
+                setattr(instance, column.attribute, value)
+            elif column.name in targets:
+                target = targets[column.name]
+                if target is None:
+                    row.failed.add(column.name)
+                    self._row_problem(
+                        row, row.instrument, column.name, row.texts[column.name],
+                        f"no {column.reference.target._meta.verbose_name} of this patient is "
+                        f"{_reference_phrase(column)} {row.texts[column.name]}",
+                    )
+                else:
+                    setattr(instance, column.attribute, target)
+
+    def _valid(self, row: ParsedRow, instance: models.Model, columns, *, is_new: bool) -> bool:
+        """Required fields, then the model's own field and cross-field rules (its clean()).
+
+        The cross-field rules are judged only when every value of the row was readable, so that
+        no rule speaks of a value that was refused."""
+        valid = not row.failed
+        for column in columns:
+            if not column.required or column.name in row.failed:
+                continue
+            attribute = f"{column.attribute}_id" if column.reference is not None else column.attribute
+            if getattr(instance, attribute) not in (None, ""):
+                continue
+            if column.reference is not None and row.values.get(column.name) is not None:
+                continue  # named, but the patient is unknown: the record was reported instead
+            valid = False
+            if column.name in row.texts:
+                self._row_problem(row, column.form, column.name, "", "is required but is blank")
+            elif is_new:
+                self._row_problem(row, column.form, column.name, "", "is required, and the file has no such column")
+        if not valid:
+            return False
+        foreign_keys = [f.name for f in instance._meta.concrete_fields if isinstance(f, models.ForeignKey)]
+        try:
+            instance.full_clean(exclude=foreign_keys, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            by_attribute = {column.attribute: column for column in columns}
+            for attribute, messages in error.message_dict.items():
+                column = by_attribute.get(attribute)
+                if column is not None:
+                    form, name, text = column.form, column.name, row.texts.get(column.name) or column.text_of(instance)
+                elif attribute == RECORD_ID:
+                    form, name, text = "enrollment", RECORD_ID, row.record
+                else:  # a rule on the whole instance
+                    form, name, text = row.instrument or "enrollment", "", ""
+                for message in messages:
+                    self._row_problem(row, form, name, text, message)
+            return False
+        return True
+
+    def _count(self, instrument: str, action: str, record: str, instance: int | None, changes: dict) -> None:
+        counts = self.result.created if action == "create" else self.result.updated
+        counts[instrument] += 1
+        if len(self.result.changes) < self.max_changes:
+            shown = {name: texts for name, texts in changes.items() if action == "update" or texts[1]}
+            self.result.changes.append(InstanceChange(record, instrument, instance, action, shown))
+        else:
+            self.result.changes_truncated = True
+
+
+class _Writes:
+    """The chunk's new instances, and its changed ones grouped by the fields that changed, so that
+    an update writes only what changed (and unchanged instances get no audit-trail row)."""
+
+    def __init__(self):
+        self.new: list[models.Model] = []
+        self.changed: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
+
+    def add(self, instance: models.Model, *, is_new: bool, attributes: set[str]) -> None:
+        if is_new:
+            self.new.append(instance)
+        elif attributes:
+            self.changed[tuple(sorted(attributes))].append(instance)
+
+    def save(self, model: type[models.Model], *, user, reason: str, now) -> None:
+        if self.new:
+            bulk_create_with_history(self.new, model, default_user=user, default_change_reason=reason)
+        for attributes, instances in self.changed.items():
+            for instance in instances:
+                # bulk_update() skips auto_now, so the time of the change is set here.
+                instance.updated_at = now
+            bulk_update_with_history(
+                instances, model, [*attributes, "updated_at"], default_user=user, default_change_reason=reason
+            )
+
+
+@cache
+def _columns() -> dict[str, FlatColumn]:
+    return {column.name: column for form in data_dictionary().forms for column in form_columns(form)}
+
+
+def _foreign_column_reason(form: str, instrument: str) -> str:
+    if form in RECORD_FORMS:
+        return f"belongs to the {form} form, whose values go on the record row (blank repeat instrument)"
+    if instrument == RECORD_ROW:
+        return f"belongs to the repeating instrument {form}, whose values go on its own rows, not on the record row"
+    return f"belongs to the instrument {form}, not to {instrument}"
+
+
+def _reference_phrase(column: FlatColumn) -> str:
+    """'dated' for an instance named by its date, 'identified as' for a lesion named by its identifier."""
+    key_field = column.reference.target._meta.get_field(column.reference.target_field)
+    return "dated" if isinstance(key_field, models.DateField) else "identified as"

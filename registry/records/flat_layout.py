@@ -1,0 +1,86 @@
+"""Each flat column bound to the model attribute that stores it, for import and export alike.
+
+`instruments.column_owner()` says which form and dictionary field a column belongs to; this
+module adds where its value lives on the model (a checkbox option, a `<form>_complete` status,
+or, for `lm_date`, `lm_lesion` and `var_bx_date`, the instance it names) and how to read it back
+as flat-format text.
+"""
+from dataclasses import dataclass
+from functools import cache
+
+from django.db import models
+
+from .dictionary import DictionaryField
+from .instruments import (
+    INSTRUMENTS, Instrument, Reference, checkbox_attribute, column_owner, flat_columns, format_value, parse_value,
+)
+
+
+@dataclass(frozen=True)
+class FlatColumn:
+    name: str  # the flat column, e.g. "alk_method___2"
+    form: str
+    field: DictionaryField | None  # None for `<form>_complete`
+    checkbox_code: str | None
+    attribute: str  # the model attribute; for a reference, the foreign key ("assessment")
+    reference: Reference | None
+    model_field: models.Field
+
+    @property
+    def max_length(self) -> int | None:
+        return self.model_field.max_length if isinstance(self.model_field, models.CharField) else None
+
+    @property
+    def required(self) -> bool:
+        """Required by the dictionary and by the model: a new instance cannot be saved without it."""
+        return self.field is not None and self.field.required and not self.model_field.blank
+
+    @property
+    def blank_value(self):
+        """What a blank cell stores when it erases (REDCap's overwrite) or fills a new instance."""
+        if self.reference is not None or self.model_field.null:
+            return None
+        return self.model_field.get_default()
+
+    def parse(self, text: str):
+        """The stored value of a non-blank cell; raises InvalidValue. A reference parses to its key."""
+        return parse_value(self.field, text, checkbox_code=self.checkbox_code)
+
+    def text_of(self, instance: models.Model) -> str:
+        """The cell text of this column for a stored (or about to be stored) instance."""
+        if self.reference is None:
+            return format_value(getattr(instance, self.attribute))
+        if getattr(instance, f"{self.attribute}_id") is None:
+            return ""
+        return format_value(getattr(getattr(instance, self.attribute), self.reference.target_field))
+
+
+def _column(name: str, instrument: Instrument) -> FlatColumn:
+    form, field, code = column_owner()[name]
+    reference = instrument.references.get(name)
+    if reference is not None:
+        attribute = reference.attribute
+    elif field is None:
+        attribute = instrument.complete_field
+    elif code is not None:
+        attribute = checkbox_attribute(field.name, code)
+    else:
+        attribute = field.name
+    return FlatColumn(
+        name=name, form=form, field=field, checkbox_code=code, attribute=attribute, reference=reference,
+        model_field=instrument.model._meta.get_field(attribute),
+    )
+
+
+@cache
+def form_columns(form: str) -> tuple[FlatColumn, ...]:
+    """The flat columns of one form, in `flat_columns()` order."""
+    instrument = INSTRUMENTS[form]
+    owners = column_owner()
+    return tuple(_column(name, instrument) for name in flat_columns()[3:] if owners[name][0] == form)
+
+
+@cache
+def column_index() -> dict[str, int]:
+    """Each flat column's position in `flat_columns()`."""
+    return {name: position for position, name in enumerate(flat_columns())}

@@ -1,0 +1,69 @@
+"""Import and export of REDCap flat records (CSV or JSON): the one door for every caller.
+
+The admin upload, the REDCap-compatible API and the management commands all call these two
+functions; the format itself lives in registry/records/.
+"""
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from registry.models import Patient, Site
+from registry.records.flat_export import WRITERS, flat_rows
+from registry.records.flat_import import FlatImport
+from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
+from registry.selectors.access import access_for, restrict_to_visible
+
+__all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_export", "records_import"]
+
+OVERWRITE_BEHAVIORS = ("normal", "overwrite")
+
+
+@transaction.atomic
+def records_import(
+    *, source, file_format: str, site: Site | None, user, dry_run: bool = False,
+    overwrite_behavior: str = "normal", door: str = "import", file_name: str = "",
+    max_changes: int = 1000, max_problems: int = 10000,
+) -> ImportResult:
+    """Checks every row of a flat file and writes all of it, or nothing when any row has a problem.
+
+    `source` is a path or a seekable binary file (it is read several times). `site` is where new
+    records are created (None: the file may only change existing records). `user` None is the
+    system, with full access; otherwise the user must be allowed to change `site` (PermissionDenied).
+    Every written row gets an audit-trail entry by `user` with the reason "<door>: <file name>".
+    """
+    if file_format not in ("csv", "json"):
+        raise ValueError(f"file_format must be 'csv' or 'json', not {file_format!r}")
+    if overwrite_behavior not in OVERWRITE_BEHAVIORS:
+        raise ValueError(f"overwrite_behavior must be one of {OVERWRITE_BEHAVIORS}, not {overwrite_behavior!r}")
+    if user is not None:
+        access = access_for(user)
+        if not access.can_write or (site is not None and not access.can_change_site(site.id)):
+            raise PermissionDenied(f"You may not change the records of {site.code if site else 'any site'}.")
+    if not file_name and isinstance(source, (str, Path)):
+        file_name = Path(source).name
+    result = FlatImport(
+        source=source, file_format=file_format, site=site, user=user,
+        overwrite=overwrite_behavior == "overwrite", change_reason=f"{door}: {file_name}" if file_name else door,
+        max_changes=max_changes, max_problems=max_problems, dry_run=dry_run,
+    ).run()
+    if dry_run or result.problems:
+        # All or nothing: the rows already written were only there so later rows could be checked
+        # against them.
+        transaction.set_rollback(True)
+    return result
+
+
+def records_export(*, output, user=None, site: Site | None = None, records=None, file_format: str = "csv") -> int:
+    """Writes the flat export of the patients `user` may see (None: every patient) to the text
+    stream `output`, optionally only one site's or the listed record IDs; returns the row count."""
+    if file_format not in WRITERS:
+        raise ValueError(f"file_format must be 'csv' or 'json', not {file_format!r}")
+    patients = Patient.objects.all()
+    if user is not None:
+        patients = restrict_to_visible(patients, user, site_path="site_id")
+    if site is not None:
+        patients = patients.filter(site=site)
+    if records is not None:
+        patients = patients.filter(record_id__in=list(records))
+    return WRITERS[file_format](output, flat_rows(patients))
