@@ -1,0 +1,72 @@
+"""The patient page: enrollment and vital status, with every repeating instrument inline."""
+from django.contrib import admin
+from django.db.models import Count
+from import_export.admin import ImportExportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from registry.models import Patient, Role
+from registry.records.spreadsheets import VitalStatusResource
+from registry.selectors.access import access_for
+
+from .audit import AuditTrailMixin
+from .imports import RedcapRecordsMixin, UserScopedResourcesMixin
+from .instruments import BiopsyInline, LesionInline, LocalTherapyInline, TreatmentLineInline, TumorAssessmentInline
+from .mixins import PATIENT_SITE_PATH, RegistryAdmin, SiteListFilter, dictionary_radio_fields
+
+
+@admin.register(Patient)
+class PatientAdmin(
+    AuditTrailMixin, RedcapRecordsMixin, UserScopedResourcesMixin, ImportExportMixin, RegistryAdmin,
+    SimpleHistoryAdmin,
+):
+    site_path = PATIENT_SITE_PATH
+    # The vital-status spreadsheet (django-import-export); whole records go through the REDCap pages.
+    resource_classes = [VitalStatusResource]
+    import_export_change_list_template = "admin/registry/patient/change_list.html"
+
+    list_display = ("record_id", "site_code", "sex", "adv_dx_date", "vital", "line_count")
+    list_select_related = ("site",)
+    list_filter = (SiteListFilter, "vital")
+    search_fields = ("record_id",)
+    search_help_text = "Search by record ID."
+    list_per_page = 50
+    # Explicit: the lines-count annotation groups the query, and Django drops Meta.ordering then.
+    ordering = ("record_id",)
+    radio_fields = dictionary_radio_fields(Patient)
+    inlines = [TreatmentLineInline, LocalTherapyInline, TumorAssessmentInline, LesionInline, BiopsyInline]
+    fieldsets = [
+        ("Enrollment", {"fields": ("site", "record_id", "mrn", "birth_date", "sex", "smoking")}),
+        ("Diagnosis", {
+            "fields": (
+                "histology",
+                ("alk_method_1", "alk_method_2", "alk_method_3", "alk_method_4", "alk_method_5"),
+                "alk_variant", "consent_date", "adv_dx_date", "stage_dx", "cns_mets_dx",
+            ),
+            "description": "Method(s) that detected the ALK rearrangement: tick every method that did.",
+        }),
+        ("Enrollment form status", {"fields": ("enrollment_complete",)}),
+        ("Vital status", {"fields": ("last_alive_date", "vital", "death_date", "death_cause")}),
+        ("Vital status form status", {"fields": ("vital_status_complete",)}),
+    ]
+
+    def site_id_of(self, obj) -> int | None:
+        return obj.site_id
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(line_count=Count("treatment_lines"))
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a patient deletes every instrument with it: administrators only.
+        return access_for(request.user).role == Role.ADMINISTRATOR
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_import_records": access_for(request.user).can_write}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="site", ordering="site__code")
+    def site_code(self, obj):
+        return obj.site.code
+
+    @admin.display(description="lines of therapy", ordering="line_count")
+    def line_count(self, obj):
+        return obj.line_count
