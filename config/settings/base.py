@@ -1,15 +1,15 @@
 """Settings shared by every environment. Values that differ come from the environment."""
 from pathlib import Path
 
-import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
-
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(env_str("REGISTRY_VAR_DIR", str(BASE_DIR / "var")))
+# Everything the registry writes at run time (SQLite file, uploads, import staging) lives here.
+VAR_DIR = Path(env_str("REGISTRY_VAR_DIR", "") or BASE_DIR / "var")
 
-SECRET_KEY = env_str("SECRET_KEY", "local-development-only-not-secret")
+# A fixed key is fine on one machine; config/settings/production.py refuses it.
+LOCAL_DEVELOPMENT_SECRET_KEY = "local-development-only-not-secret"
+SECRET_KEY = env_str("SECRET_KEY", "") or LOCAL_DEVELOPMENT_SECRET_KEY
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -59,22 +59,14 @@ TEMPLATES = [
 ]
 
 
-def _database_from_url() -> dict:
-    default_url = f"sqlite:///{VAR_DIR / 'registry.sqlite3'}"
-    url = env_str("DATABASE_URL", default_url) or default_url
-    try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
-    except Exception as error:  # dj-database-url raises several types for a malformed URL
-        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL ({error}): {url!r}") from None
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-        # Imports write thousands of rows in one transaction; WAL lets readers go on meanwhile.
-        config.setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-        config["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
-    return config
-
-
-DATABASES = {"default": _database_from_url()}
+# Embedded default: a SQLite file under var/. PostgreSQL: postgres://user:password@host:5432/name.
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'registry.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    ),
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -125,5 +117,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
+    # Django's own default handler on "django" would print every message a second time via the root.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

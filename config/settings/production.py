@@ -1,14 +1,30 @@
-"""Production: every secret from the environment; refuses to start with local defaults."""
+"""Production: every secret from the environment; refuses to start with local defaults.
+
+Expects to run behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto
+(see README.md, "Production").
+"""
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_str
+from config.env import env_bool, env_int, env_list, env_str
 
 from .base import *  # noqa: F403 - settings modules extend the base by design
+from .base import LOCAL_DEVELOPMENT_SECRET_KEY
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY or SECRET_KEY == "local-development-only-not-secret" or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 50 characters in production")
+
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY or SECRET_KEY == LOCAL_DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random string of at least 50 characters in production, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+
+# No localhost default here: the hosts the registry answers to are a deployment decision.
+if not os.environ.get("ALLOWED_HOSTS", "").strip():
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the registry's host names in production, comma-separated")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
