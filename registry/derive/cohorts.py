@@ -1,0 +1,58 @@
+"""§6 Study cohorts, index progression and treatment sequence."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .codes import Regimen
+from .inputs import TreatmentLine
+from .lines import is_alk_tki, tki_drug_name, tki_generation
+
+
+@dataclass(frozen=True)
+class CohortAssignment:
+    cohort: int | None
+    index_line: TreatmentLine | None
+    index_pd_date: date | None
+
+
+NO_COHORT = CohortAssignment(cohort=None, index_line=None, index_pd_date=None)
+
+
+def tki_sequence(ordered_lines: tuple[TreatmentLine, ...]) -> str | None:
+    # §6: the ALK TKI lines in order, drug names lower-case, joined by ">"; blank without any.
+    names = [tki_drug_name(line) for line in ordered_lines if is_alk_tki(line)]
+    return ">".join(names) if names else None
+
+
+def assign_cohort(ordered_lines: tuple[TreatmentLine, ...], pd_dates: dict[int, date | None]) -> CohortAssignment:
+    """§6. `ordered_lines` in §1 order; `pd_dates` maps line_no → pd_date (None: no progression).
+
+    Spec ambiguity: "line 1" is the first line in §1's start-date order (line_no should equal it; a
+    mismatch is a data-quality flag), not whichever record carries line_no 1.
+    """
+    if not ordered_lines:
+        return NO_COHORT
+    first = ordered_lines[0]
+    first_pd = pd_dates.get(first.line_no)
+    if not is_alk_tki(first) or first_pd is None:
+        return NO_COHORT
+    # §6 cohort 1: line 1 is alectinib and has a progression; the index progression is that one.
+    if first.line_drug == Regimen.ALECTINIB:
+        return CohortAssignment(cohort=1, index_line=first, index_pd_date=first_pd)
+    # §6 cohort 2: line 1 is crizotinib with a progression; the next ALK TKI line is second-generation,
+    # starts on or after the crizotinib progression and has a progression (the index progression).
+    if first.line_drug == Regimen.CRIZOTINIB:
+        next_tki = next((line for line in ordered_lines[1:] if is_alk_tki(line)), None)
+        if (next_tki is not None and tki_generation(next_tki) == 2 and next_tki.line_start >= first_pd
+                and pd_dates.get(next_tki.line_no) is not None):
+            return CohortAssignment(cohort=2, index_line=next_tki, index_pd_date=pd_dates[next_tki.line_no])
+    return NO_COHORT
+
+
+def subsequent_to_index(line: TreatmentLine, assignment: CohortAssignment) -> bool | None:
+    # §6: line_no greater than the index line's and starting on or after the index pd_date;
+    # blank for patients in no cohort.
+    if assignment.index_line is None or assignment.index_pd_date is None:
+        return None
+    return line.line_no > assignment.index_line.line_no and line.line_start >= assignment.index_pd_date

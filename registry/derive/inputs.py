@@ -1,0 +1,109 @@
+"""One patient's raw records as frozen dataclasses (field names as in the data dictionary).
+
+Dates are `datetime.date`, decimals `decimal.Decimal`, coded fields the dictionary's `int` codes,
+yes/no fields 1/0, blanks `None` (text blanks ""). A checkbox field is the frozenset of its ticked codes.
+The selector that builds these from the database is the only place that knows about models.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class TreatmentLine:
+    line_no: int
+    line_type: int
+    line_drug: int
+    line_start: date
+    line_end: date | None = None
+    line_end_reason: int | None = None
+    line_drug_other: str = ""
+    line_tki_generation: int | None = None
+    line_ecog: int | None = None
+    line_cns_mets: int | None = None
+    line_beyond_pd: int | None = None
+
+
+@dataclass(frozen=True)
+class LocalTherapy:
+    lt_date: date
+    lt_type: int
+    lt_site: int | None = None
+    lt_intent: int | None = None
+
+
+@dataclass(frozen=True)
+class TumorAssessment:
+    ta_date: date
+    ta_scope: frozenset[int] = frozenset()
+    ta_nontarget: int | None = None
+    ta_new_lesion: int | None = None
+    ta_new_sites: frozenset[int] = frozenset()
+    ta_new_count: int | None = None
+    ta_symptoms: int | None = None
+    ta_neuro_symptoms: int | None = None
+    ta_reported: int | None = None
+
+
+@dataclass(frozen=True)
+class Lesion:
+    les_id: str
+    les_line: int
+    les_class: int
+    les_site: int
+
+
+@dataclass(frozen=True)
+class LesionMeasurement:
+    lm_date: date
+    lm_lesion: str
+    lm_status: int
+    lm_mm: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Biopsy:
+    bx_date: date
+    bx_specimen: int
+    bx_site: int | None = None
+    bx_adequate: int | None = None
+    bx_histology: int | None = None
+    bx_ngs: int | None = None
+    bx_ngs_panel: str = ""
+
+
+@dataclass(frozen=True)
+class NgsVariant:
+    var_bx_date: date
+    var_gene: str
+    var_kind: int
+    var_protein: str = ""
+    var_vaf: Decimal | None = None
+    var_cn: Decimal | None = None
+    var_partner: str = ""
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """The enrollment and vital-status fields of one patient and all of its repeating records."""
+
+    record_id: str
+    adv_dx_date: date | None = None
+    birth_date: date | None = None
+    sex: int | None = None
+    smoking: int | None = None
+    histology: int | None = None
+    cns_mets_dx: int | None = None
+    last_alive_date: date | None = None
+    vital: int | None = None
+    death_date: date | None = None
+    death_cause: int | None = None
+    lines: tuple[TreatmentLine, ...] = ()
+    local_therapies: tuple[LocalTherapy, ...] = ()
+    assessments: tuple[TumorAssessment, ...] = ()
+    lesions: tuple[Lesion, ...] = ()
+    measurements: tuple[LesionMeasurement, ...] = ()
+    biopsies: tuple[Biopsy, ...] = ()
+    variants: tuple[NgsVariant, ...] = ()

@@ -1,0 +1,155 @@
+"""The one entry point: `derive_patient(record, settings)`, every rule of version 1 for one patient."""
+from __future__ import annotations
+
+from .biopsies import TkiProgression, alk_mutation_status_at_index, biopsy_phase, derive_biopsy
+from .cohorts import assign_cohort, subsequent_to_index, tki_sequence
+from .inputs import PatientRecord
+from .lines import (
+    baseline_assessment, completed_years, follow_up_assessments, histology_at_start, is_alk_tki,
+    line_windows, lines_in_order, on_or_before_cutoff, tki_drug_name, tki_generation,
+)
+from .progression import (
+    best_response, continued_beyond_progression, find_progression, local_therapy_for_progression,
+    progression_labels,
+)
+from .quality import data_quality_flags
+from .recist import evaluate_line
+from .results import LineResult, PatientDerivation
+from .settings import AnalysisSettings
+from .survival import last_known_alive, months, overall_survival, progression_free_survival
+
+
+def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> PatientDerivation:
+    """Derive §1-§7 and the §0 flags for one patient. Pure: the same input gives the same output."""
+    cutoff = settings.data_cutoff
+    # §0: lines, assessments, biopsies and local therapy dated after the cut-off are ignored.
+    assessments = tuple(a for a in record.assessments if on_or_before_cutoff(a.ta_date, cutoff))
+    biopsies = tuple(sorted((b for b in record.biopsies if on_or_before_cutoff(b.bx_date, cutoff)),
+                            key=lambda b: b.bx_date))
+    local_therapies = tuple(lt for lt in record.local_therapies if on_or_before_cutoff(lt.lt_date, cutoff))
+    ordered_lines = lines_in_order(record.lines, cutoff)
+    alive_until = last_known_alive(record)
+
+    partial_lines = []
+    for window in line_windows(ordered_lines, cutoff):
+        line = window.line
+        baseline = baseline_assessment(assessments, line.line_start, settings.baseline_window_days)
+        follow_ups = follow_up_assessments(assessments, window)
+        responses = evaluate_line(line.line_no, record.lesions, record.measurements, baseline, follow_ups)
+        timepoints = responses.timepoints
+        progression = find_progression(timepoints)
+
+        labels = continued = beyond_days = local_therapy = None
+        if progression is not None:
+            earlier = timepoints[: timepoints.index(progression)]
+            labels = progression_labels(progression, responses.baseline_target_readings, earlier,
+                                        settings.lesion_progression_min_mm)
+            local_therapy = local_therapy_for_progression(
+                local_therapies, labels.pd_date, window.next_line_start, labels.involved_sites,
+                settings.local_therapy_window_days)
+            continued, beyond_days = continued_beyond_progression(
+                line, labels.pd_date, cutoff, settings.beyond_pd_min_days)
+
+        pfs = os = None
+        if cutoff is not None:
+            pfs = progression_free_survival(
+                line_start=line.line_start,
+                pd_date=labels.pd_date if labels else None,
+                adequate_assessment_dates=tuple(tp.assessment.ta_date for tp in timepoints if tp.result.adequate),
+                next_line_start=window.next_line_start,
+                death_date=record.death_date,
+                data_cutoff=cutoff,
+                death_window_days=settings.death_window_days,
+                pfs_death_is_event=settings.pfs_death_is_event,
+            )
+            os = overall_survival(start=line.line_start, death_date=record.death_date,
+                                  last_known_alive_date=alive_until, data_cutoff=cutoff)
+
+        partial_lines.append(dict(
+            line_no=line.line_no,
+            line_type=line.line_type,
+            line_drug=line.line_drug,
+            line_start=line.line_start,
+            line_end=line.line_end,
+            tki_generation=tki_generation(line),
+            tki_drug_name=tki_drug_name(line),
+            next_line_start=window.next_line_start,
+            age_at_start=completed_years(record.birth_date, line.line_start),
+            histology_at_start=histology_at_start(biopsies, line.line_start, record.histology),
+            baseline_date=baseline.ta_date if baseline else None,
+            assessments=tuple(tp.result for tp in timepoints),
+            best_response=best_response(timepoints, line.line_start, progression, settings.sd_min_days),
+            pd_date=labels.pd_date if labels else None,
+            extent=labels.extent if labels else None,
+            n_progressing_lesions=labels.n_progressing_lesions if labels else None,
+            involved_sites=labels.involved_sites if labels else None,
+            cns_progression=labels.cns_progression if labels else None,
+            cns_only_progression=labels.cns_only_progression if labels else None,
+            symptomatic_progression=labels.symptomatic_progression if labels else None,
+            symptomatic_cns_progression=labels.symptomatic_cns_progression if labels else None,
+            local_therapy_for_pd=local_therapy,
+            continued_beyond_pd=continued,
+            beyond_pd_days=beyond_days,
+            pfs_date=pfs.end_date if pfs else None,
+            pfs_days=pfs.days if pfs else None,
+            pfs_months=months(pfs.days, settings.days_per_month) if pfs else None,
+            pfs_event=pfs.event if pfs else None,
+            pfs_event_type=pfs.event_type if pfs else None,
+            pfs_censor_reason=pfs.censor_reason if pfs else None,
+            os_date=os.end_date if os else None,
+            os_days=os.days if os else None,
+            os_months=months(os.days, settings.days_per_month) if os else None,
+            os_event=os.event if os else None,
+            os_censor_reason=os.censor_reason if os else None,
+        ))
+
+    # §6 cohorts.
+    pd_dates = {fields["line_no"]: fields["pd_date"] for fields in partial_lines}
+    assignment = assign_cohort(ordered_lines, pd_dates)
+    line_results = tuple(
+        LineResult(**fields, subsequent_to_index=subsequent_to_index(line, assignment))
+        for line, fields in zip(ordered_lines, partial_lines)
+    )
+
+    # §7 biopsies.
+    tki_lines = tuple(TkiProgression(line=line, generation=tki_generation(line), pd_date=pd_dates[line.line_no])
+                      for line in ordered_lines if is_alk_tki(line))
+    biopsy_pairs = tuple(
+        (biopsy, derive_biopsy(biopsy, record.variants, record.histology,
+                               biopsy_phase(biopsy.bx_date, tki_lines, settings.biopsy_lookback_days)))
+        for biopsy in biopsies
+    )
+    alk_mut_status = None
+    if assignment.index_line is not None:
+        index_position = ordered_lines.index(assignment.index_line)
+        next_tki_start = next((line.line_start for line in ordered_lines[index_position + 1:] if is_alk_tki(line)),
+                              None)
+        alk_mut_status = alk_mutation_status_at_index(
+            biopsy_pairs, tki_generation(assignment.index_line), assignment.index_pd_date, next_tki_start,
+            settings.biopsy_lookback_days)
+
+    # §5 OS from the diagnosis of advanced disease.
+    os_dx = None
+    if cutoff is not None and record.adv_dx_date is not None:
+        os_dx = overall_survival(start=record.adv_dx_date, death_date=record.death_date,
+                                 last_known_alive_date=alive_until, data_cutoff=cutoff)
+
+    return PatientDerivation(
+        record_id=record.record_id,
+        rules_version=settings.rules_version,
+        settings=settings,
+        age_at_adv_dx=completed_years(record.birth_date, record.adv_dx_date),
+        cohort=assignment.cohort,
+        tki_sequence=tki_sequence(ordered_lines),
+        index_line_no=assignment.index_line.line_no if assignment.index_line else None,
+        index_pd_date=assignment.index_pd_date,
+        alk_mut_status_at_index=alk_mut_status,
+        os_dx_date=os_dx.end_date if os_dx else None,
+        os_dx_days=os_dx.days if os_dx else None,
+        os_dx_months=months(os_dx.days, settings.days_per_month) if os_dx else None,
+        os_dx_event=os_dx.event if os_dx else None,
+        os_dx_censor_reason=os_dx.censor_reason if os_dx else None,
+        lines=line_results,
+        biopsies=tuple(result for _, result in biopsy_pairs),
+        flags=data_quality_flags(record, line_results, cutoff),
+    )

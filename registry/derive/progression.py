@@ -1,0 +1,226 @@
+"""§3 Progression of a line: the progression assessment and its labels; §8 best response."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from .codes import CNS_SITES, EXTENSIVE_PROGRESSION_SITES, LocalTherapyIntent, MeasurementStatus, YesNo
+from .inputs import LocalTherapy, TreatmentLine
+from .recist import LesionReading, TimePoint, has_new_lesions
+from .results import Response, ResponseSource
+
+OLIGO_MAX_LESIONS = 3
+
+
+def find_progression(timepoints: tuple[TimePoint, ...]) -> TimePoint | None:
+    # §3: the first assessment in the window whose overall response is PD; nothing later changes it.
+    return next((tp for tp in timepoints if tp.result.overall_response is Response.PD), None)
+
+
+def _smallest_earlier_value_mm(les_id: str, earlier: list[tuple[LesionReading, ...]]) -> Decimal | None:
+    values = [r.value_mm for readings in earlier for r in readings
+              if r.lesion.les_id == les_id and r.value_mm is not None]
+    return min(values) if values else None
+
+
+def progressing_target_readings(
+    at_progression: TimePoint,
+    baseline_target_readings: tuple[LesionReading, ...] | None,
+    earlier_timepoints: tuple[TimePoint, ...],
+    lesion_progression_min_mm: Decimal,
+) -> tuple[LesionReading, ...]:
+    """§3: the line's target lesions that progress at the progression assessment.
+
+    A lesion progresses when its value is at least its own smallest earlier value (at the baseline or
+    any earlier assessment of the line) plus `lesion_progression_min_mm`, or when it reappeared after
+    CR. When the target response is PD and none qualifies, the one with the largest increase counts.
+    A lesion with no earlier value never counts.
+    """
+    earlier = ([baseline_target_readings] if baseline_target_readings is not None else []) + [
+        tp.target_readings for tp in earlier_timepoints
+    ]
+    previous_target_response = next(
+        (tp.result.target_response for tp in reversed(earlier_timepoints)
+         if tp.result.target_response not in (None, Response.NE)),
+        None,
+    )
+    increases: list[tuple[Decimal, LesionReading]] = []
+    progressing = []
+    for reading in at_progression.target_readings:
+        smallest = _smallest_earlier_value_mm(reading.lesion.les_id, earlier)
+        if reading.value_mm is None or smallest is None:
+            continue
+        increases.append((reading.value_mm - smallest, reading))
+        reappeared = previous_target_response is Response.CR and not reading.nodal and reading.value_mm > 0
+        if reading.value_mm >= smallest + lesion_progression_min_mm or reappeared:
+            progressing.append(reading)
+    if not progressing and at_progression.result.target_response is Response.PD and increases:
+        # §3 fallback: the largest increase over its own smallest earlier value.
+        # Spec ambiguity: a tie is broken by les_id order (the first lesion listed wins).
+        largest = max(increase for increase, _ in increases)
+        progressing.append(next(reading for increase, reading in increases if increase == largest))
+    return tuple(progressing)
+
+
+@dataclass(frozen=True)
+class ProgressionLabels:
+    pd_date: date
+    n_progressing_lesions: int | None
+    involved_sites: frozenset[int]
+    extent: str
+    cns_progression: bool | None
+    cns_only_progression: bool | None
+    symptomatic_progression: bool | None
+    symptomatic_cns_progression: bool | None
+
+
+def yes_no_label(value: int | None) -> bool | None:
+    # §0: a blank yes/no is unknown, which is not no.
+    return None if value is None else value == YesNo.YES
+
+
+def progression_labels(
+    at_progression: TimePoint,
+    baseline_target_readings: tuple[LesionReading, ...] | None,
+    earlier_timepoints: tuple[TimePoint, ...],
+    lesion_progression_min_mm: Decimal,
+) -> ProgressionLabels:
+    """§3 labels of the progression assessment `at_progression` (earlier_timepoints: the line's
+    assessments before it, in date order)."""
+    assessment = at_progression.assessment
+
+    # §3: new lesions count ta_new_count; present with a blank count → unknown.
+    new_count = (assessment.ta_new_count if has_new_lesions(assessment) else 0)
+
+    # §3: non-targets with status Unequivocal progression; when the non-target PD came from
+    # ta_nontarget (no rows) their number is unknown.
+    progressing_nontargets = tuple(
+        r for r in at_progression.nontarget_readings if r.status == MeasurementStatus.UNEQUIVOCAL_PROGRESSION
+    )
+    if at_progression.nontarget_from_rows or at_progression.result.nontarget_response is not Response.PD:
+        nontarget_count: int | None = len(progressing_nontargets)
+    else:
+        nontarget_count = None
+
+    progressing_targets = progressing_target_readings(
+        at_progression, baseline_target_readings, earlier_timepoints, lesion_progression_min_mm
+    )
+    parts = (new_count, nontarget_count, len(progressing_targets))
+    n_progressing = None if any(part is None for part in parts) else sum(parts)
+    # §3: a progression from a reported response that records no new lesion and none of the line's
+    # lesions has an unknown count too.
+    if (at_progression.result.response_source is ResponseSource.REPORTED
+            and not has_new_lesions(assessment) and not at_progression.has_lesion_rows):
+        n_progressing = None
+    # Spec ambiguity: "more than 3 progressing lesions" is also known when the total is unknown but its
+    # known parts already exceed 3 (e.g. 4 progressing targets and a blank new-lesion count).
+    known_at_least = sum(part for part in parts if part is not None)
+
+    involved_sites = frozenset(
+        {r.lesion.les_site for r in (*progressing_targets, *progressing_nontargets)}
+        | set(assessment.ta_new_sites)
+    )
+
+    # §3 extent (Wu 2024: oligo = at most three lesions; effusion, lymphangitis, leptomeninges = extensive).
+    if involved_sites & EXTENSIVE_PROGRESSION_SITES or known_at_least > OLIGO_MAX_LESIONS:
+        extent = "extensive"
+    elif n_progressing is not None and 1 <= n_progressing <= OLIGO_MAX_LESIONS:
+        extent = "oligo"
+    else:
+        extent = "unknown"
+
+    # §3: CNS progression: any involved site brain or leptomeninges; blank when no site is known.
+    cns = bool(involved_sites & CNS_SITES) if involved_sites else None
+    cns_only = None if cns is None else (cns and involved_sites <= CNS_SITES)
+
+    symptomatic = yes_no_label(assessment.ta_symptoms)
+    # §3: ta_neuro_symptoms is no when ta_symptoms is no.
+    neuro = False if assessment.ta_symptoms == YesNo.NO else yes_no_label(assessment.ta_neuro_symptoms)
+    # Spec ambiguity: "blank when either label is unknown" is applied literally, also when the other
+    # label is no (which would make the conjunction no in three-valued logic).
+    symptomatic_cns = None if cns is None or neuro is None else (cns and neuro)
+
+    return ProgressionLabels(
+        pd_date=assessment.ta_date,
+        n_progressing_lesions=n_progressing,
+        involved_sites=involved_sites,
+        extent=extent,
+        cns_progression=cns,
+        cns_only_progression=cns_only,
+        symptomatic_progression=symptomatic,
+        symptomatic_cns_progression=symptomatic_cns,
+    )
+
+
+def local_therapy_for_progression(
+    local_therapies: tuple[LocalTherapy, ...],
+    pd_date: date,
+    next_line_start: date | None,
+    involved_sites: frozenset[int],
+    local_therapy_window_days: int,
+) -> bool | None:
+    """§3: a local therapy dated from pd_date to pd_date + window, before the next line starts, whose
+    intent is oligo-progression or whose site is an involved site.
+
+    Spec ambiguity: a local therapy in that period with a blank intent that does not qualify by its
+    site might have been for the progression: then the label is unknown (None) rather than no.
+    """
+    last_day = pd_date + timedelta(days=local_therapy_window_days)
+    in_period = [
+        lt for lt in local_therapies
+        if pd_date <= lt.lt_date <= last_day and (next_line_start is None or lt.lt_date < next_line_start)
+    ]
+    if any(lt.lt_intent == LocalTherapyIntent.OLIGO_PROGRESSION or lt.lt_site in involved_sites
+           for lt in in_period):
+        return True
+    if any(lt.lt_intent is None for lt in in_period):
+        return None
+    return False
+
+
+def continued_beyond_progression(
+    line: TreatmentLine, pd_date: date, data_cutoff: date | None, beyond_pd_min_days: int
+) -> tuple[bool | None, int | None]:
+    """§3: (continued_beyond_pd, beyond_pd_days).
+
+    `line_beyond_pd` when answered; otherwise the line ran on (line_end, or data_cutoff while ongoing;
+    §0: a line_end after the cut-off means ongoing) more than beyond_pd_min_days after pd_date.
+    """
+    if line.line_end is not None and (data_cutoff is None or line.line_end <= data_cutoff):
+        ran_until = line.line_end
+    else:
+        ran_until = data_cutoff
+    days_on = (ran_until - pd_date).days if ran_until is not None else None
+    if line.line_beyond_pd is not None:
+        continued: bool | None = line.line_beyond_pd == YesNo.YES
+    elif days_on is None:
+        continued = None
+    else:
+        continued = days_on > beyond_pd_min_days
+    return continued, (days_on if continued else None)
+
+
+BEST_RESPONSE_RANK = {Response.CR: 4, Response.PR: 3, Response.SD: 2, Response.NON_CR_NON_PD: 2,
+                      Response.PD: 1, Response.NE: 0}
+
+
+def best_response(
+    timepoints: tuple[TimePoint, ...], line_start: date, progression: TimePoint | None, sd_min_days: int
+) -> Response | None:
+    """§8: the best time-point response of the follow-up assessments up to and including the
+    progression (CR > PR > SD or Non-CR/Non-PD > PD > NE), with SD and Non-CR/Non-PD counting only
+    from sd_min_days after the line start (earlier they count as NE); blank without follow-up.
+
+    Spec ambiguity: between SD and Non-CR/Non-PD (equal rank) the earlier one is reported.
+    """
+    considered = timepoints[: timepoints.index(progression) + 1] if progression is not None else timepoints
+    best: Response | None = None
+    for timepoint in considered:
+        response = timepoint.result.overall_response
+        if (response in (Response.SD, Response.NON_CR_NON_PD)
+                and (timepoint.assessment.ta_date - line_start).days < sd_min_days):
+            response = Response.NE
+        if best is None or BEST_RESPONSE_RANK[response] > BEST_RESPONSE_RANK[best]:
+            best = response
+    return best

@@ -1,0 +1,115 @@
+"""§0 data-quality flags: listed per patient for coordinators to fix; derivation still runs."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from .codes import LesionClass, LineEndReason, MeasurementStatus, NON_MEASURABLE_SITES, VitalStatus
+from .inputs import PatientRecord
+from .results import DataQualityFlag, LineResult
+
+LINE_NUMBERS_NOT_IN_START_ORDER = "line_numbers_not_in_start_order"
+LINES_SAME_START = "lines_same_start"
+ASSESSMENTS_SAME_DATE = "assessments_same_date"
+BIOPSIES_SAME_DATE = "biopsies_same_date"
+MEASUREMENT_WITHOUT_ASSESSMENT = "measurement_without_assessment"
+MEASUREMENT_WITHOUT_LESION = "measurement_without_lesion"
+TARGET_AT_NON_MEASURABLE_SITE = "target_at_non_measurable_site"
+TARGET_WITH_NON_TARGET_STATUS = "target_with_non_target_status"
+PROGRESSION_END_WITHOUT_PD = "progression_end_without_pd"
+DEAD_WITHOUT_DEATH_DATE = "dead_without_death_date"
+DEATH_DATE_WITHOUT_DEAD = "death_date_without_dead"
+DATE_AFTER_DEATH = "date_after_death"
+RESPONSE_DISCREPANCY = "response_discrepancy"
+
+
+def _same_day_duplicates(days: list[date]) -> list[date]:
+    return sorted(day for day, count in Counter(days).items() if count > 1)
+
+
+def data_quality_flags(
+    record: PatientRecord, line_results: tuple[LineResult, ...], data_cutoff: date | None
+) -> tuple[DataQualityFlag, ...]:
+    """§0 flags, each once, in a fixed order. Flags on raw data look at every record (also after the
+    cut-off); the two on derived results (progression end, discrepancy) at what was derived."""
+    flags: list[DataQualityFlag] = []
+
+    def flag(code: str, message: str, form: str, instance: str) -> None:
+        flags.append(DataQualityFlag(code=code, message=message, form=form, instance=instance))
+
+    # §0/§1: line numbers not equal to the start-date order (ties by line_no).
+    ordered = sorted(record.lines, key=lambda line: (line.line_start, line.line_no))
+    if [line.line_no for line in ordered] != list(range(1, len(ordered) + 1)):
+        flag(LINE_NUMBERS_NOT_IN_START_ORDER,
+             "Line numbers do not follow the start dates: by start date the lines are numbered "
+             + ", ".join(str(line.line_no) for line in ordered) + ".",
+             "treatment_line", "all lines")
+    for day in _same_day_duplicates([line.line_start for line in record.lines]):
+        numbers = ", ".join(str(line.line_no) for line in ordered if line.line_start == day)
+        flag(LINES_SAME_START, f"Lines {numbers} start on the same day ({day.isoformat()}).",
+             "treatment_line", day.isoformat())
+    for day in _same_day_duplicates([a.ta_date for a in record.assessments]):
+        flag(ASSESSMENTS_SAME_DATE, f"Two tumour assessments are dated {day.isoformat()}; one time point "
+             "is one assessment.", "tumor_assessment", day.isoformat())
+    for day in _same_day_duplicates([b.bx_date for b in record.biopsies]):
+        flag(BIOPSIES_SAME_DATE, f"Two biopsies are dated {day.isoformat()}; one biopsy per date.",
+             "biopsy", day.isoformat())
+
+    assessment_dates = {a.ta_date for a in record.assessments}
+    lesions_by_id = {lesion.les_id: lesion for lesion in record.lesions}
+    for m in record.measurements:
+        instance = f"{m.lm_lesion} {m.lm_date.isoformat()}"
+        if m.lm_date not in assessment_dates:
+            flag(MEASUREMENT_WITHOUT_ASSESSMENT, f"Measurement of {m.lm_lesion} on {m.lm_date.isoformat()} is "
+                 "dated on no tumour assessment.", "lesion_measurement", instance)
+        lesion = lesions_by_id.get(m.lm_lesion)
+        if lesion is None:
+            flag(MEASUREMENT_WITHOUT_LESION, f"Measurement on {m.lm_date.isoformat()} names lesion "
+                 f"'{m.lm_lesion}', which is not recorded.", "lesion_measurement", instance)
+        elif lesion.les_class == LesionClass.TARGET and m.lm_status in (
+            MeasurementStatus.UNEQUIVOCAL_PROGRESSION, MeasurementStatus.PRESENT_NOT_MEASURED
+        ):
+            flag(TARGET_WITH_NON_TARGET_STATUS, f"Target lesion {m.lm_lesion} has a non-target status on "
+                 f"{m.lm_date.isoformat()}; a target lesion is measured (its value is unknown here).",
+                 "lesion_measurement", instance)
+    for lesion in record.lesions:
+        if lesion.les_class == LesionClass.TARGET and lesion.les_site in NON_MEASURABLE_SITES:
+            flag(TARGET_AT_NON_MEASURABLE_SITE, f"Target lesion {lesion.les_id} is at a non-measurable site "
+                 "(effusion, lymphangitis, leptomeninges or ascites).", "lesion", lesion.les_id)
+
+    # Spec ambiguity: a line that ended after the cut-off may have progressed after it too, so only
+    # lines ended on or before the cut-off are checked for a PD time point.
+    line_by_no = {line.line_no: line for line in record.lines}
+    for result in line_results:
+        line = line_by_no.get(result.line_no)
+        if (line is not None and line.line_end_reason == LineEndReason.PROGRESSION and result.pd_date is None
+                and line.line_end is not None and (data_cutoff is None or line.line_end <= data_cutoff)):
+            flag(PROGRESSION_END_WITHOUT_PD, f"Line {line.line_no} ended for progression but none of its "
+                 "assessments is a RECIST progression.", "treatment_line", f"line {line.line_no}")
+
+    if record.vital == VitalStatus.DEAD and record.death_date is None:
+        flag(DEAD_WITHOUT_DEATH_DATE, "Vital status is Dead but the date of death is blank.",
+             "vital_status", "vital_status")
+    if record.death_date is not None and record.vital != VitalStatus.DEAD:
+        flag(DEATH_DATE_WITHOUT_DEAD, "A date of death is recorded but vital status is not Dead.",
+             "vital_status", "vital_status")
+    if record.death_date is not None:
+        dated = [("vital_status", "last_alive_date", record.last_alive_date)]
+        for line in record.lines:
+            dated += [("treatment_line", f"line {line.line_no} start", line.line_start),
+                      ("treatment_line", f"line {line.line_no} end", line.line_end)]
+        dated += [("tumor_assessment", "assessment", a.ta_date) for a in record.assessments]
+        dated += [("biopsy", "biopsy", b.bx_date) for b in record.biopsies]
+        dated += [("local_therapy", "local therapy", lt.lt_date) for lt in record.local_therapies]
+        for form, what, day in dated:
+            if day is not None and day > record.death_date:
+                flag(DATE_AFTER_DEATH, f"The {what} date {day.isoformat()} is after the date of death "
+                     f"{record.death_date.isoformat()}.", form, f"{what} {day.isoformat()}")
+
+    for result in line_results:
+        for assessment in result.assessments:
+            if assessment.discrepancy:
+                flag(RESPONSE_DISCREPANCY, f"Line {result.line_no}, assessment {assessment.ta_date.isoformat()}: "
+                     f"the response derived from the lesions ({assessment.overall_response.value}) differs "
+                     "from the reported response.", "tumor_assessment", assessment.ta_date.isoformat())
+    return tuple(flags)
