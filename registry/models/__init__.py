@@ -1,6 +1,9 @@
 """The case report form as models; one module per concept, every class re-exported here."""
 from .access import RegistryRole, Role, SiteMembership
 from .biopsies import Biopsy
+from .derived import (
+    AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
+)
 from .lesion_measurements import LesionMeasurement
 from .lesions import Lesion
 from .local_therapy import LocalTherapy
@@ -11,6 +14,11 @@ from .treatment_lines import TreatmentLine
 from .tumor_assessments import TumorAssessment
 
 __all__ = [
+    "AnalysisSettings",
+    "AssessmentDerivation",
+    "BiopsyDerivation",
+    "LineDerivation",
+    "PatientDerivation",
     "Biopsy",
     "Lesion",
     "LesionMeasurement",
