@@ -1,6 +1,9 @@
 """Settings shared by every environment. Values that differ come from the environment."""
 from pathlib import Path
 
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import env_bool, env_choice, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -104,6 +107,26 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Nightly: derive whatever is missing or stale (registry/tasks.py), catching up with edits whose
+# task was lost (broker down) and with settings changed outside the admin.
+CELERY_BEAT_SCHEDULE = {
+    "derive-stale-patients-nightly": {
+        "task": "registry.derive_all",
+        "schedule": crontab(hour=2, minute=0),
+    },
+}
+
+# The cache holds which patients are queued for derivation (registry/services/derivation.py); with a
+# worker in another process it must be shared, so it defaults to the Redis broker when there is one.
+CACHE_URL = env_str("CACHE_URL", "") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL; got {CACHE_URL!r}")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
 
 # django-simple-history: audit rows keep the user even if the account is later removed.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
