@@ -14,6 +14,7 @@ from registry.records.dictionary import data_dictionary
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
+from registry.services.derivation import records_changed
 
 # history_change_reason of every change made through an admin form: which door the data came in by.
 ADMIN_DOOR = "admin"
@@ -177,22 +178,26 @@ class AuditedSaveMixin:
         if not change and hasattr(obj, "redcap_repeat_instance") and obj.redcap_repeat_instance is None:
             obj.redcap_repeat_instance = next_instance_number(type(obj), obj.patient_id)
         super().save_model(request, obj, form, change)
+        records_changed(obj)  # its patient's derived results are derived again after the commit
 
     def delete_model(self, request, obj):
         obj._change_reason = ADMIN_DOOR
         super().delete_model(request, obj)
+        records_changed(obj)
 
     def delete_queryset(self, request, queryset):
         # Delete one by one so every deletion reaches the audit trail with its door.
         for obj in queryset:
             obj._change_reason = ADMIN_DOOR
             obj.delete()
+            records_changed(obj)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             obj._change_reason = ADMIN_DOOR
             obj.delete()
+        records_changed(*formset.deleted_objects)
         next_numbers: dict[type, int] = {}
         for obj in instances:
             if obj.pk is None and hasattr(obj, "redcap_repeat_instance"):
@@ -203,6 +208,7 @@ class AuditedSaveMixin:
                 next_numbers[model] += 1
             save_with_admin_door(obj)
         formset.save_m2m()
+        records_changed(*instances)
 
 
 class RegistryAdmin(RegistryAccessMixin, AuditedSaveMixin):

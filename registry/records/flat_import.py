@@ -527,6 +527,7 @@ class FlatImport:
     def _count(self, instrument: str, action: str, record: str, instance: int | None, changes: dict) -> None:
         counts = self.result.created if action == "create" else self.result.updated
         counts[instrument] += 1
+        self.result.written_records.add(record)
         if len(self.result.changes) < self.max_changes:
             shown = {name: texts for name, texts in changes.items() if action == "update" or texts[1]}
             self.result.changes.append(InstanceChange(record, instrument, instance, action, shown))

@@ -32,6 +32,7 @@ class ImportResult:
     changes: list[InstanceChange] = field(default_factory=list)  # the first `max_changes`, for previews
     changes_truncated: bool = False
     rows_read: int = 0
+    written_records: set[str] = field(default_factory=set)  # record IDs of every created or updated instance
 
     @property
     def ok(self) -> bool:

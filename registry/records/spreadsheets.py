@@ -25,6 +25,7 @@ from import_export.resources import ModelResource
 from registry.derive.biopsies import normalise_protein_change
 from registry.models import Biopsy, NgsVariant, Patient
 from registry.selectors.access import restrict_to_changeable, restrict_to_visible
+from registry.services.derivation import records_changed
 
 from .dictionary import data_dictionary
 from .instruments import RECORD_ID, InvalidValue, column_owner, format_decimal, format_value, parse_value
@@ -181,10 +182,13 @@ class InstrumentSpreadsheetResource(ModelResource):
         Transactions and the rollback on validation errors are forced whatever the caller asks:
         a half-imported laboratory file is worse than none.
         """
-        return super().import_data(
+        result = super().import_data(
             dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True,
             collect_failed_rows=collect_failed_rows, rollback_on_validation_errors=True, **kwargs,
         )
+        if not (dry_run or result.has_errors() or result.has_validation_errors()):
+            records_changed(*self._saved_instances)  # their patients' results are derived again
+        return result
 
     def before_import(self, dataset, **kwargs):
         # The admin also passes the requesting user to import_data(); honour it when the constructor
@@ -194,6 +198,7 @@ class InstrumentSpreadsheetResource(ModelResource):
         self._file_columns = {header for header in headers if header in self.fields}
         self._row: ParsedRow | None = None
         self._seen: dict[object, int] = {}  # a row's identity → the first row number that had it
+        self._saved_instances: list[models.Model] = []
         record_ids = set()
         if RECORD_ID in headers:
             record_ids = {cell_text(value) for value in dataset[RECORD_ID]} - {""}
@@ -276,6 +281,9 @@ class InstrumentSpreadsheetResource(ModelResource):
         instance._change_reason = SPREADSHEET_CHANGE_REASON
         if self._importing_user is not None:
             instance._history_user = self._importing_user
+
+    def after_save_instance(self, instance, row, **kwargs):
+        self._saved_instances.append(instance)
 
     def do_instance_save(self, instance, is_create):
         if is_create:

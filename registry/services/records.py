@@ -13,6 +13,7 @@ from registry.records.flat_export import WRITERS, flat_rows
 from registry.records.flat_import import FlatImport
 from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
 from registry.selectors.access import access_for, restrict_to_visible
+from registry.services.derivation import patients_changed
 
 __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_export", "records_import"]
 
@@ -51,6 +52,8 @@ def records_import(
         # All or nothing: the rows already written were only there so later rows could be checked
         # against them.
         transaction.set_rollback(True)
+    else:  # the derived results of every patient written are derived again once this commits
+        patients_changed(Patient.objects.filter(record_id__in=result.written_records).values_list("id", flat=True))
     return result
 
 
