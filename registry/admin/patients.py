@@ -1,4 +1,5 @@
-"""The patient page: enrollment and vital status, with every repeating instrument inline."""
+"""The patient page: enrollment and vital status, with every repeating instrument inline, and below
+them what was derived from them (read-only)."""
 from django.contrib import admin
 from django.db.models import Count
 from import_export.admin import ImportExportMixin
@@ -9,6 +10,7 @@ from registry.records.spreadsheets import VitalStatusResource
 from registry.selectors.access import access_for
 
 from .audit import AuditTrailMixin
+from .derived import DERIVED_LIST_FILTERS, DataQualityMixin, DerivedResultsMixin
 from .imports import RedcapRecordsMixin, UserScopedResourcesMixin
 from .instruments import BiopsyInline, LesionInline, LocalTherapyInline, TreatmentLineInline, TumorAssessmentInline
 from .mixins import PATIENT_SITE_PATH, RegistryAdmin, SiteListFilter, dictionary_radio_fields
@@ -16,8 +18,8 @@ from .mixins import PATIENT_SITE_PATH, RegistryAdmin, SiteListFilter, dictionary
 
 @admin.register(Patient)
 class PatientAdmin(
-    AuditTrailMixin, RedcapRecordsMixin, UserScopedResourcesMixin, ImportExportMixin, RegistryAdmin,
-    SimpleHistoryAdmin,
+    DataQualityMixin, DerivedResultsMixin, AuditTrailMixin, RedcapRecordsMixin, UserScopedResourcesMixin,
+    ImportExportMixin, RegistryAdmin, SimpleHistoryAdmin,
 ):
     site_path = PATIENT_SITE_PATH
     # The vital-status spreadsheet (django-import-export); whole records go through the REDCap pages.
@@ -26,7 +28,7 @@ class PatientAdmin(
 
     list_display = ("record_id", "site_code", "sex", "adv_dx_date", "vital", "line_count")
     list_select_related = ("site",)
-    list_filter = (SiteListFilter, "vital")
+    list_filter = (SiteListFilter, "vital", *DERIVED_LIST_FILTERS)
     search_fields = ("record_id",)
     search_help_text = "Search by record ID."
     list_per_page = 50
@@ -54,6 +56,13 @@ class PatientAdmin(
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_count=Count("treatment_lines"))
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        # Every inline row is labelled by its __str__, which names the patient: joined here, or the
+        # page would ask for the patient once per line, assessment, lesion ...
+        kwargs["queryset"] = kwargs["queryset"].select_related("patient")
+        return kwargs
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a patient deletes every instrument with it: administrators only.
