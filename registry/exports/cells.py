@@ -1,0 +1,32 @@
+"""How one value is written in a dataset cell (derivation rules §8).
+
+Dates ISO `YYYY-MM-DD`; booleans `1`/`0`; unknown and not applicable (None, or a stored blank
+text) blank; codes as their integer codes; decimals plain, as stored but without trailing zeros.
+"""
+from datetime import date
+from decimal import Decimal
+
+
+def cell(value) -> str:
+    if value is None:
+        return ""
+    # bool before int: True is an int too.
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return plain_decimal(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"No dataset format for {type(value).__name__} value {value!r}")
+
+
+def plain_decimal(value: Decimal) -> str:
+    """`12.484600` → `12.4846`, `16.000000` → `16`, never an exponent (`normalize()` gives `1E+2`)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

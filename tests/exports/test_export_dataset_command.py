@@ -1,0 +1,60 @@
+"""export_dataset: a thin command-line door to the dataset export service."""
+import csv
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.exports.exported import read_provenance
+from tests.exports.populated import make_derived_patient
+
+
+def _rows(path):
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.reader(stream))
+
+
+def test_export_dataset_writes_the_dataset_and_its_provenance(site_a, site_b, tmp_path, capsys):
+    make_derived_patient(site_a, "A-1")
+    make_derived_patient(site_b, "B-1")
+    output = tmp_path / "endpoints.csv"
+
+    call_command("export_dataset", "endpoints", "--format", "csv", "--output", str(output))
+
+    rows = _rows(output)
+    assert rows[0][:4] == ["record_id", "site", "line_no", "paramcd"]
+    assert [(row[0], row[2], row[3]) for row in rows[1:]] == [
+        ("A-1", "1", "PFS"), ("A-1", "1", "OS"), ("A-1", "2", "PFS"), ("A-1", "2", "OS"),
+        ("B-1", "1", "PFS"), ("B-1", "1", "OS"), ("B-1", "2", "PFS"), ("B-1", "2", "OS"),
+    ]
+    assert read_provenance(output)["rows"] == 8
+    assert capsys.readouterr().out == (
+        f"Exported 8 rows of endpoints to {output} (provenance: {output}.provenance.json).\n"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["endpoints.csv", "endpoints.csv.provenance.json"]
+
+
+def test_export_dataset_for_one_site_or_as_a_user(site_a, site_b, coordinator_a, tmp_path):
+    make_derived_patient(site_a, "A-1")
+    make_derived_patient(site_b, "B-1")
+    only_b, as_coordinator = tmp_path / "b.csv", tmp_path / "a.csv"
+
+    call_command("export_dataset", "patients", "--output", str(only_b), "--site", "site-b")
+    call_command("export_dataset", "patients", "--output", str(as_coordinator), "--user", "coordinator_a")
+
+    assert [row[:2] for row in _rows(only_b)[1:]] == [["B-1", "site-b"]]
+    assert [row[:2] for row in _rows(as_coordinator)[1:]] == [["A-1", "site-a"]]
+
+
+def test_export_dataset_refuses_an_unknown_dataset_site_user_or_format(db, tmp_path):
+    output = tmp_path / "out.csv"
+
+    with pytest.raises(CommandError, match="Unknown dataset 'survival'; choose one of lines, endpoints, "
+                                           "assessments, biopsies, patients"):
+        call_command("export_dataset", "survival", "--output", str(output))
+    with pytest.raises(CommandError, match="No site with the code 'nowhere'"):
+        call_command("export_dataset", "lines", "--output", str(output), "--site", "nowhere")
+    with pytest.raises(CommandError, match="No user named 'nobody'"):
+        call_command("export_dataset", "lines", "--output", str(output), "--user", "nobody")
+    with pytest.raises(CommandError, match="invalid choice: 'xlsx'"):
+        call_command("export_dataset", "lines", "--output", str(output), "--format", "xlsx")
+    assert list(tmp_path.iterdir()) == []
