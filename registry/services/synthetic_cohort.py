@@ -38,9 +38,8 @@ from registry.models.choices import (
     NonTargetRead, RecordStatus, Regimen, ReportedResponse, Sex, Smoking, Specimen, Stage, VariantKind, VitalStatus,
 )
 
-ANCHOR_DATE = date(2015, 1, 1)
+ANCHOR_DATE = date(2005, 1, 1)  # no clinical date of any profile precedes it
 DATA_CUTOFF = date(2024, 6, 30)
-LAST_DIAGNOSIS_DATE = date(2023, 12, 31)
 SYNTHETIC_SITE_CODE = "synthetic"
 CHANGE_REASON = "synth_cohort"
 SCAN_INTERVAL_DAYS = (56, 84)  # imaging every 8 to 12 weeks
@@ -50,8 +49,48 @@ NON_TARGET_LESIONS_PER_LINE = (0, 3)
 MAX_LINES = 4
 
 
-def synthetic_record_id(seed: int, number: int) -> str:
-    return f"SYN-{seed}-{number:06d}"
+@dataclass(frozen=True)
+class FollowUpProfile:
+    """How long and how densely the invented patients are followed.
+
+    `registry` (the default) is a registry that started enrolling in 2015: patients diagnosed up to
+    half a year before the cut-off, many still on their first or second line, about 2 lines and 70
+    lesion measurements a patient. `long_follow_up` is a mature registry of long survivors diagnosed
+    in 2006-2010 and followed through all four lines, with more lesions per line: about 3.7 lines and
+    200 measurements a patient, the volume the derivation benchmark is specified at (10,000 patients,
+    about 40,000 lines and 2 million lesion measurements).
+    """
+
+    record_prefix: str
+    first_diagnosis: date
+    last_diagnosis: date
+    next_line_share_after_tki: float  # a next line is given after a TKI line ends ...
+    next_line_share_after_other: float  # ... and after any other line
+    median_days_to_death_per_line: int
+    pfs_scale: float  # multiplies every regimen's median PFS
+    target_lesion_weights: tuple[tuple[int, int], ...]  # (number of target lesions per line, weight)
+    non_target_lesion_weights: tuple[tuple[int, int], ...]
+
+
+FOLLOW_UP_PROFILES = {
+    "registry": FollowUpProfile(
+        record_prefix="SYN", first_diagnosis=date(2015, 1, 1), last_diagnosis=date(2023, 12, 31),
+        next_line_share_after_tki=0.85, next_line_share_after_other=0.55, median_days_to_death_per_line=5000,
+        pfs_scale=1.0, target_lesion_weights=((1, 20), (2, 30), (3, 25), (4, 15), (5, 10)),
+        non_target_lesion_weights=((0, 30), (1, 35), (2, 25), (3, 10)),
+    ),
+    "long_follow_up": FollowUpProfile(
+        record_prefix="SYNL", first_diagnosis=date(2006, 1, 1), last_diagnosis=date(2010, 12, 31),
+        next_line_share_after_tki=1.0, next_line_share_after_other=0.95, median_days_to_death_per_line=20000,
+        pfs_scale=1.6, target_lesion_weights=((1, 5), (2, 15), (3, 25), (4, 25), (5, 30)),
+        non_target_lesion_weights=((0, 10), (1, 30), (2, 35), (3, 25)),
+    ),
+}
+DEFAULT_FOLLOW_UP = "registry"
+
+
+def synthetic_record_id(seed: int, number: int, follow_up: str = DEFAULT_FOLLOW_UP) -> str:
+    return f"{FOLLOW_UP_PROFILES[follow_up].record_prefix}-{seed}-{number:06d}"
 
 
 @dataclass(frozen=True)
@@ -103,9 +142,10 @@ WRITE_ORDER = (
 @transaction.atomic
 def synthetic_cohort_create(
     *, patients: int, seed: int, site: Site | None = None, batch_size: int = 500,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, follow_up: str = DEFAULT_FOLLOW_UP,
 ) -> SyntheticCohortSummary:
-    """Writes `patients` invented patients with record IDs SYN-<seed>-000001 onwards, all or nothing.
+    """Writes `patients` invented patients with record IDs SYN-<seed>-000001 onwards (SYNL-... for
+    the `long_follow_up` profile, see FollowUpProfile), all or nothing.
 
     `site` None: the site `synthetic`, created when missing. Raises ValueError when a patient of
     this seed already exists (a second run would duplicate the cohort). Each batch of `batch_size`
@@ -116,9 +156,11 @@ def synthetic_cohort_create(
         raise ValueError(f"patients must be 0 or more, not {patients}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be 1 or more, not {batch_size}")
+    if follow_up not in FOLLOW_UP_PROFILES:
+        raise ValueError(f"follow_up must be one of {', '.join(FOLLOW_UP_PROFILES)}, not {follow_up!r}")
     if site is None:
         site, _ = Site.objects.get_or_create(code=SYNTHETIC_SITE_CODE, defaults={"name": "Synthetic cohort"})
-    prefix = synthetic_record_id(seed, 0)[: -len("000000")]
+    prefix = synthetic_record_id(seed, 0, follow_up)[: -len("000000")]
     if Patient.objects.filter(record_id__startswith=prefix).exists():
         raise ValueError(f"Patients {prefix}… already exist; delete them or choose another seed.")
 
@@ -128,7 +170,7 @@ def synthetic_cohort_create(
     batches = 0
     for first in range(1, patients + 1, batch_size):
         numbers = range(first, min(first + batch_size, patients + 1))
-        batch = [synthetic_patient(seed=seed, number=number, site=site) for number in numbers]
+        batch = [synthetic_patient(seed=seed, number=number, site=site, follow_up=follow_up) for number in numbers]
         for name, model in WRITE_ORDER:
             objects = [obj for generated in batch for obj in _instances(generated, name)]
             if objects:
@@ -147,11 +189,12 @@ def _instances(generated: SyntheticPatient, name: str) -> list:
     return [generated.patient] if name == "patients" else getattr(generated, name)
 
 
-def synthetic_patient(*, seed: int, number: int, site: Site) -> SyntheticPatient:
+def synthetic_patient(*, seed: int, number: int, site: Site, follow_up: str = DEFAULT_FOLLOW_UP) -> SyntheticPatient:
     """Patient `number` (1, 2, ...) of cohort `seed`, unsaved. Pure: no database, no clock."""
     # A string seed is hashed with SHA-512, so it gives the same stream in every process.
     rng = random.Random(f"synth_cohort:{seed}:{number}")
-    return _PatientCourse(rng, synthetic_record_id(seed, number), site).build()
+    course = _PatientCourse(rng, synthetic_record_id(seed, number, follow_up), site, FOLLOW_UP_PROFILES[follow_up])
+    return course.build()
 
 
 # --- clinical parameters -----------------------------------------------------------------------
@@ -273,12 +316,13 @@ class _Progression:
 class _PatientCourse:
     """Draws one patient's course; all randomness from `rng`, all dates up to DATA_CUTOFF."""
 
-    def __init__(self, rng: random.Random, record_id: str, site: Site):
+    def __init__(self, rng: random.Random, record_id: str, site: Site, follow_up: FollowUpProfile):
         self.rng = rng
         self.record_id = record_id
         self.site = site
+        self.follow_up = follow_up
         self.brain_disease = False
-        self.last_date = ANCHOR_DATE  # latest dated record so far
+        self.last_date = ANCHOR_DATE  # latest dated record so far (raised to the diagnosis date first)
         self.assessment_dates: set[date] = set()
         self.biopsy_dates: set[date] = set()
         self.out: SyntheticPatient
@@ -303,7 +347,8 @@ class _PatientCourse:
     # -- the course --
     def build(self) -> SyntheticPatient:
         rng = self.rng
-        diagnosis = ANCHOR_DATE + self._days(0, (LAST_DIAGNOSIS_DATE - ANCHOR_DATE).days)
+        first, last = self.follow_up.first_diagnosis, self.follow_up.last_diagnosis
+        diagnosis = first + self._days(0, (last - first).days)
         age_years = min(85, max(25, round(rng.gauss(56, 12))))
         birth = diagnosis - timedelta(days=round(age_years * 365.25) + rng.randint(0, 364))
         self.brain_disease = rng.random() < 0.28
@@ -343,7 +388,8 @@ class _PatientCourse:
                 lost_on = outcome.day if outcome.kind == "lost" else None
                 break
             next_start = outcome.day + self._days(3, 28)
-            continues = line_no < len(regimens) and rng.random() < (0.85 if outcome.tki else 0.55)
+            continues = line_no < len(regimens) and rng.random() < (
+                self.follow_up.next_line_share_after_tki if outcome.tki else self.follow_up.next_line_share_after_other)
             if outcome.kind == "toxicity":
                 continues = line_no < len(regimens)
             if not continues or next_start > DATA_CUTOFF:
@@ -406,8 +452,8 @@ class _PatientCourse:
 
         median = profile.median_pfs_days_first_line if line_no == 1 else profile.median_pfs_days_later_line
         refractory = rng.random() < profile.refractory_share
-        pfs_days = 1 if refractory else self._exponential_days(median)
-        stops = {"death": self._exponential_days(5000)}
+        pfs_days = 1 if refractory else self._exponential_days(median * self.follow_up.pfs_scale)
+        stops = {"death": self._exponential_days(self.follow_up.median_days_to_death_per_line)}
         if rng.random() < 0.015:
             stops["lost"] = rng.randint(30, 900)
         if tki and not is_last and rng.random() < 0.05:
@@ -489,8 +535,8 @@ class _PatientCourse:
     # -- lesions and measurements --
     def _baseline_lesions(self, line_no: int) -> list[_LesionState]:
         rng = self.rng
-        n_target = self._pick(((1, 20), (2, 30), (3, 25), (4, 15), (5, 10)))
-        n_non_target = self._pick(((0, 30), (1, 35), (2, 25), (3, 10)))
+        n_target = self._pick(self.follow_up.target_lesion_weights)
+        n_non_target = self._pick(self.follow_up.non_target_lesion_weights)
         specs = [(LesionClass.TARGET, self._pick(_TARGET_SITES)) for _ in range(n_target)]
         specs += [(LesionClass.NON_TARGET, self._pick(_NON_TARGET_SITES)) for _ in range(n_non_target)]
         if self.brain_disease:
@@ -854,6 +900,7 @@ class _PatientCourse:
 
 
 __all__ = [
-    "ANCHOR_DATE", "DATA_CUTOFF", "SyntheticCohortSummary", "SyntheticPatient", "synthetic_cohort_create",
+    "ANCHOR_DATE", "DATA_CUTOFF", "DEFAULT_FOLLOW_UP", "FOLLOW_UP_PROFILES", "FollowUpProfile",
+    "SyntheticCohortSummary", "SyntheticPatient", "synthetic_cohort_create",
     "synthetic_patient", "synthetic_record_id",
 ]

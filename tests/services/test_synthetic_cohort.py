@@ -18,7 +18,7 @@ from registry.models import (
 from registry.models.choices import LesionClass
 from registry.services.records import records_export
 from registry.services.synthetic_cohort import (
-    DATA_CUTOFF, SYNTHETIC_SITE_CODE, synthetic_cohort_create, synthetic_patient,
+    DATA_CUTOFF, FOLLOW_UP_PROFILES, SYNTHETIC_SITE_CODE, synthetic_cohort_create, synthetic_patient,
 )
 from tests import factories
 
@@ -50,8 +50,9 @@ def test_the_same_seed_writes_the_same_patients_and_another_seed_other_ones():
 
 
 @pytest.mark.django_db
-def test_counts_lines_lesions_and_scan_intervals_stay_within_the_stated_ranges():
-    summary = synthetic_cohort_create(patients=20, seed=11)
+@pytest.mark.parametrize("follow_up", FOLLOW_UP_PROFILES)
+def test_counts_lines_lesions_and_scan_intervals_stay_within_the_stated_ranges(follow_up):
+    summary = synthetic_cohort_create(patients=20, seed=11, follow_up=follow_up)
 
     assert summary.rows_by_model == {
         "patients": Patient.objects.count(), "treatment_lines": TreatmentLine.objects.count(),
@@ -162,6 +163,36 @@ def test_the_command_writes_the_cohort_prints_the_summary_and_writes_the_audit_t
     assert LesionMeasurement.history.filter(history_type="+").count() == LesionMeasurement.objects.count()
 
 
+def test_the_long_follow_up_profile_has_the_volume_the_derivation_benchmark_is_specified_at():
+    # Issue 3: 10,000 patients with about 40,000 lines and 2 million lesion measurements, that is
+    # about 4 lines and 200 measurements a patient (1-4 lines, so "about 4" is well above 3).
+    site = Site(code="synthetic", name="not saved")
+    patients = [synthetic_patient(seed=7, number=number, site=site, follow_up="long_follow_up")
+                for number in range(1, 201)]
+
+    lines = sum(len(patient.treatment_lines) for patient in patients) / len(patients)
+    measurements = sum(len(patient.lesion_measurements) for patient in patients) / len(patients)
+    assert 3.3 <= lines <= 4 and 170 <= measurements <= 260, (lines, measurements)
+    assert {patient.patient.record_id[:7] for patient in patients} == {"SYNL-7-"}
+
+
+@pytest.mark.django_db
+def test_the_command_writes_the_long_follow_up_profile_when_asked():
+    call_command("synth_cohort", "--patients", "2", "--seed", "8", "--follow-up", "long_follow_up",
+                 stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert sorted(Patient.objects.values_list("record_id", flat=True)) == ["SYNL-8-000001", "SYNL-8-000002"]
+    # FollowUpProfile "long_follow_up": diagnosed in 2006-2010
+    assert {day.year for day in Patient.objects.values_list("adv_dx_date", flat=True)} <= set(range(2006, 2011))
+
+
+@pytest.mark.django_db
+def test_an_unknown_follow_up_profile_is_refused_and_writes_nothing():
+    with pytest.raises(ValueError, match="follow_up must be one of registry, long_follow_up"):
+        synthetic_cohort_create(patients=2, seed=1, follow_up="forever")
+    assert not Patient.objects.exists() and not Site.objects.exists()
+
+
 @pytest.mark.django_db
 def test_the_command_refuses_an_unknown_site():
     with pytest.raises(CommandError, match="No site with the code 'nowhere'"):
@@ -205,9 +236,10 @@ def _record(generated) -> inputs.PatientRecord:
     )
 
 
-def test_the_registry_derives_from_the_cohort_what_its_reports_say_and_every_kind_of_progression():
+@pytest.mark.parametrize("follow_up", FOLLOW_UP_PROFILES)
+def test_the_registry_derives_from_the_cohort_what_its_reports_say_and_every_kind_of_progression(follow_up):
     site = Site(code="synthetic", name="not saved")
-    derived = [derive_patient(_record(synthetic_patient(seed=1, number=number, site=site)),
+    derived = [derive_patient(_record(synthetic_patient(seed=1, number=number, site=site, follow_up=follow_up)),
                               AnalysisSettings(data_cutoff=DATA_CUTOFF)) for number in range(1, 301)]
 
     flags = Counter(flag.code for patient in derived for flag in patient.flags)

@@ -1,11 +1,18 @@
 """Write an invented cohort for demos and load tests: deterministic for a seed.
 
     python manage.py synth_cohort --patients 10000 --seed 7 [--site CODE] [--batch-size 500]
+        [--follow-up registry|long_follow_up]
+
+`registry` (default): about 2 lines and 70 lesion measurements a patient; `long_follow_up`: long
+survivors followed through up to four lines, about 3.6 lines and 200 measurements a patient (the
+volume benchmarks/derive.py is specified at). See FollowUpProfile.
 """
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.models import Site
-from registry.services.synthetic_cohort import SYNTHETIC_SITE_CODE, synthetic_cohort_create
+from registry.services.synthetic_cohort import (
+    DEFAULT_FOLLOW_UP, FOLLOW_UP_PROFILES, SYNTHETIC_SITE_CODE, synthetic_cohort_create,
+)
 
 
 class Command(BaseCommand):
@@ -16,8 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, required=True, help="The same seed gives the same patients")
         parser.add_argument("--site", help=f"Code of an existing site (default: '{SYNTHETIC_SITE_CODE}', created if missing)")
         parser.add_argument("--batch-size", type=int, default=500, help="Patients written per batch (default 500)")
+        parser.add_argument("--follow-up", choices=FOLLOW_UP_PROFILES, default=DEFAULT_FOLLOW_UP,
+                            help=f"How long and densely patients are followed (default {DEFAULT_FOLLOW_UP})")
 
-    def handle(self, *args, patients, seed, site=None, batch_size=500, **options):
+    def handle(self, *args, patients, seed, site=None, batch_size=500, follow_up=DEFAULT_FOLLOW_UP, **options):
         site_object = None
         if site:
             site_object = Site.objects.filter(code=site).first()
@@ -25,7 +34,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No site with the code {site!r}")
         try:
             summary = synthetic_cohort_create(
-                patients=patients, seed=seed, site=site_object, batch_size=batch_size, progress=self._progress
+                patients=patients, seed=seed, site=site_object, batch_size=batch_size, progress=self._progress,
+                follow_up=follow_up,
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
