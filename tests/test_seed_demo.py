@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from registry.management.commands import seed_demo as command
-from registry.models import Patient, RegistryRole, Role, Site, SiteMembership
+from registry.models import AnalysisSettings, Patient, PatientDerivation, RegistryRole, Role, Site, SiteMembership
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEMO_RECORDS_SITE_A = ["DEMO-001", "DEMO-002", "DEMO-003"]
@@ -142,3 +142,26 @@ def test_a_demo_file_that_does_not_import_stops_the_command_and_writes_nothing(m
     assert not Patient.objects.exists()
     assert not Site.objects.exists()
     assert not get_user_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_derives_every_demo_patient_with_the_demo_cutoff_on_a_new_database():
+    output = seed_demo()
+
+    assert AnalysisSettings.objects.get(pk=1).data_cutoff == command.DEMO_DATA_CUTOFF
+    derived = PatientDerivation.objects.filter(is_stale=False, data_cutoff=command.DEMO_DATA_CUTOFF)
+    assert sorted(derived.values_list("patient__record_id", flat=True)) == DEMO_RECORDS_SITE_A + DEMO_RECORDS_SITE_B
+    assert "Derived results are current for 6 patients" in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_keeps_settings_an_administrator_chose_and_derives_what_is_stale():
+    AnalysisSettings.objects.create(pk=1, data_cutoff="2023-12-31")
+    seed_demo()
+    PatientDerivation.objects.update(is_stale=True)
+
+    output = seed_demo()
+
+    assert AnalysisSettings.objects.get(pk=1).data_cutoff.isoformat() == "2023-12-31"
+    assert PatientDerivation.objects.filter(is_stale=False, data_cutoff="2023-12-31").count() == 6
+    assert "(6 derived just now)" in output
