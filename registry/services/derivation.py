@@ -163,7 +163,10 @@ def _delete_results(patient_ids: list[int]) -> None:
             model.objects.filter(patient_id__in=patient_ids).delete()
         return
     quote = connection.ops.quote_name
-    deletes = [f"DELETE FROM {quote(model._meta.db_table)} WHERE patient_id = ANY(%s)" for model in RESULT_MODELS]
+    # Typed as the column is: psycopg would send small ids as a smallint[].
+    id_type = Patient._meta.pk.db_type(connection)
+    deletes = [f"DELETE FROM {quote(model._meta.db_table)} WHERE patient_id = ANY(%s::{id_type}[])"
+               for model in RESULT_MODELS]
     with_clauses = ", ".join(f"deleted_{number} AS ({sql})" for number, sql in enumerate(deletes[:-1]))
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {with_clauses} {deletes[-1]}", [patient_ids] * len(deletes))
@@ -231,7 +234,10 @@ def _preparer(field, postgresql: bool):
     internal_type = field.get_internal_type()
     if internal_type == "JSONField":
         return lambda value: json.dumps(value, cls=field.encoder)
-    if internal_type in ("DecimalField",) or (not postgresql and internal_type in ("DateField", "DateTimeField")):
+    # Decimals go as they are: the derivations return Decimal, and Django's preparation of a Decimal
+    # (DecimalField.get_db_prep_save) returns it unchanged on both backends; the column's scale
+    # rounds it. It cost a tenth of a full run, at 400,000 rows.
+    if not postgresql and internal_type in ("DateField", "DateTimeField"):
         return lambda value: field.get_db_prep_save(value, connection)
     return None
 
