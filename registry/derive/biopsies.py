@@ -171,23 +171,31 @@ def derive_biopsy(
     )
 
 
-def alk_mutation_status_at_index(
-    biopsies: tuple[tuple[Biopsy, BiopsyResult], ...],
+def index_resistance_biopsy_dates(
+    biopsies: tuple[Biopsy, ...],
+    results: dict[date, BiopsyResult],
     index_generation: int | None,
     index_pd_date: date,
     next_tki_start: date | None,
     biopsy_lookback_days: int,
-) -> str:
+) -> frozenset[date]:
     """§7 at the index resistance: the biopsies whose phase is the index line's generation, dated from
     index pd_date − lookback to the start of the next ALK TKI line (inclusive; open when none)."""
     earliest = index_pd_date - timedelta(days=biopsy_lookback_days)
-    at_index = [
-        (biopsy, result) for biopsy, result in biopsies
-        if index_generation is not None and result.phase == f"post_{index_generation}g"
+    return frozenset(
+        biopsy.bx_date for biopsy in biopsies
+        if index_generation is not None and results[biopsy.bx_date].phase == f"post_{index_generation}g"
         and earliest <= biopsy.bx_date and (next_tki_start is None or biopsy.bx_date <= next_tki_start)
-    ]
-    if any(result.alk_kd_mutations for _, result in at_index):
+    )
+
+
+def alk_mutation_status_at_index(
+    biopsies: tuple[Biopsy, ...], results: dict[date, BiopsyResult], at_index: frozenset[date],
+) -> str:
+    """§7: `mutation` if any biopsy at the index resistance has an ALK kinase-domain mutation,
+    `no_mutation` if any had NGS on an adequate sample and none has one, `not_assessed` otherwise."""
+    if any(results[day].alk_kd_mutations for day in at_index):
         return "mutation"
-    if any(sequenced_adequately(biopsy) for biopsy, _ in at_index):
+    if any(sequenced_adequately(biopsy) for biopsy in biopsies if biopsy.bx_date in at_index):
         return "no_mutation"
     return "not_assessed"

@@ -1,7 +1,11 @@
 """The one entry point: `derive_patient(record, settings)`, every rule of version 1 for one patient."""
 from __future__ import annotations
 
-from .biopsies import TkiProgression, alk_mutation_status_at_index, biopsy_phase, derive_biopsy
+from dataclasses import replace
+
+from .biopsies import (
+    TkiProgression, alk_mutation_status_at_index, biopsy_phase, derive_biopsy, index_resistance_biopsy_dates,
+)
 from .cohorts import assign_cohort, subsequent_to_index, tki_sequence
 from .inputs import PatientRecord
 from .lines import (
@@ -114,19 +118,22 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
     # §7 biopsies.
     tki_lines = tuple(TkiProgression(line=line, generation=tki_generation(line), pd_date=pd_dates[line.line_no])
                       for line in ordered_lines if is_alk_tki(line))
-    biopsy_pairs = tuple(
-        (biopsy, derive_biopsy(biopsy, record.variants, record.histology,
-                               biopsy_phase(biopsy.bx_date, tki_lines, settings.biopsy_lookback_days)))
+    biopsy_results = {
+        biopsy.bx_date: derive_biopsy(biopsy, record.variants, record.histology,
+                                      biopsy_phase(biopsy.bx_date, tki_lines, settings.biopsy_lookback_days))
         for biopsy in biopsies
-    )
+    }
     alk_mut_status = None
     if assignment.index_line is not None:
         index_position = ordered_lines.index(assignment.index_line)
         next_tki_start = next((line.line_start for line in ordered_lines[index_position + 1:] if is_alk_tki(line)),
                               None)
-        alk_mut_status = alk_mutation_status_at_index(
-            biopsy_pairs, tki_generation(assignment.index_line), assignment.index_pd_date, next_tki_start,
-            settings.biopsy_lookback_days)
+        at_index = index_resistance_biopsy_dates(
+            biopsies, biopsy_results, tki_generation(assignment.index_line), assignment.index_pd_date,
+            next_tki_start, settings.biopsy_lookback_days)
+        alk_mut_status = alk_mutation_status_at_index(biopsies, biopsy_results, at_index)
+        biopsy_results = {day: replace(result, at_index_resistance=day in at_index)
+                          for day, result in biopsy_results.items()}
 
     # §5 OS from the diagnosis of advanced disease.
     os_dx = None
@@ -150,6 +157,6 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
         os_dx_event=os_dx.event if os_dx else None,
         os_dx_censor_reason=os_dx.censor_reason if os_dx else None,
         lines=line_results,
-        biopsies=tuple(result for _, result in biopsy_pairs),
+        biopsies=tuple(biopsy_results[biopsy.bx_date] for biopsy in biopsies),
         flags=data_quality_flags(record, line_results, cutoff),
     )

@@ -102,6 +102,8 @@ class BiopsyResult:
     alk_independent: str | None
     transformation: str | None  # "squamous", "small_cell"
     mechanism_category: str
+    # §7: taken at the index resistance (counted in alk_mut_status_at_index); None in no cohort.
+    at_index_resistance: bool | None = None
 
 
 @dataclass(frozen=True)

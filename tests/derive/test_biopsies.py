@@ -155,6 +155,21 @@ def test_alk_mutation_at_index_comes_from_post_second_generation_biopsies_of_the
         variants=[variant(300, "ALK", "G1202R"), variant(720, "ALK", "I1171N")]))
     assert derivation.cohort == 2
     assert derivation.alk_mut_status_at_index == "mutation"
+    # §7: only the day-720 biopsy is at the index resistance (post_2g, from 700 − 30 to 760)
+    assert [b.at_index_resistance for b in derivation.biopsies] == [False, True]
+
+
+def test_only_post_second_generation_biopsies_before_the_next_tki_are_at_the_index_resistance():
+    # given cohort 2 (crizotinib PD day 300, alectinib from 330 with PD 700, lorlatinib from 760):
+    # day 650: the latest TKI progression on or before it (less 30 days) is crizotinib's, and alectinib
+    #          started after it → on_tki, not at the index
+    # day 669: 700 − 30 = 670 > 669 → still on_tki (alectinib running)
+    # day 759: 670 ≤ 759 and no TKI started since 700 → post_2g, inside 670..760 → at the index
+    # day 760: lorlatinib starts that day (after 700, on or before 760) → on_tki: the §7 window runs
+    #          to the next TKI's start, but only biopsies whose phase is post_2g count
+    derivation = derive(crizotinib_then_alectinib_then_lorlatinib(biopsy(650), biopsy(669), biopsy(759), biopsy(760)))
+    assert [(b.phase, b.at_index_resistance) for b in derivation.biopsies] == [
+        ("on_tki", False), ("on_tki", False), ("post_2g", True), ("on_tki", False)]
 
 
 def test_sequenced_index_biopsy_without_mutation_is_no_mutation():
@@ -176,6 +191,7 @@ def test_alk_mutation_status_is_blank_for_patients_in_no_cohort():
     assert derivation.cohort is None
     assert derivation.biopsies[0].phase == "post_3g"
     assert derivation.alk_mut_status_at_index is None
+    assert derivation.biopsies[0].at_index_resistance is None
 
 
 def test_biopsies_after_the_cutoff_are_ignored():
