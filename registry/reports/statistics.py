@@ -183,7 +183,7 @@ class LogRankResult:
 @dataclass(frozen=True)
 class CoxResult:
     """Cox hazard ratio of `group_label` relative to `reference_label` (HR > 1: higher hazard in
-    the group). Numeric fields are None when not estimable; `warnings` holds the convergence and
+    the group). Numeric fields are None when not estimable; `fit_warnings` holds the convergence and
     numerical warnings lifelines raised during the fit, for the report to footnote."""
 
     hazard_ratio: float | None
@@ -196,7 +196,7 @@ class CoxResult:
     group_label: str
     reference_label: str
     not_estimable_reason: str | None = None
-    warnings: tuple[str, ...] = ()
+    fit_warnings: tuple[str, ...] = ()
 
 
 def numbers_at_risk(group: SurvivalGroup, at_risk_times: Sequence[float]) -> tuple[int, ...]:
@@ -316,14 +316,14 @@ def cox_hazard_ratio(group_a: SurvivalGroup, group_b: SurvivalGroup) -> CoxResul
     is at risk, or no group_b event while a group_a patient is at risk - which covers an empty
     group, a group without events and complete separation. lifelines would "converge" to a huge
     coefficient with a meaningless CI there. Convergence warnings lifelines still raises are caught
-    around this one fit (not silenced globally) and returned in `warnings`; note that
+    around this one fit (not silenced globally) and returned in `fit_warnings`; note that
     `warnings.catch_warnings` itself is not thread-safe in Python 3.11.
     """
     def not_estimable(reason: str, caught: tuple[str, ...] = ()) -> CoxResult:
         return CoxResult(
             hazard_ratio=None, ci_lower=None, ci_upper=None, p_value=None, ties="efron",
             log_hazard_ratio=None, standard_error=None, group_label=group_a.label,
-            reference_label=group_b.label, not_estimable_reason=reason, warnings=caught)
+            reference_label=group_b.label, not_estimable_reason=reason, fit_warnings=caught)
 
     reason = _cox_not_estimable_reason(group_a, group_b)
     if reason is not None:
@@ -334,13 +334,14 @@ def cox_hazard_ratio(group_a: SurvivalGroup, group_b: SurvivalGroup) -> CoxResul
         "event": group_a.events + group_b.events,
         "in_group_a": [1] * group_a.n + [0] * group_b.n,
     })
+    fitter, failure = None, None
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
         try:
             fitter = CoxPHFitter(alpha=1 - CONFIDENCE_LEVEL).fit(
                 data, duration_col="duration", event_col="event")
         except ConvergenceError as error:
-            fitter, failure = None, f"the Cox model did not converge: {error}"
+            failure = f"the Cox model did not converge: {error}"
     caught = _keep_numerical_warnings(raised)
     if fitter is None:
         return not_estimable(failure, caught)
@@ -354,7 +355,7 @@ def cox_hazard_ratio(group_a: SurvivalGroup, group_b: SurvivalGroup) -> CoxResul
         ties="efron",  # lifelines' CoxPHFitter implements Efron's method only
         log_hazard_ratio=float(row["coef"]),
         standard_error=float(row["se(coef)"]),
-        group_label=group_a.label, reference_label=group_b.label, warnings=caught)
+        group_label=group_a.label, reference_label=group_b.label, fit_warnings=caught)
 
 
 def _cox_not_estimable_reason(group_a: SurvivalGroup, group_b: SurvivalGroup) -> str | None:

@@ -27,7 +27,7 @@ def test_aml_hazard_ratio_matches_r_coxph_with_efron_ties():
     assert result.ci_lower == pytest.approx(0.9159, abs=5e-5)
     assert result.ci_upper == pytest.approx(6.813, abs=5e-4)
     assert result.p_value == pytest.approx(0.0737, abs=5e-5)
-    assert (result.not_estimable_reason, result.warnings) == (None, ())
+    assert (result.not_estimable_reason, result.fit_warnings) == (None, ())
 
 
 def test_hazard_ratio_is_of_the_first_group_relative_to_the_second():
@@ -98,7 +98,7 @@ def test_convergence_warnings_come_back_with_the_result_and_others_go_to_the_nor
         warnings.simplefilter("always")
         result = cox_hazard_ratio(NONMAINTAINED, MAINTAINED)
     assert result.hazard_ratio == pytest.approx(2.4981, abs=5e-5)
-    assert result.warnings == (
+    assert result.fit_warnings == (
         "Newton-Raphson convergence completed successfully but norm(delta) is still high",)
     assert [(w.category, str(w.message)) for w in reissued] == [
         (DeprecationWarning, "an unrelated library deprecation")]
