@@ -4,6 +4,7 @@ from .biopsies import Biopsy
 from .derived import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
 )
+from .exports import ExportJob, ExportJobStatus
 from .lesion_measurements import LesionMeasurement
 from .lesions import Lesion
 from .local_therapy import LocalTherapy
@@ -20,6 +21,8 @@ __all__ = [
     "LineDerivation",
     "PatientDerivation",
     "Biopsy",
+    "ExportJob",
+    "ExportJobStatus",
     "Lesion",
     "LesionMeasurement",
     "LocalTherapy",

@@ -20,6 +20,11 @@ class RegistryRole(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_role")
     role = models.CharField(max_length=20, choices=Role.choices)
+    may_export_identified = models.BooleanField(
+        "may export identified data", default=False,
+        help_text="Investigators and viewers export de-identified files only, unless this is ticked. "
+                  "Administrators and coordinators (for their sites) always may.",
+    )
     history = HistoricalRecords()
 
     def __str__(self) -> str:
