@@ -94,6 +94,19 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Files uploaded for import wait here between the preview and the confirmation.
 IMPORT_STAGING_DIR = VAR_DIR / "import-staging"
 
+# Exports requested in the admin (registry/services/export_jobs.py) are written here, one zip a job.
+EXPORTS_DIR = VAR_DIR / "exports"
+
+# The key of de-identified exports' pseudonyms and date shifts (registry/exports/deidentify.py).
+# Unset: derived from SECRET_KEY, except from the local development key (then de-identified exports
+# are refused until a key is set).
+DEIDENTIFICATION_KEY = env_str("REGISTRY_DEIDENTIFICATION_KEY", "") or None
+if DEIDENTIFICATION_KEY is not None and len(DEIDENTIFICATION_KEY) < 32:
+    raise ImproperlyConfigured(
+        "REGISTRY_DEIDENTIFICATION_KEY must be a random string of at least 32 characters, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+
 # Uploads above this size are streamed to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

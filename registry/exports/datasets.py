@@ -55,10 +55,16 @@ class Dataset:
     # The rows of one batch of patients (in their order), as values in `columns` order: one query.
     batch_rows: Callable[[Sequence[ExportPatient]], Iterator[list]]
 
-    def rows(self, patients: Sequence[ExportPatient], *, batch_patients: int | None = None) -> Iterator[list]:
+    def rows(
+        self, patients: Sequence[ExportPatient], *, batch_patients: int | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> Iterator[list]:
+        """Every row of `patients`, a batch at a time; `on_batch(patients done)` after each batch."""
         size = batch_patients or BATCH_PATIENTS
         for start in range(0, len(patients), size):
             yield from self.batch_rows(patients[start:start + size])
+            if on_batch is not None:
+                on_batch(min(start + size, len(patients)))
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,41 @@
-"""Export of the analysis datasets (derivation rules §8): the one door for every caller.
+"""Export of a dataset (an analysis dataset of rules §8, or one instrument's raw records): the one
+door for every caller (command line, admin export jobs, later the API).
 
-The datasets themselves live in registry/exports/; this decides whose rows are written and where.
+The datasets and formats live in registry/exports/; this decides who may export what (the rule is
+registry/selectors/export_access.py), whose rows are written, whether they are de-identified, and
+writes the three files of an export side by side:
+
+    PATH                    the data, in the format asked for
+    PATH.codebook.csv       one row per column of PATH: name, label, type, unit, codes, source
+    PATH.provenance.json    the rules version, settings and data cut-off the rows were derived with
 """
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from django.utils import timezone
 
-from registry.exports.csv_writer import WRITERS
-from registry.exports.datasets import DATASETS, export_patients
+from registry.exports.catalog import dataset_names, exportable
+from registry.exports.datasets import export_patients
+from registry.exports.codebook import codebook_path, codebook_rows, write_codebook_csv
+from registry.exports.deidentify import Deidentifier, DeidentificationKeyMissing, deidentification_key
+from registry.exports.formats import EXTENSIONS, WRITERS, ExportFile
 from registry.exports.provenance import derivation_provenance
 from registry.models import Patient, Site
 from registry.selectors.access import restrict_to_visible
+from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
 
-__all__ = ["DATASETS", "FORMATS", "dataset_export", "provenance_path"]
+__all__ = [
+    "DATASETS", "EXTENSIONS", "FORMATS", "DeidentificationKeyMissing", "ExportNotAllowed", "codebook_path",
+    "dataset_export", "provenance_path",
+]
 
+DATASETS = dataset_names()
 FORMATS = tuple(WRITERS)
+
+# progress(patients_done, patients_total), after each batch of patients.
+Progress = Callable[[int, int], None]
 
 
 def provenance_path(output) -> Path:
@@ -25,44 +44,85 @@ def provenance_path(output) -> Path:
     return output.with_name(f"{output.name}.provenance.json")
 
 
-def dataset_export(*, name: str, output, file_format: str = "csv", user=None, site: Site | None = None) -> int:
-    """Writes dataset `name` of the patients `user` may see (None: the system, every patient),
-    optionally only `site`'s, to the file `output`, and what their rows were derived with to
-    `provenance_path(output)`; returns the number of rows (the header not counted).
+def _partial(path: Path) -> Path:
+    return path.with_name(f"{path.name}.partial")
 
-    The file appears complete or not at all: it is written under a temporary name and renamed.
+
+def dataset_export(
+    *, name: str, output, file_format: str = "csv", user=None, site: Site | None = None, deidentify: bool = False,
+    deidentification_key_override: str | None = None, progress: Progress | None = None,
+) -> int:
+    """Writes dataset `name` of the patients `user` may see (None: the system, every patient),
+    optionally only `site`'s, to the file `output` in `file_format`, with its codebook and its
+    provenance beside it; returns the number of rows (the header not counted).
+
+    `deidentify`: identifier columns dropped, record ids pseudonymised and dates shifted
+    (registry/exports/deidentify.py) with the configured key, or `deidentification_key_override`.
+
+    Raises ValueError (unknown dataset or format), ExportNotAllowed (an identified export the user
+    may not make) or DeidentificationKeyMissing before anything is written. The files appear complete
+    or not at all: they are written under temporary names and renamed, the data file last.
     Reads what is stored; it does not derive (a patient not derived yet has blank derived columns).
     """
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset {name!r}; the datasets are {', '.join(DATASETS)}")
+    found = exportable(name)
+    if found is None:
+        raise ValueError(f"Unknown dataset {name!r}; the datasets are {', '.join(dataset_names())}")
     if file_format not in WRITERS:
         raise ValueError(f"file_format must be one of {', '.join(WRITERS)}, not {file_format!r}")
-    dataset = DATASETS[name]
+    check_export_allowed(user, deidentified=deidentify)
+    deidentifier = Deidentifier(deidentification_key(deidentification_key_override), found.columns) \
+        if deidentify else None
+
     patients = Patient.objects.all()
     if user is not None:
         patients = restrict_to_visible(patients, user, site_path="site_id")
     if site is not None:
         patients = patients.filter(site=site)
     exported = export_patients(patients)
+    columns = found.columns
+    rows_of = exported
+    transform = None
+    if deidentifier is not None:
+        columns = deidentifier.columns
+        rows_of = deidentifier.patients(exported)
+        transform = deidentifier.row
 
     path = Path(output)
-    partial = path.with_name(f"{path.name}.partial")
+    provenance = {
+        "dataset": name,
+        "file": path.name,
+        "format": file_format,
+        "codebook": codebook_path(path).name,
+        "site": site.code if site is not None else None,
+        "user": user.get_username() if user is not None else None,
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+        "deidentified": deidentifier is not None,
+        "deidentification": deidentifier.provenance() if deidentifier is not None else None,
+        **derivation_provenance([patient.id for patient in exported]),
+    }
+    codebook = codebook_rows(columns, deidentified=deidentifier is not None)
+    total = len(rows_of)
+
+    def on_batch(done: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
+    if progress is not None:
+        progress(0, total)
+    rows = found.dataset.rows(rows_of, on_batch=on_batch)
+    if transform is not None:
+        rows = map(transform, rows)
+
+    files = (codebook_path(path), provenance_path(path), path)
     try:
-        # newline="": the writer's own LF line ends are kept as they are on every platform.
-        with partial.open("w", encoding="utf-8", newline="") as stream:
-            rows = WRITERS[file_format](stream, dataset.columns, dataset.rows(exported))
-        provenance = {
-            "dataset": name,
-            "file": path.name,
-            "format": file_format,
-            "rows": rows,
-            "site": site.code if site is not None else None,
-            "user": user.get_username() if user is not None else None,
-            "exported_at": timezone.now().isoformat(timespec="seconds"),
-            **derivation_provenance([patient.id for patient in exported]),
-        }
-        provenance_path(path).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-        os.replace(partial, path)
+        count = WRITERS[file_format](_partial(path), ExportFile(name, columns, codebook, provenance), rows)
+        write_codebook_csv(_partial(codebook_path(path)), codebook)
+        _partial(provenance_path(path)).write_text(
+            json.dumps({**provenance, "rows": count}, indent=2) + "\n", encoding="utf-8"
+        )
+        for file in files:
+            os.replace(_partial(file), file)
     finally:
-        partial.unlink(missing_ok=True)
-    return rows
+        for file in files:
+            _partial(file).unlink(missing_ok=True)
+    return count

@@ -9,8 +9,8 @@ from tests.exports.populated import make_derived_patient
 def test_an_unknown_dataset_or_format_is_refused_and_nothing_is_written(db, tmp_path):
     with pytest.raises(ValueError, match="Unknown dataset 'survival'"):
         dataset_export(name="survival", output=tmp_path / "out.csv")
-    with pytest.raises(ValueError, match="file_format must be one of csv, not 'sav'"):
-        dataset_export(name="lines", output=tmp_path / "out.sav", file_format="sav")
+    with pytest.raises(ValueError, match="file_format must be one of csv, xlsx, sav, dta, parquet, not 'json'"):
+        dataset_export(name="lines", output=tmp_path / "out.json", file_format="json")
 
     assert list(tmp_path.iterdir()) == []
 

@@ -1,7 +1,7 @@
 """Rows are ordered by record_id the same way on every database, and only visible patients are exported."""
 import pytest
 
-from registry.models import Role
+from registry.models import RegistryRole, Role
 from tests import factories
 from tests.exports.exported import export_records
 from tests.exports.populated import make_derived_patient
@@ -62,6 +62,8 @@ def test_the_system_and_an_investigator_get_every_site_or_the_one_asked_for(site
     make_derived_patient(site_a, "A-1")
     make_derived_patient(site_b, "B-1")
     investigator = factories.make_user("investigator", role=Role.INVESTIGATOR)
+    # Identified exports need the grant (tests/exports/test_export_permissions.py); this is about sites.
+    RegistryRole.objects.filter(user=investigator).update(may_export_identified=True)
 
     everyone = export_records(tmp_path, "patients")
     seen_by_investigator = export_records(tmp_path, "patients", user=investigator)

@@ -2,6 +2,7 @@
 import pytest
 
 from registry.exports import datasets
+from registry.models import RegistryRole
 from registry.services.datasets import dataset_export
 from tests import factories
 from tests.exports.populated import make_derived_patient
@@ -46,3 +47,57 @@ def test_a_user_adds_only_the_queries_of_their_access(site_a, tmp_path, django_a
     # The user's role and their sites (registry/selectors/access.py), then the three above.
     with django_assert_num_queries(2 + 3):
         dataset_export(name="lines", output=tmp_path / "lines.csv", user=coordinator)
+
+
+FORMS = ["enrollment", "treatment_line", "local_therapy", "tumor_assessment", "lesion", "lesion_measurement",
+         "biopsy", "ngs_variant", "vital_status"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("patients", [2, 10])
+def test_a_raw_dataset_takes_three_queries_for_2_or_10_patients(site_a, tmp_path, django_assert_num_queries, form,
+                                                                patients):
+    for number in range(patients):
+        factories.make_full_patient(site_a, f"P-{number:02d}")
+
+    # 1. the exported patients; 2. the batch's instances of the form, with the assessment, lesion or
+    # biopsy a measurement or variant names JOINed; 3. the batch's derivations, for the provenance.
+    with django_assert_num_queries(3):
+        dataset_export(name=form, output=tmp_path / f"{form}.csv")
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_each_further_batch_of_a_raw_dataset_takes_two_queries(site_a, tmp_path, django_assert_num_queries,
+                                                               monkeypatch, form):
+    monkeypatch.setattr(datasets, "BATCH_PATIENTS", 4)
+    for number in range(10):
+        factories.make_full_patient(site_a, f"P-{number:02d}")
+
+    with django_assert_num_queries(1 + 3 * 2):
+        rows = dataset_export(name=form, output=tmp_path / f"{form}.csv")
+
+    assert rows == 10  # one instance of every instrument a patient
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx", "sav", "dta", "parquet"])
+@pytest.mark.parametrize("deidentify", [False, True])
+def test_the_format_and_de_identification_add_no_query(site_a, tmp_path, django_assert_num_queries, settings,
+                                                       file_format, deidentify):
+    settings.DEIDENTIFICATION_KEY = "k" * 32
+    for number in range(3):
+        make_derived_patient(site_a, f"P-{number:02d}")
+
+    with django_assert_num_queries(3):
+        dataset_export(name="lines", output=tmp_path / f"lines.{file_format}", file_format=file_format,
+                       deidentify=deidentify)
+
+
+def test_an_investigator_asking_for_identified_data_adds_one_query_for_the_grant(site_a, tmp_path,
+                                                                                 django_assert_num_queries):
+    investigator = factories.make_user("investigator", role="investigator")
+    RegistryRole.objects.filter(user=investigator).update(may_export_identified=True)
+    make_derived_patient(site_a, "P-01")
+
+    # The user's role (registry/selectors/access.py), their grant, then the three of every export.
+    with django_assert_num_queries(1 + 1 + 3):
+        dataset_export(name="lines", output=tmp_path / "lines.csv", user=investigator)

@@ -1,0 +1,45 @@
+"""The codebook of an export: one row per column of the file, written beside it and into it.
+
+Each row: the column's name, its meaning (label), type, unit, codes with their labels, where it
+comes from (the data dictionary or a rule), and what de-identification did to it.
+"""
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+from .columns import Column, Kind
+
+CODEBOOK_HEADER = ("column", "label", "type", "unit", "codes", "source", "deidentification")
+
+
+def codebook_path(output) -> Path:
+    """The codebook beside a dataset: `lines.sav` → `lines.sav.codebook.csv`."""
+    output = Path(output)
+    return output.with_name(f"{output.name}.codebook.csv")
+
+
+def _deidentification_note(column: Column) -> str:
+    if column.is_record_id:
+        return "pseudonym: a keyed hash of the record id"
+    if column.kind is Kind.DATE:
+        return "shifted back by the patient's date offset (0 to 364 days)"
+    return ""
+
+
+def codebook_rows(columns: Sequence[Column], *, deidentified: bool) -> list[tuple[str, ...]]:
+    return [
+        (
+            column.name, column.label, column.kind.value, column.unit, column.codes_text(), column.source,
+            _deidentification_note(column) if deidentified else "",
+        )
+        for column in columns
+    ]
+
+
+def write_codebook_csv(path: Path, rows: Sequence[Sequence[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(CODEBOOK_HEADER)
+        writer.writerows(rows)

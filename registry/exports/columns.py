@@ -1,0 +1,117 @@
+"""What an exported column is: its name, meaning, type, unit and codes (one row of the codebook).
+
+A column of a raw record is described by the data dictionary (`dictionary_column`); a derived
+column by the one description declared for it in registry/exports/analysis_columns.py. Every
+file format writes its values from this description: CSV as text (cells.py), Excel, Parquet, SPSS
+and Stata with the type given here and, for coded columns, their value labels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from registry.records.dictionary import DictionaryField, data_dictionary
+
+RECORD_ID = "record_id"
+
+
+class Kind(StrEnum):
+    """The type of a column, as the codebook names it."""
+
+    DATE = "date"
+    INTEGER = "integer"
+    NUMBER = "number"  # exact decimals in the registry; a double in typed formats
+    BOOLEAN = "boolean"  # 1 yes, 0 no, blank unknown
+    CODE = "integer code"  # one of `codes`, written as its integer code
+    TEXT_CODE = "text code"  # one of `codes`, written as that text
+    TEXT = "text"
+
+
+# Value labels of every boolean column: rules §8 writes booleans 1/0.
+BOOLEAN_CODES = (("1", "Yes"), ("0", "No"))
+# REDCap's labels of a checkbox option column `field___code`.
+CHECKBOX_CODES = (("1", "Checked"), ("0", "Unchecked"))
+
+# Units of raw fields: the dictionary names them in the label only ("Diameter in mm ..."), so they
+# are declared here; tests/exports/test_codebook.py checks that every name is a dictionary field.
+RAW_FIELD_UNITS = {
+    "lm_mm": "mm",
+    "var_vaf": "%",
+    "var_cn": "copies",
+    "ta_new_count": "lesions",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: Kind
+    unit: str = ""
+    codes: tuple[tuple[str, str], ...] = ()  # (value as CSV writes it, its label), in the codebook's order
+    source: str = ""  # "data dictionary, form enrollment" or "derived, rules §3"
+    identifier: bool = False  # the dictionary's "Identifier? = y": de-identification drops the column
+
+    @property
+    def is_record_id(self) -> bool:
+        return self.name == RECORD_ID
+
+    @property
+    def value_labels(self) -> dict[int, str]:
+        """Integer value → label, for SPSS and Stata; empty unless the column holds integer codes."""
+        if self.kind in (Kind.CODE, Kind.BOOLEAN):
+            return {int(code): label for code, label in self.codes}
+        return {}
+
+    def codes_text(self) -> str:
+        """The codes as the data dictionary writes choices: `1, Male | 2, Female`."""
+        return " | ".join(f"{code}, {label}" for code, label in self.codes)
+
+
+def _kind_of(field: DictionaryField) -> Kind:
+    if field.field_type in ("radio", "dropdown", "yesno"):
+        return Kind.CODE
+    if field.validation == "date_ymd":
+        return Kind.DATE
+    if field.validation == "integer":
+        return Kind.INTEGER
+    if field.validation == "number":
+        return Kind.NUMBER
+    return Kind.TEXT
+
+
+def dictionary_column(field_name: str, *, name: str | None = None, label: str | None = None) -> Column:
+    """The column holding the dictionary field `field_name` as it is recorded (raw codes).
+
+    `name` when the dataset calls it otherwise (rules §8: `cns_mets_at_start` is `line_cns_mets`).
+    """
+    field = data_dictionary().field(field_name)
+    kind = _kind_of(field)
+    renamed = f" (the field {field.name})" if name and name != field.name else ""
+    return Column(
+        name=name or field.name,
+        label=label or field.label,
+        kind=kind,
+        unit=RAW_FIELD_UNITS.get(field.name, ""),
+        codes=tuple(field.choice_labels.items()) if kind is Kind.CODE else (),
+        source=f"data dictionary, form {field.form}{renamed}",
+        identifier=field.identifier,
+    )
+
+
+def checkbox_option_column(field_name: str, code: str) -> Column:
+    """REDCap's column `field___code` of one option of a checkbox field: 1 ticked, 0 not."""
+    field = data_dictionary().field(field_name)
+    return Column(
+        name=f"{field.name}___{code}",
+        label=f"{field.label} (choice={dict(field.choices)[code]})",
+        kind=Kind.CODE,
+        codes=CHECKBOX_CODES,
+        source=f"data dictionary, form {field.form}",
+        identifier=field.identifier,
+    )
+
+
+def dictionary_codes(field_name: str) -> tuple[tuple[str, str], ...]:
+    """The codes and labels of a coded dictionary field, for a derived column that shares them."""
+    return tuple(data_dictionary().field(field_name).choice_labels.items())

@@ -1,0 +1,89 @@
+"""Values of a row as typed values, per column kind: what Excel, Parquet, SPSS and Stata store.
+
+The rows of registry/exports/datasets.py hold what the database returned (dates, Decimals,
+booleans, integer codes, text with "" for blank). Typed formats store:
+
+| kind          | Parquet (Arrow) | Excel         | SPSS / Stata                           |
+|---------------|-----------------|---------------|----------------------------------------|
+| date          | date32          | date cell     | date variable (SDATE10 / %tdCCYY-NN-DD) |
+| integer       | int32           | number        | numeric, no decimals                   |
+| number        | float64         | number        | numeric                                |
+| boolean       | bool            | number 1 / 0  | numeric 1 / 0, value labels Yes / No   |
+| integer code  | int32           | number        | numeric, value labels from the codes   |
+| text code     | string          | text          | string                                 |
+| text          | string          | text          | string, sized to its longest value     |
+
+Blank is null (Parquet), an empty cell (Excel), system-missing or "" (SPSS / Stata); a blank text is
+null too, never "". Decimals become doubles: every stored value (at most 6 decimal places, at most 12
+digits) is the double nearest to it, so rounding it to its stored places gives it back exactly;
+decimal128 would keep it exact, but pandas reads such a column as Python objects.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pyarrow as pa
+
+from .columns import Column, Kind
+
+ARROW_TYPES = {
+    Kind.DATE: pa.date32(),
+    Kind.INTEGER: pa.int32(),
+    Kind.NUMBER: pa.float64(),
+    Kind.BOOLEAN: pa.bool_(),
+    Kind.CODE: pa.int32(),
+    Kind.TEXT_CODE: pa.string(),
+    Kind.TEXT: pa.string(),
+}
+
+
+def _as_float(value):
+    return None if value is None else float(value)
+
+
+def _as_int(value):
+    # A checkbox option is stored as a boolean and exported as its 1/0 code.
+    return None if value is None else int(value)
+
+
+def _as_text(value):
+    return value or None
+
+
+def _as_is(value):
+    return value
+
+
+TYPED_VALUE: dict[Kind, Callable] = {
+    Kind.DATE: _as_is,
+    Kind.INTEGER: _as_is,
+    Kind.NUMBER: _as_float,
+    Kind.BOOLEAN: _as_is,
+    Kind.CODE: _as_int,
+    Kind.TEXT_CODE: _as_text,
+    Kind.TEXT: _as_text,
+}
+
+
+def arrow_schema(columns: Sequence[Column], *, metadata: dict[str, str] | None = None) -> pa.Schema:
+    """The schema, each field carrying its label, unit and codes (as the codebook gives them)."""
+    return pa.schema(
+        [
+            pa.field(column.name, ARROW_TYPES[column.kind], metadata={
+                "label": column.label, "type": column.kind.value, "unit": column.unit, "codes": column.codes_text(),
+            })
+            for column in columns
+        ],
+        metadata=metadata,
+    )
+
+
+def arrow_batch(columns: Sequence[Column], rows: Sequence[Sequence], schema: pa.Schema) -> pa.RecordBatch:
+    """Rows (values in `columns` order) as one record batch of `schema`."""
+    by_column = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    arrays = []
+    for column, values, field in zip(columns, by_column, schema, strict=True):
+        convert = TYPED_VALUE[column.kind]
+        typed = values if convert is _as_is else [convert(value) for value in values]
+        arrays.append(pa.array(typed, type=field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -1,0 +1,80 @@
+"""A dataset as an Excel workbook: its data sheet, then `codebook` and `provenance` sheets.
+
+Written with openpyxl's write-only workbook, which streams rows to a temporary file, so memory
+stays flat whatever the number of rows. Cells are typed (registry/exports/typed.py): dates as
+dates, numbers as numbers, booleans as 1/0, blanks empty. A sheet holds at most 1,048,576 rows;
+more rows go on to continuation sheets `<dataset> (2)` ..., each with the header.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from .codebook import CODEBOOK_HEADER
+from .formats import ExportFile
+from .typed import TYPED_VALUE
+
+EXCEL_MAX_ROWS = 1_048_576
+_BOLD = Font(bold=True)
+
+
+def _header(sheet, names: Sequence[str]) -> None:
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = _BOLD
+        cells.append(cell)
+    sheet.append(cells)
+
+
+def _sheet(workbook: Workbook, title: str, names: Sequence[str], widths: Sequence[int]):
+    sheet = workbook.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    _header(sheet, names)
+    return sheet
+
+
+def _provenance_value(value):
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def write_xlsx(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
+    workbook = Workbook(write_only=True)
+    names = [column.name for column in export.columns]
+    widths = [max(10, min(40, len(name) + 2)) for name in names]
+    converters = [TYPED_VALUE[column.kind] for column in export.columns]
+    data = _sheet(workbook, export.dataset, names, widths)
+    sheets_of_data = 1
+    on_sheet = 1  # the header
+    count = 0
+    for row in rows:
+        if on_sheet == EXCEL_MAX_ROWS:
+            sheets_of_data += 1
+            data = _sheet(workbook, f"{export.dataset} ({sheets_of_data})", names, widths)
+            on_sheet = 1
+        # A boolean is written 1/0 (rules §8), not as Excel's TRUE/FALSE.
+        data.append([
+            int(value) if isinstance(value, bool) else convert(value)
+            for convert, value in zip(converters, row, strict=True)
+        ])
+        on_sheet += 1
+        count += 1
+
+    codebook = _sheet(workbook, "codebook", CODEBOOK_HEADER, (28, 60, 12, 8, 60, 30, 30))
+    for codebook_row in export.codebook:
+        codebook.append(list(codebook_row))
+    provenance = _sheet(workbook, "provenance", ("key", "value"), (28, 100))
+    for key, value in {**export.provenance, "rows": count}.items():
+        provenance.append([key, _provenance_value(value)])
+    workbook.save(path)
+    return count
