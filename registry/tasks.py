@@ -2,7 +2,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from registry.services import derivation
+from registry.services import derivation, export_jobs
 
 # A lost connection or a deadlock with a concurrent edit: try again, waiting longer each time.
 _RETRY = {
@@ -22,3 +22,12 @@ def derive_all_task() -> int:
     """Derives every patient whose results are missing, stale or of other settings (nightly, and
     after a settings change). Idempotent."""
     return derivation.derivations_refresh().patients
+
+
+@shared_task(name="registry.run_export_job")
+def export_job_run_task(job_id: int) -> str | None:
+    """Writes one export requested in the admin (queued after its request's commit). Idempotent: a job
+    already done or failed is left alone, one found running is written again. Not retried: a failed
+    export records why on the job, and its requester asks again."""
+    job = export_jobs.export_job_run(job_id=job_id)
+    return job.status if job is not None else None

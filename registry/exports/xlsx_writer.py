@@ -48,8 +48,30 @@ def _provenance_value(value):
     return value
 
 
+def _discard(workbook: Workbook) -> None:
+    """After a failure: openpyxl keeps each write-only sheet in a temporary file until save() and
+    removes it only when the process exits, which a worker does not do for days."""
+    for sheet in workbook.worksheets:
+        writer = getattr(sheet, "_writer", None)
+        if writer is None:
+            continue
+        rows = getattr(sheet, "_rows", None)
+        if rows is not None:
+            rows.close()
+        writer.close()
+        writer.cleanup()
+
+
 def write_xlsx(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
     workbook = Workbook(write_only=True)
+    try:
+        return _write(workbook, path, export, rows)
+    except BaseException:
+        _discard(workbook)
+        raise
+
+
+def _write(workbook: Workbook, path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
     names = [column.name for column in export.columns]
     widths = [max(10, min(40, len(name) + 2)) for name in names]
     converters = [TYPED_VALUE[column.kind] for column in export.columns]

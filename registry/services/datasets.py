@@ -94,6 +94,7 @@ def dataset_export(
         "format": file_format,
         "codebook": codebook_path(path).name,
         "site": site.code if site is not None else None,
+        "sites": sorted({patient.site_code for patient in exported}),
         "user": user.get_username() if user is not None else None,
         "exported_at": timezone.now().isoformat(timespec="seconds"),
         "deidentified": deidentifier is not None,

@@ -18,7 +18,7 @@ def test_patients_derived_alike_give_one_rules_version_settings_and_cutoff(site_
     assert provenance.pop("exported_at")
     assert provenance == {
         "dataset": "lines", "file": "lines.csv", "format": "csv", "codebook": "lines.csv.codebook.csv", "rows": 4,
-        "site": None, "user": None, "deidentified": False, "deidentification": None,
+        "site": None, "sites": ["site-a"], "user": None, "deidentified": False, "deidentification": None,
         "consistent": True, "rules_version": 1, "data_cutoff": "2024-06-30", "settings_snapshot": SETTINGS_SNAPSHOT,
         "patients": 2, "derived_patients": 2, "stale_patients": 0, "not_derived_patients": 0,
         "derived_with": [{

@@ -1,0 +1,160 @@
+"""Exports requested in the admin and written in the background, then downloaded by their requester.
+
+    export_job_request(...)   checks the request, stores an ExportJob, queues its task after the commit
+    export_job_run(job_id=)   the task's work: writes the export as a zip under settings.EXPORTS_DIR
+    export_job_file(...)      the zip of a finished job, for its requester while still allowed
+
+What may be exported is decided by registry.services.datasets.dataset_export (its rule is
+registry/selectors/export_access.py), at the request, when the job runs and again at the download:
+a grant withdrawn or a site membership ended in between stops the file from leaving.
+
+A job's zip holds the data file, its codebook and its provenance: `<dataset>.<ext>`,
+`<dataset>.<ext>.codebook.csv`, `<dataset>.<ext>.provenance.json`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from registry.exports.catalog import dataset_names
+from registry.exports.deidentify import deidentification_key
+from registry.exports.formats import EXTENSIONS, WRITERS
+from registry.models import ExportJob, ExportJobStatus, Site
+from registry.selectors.access import access_for
+from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
+
+from .datasets import codebook_path, dataset_export, provenance_path
+
+logger = logging.getLogger(__name__)
+
+
+def exports_directory() -> Path:
+    return Path(settings.EXPORTS_DIR)
+
+
+def _check_request(*, user, dataset: str, file_format: str, deidentify: bool, site: Site | None) -> None:
+    if dataset not in dataset_names():
+        raise ValueError(f"Unknown dataset {dataset!r}; the datasets are {', '.join(dataset_names())}")
+    if file_format not in WRITERS:
+        raise ValueError(f"file_format must be one of {', '.join(WRITERS)}, not {file_format!r}")
+    if access_for(user).role is None:
+        raise ExportNotAllowed(f"{user.get_username()} has no registry role")
+    if site is not None and not access_for(user).can_see_site(site.id):
+        raise ExportNotAllowed(f"{user.get_username()} does not see the site {site.code}")
+    check_export_allowed(user, deidentified=deidentify)
+    if deidentify:
+        deidentification_key()  # raises DeidentificationKeyMissing now rather than in the worker
+
+
+@transaction.atomic
+def export_job_request(*, user, dataset: str, file_format: str, deidentify: bool, site: Site | None = None) -> ExportJob:
+    """Stores the request and queues its export after the commit (at once, in-process, without a
+    broker). Raises ValueError, ExportNotAllowed or DeidentificationKeyMissing, storing nothing."""
+    _check_request(user=user, dataset=dataset, file_format=file_format, deidentify=deidentify, site=site)
+    job = ExportJob(requested_by=user, dataset=dataset, file_format=file_format, deidentified=deidentify, site=site)
+    job.full_clean()
+    job.save()
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from registry.tasks import export_job_run_task
+
+    export_job_run_task.delay(job_id)
+
+
+def _zip_name(job: ExportJob) -> str:
+    kind = "deidentified" if job.deidentified else "identified"
+    return f"export-{job.pk}-{job.dataset}-{kind}-{job.file_format}.zip"
+
+
+def export_job_run(*, job_id: int) -> ExportJob | None:
+    """Writes the job's export as a zip, recording its progress, and marks it done or failed.
+
+    Idempotent: a job already done or failed is left as it is; a job found running (its worker
+    died, and the task was delivered again) is written again from the start. Returns the job, or
+    None when there is nothing to do. A failure records its message and leaves no file.
+    """
+    claimed = ExportJob.objects.filter(
+        pk=job_id, status__in=[ExportJobStatus.QUEUED, ExportJobStatus.RUNNING],
+    ).update(status=ExportJobStatus.RUNNING, started_at=timezone.now(), patients_done=0, error_message="")
+    if not claimed:
+        return None
+    job = ExportJob.objects.select_related("requested_by", "site").get(pk=job_id)
+    directory = exports_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    zip_path = directory / _zip_name(job)
+    partial = zip_path.with_name(f"{zip_path.name}.partial")
+
+    def progress(done: int, total: int) -> None:
+        ExportJob.objects.filter(pk=job_id).update(patients_done=done, patients_total=total)
+
+    try:
+        with tempfile.TemporaryDirectory(dir=directory, prefix=f"job-{job.pk}-") as work:
+            data = Path(work) / f"{job.dataset}{EXTENSIONS[job.file_format]}"
+            rows = dataset_export(
+                name=job.dataset, output=data, file_format=job.file_format, user=job.requested_by, site=job.site,
+                deidentify=job.deidentified, progress=progress,
+            )
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for path in (data, codebook_path(data), provenance_path(data)):
+                    archive.write(path, arcname=path.name)
+            os.replace(partial, zip_path)
+    except Exception as error:  # noqa: BLE001 - any failure is the job's: recorded for its requester
+        partial.unlink(missing_ok=True)
+        logger.exception("Export job %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJobStatus.FAILED, error_message=_message(error), finished_at=timezone.now(),
+        )
+        return ExportJob.objects.get(pk=job_id)
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJobStatus.DONE, file_name=zip_path.name, rows=rows, finished_at=timezone.now(),
+    )
+    return ExportJob.objects.get(pk=job_id)
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, (ValueError, PermissionError)):  # refusals and bad requests say why themselves
+        return str(error)
+    return f"Unexpected error ({type(error).__name__}): {error}"
+
+
+def _sites_of(path: Path) -> set[str]:
+    """The codes of the sites whose patients the job's file holds, from its provenance."""
+    with zipfile.ZipFile(path) as archive:
+        name = next(member for member in archive.namelist() if member.endswith(".provenance.json"))
+        return set(json.loads(archive.read(name))["sites"])
+
+
+def _still_sees(user, site_codes: set[str]) -> bool:
+    access = access_for(user)
+    if access.sees_all_sites:
+        return True
+    site_ids = set(Site.objects.filter(code__in=site_codes).values_list("id", flat=True))
+    return len(site_ids) == len(site_codes) and all(access.can_see_site(site_id) for site_id in site_ids)
+
+
+def export_job_file(*, job_id: int, user) -> tuple[ExportJob, Path]:
+    """The finished job's zip, for its requester while they may still make that export.
+
+    Raises ExportJob.DoesNotExist (no such job of this user, or not done) or ExportNotAllowed."""
+    job = ExportJob.objects.get(pk=job_id, requested_by=user, status=ExportJobStatus.DONE)
+    path = exports_directory() / job.file_name
+    if not path.is_file():
+        raise ExportJob.DoesNotExist(f"The file of export job {job_id} is gone")
+    if access_for(user).role is None:
+        raise ExportNotAllowed(f"{user.get_username()} has no registry role")
+    check_export_allowed(user, deidentified=job.deidentified)
+    # The sites the requester saw when the job ran may be more than they see now.
+    if not _still_sees(user, _sites_of(path)):
+        raise ExportNotAllowed(f"{user.get_username()} no longer sees every site of this export")
+    return job, path
