@@ -170,6 +170,9 @@ class BiopsyDerivation(models.Model):
     alk_independent = models.CharField(max_length=200, null=True, blank=True)
     transformation = models.CharField(max_length=20, blank=True, default="")
     mechanism_category = models.CharField(max_length=30)
+    at_index_resistance = models.BooleanField(
+        null=True, blank=True,
+        help_text="Taken at the index resistance (rules §7), so counted in the patient's ALK status; blank in no cohort.")
 
     class Meta:
         ordering = ["patient", "bx_date"]

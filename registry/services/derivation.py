@@ -322,7 +322,7 @@ def _assessment_row(patient_id: int, line_id: int, assessment_id: int, assessmen
 
 BIOPSY_COLUMNS = (
     "patient", "biopsy", "bx_date", "phase", "alk_kd_mutations", "alk_compound", "g1202r", "alk_independent",
-    "transformation", "mechanism_category",
+    "transformation", "mechanism_category", "at_index_resistance",
 )
 
 
@@ -330,6 +330,7 @@ def _biopsy_row(patient_id: int, biopsy_id: int, biopsy) -> tuple:
     return (
         patient_id, biopsy_id, biopsy.bx_date, _blank(biopsy.phase), biopsy.alk_kd_mutations, biopsy.alk_compound,
         biopsy.g1202r, biopsy.alk_independent, _blank(biopsy.transformation), biopsy.mechanism_category,
+        biopsy.at_index_resistance,
     )
 
 
