@@ -1,4 +1,4 @@
-"""seed_demo: the demo sites, users and patients, created once however often it runs."""
+"""seed_demo: the demo sites, users and the demo cohort, created once however often it runs."""
 import re
 from io import StringIO
 from pathlib import Path
@@ -9,12 +9,16 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from registry.management.commands import seed_demo as command
-from registry.models import AnalysisSettings, Patient, PatientDerivation, RegistryRole, Role, Site, SiteMembership
+from registry.models import (
+    AnalysisSettings, Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, PatientDerivation,
+    RegistryRole, Role, Site, SiteMembership, TreatmentLine, TumorAssessment,
+)
+from registry.services import demo_cohort
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-DEMO_RECORDS_SITE_A = ["DEMO-001", "DEMO-002", "DEMO-003"]
-DEMO_RECORDS_SITE_B = ["DEMO-004", "DEMO-005", "DEMO-006"]
+# The demo cohort: WU-001 .. WU-073, odd numbers in demo-a, even in demo-b.
+SITE_A_RECORDS = [f"WU-{number:03d}" for number in range(1, 74, 2)]
+SITE_B_RECORDS = [f"WU-{number:03d}" for number in range(2, 74, 2)]
 
 
 def seed_demo(*arguments: str) -> str:
@@ -34,24 +38,23 @@ def audit_trail_rows() -> int:
     )
 
 
-def test_demo_files_have_the_columns_of_the_example_redcap_export():
+def test_the_demo_file_has_the_columns_of_the_example_redcap_export():
     example_header = (FIXTURES / "example_records.csv").read_text(encoding="utf-8").splitlines()[0]
 
-    for demo_file in ("demo_records_site_a.csv", "demo_records_site_b.csv"):
-        assert (FIXTURES / demo_file).read_text(encoding="utf-8").splitlines()[0] == example_header
+    assert (FIXTURES / "demo_cohort.csv").read_text(encoding="utf-8").splitlines()[0] == example_header
 
 
 @pytest.mark.django_db
 def test_seed_demo_creates_the_sites_users_and_patients():
     output = seed_demo()
 
-    assert list(Site.objects.values_list("code", "name")) == [
+    assert list(Site.objects.order_by("code").values_list("code", "name")) == [
         ("demo-a", "Demo Hospital A"), ("demo-b", "Demo Hospital B"),
     ]
-    assert list(Patient.objects.filter(site__code="demo-a").values_list("record_id", flat=True)) == DEMO_RECORDS_SITE_A
-    assert list(Patient.objects.filter(site__code="demo-b").values_list("record_id", flat=True)) == DEMO_RECORDS_SITE_B
+    assert sorted(Patient.objects.filter(site__code="demo-a").values_list("record_id", flat=True)) == SITE_A_RECORDS
+    assert sorted(Patient.objects.filter(site__code="demo-b").values_list("record_id", flat=True)) == SITE_B_RECORDS
     passwords = printed_passwords(output)
-    assert set(passwords) == {"admin", "coordinator_a"}
+    assert set(passwords) == {"admin", "coordinator_a", "investigator"}
     admin = authenticate(username="admin", password=passwords["admin"])
     assert admin is not None and admin.is_superuser and admin.is_staff
     assert RegistryRole.objects.get(user=admin).role == Role.ADMINISTRATOR
@@ -59,20 +62,23 @@ def test_seed_demo_creates_the_sites_users_and_patients():
     assert coordinator is not None and coordinator.is_staff and not coordinator.is_superuser
     assert RegistryRole.objects.get(user=coordinator).role == Role.COORDINATOR
     assert list(SiteMembership.objects.filter(user=coordinator).values_list("site__code", flat=True)) == ["demo-a"]
+    investigator = authenticate(username="investigator", password=passwords["investigator"])
+    assert investigator is not None and investigator.is_staff and not investigator.is_superuser
+    assert RegistryRole.objects.get(user=investigator).role == Role.INVESTIGATOR
+    assert not SiteMembership.objects.filter(user=investigator).exists()
 
 
 @pytest.mark.django_db
-def test_demo_patients_have_every_repeating_instrument():
+def test_demo_patients_are_entered_as_raw_records_of_every_repeating_instrument():
     seed_demo()
 
-    patient = Patient.objects.get(record_id="DEMO-001")
-    assert patient.treatment_lines.count() == 2
-    assert patient.local_therapies.count() == 1
-    assert patient.tumor_assessments.count() == 4
-    assert patient.lesions.count() == 4
-    assert patient.lesion_measurements.count() == 11
-    assert patient.biopsies.count() == 1
-    assert patient.ngs_variants.count() == 1
+    # Lines, scans, lesions, measurements, biopsies and variants: every instrument has rows, and
+    # every patient has at least two lines, a baseline and follow-up scans and measured lesions.
+    for model in (TreatmentLine, TumorAssessment, Lesion, LesionMeasurement, LocalTherapy, Biopsy, NgsVariant):
+        assert model.objects.exists(), model.__name__
+    for patient in Patient.objects.all():
+        assert patient.treatment_lines.count() >= 2 or patient.record_id <= "WU-020", patient.record_id
+        assert patient.tumor_assessments.count() >= 2 and patient.lesion_measurements.count() >= 2
 
 
 @pytest.mark.django_db
@@ -82,9 +88,10 @@ def test_running_seed_demo_again_adds_nothing_and_prints_new_working_passwords()
 
     second_output = seed_demo()
 
-    assert Patient.objects.count() == patients == 6
-    assert get_user_model().objects.count() == users == 2
+    assert Patient.objects.count() == patients == 73
+    assert get_user_model().objects.count() == users == 3
     assert audit_trail_rows() == audit_rows
+    assert "Demo patients of demo-a already loaded." in second_output
     second_passwords = printed_passwords(second_output)
     assert second_passwords["admin"] != first_passwords["admin"]
     assert authenticate(username="admin", password=second_passwords["admin"]) is not None
@@ -94,11 +101,13 @@ def test_running_seed_demo_again_adds_nothing_and_prints_new_working_passwords()
 @pytest.mark.django_db
 def test_given_passwords_are_used():
     output = seed_demo(
-        "--admin-password", "demo-admin-passphrase", "--coordinator-password", "demo-coordinator-passphrase"
+        "--admin-password", "demo-admin-passphrase", "--coordinator-password", "demo-coordinator-passphrase",
+        "--investigator-password", "demo-investigator-passphrase",
     )
 
     assert printed_passwords(output) == {
         "admin": "demo-admin-passphrase", "coordinator_a": "demo-coordinator-passphrase",
+        "investigator": "demo-investigator-passphrase",
     }
     assert authenticate(username="admin", password="demo-admin-passphrase") is not None
 
@@ -115,26 +124,26 @@ def test_a_weak_given_password_is_refused_and_nothing_is_written():
 @pytest.mark.django_db
 def test_a_deleted_demo_patient_is_imported_again_and_the_others_are_left_alone():
     seed_demo()
-    Patient.objects.get(record_id="DEMO-002").delete()
-    corrected = Patient.objects.get(record_id="DEMO-001")
+    Patient.objects.get(record_id="WU-002").delete()
+    corrected = Patient.objects.get(record_id="WU-001")
     corrected.mrn = "MRN-CORRECTED"
     corrected.save(update_fields=["mrn"])
 
     output = seed_demo()
 
-    assert "Loaded 1 demo patients into demo-a: DEMO-002" in output
-    assert Patient.objects.get(record_id="DEMO-002").site.code == "demo-a"
-    assert Patient.objects.get(record_id="DEMO-001").mrn == "MRN-CORRECTED"
+    assert "Loaded 1 demo patients into demo-b." in output
+    assert Patient.objects.get(record_id="WU-002").site.code == "demo-b"
+    assert Patient.objects.get(record_id="WU-001").mrn == "MRN-CORRECTED"
 
 
 @pytest.mark.django_db
 def test_a_demo_file_that_does_not_import_stops_the_command_and_writes_nothing(monkeypatch, tmp_path):
-    broken = tmp_path / "demo_records_site_a.csv"
-    good = command.DEMO_SITES[0].records_file.read_text(encoding="utf-8")
+    broken = tmp_path / "demo_cohort.csv"
+    good = demo_cohort.DEMO_COHORT_FILE.read_text(encoding="utf-8")
     # A measurement naming a lesion that the patient does not have.
-    broken.write_text(good.replace(",2019-04-15,L1-T2,1,10,", ",2019-04-15,L9-T9,1,10,", 1), encoding="utf-8")
+    broken.write_text(good.replace(",L1-T1,1,18,", ",L9-T9,1,18,", 1), encoding="utf-8")
     assert broken.read_text(encoding="utf-8") != good
-    monkeypatch.setattr(command, "DEMO_SITES", (command.DemoSite("demo-a", "Demo Hospital A", broken),))
+    monkeypatch.setattr(demo_cohort, "DEMO_COHORT_FILE", broken)
 
     with pytest.raises(CommandError, match=r"(?s)did not import into demo-a.*L9-T9"):
         seed_demo()
@@ -142,26 +151,28 @@ def test_a_demo_file_that_does_not_import_stops_the_command_and_writes_nothing(m
     assert not Patient.objects.exists()
     assert not Site.objects.exists()
     assert not get_user_model().objects.exists()
+    assert not AnalysisSettings.objects.exists()
 
 
 @pytest.mark.django_db
-def test_seed_demo_derives_every_demo_patient_with_the_demo_cutoff_on_a_new_database():
+def test_seed_demo_derives_every_demo_patient_with_the_study_cutoff_on_a_new_database():
     output = seed_demo()
 
-    assert AnalysisSettings.objects.get(pk=1).data_cutoff == command.DEMO_DATA_CUTOFF
-    derived = PatientDerivation.objects.filter(is_stale=False, data_cutoff=command.DEMO_DATA_CUTOFF)
-    assert sorted(derived.values_list("patient__record_id", flat=True)) == DEMO_RECORDS_SITE_A + DEMO_RECORDS_SITE_B
-    assert "Derived results are current for 6 patients" in output
+    # Wu 2024, Methods: "The data cut-off date for this study was February 28, 2024".
+    assert AnalysisSettings.objects.get(pk=1).data_cutoff.isoformat() == "2024-02-28"
+    derived = PatientDerivation.objects.filter(is_stale=False, data_cutoff="2024-02-28")
+    assert sorted(derived.values_list("patient__record_id", flat=True)) == sorted(SITE_A_RECORDS + SITE_B_RECORDS)
+    assert "Derived results are current for 73 patients" in output
 
 
 @pytest.mark.django_db
 def test_seed_demo_keeps_settings_an_administrator_chose_and_derives_what_is_stale():
-    AnalysisSettings.objects.create(pk=1, data_cutoff="2023-12-31")
+    AnalysisSettings.objects.create(pk=1, data_cutoff="2024-06-30")
     seed_demo()
     PatientDerivation.objects.update(is_stale=True)
 
     output = seed_demo()
 
-    assert AnalysisSettings.objects.get(pk=1).data_cutoff.isoformat() == "2023-12-31"
-    assert PatientDerivation.objects.filter(is_stale=False, data_cutoff="2023-12-31").count() == 6
-    assert "(6 derived just now)" in output
+    assert AnalysisSettings.objects.get(pk=1).data_cutoff.isoformat() == "2024-06-30"
+    assert PatientDerivation.objects.filter(is_stale=False, data_cutoff="2024-06-30").count() == 73
+    assert "(73 derived just now)" in output
