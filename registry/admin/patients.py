@@ -11,6 +11,7 @@ from registry.selectors.access import access_for
 
 from .audit import AuditTrailMixin
 from .derived import DERIVED_LIST_FILTERS, DataQualityMixin, DerivedResultsMixin
+from .reports import StudyReportMixin
 from .imports import RedcapRecordsMixin, UserScopedResourcesMixin
 from .instruments import BiopsyInline, LesionInline, LocalTherapyInline, TreatmentLineInline, TumorAssessmentInline
 from .mixins import PATIENT_SITE_PATH, RegistryAdmin, SiteListFilter, dictionary_radio_fields
@@ -18,8 +19,8 @@ from .mixins import PATIENT_SITE_PATH, RegistryAdmin, SiteListFilter, dictionary
 
 @admin.register(Patient)
 class PatientAdmin(
-    DataQualityMixin, DerivedResultsMixin, AuditTrailMixin, RedcapRecordsMixin, UserScopedResourcesMixin,
-    ImportExportMixin, RegistryAdmin, SimpleHistoryAdmin,
+    StudyReportMixin, DataQualityMixin, DerivedResultsMixin, AuditTrailMixin, RedcapRecordsMixin,
+    UserScopedResourcesMixin, ImportExportMixin, RegistryAdmin, SimpleHistoryAdmin,
 ):
     site_path = PATIENT_SITE_PATH
     # The vital-status spreadsheet (django-import-export); whole records go through the REDCap pages.
