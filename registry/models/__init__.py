@@ -1,5 +1,6 @@
 """The case report form as models; one module per concept, every class re-exported here."""
 from .access import RegistryRole, Role, SiteMembership
+from .api_tokens import ApiToken
 from .biopsies import Biopsy
 from .derived import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
@@ -16,6 +17,7 @@ from .tumor_assessments import TumorAssessment
 
 __all__ = [
     "AnalysisSettings",
+    "ApiToken",
     "AssessmentDerivation",
     "BiopsyDerivation",
     "LineDerivation",
