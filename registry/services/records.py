@@ -8,14 +8,19 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from registry.models import Patient, Site
+from registry.models import (
+    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, Role, Site, TreatmentLine, TumorAssessment,
+)
 from registry.records.flat_export import WRITERS, flat_rows
 from registry.records.flat_import import FlatImport
 from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
 from registry.selectors.access import access_for, restrict_to_visible
 from registry.services.derivation import patients_changed
 
-__all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_export", "records_import"]
+__all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", "records_export", "records_import"]
+
+# Deleted before the patient, dependants first, so that each deletion keeps its user and door.
+INSTRUMENT_MODELS = (LesionMeasurement, NgsVariant, Lesion, TumorAssessment, Biopsy, LocalTherapy, TreatmentLine)
 
 OVERWRITE_BEHAVIORS = ("normal", "overwrite")
 
@@ -70,3 +75,40 @@ def records_export(*, output, user=None, site: Site | None = None, records=None,
     if records is not None:
         patients = patients.filter(record_id__in=list(records))
     return WRITERS[file_format](output, flat_rows(patients))
+
+
+@transaction.atomic
+def records_delete(*, record_ids, user, door: str = "delete") -> list[str]:
+    """Deletes whole records (the patient and every instrument instance of it), all or nothing;
+    returns the record IDs deleted, in the order given, each once.
+
+    Only administrators delete records (as in the admin: a deletion takes every instrument with it).
+    `user` None is the system. Raises PermissionDenied for anyone else, and LookupError naming every
+    record ID that does not exist or that `user` may not see (then nothing is deleted). Every deleted
+    row gets an audit-trail entry by `user` with the reason `door`.
+    """
+    wanted = list(dict.fromkeys(str(record_id) for record_id in record_ids))
+    if user is not None and access_for(user).role != Role.ADMINISTRATOR:
+        raise PermissionDenied("Only administrators delete records.")
+    patients = Patient.objects.filter(record_id__in=wanted)
+    if user is not None:
+        patients = restrict_to_visible(patients, user, site_path="site_id")
+    found = {patient.record_id: patient for patient in patients}
+    missing = [record_id for record_id in wanted if record_id not in found]
+    if missing:
+        raise LookupError(f"No record with the ID {', '.join(missing)}")
+    for record_id in wanted:
+        patient = found[record_id]
+        _delete_with_history(patient, user=user, reason=door)
+    return wanted
+
+
+def _delete_with_history(patient: Patient, *, user, reason: str) -> None:
+    for model in INSTRUMENT_MODELS:
+        for instance in model.objects.filter(patient=patient):
+            instance._history_user = user
+            instance._change_reason = reason
+            instance.delete()
+    patient._history_user = user
+    patient._change_reason = reason
+    patient.delete()
