@@ -16,10 +16,12 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from registry.exports.catalog import dataset_names, exportable
+from registry.exports.catalog import Exportable, dataset_names, exportable
 from registry.exports.datasets import export_patients
 from registry.exports.codebook import codebook_path, codebook_rows, write_codebook_csv
-from registry.exports.deidentify import Deidentifier, DeidentificationKeyMissing, deidentification_key
+from registry.exports.deidentify import (
+    DeidentificationKey, Deidentifier, DeidentificationKeyMissing, deidentification_key,
+)
 from registry.exports.formats import EXTENSIONS, WRITERS, ExportFile
 from registry.exports.provenance import derivation_provenance
 from registry.models import Patient, Site
@@ -28,7 +30,7 @@ from registry.selectors.export_access import ExportNotAllowed, check_export_allo
 
 __all__ = [
     "DATASETS", "EXTENSIONS", "FORMATS", "DeidentificationKeyMissing", "ExportNotAllowed", "codebook_path",
-    "dataset_export", "provenance_path",
+    "dataset_export", "export_checked", "provenance_path",
 ]
 
 DATASETS = dataset_names()
@@ -48,6 +50,21 @@ def _partial(path: Path) -> Path:
     return path.with_name(f"{path.name}.partial")
 
 
+def export_checked(
+    *, name: str, file_format: str, user, deidentify: bool, deidentification_key_override: str | None = None,
+) -> tuple[Exportable, DeidentificationKey | None]:
+    """The dataset and (when de-identifying) the key of an export `user` may make; raises ValueError
+    (unknown dataset or format), ExportNotAllowed or DeidentificationKeyMissing otherwise."""
+    found = exportable(name)
+    if found is None:
+        raise ValueError(f"Unknown dataset {name!r}; the datasets are {', '.join(dataset_names())}")
+    if file_format not in WRITERS:
+        raise ValueError(f"file_format must be one of {', '.join(WRITERS)}, not {file_format!r}")
+    check_export_allowed(user, deidentified=deidentify)
+    key = deidentification_key(deidentification_key_override) if deidentify else None
+    return found, key
+
+
 def dataset_export(
     *, name: str, output, file_format: str = "csv", user=None, site: Site | None = None, deidentify: bool = False,
     deidentification_key_override: str | None = None, progress: Progress | None = None,
@@ -64,14 +81,11 @@ def dataset_export(
     or not at all: they are written under temporary names and renamed, the data file last.
     Reads what is stored; it does not derive (a patient not derived yet has blank derived columns).
     """
-    found = exportable(name)
-    if found is None:
-        raise ValueError(f"Unknown dataset {name!r}; the datasets are {', '.join(dataset_names())}")
-    if file_format not in WRITERS:
-        raise ValueError(f"file_format must be one of {', '.join(WRITERS)}, not {file_format!r}")
-    check_export_allowed(user, deidentified=deidentify)
-    deidentifier = Deidentifier(deidentification_key(deidentification_key_override), found.columns) \
-        if deidentify else None
+    found, key = export_checked(
+        name=name, file_format=file_format, user=user, deidentify=deidentify,
+        deidentification_key_override=deidentification_key_override,
+    )
+    deidentifier = Deidentifier(key, found.columns) if key is not None else None
 
     patients = Patient.objects.all()
     if user is not None:

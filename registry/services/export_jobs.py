@@ -24,14 +24,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from registry.exports.catalog import dataset_names
-from registry.exports.deidentify import deidentification_key
-from registry.exports.formats import EXTENSIONS, WRITERS
+from registry.exports.formats import EXTENSIONS
 from registry.models import ExportJob, ExportJobStatus, Site
 from registry.selectors.access import access_for
 from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
 
-from .datasets import codebook_path, dataset_export, provenance_path
+from .datasets import codebook_path, dataset_export, export_checked, provenance_path
 
 logger = logging.getLogger(__name__)
 
@@ -41,17 +39,12 @@ def exports_directory() -> Path:
 
 
 def _check_request(*, user, dataset: str, file_format: str, deidentify: bool, site: Site | None) -> None:
-    if dataset not in dataset_names():
-        raise ValueError(f"Unknown dataset {dataset!r}; the datasets are {', '.join(dataset_names())}")
-    if file_format not in WRITERS:
-        raise ValueError(f"file_format must be one of {', '.join(WRITERS)}, not {file_format!r}")
     if access_for(user).role is None:
         raise ExportNotAllowed(f"{user.get_username()} has no registry role")
     if site is not None and not access_for(user).can_see_site(site.id):
         raise ExportNotAllowed(f"{user.get_username()} does not see the site {site.code}")
-    check_export_allowed(user, deidentified=deidentify)
-    if deidentify:
-        deidentification_key()  # raises DeidentificationKeyMissing now rather than in the worker
+    # The export's own checks, now rather than in the worker: also that a key is there to de-identify with.
+    export_checked(name=dataset, file_format=file_format, user=user, deidentify=deidentify)
 
 
 @transaction.atomic
@@ -83,6 +76,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     Idempotent: a job already done or failed is left as it is; a job found running (its worker
     died, and the task was delivered again) is written again from the start. Returns the job, or
     None when there is nothing to do. A failure records its message and leaves no file.
+    Not one transaction: each update commits at once, so that the admin shows the progress.
     """
     claimed = ExportJob.objects.filter(
         pk=job_id, status__in=[ExportJobStatus.QUEUED, ExportJobStatus.RUNNING],
@@ -109,7 +103,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
                 for path in (data, codebook_path(data), provenance_path(data)):
                     archive.write(path, arcname=path.name)
             os.replace(partial, zip_path)
-    except Exception as error:  # noqa: BLE001 - any failure is the job's: recorded for its requester
+    except Exception as error:  # any failure is the job's, recorded for its requester to read
         partial.unlink(missing_ok=True)
         logger.exception("Export job %s failed", job_id)
         ExportJob.objects.filter(pk=job_id).update(
