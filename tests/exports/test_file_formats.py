@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
+from registry.exports import xlsx_writer
 from registry.services.datasets import dataset_export
 from tests.exports.hand_built import make_hand_built_patient
 
@@ -90,6 +91,25 @@ def test_spss_and_stata_have_variable_labels_value_labels_and_date_variables(han
     assert meta.variable_value_labels["pfs_event"] == {1: "Yes", 0: "No"}
     date_format = "SDATE10" if file_format == "sav" else "%tdCCYY-NN-DD"
     assert meta.original_variable_types["line_start"] == meta.original_variable_types["pd_date"] == date_format
+    if file_format == "sav":
+        # Text is sized to its longest value: best_response is PR, PR and blank; the record id ex-2.
+        assert (meta.original_variable_types["best_response"], meta.original_variable_types["record_id"]) == (
+            "A2", "A4",
+        )
+
+
+def test_excel_rows_beyond_a_sheets_capacity_go_on_to_continuation_sheets(hand_built_patient, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setattr(xlsx_writer, "EXCEL_MAX_ROWS", 3)  # the header and two rows a sheet
+
+    output, rows = _export(tmp_path, "tumor_assessment", "xlsx")
+
+    workbook = openpyxl.load_workbook(output)
+    assert rows == 4
+    assert workbook.sheetnames == ["tumor_assessment", "tumor_assessment (2)", "codebook", "provenance"]
+    first, second = (list(workbook[name].values) for name in workbook.sheetnames[:2])
+    assert first[0] == second[0] and first[0][0] == "record_id"
+    assert [row[1] for row in first[1:] + second[1:]] == [1, 2, 3, 4]  # instances in order, none lost
 
 
 def test_stata_keeps_blank_integers_missing_and_labels_within_80_bytes(hand_built_patient, tmp_path):
