@@ -135,7 +135,6 @@ def write_sav(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
             formats[column.name] = "F12.6"
         coded = column.kind in (Kind.CODE, Kind.BOOLEAN, Kind.TEXT_CODE, Kind.TEXT)
         measures[column.name] = "nominal" if coded else "scale"
-    provenance = export.provenance
     pyreadstat.write_sav(
         _frame(table, export.columns, days_to_1970=SPSS_DAYS_TO_1970, scale=SECONDS_A_DAY),
         path,
