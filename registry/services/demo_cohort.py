@@ -39,7 +39,7 @@ from registry.models.choices import (
     AnatomicSite, Histology, LineEndReason, LineType, LocalTherapyIntent, LocalTherapyType, MeasurementStatus,
     Regimen, Smoking, Specimen, Stage, VariantKind, VitalStatus,
 )
-from registry.records.instruments import flat_columns
+from registry.records.instruments import flat_columns, format_value
 
 STUDY_DATA_CUTOFF = date(2024, 2, 28)  # Wu 2024, Methods: "The data cut-off date ... was February 28, 2024"
 RECORD_PREFIX = "WU-"
@@ -471,7 +471,7 @@ class _Rows:
 
     def add(self, form: str, **values) -> None:
         rows = self.instances.setdefault(form, [])
-        rows.append({name: _text(value) for name, value in values.items()} | {f"{form}_complete": "2"})
+        rows.append({name: format_value(value) for name, value in values.items()} | {f"{form}_complete": "2"})
 
     def flat(self, columns: tuple[str, ...]) -> list[list[str]]:
         rows = [[self.record_id, "", "", *(self.record.get(name, "") for name in columns[3:])]]
@@ -480,16 +480,6 @@ class _Rows:
             for instance, values in enumerate(self.instances.get(form, ()), start=1):
                 rows.append([self.record_id, form, str(instance), *(values.get(name, "") for name in columns[3:])])
         return rows
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(int(value)) if isinstance(value, int) else str(value)
 
 
 NEW_LESION_SITE_CODES = (*range(1, 13), 99)
@@ -719,7 +709,7 @@ class _Course:
         starts = list(zip(self.line_starts, plan.ages_at_line_starts))
         born = birth_date_for(tuple(starts))
         diagnosis = self.first_start - timedelta(days=21)
-        self.rows.record = {name: _text(value) for name, value in {
+        self.rows.record = {name: format_value(value) for name, value in {
             "mrn": f"MRN-{plan.record_id}",
             "birth_date": born,
             "sex": plan.sex,
