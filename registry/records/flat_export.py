@@ -6,7 +6,7 @@ first, then the repeating instruments in the dictionary's form order, instances 
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
@@ -21,11 +21,19 @@ BATCH_PATIENTS = 200  # patients read together: one query for them, one per repe
 RECORD_FORMS = ("enrollment", "vital_status")
 
 
-def flat_rows(patients: QuerySet[Patient]) -> Iterator[list[str]]:
-    """Every flat row of the given patients, as lists of cell texts in `flat_columns()` order."""
+def flat_rows(patients: QuerySet[Patient], *, forms: Iterable[str] | None = None) -> Iterator[list[str]]:
+    """Every flat row of the given patients, as lists of cell texts in `flat_columns()` order.
+
+    `forms` (None: all) limits the repeating instruments read: the rows of the others are left out
+    and their tables are not queried. The record row is always there.
+    """
     # Only (record_id, id) pairs are held for the whole export: rows are built a batch at a time.
     order = sorted(patients.order_by().values_list("record_id", "id"))
-    repeating = [form for form in data_dictionary().forms if form in REPEATING_INSTRUMENTS]
+    wanted = None if forms is None else set(forms)
+    repeating = [
+        form for form in data_dictionary().forms
+        if form in REPEATING_INSTRUMENTS and (wanted is None or form in wanted)
+    ]
     for start in range(0, len(order), BATCH_PATIENTS):
         ids = [patient_id for _, patient_id in order[start:start + BATCH_PATIENTS]]
         instances = _instances_by_patient(repeating, ids)

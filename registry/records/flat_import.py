@@ -13,6 +13,7 @@ are checked against the database as the import would leave it; the caller (recor
 the one transaction and rolls it back when there was any problem, or for a dry run.
 """
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -99,10 +100,13 @@ class _ProblemLimit(Exception):
 class FlatImport:
     def __init__(
         self, *, source, file_format: str, site: Site | None, user, overwrite: bool, change_reason: str,
-        max_changes: int, max_problems: int, dry_run: bool,
+        max_changes: int, max_problems: int, dry_run: bool, sites_by_record: Mapping[str, Site] | None = None,
     ):
         self.source = FlatSource(source, file_format)
         self.site = site
+        # The site of each record the caller names one for (REDCap's redcap_data_access_group
+        # column); every other record has `site`.
+        self.sites_by_record = sites_by_record or {}
         self.user = user
         # user None is the system (an operator's command): it may change every site.
         self.access = None if user is None else access_for(user)
@@ -293,11 +297,12 @@ class FlatImport:
             self.record_rows.add(row.record)
             patient = stored.get(row.record)
             if patient is None:
-                if self.site is None:
+                site = self._site_of(row.record)
+                if site is None:
                     self._refuse_record(row, "enrollment", "is a new record, but no site was chosen for new records")
                     patient = Patient(record_id=row.record)  # checked, never written
                 else:
-                    patient = Patient(site=self.site, record_id=row.record)
+                    patient = Patient(site=site, record_id=row.record)
             elif not self._may_change(row, "enrollment", patient.site_id, patient.site.code):
                 continue
             is_new = patient.pk is None
@@ -444,8 +449,13 @@ class FlatImport:
 
     # ------------------------------------------------------------------ shared by both kinds of rows
 
+    def _site_of(self, record: str) -> Site | None:
+        """The site a new record goes to, and that an existing record must already belong to."""
+        return self.sites_by_record.get(record, self.site)
+
     def _may_change(self, row: ParsedRow, form: str, site_id: int, site_code: str) -> bool:
-        if self.site is not None and site_id != self.site.id:
+        expected = self._site_of(row.record)
+        if expected is not None and site_id != expected.id:
             self._refuse_record(
                 row, form, f"belongs to site {site_code}; an import never moves a record to another site"
             )
