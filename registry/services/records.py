@@ -3,6 +3,7 @@
 The admin upload, the REDCap-compatible API and the management commands all call these two
 functions; the format itself lives in registry/records/.
 """
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
@@ -29,7 +30,7 @@ OVERWRITE_BEHAVIORS = ("normal", "overwrite")
 def records_import(
     *, source, file_format: str, site: Site | None, user, dry_run: bool = False,
     overwrite_behavior: str = "normal", door: str = "import", file_name: str = "",
-    max_changes: int = 1000, max_problems: int = 10000,
+    max_changes: int = 1000, max_problems: int = 10000, sites_by_record: Mapping[str, Site] | None = None,
 ) -> ImportResult:
     """Checks every row of a flat file and writes all of it, or nothing when any row has a problem.
 
@@ -37,6 +38,9 @@ def records_import(
     records are created (None: the file may only change existing records). `user` None is the
     system, with full access; otherwise the user must be allowed to change `site` (PermissionDenied).
     Every written row gets an audit-trail entry by `user` with the reason "<door>: <file name>".
+    `sites_by_record` names a site for some records (REDCap's redcap_data_access_group): instead of
+    `site`, a new one of them goes there and an existing one must already be there; `user` must be
+    allowed to change each of these sites too.
     """
     if file_format not in ("csv", "json"):
         raise ValueError(f"file_format must be 'csv' or 'json', not {file_format!r}")
@@ -46,12 +50,15 @@ def records_import(
         access = access_for(user)
         if not access.can_write or (site is not None and not access.can_change_site(site.id)):
             raise PermissionDenied(f"You may not change the records of {site.code if site else 'any site'}.")
+        for named in set((sites_by_record or {}).values()):
+            if not access.can_change_site(named.id):
+                raise PermissionDenied(f"You may not change the records of {named.code}.")
     if not file_name and isinstance(source, (str, Path)):
         file_name = Path(source).name
     result = FlatImport(
         source=source, file_format=file_format, site=site, user=user,
         overwrite=overwrite_behavior == "overwrite", change_reason=f"{door}: {file_name}" if file_name else door,
-        max_changes=max_changes, max_problems=max_problems, dry_run=dry_run,
+        max_changes=max_changes, max_problems=max_problems, dry_run=dry_run, sites_by_record=sites_by_record,
     ).run()
     if dry_run or result.problems:
         # All or nothing: the rows already written were only there so later rows could be checked
