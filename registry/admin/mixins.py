@@ -15,6 +15,7 @@ from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
 from registry.services.derivation import records_changed
+from registry.services.patient_versions import records_version_bump
 
 # history_change_reason of every change made through an admin form: which door the data came in by.
 ADMIN_DOOR = "admin"
@@ -179,11 +180,13 @@ class AuditedSaveMixin:
             obj.redcap_repeat_instance = next_instance_number(type(obj), obj.patient_id)
         super().save_model(request, obj, form, change)
         records_changed(obj)  # its patient's derived results are derived again after the commit
+        records_version_bump(obj)  # and its record's version (the REST API's ETag) changes
 
     def delete_model(self, request, obj):
         obj._change_reason = ADMIN_DOOR
         super().delete_model(request, obj)
         records_changed(obj)
+        records_version_bump(obj)
 
     def delete_queryset(self, request, queryset):
         # Delete one by one so every deletion reaches the audit trail with its door.
@@ -191,6 +194,7 @@ class AuditedSaveMixin:
             obj._change_reason = ADMIN_DOOR
             obj.delete()
             records_changed(obj)
+            records_version_bump(obj)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
@@ -198,6 +202,7 @@ class AuditedSaveMixin:
             obj._change_reason = ADMIN_DOOR
             obj.delete()
         records_changed(*formset.deleted_objects)
+        records_version_bump(*formset.deleted_objects)
         next_numbers: dict[type, int] = {}
         for obj in instances:
             if obj.pk is None and hasattr(obj, "redcap_repeat_instance"):
@@ -209,6 +214,7 @@ class AuditedSaveMixin:
             save_with_admin_door(obj)
         formset.save_m2m()
         records_changed(*instances)
+        records_version_bump(*instances)
 
 
 class RegistryAdmin(RegistryAccessMixin, AuditedSaveMixin):

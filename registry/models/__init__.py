@@ -10,7 +10,7 @@ from .lesion_measurements import LesionMeasurement
 from .lesions import Lesion
 from .local_therapy import LocalTherapy
 from .ngs_variants import NgsVariant
-from .patients import Patient
+from .patients import Patient, PatientVersion
 from .sites import Site
 from .treatment_lines import TreatmentLine
 from .tumor_assessments import TumorAssessment
@@ -30,6 +30,7 @@ __all__ = [
     "LocalTherapy",
     "NgsVariant",
     "Patient",
+    "PatientVersion",
     "RegistryRole",
     "Role",
     "Site",

@@ -72,3 +72,22 @@ class Patient(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+
+class PatientVersion(models.Model):
+    """The version of a patient's whole record (the patient and every instrument instance of it),
+    which the REST API sends as the record's ETag.
+
+    Every door that writes a record (admin, REDCap import, spreadsheets, the APIs) bumps it in the
+    same transaction (registry/services/patient_versions.py), so it changes on every write. It is a
+    table of its own, not a column of Patient, because a full save of a patient loaded before a
+    concurrent change (the admin's form does one) would write the older number back over the newer.
+    A patient without a row has not been written through a door since it was created: number 1.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True, related_name="record_version")
+    number = models.PositiveBigIntegerField(default=1)
+    changed_at = models.DateTimeField(db_index=True, help_text="When a door last wrote this record.")
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} version {self.number}"

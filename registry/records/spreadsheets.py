@@ -26,6 +26,7 @@ from registry.derive.biopsies import normalise_protein_change
 from registry.models import Biopsy, NgsVariant, Patient
 from registry.selectors.access import restrict_to_changeable, restrict_to_visible
 from registry.services.derivation import records_changed
+from registry.services.patient_versions import records_version_bump
 
 from .dictionary import data_dictionary
 from .instruments import RECORD_ID, InvalidValue, column_owner, format_decimal, format_value, parse_value
@@ -188,6 +189,7 @@ class InstrumentSpreadsheetResource(ModelResource):
         )
         if not (dry_run or result.has_errors() or result.has_validation_errors()):
             records_changed(*self._saved_instances)  # their patients' results are derived again
+            records_version_bump(*self._saved_instances)  # and their records' versions change
         return result
 
     def before_import(self, dataset, **kwargs):

@@ -345,8 +345,8 @@ def test_variant_import_fetches_the_named_records_once_whatever_the_number_of_ro
     # Once: the coordinator's role and sites, the named patients, their biopsies, their variants.
     # Per row, 5: full_clean() checks that the patient and the biopsy exist and that the instance number
     # is free (3), then the insert and its history row (2). After the import, once: the UPDATE marking
-    # the patients' derived results stale (patients_changed).
-    assert len(queries) == 5 + 3 * 5 + 1
+    # the patients' derived results stale (patients_changed), and the upsert of their records' versions.
+    assert len(queries) == 5 + 3 * 5 + 2
 
 
 def test_dry_run_reports_the_rows_and_writes_nothing(patient_a1, patient_a2):
