@@ -17,6 +17,7 @@ from registry.records.flat_import import FlatImport
 from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
 from registry.selectors.access import access_for, restrict_to_visible
 from registry.services.derivation import patients_changed
+from registry.services.patient_versions import patients_version_bump
 
 __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", "records_export", "records_import"]
 
@@ -65,7 +66,9 @@ def records_import(
         # against them.
         transaction.set_rollback(True)
     else:  # the derived results of every patient written are derived again once this commits
-        patients_changed(Patient.objects.filter(record_id__in=result.written_records).values_list("id", flat=True))
+        written = Patient.objects.filter(record_id__in=result.written_records).values_list("id", flat=True)
+        patients_changed(written)
+        patients_version_bump(written)  # and their records' versions (the REST API's ETags) change
     return result
 
 
