@@ -110,6 +110,9 @@ def progression_labels(
     n_progressing = None if any(part is None for part in parts) else sum(parts)
     # §3: a progression from a reported response that records no new lesion and none of the line's
     # lesions has an unknown count too.
+    # Spec ambiguity: the sentence is cut after "none of the line's lesions has"; it is read as "has a
+    # row at this assessment" (the reported source's own condition in §2), so a reported PD whose
+    # lesions were measured (a derived NE that fell back to ta_reported) keeps the count of its rows.
     if (at_progression.result.response_source is ResponseSource.REPORTED
             and not has_new_lesions(assessment) and not at_progression.has_lesion_rows):
         n_progressing = None
