@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "ALK+ NSCLC registry"
@@ -9,4 +9,6 @@ admin.site.index_title = "Data entry and review"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # The REDCap-compatible API (registry/api/redcap/): REDCap clients require the URL to end in /api/.
+    path("redcap/api/", include("registry.api.redcap.urls")),
 ]

@@ -1,0 +1,195 @@
+"""content=record export: REDCap's flat and eav record exports, streamed row by row.
+
+The rows are the flat format's own (registry/records/flat_export.py, `flat_rows`: a batch of
+patients read with one query per instrument, then written and let go), so the server holds one
+batch at a time whatever the size of the registry; the response is a StreamingHttpResponse that
+writes about 64 KB at a time as the rows are made.
+
+Parameters (REDCap API help, "Export Records"; PyCap's `export_records` sends them):
+- `format` json, csv or xml (REDCap's default: xml); `type` flat (default) or eav;
+- `records`, `fields`, `forms`: arrays. Fields and forms are joined (a column is exported when its
+  field or its form is asked for; a checkbox field brings every choice's column; `<form>_complete`
+  is a field). record_id, redcap_repeat_instrument and redcap_repeat_instance always come first.
+  Each record's record row is always exported; an instance row only when its instrument has an
+  exported column. Records that do not exist or that the token may not see are left out, as REDCap
+  leaves out unknown records; unknown fields or forms are a 400 error.
+- `rawOrLabel` raw or label (coded values as their labels; checkboxes "Checked"/"Unchecked", or with
+  `exportCheckboxLabel=true` the choice's label or blank; form status Incomplete/Unverified/Complete;
+  redcap_repeat_instrument as the instrument's label); `rawOrLabelHeaders` raw or label (CSV flat only).
+- `exportDataAccessGroups=true`: redcap_data_access_group (the site code) after the three key
+  columns. REDCap ignores it for users in a data access group; here everyone may ask for it, since
+  it only names the sites of records the token already sees.
+- `dateRangeBegin`/`dateRangeEnd`: records created or changed from/before these times (audit trail).
+- `filterLogic`: see filter_logic.py (records whose logic holds on at least one row).
+- events, eventName, exportSurveyFields, decimalCharacter, csvDelimiter, ... are ignored (a classic
+  project without surveys; numbers are written with a dot).
+
+eav (one value per row; REDCap's "record, field_name, value" and, with repeating instruments, the
+instance's instrument and number): only non-blank values; a checkbox is one row per ticked choice
+under its own field name, its value the choice's code (raw) or label.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from django.db.models import QuerySet
+
+from registry.models import Patient
+from registry.records.flat_export import flat_rows
+from registry.records.flat_layout import column_index
+from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS
+from registry.selectors.record_export import exportable_patients, site_codes_by_record
+
+from . import project
+from .filter_logic import FilterLogic, FilterLogicError, parse_filter_logic
+from .parameters import BAD_REQUEST, ApiError, Parameters
+from .project import ACCESS_GROUP, RECORD_FORMS, UnknownNames
+from .responses import table_response
+
+KEY_COLUMNS = (RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE)
+EAV_COLUMNS = ("record", REPEAT_INSTRUMENT, REPEAT_INSTANCE, "field_name", "value")
+
+
+@dataclass(frozen=True)
+class RecordExport:
+    record_type: str  # flat or eav
+    file_format: str
+    records: tuple[str, ...] | None
+    data_columns: tuple[str, ...]  # exported columns after the key columns
+    forms: frozenset[str]  # repeating instruments whose rows are exported
+    labels: bool
+    label_headers: bool
+    checkbox_labels: bool
+    access_groups: bool
+    logic: FilterLogic | None
+    changed_from: object
+    changed_until: object
+
+    @property
+    def forms_read(self) -> frozenset[str]:
+        """The repeating instruments to read: those exported and those the filter looks at."""
+        looked_at = set() if self.logic is None else {project.form_of_column(name) for name in self.logic.columns}
+        return self.forms | {form for form in looked_at if form in REPEATING_INSTRUMENTS}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The flat export's columns, in order."""
+        return KEY_COLUMNS + ((ACCESS_GROUP,) if self.access_groups else ()) + self.data_columns
+
+
+def parse_export(parameters: Parameters, file_format: str) -> RecordExport:
+    """The export asked for; raises ApiError (400) for an unknown field, form or a bad filter."""
+    try:
+        data_columns = project.selected_columns(fields=parameters.array("fields"), forms=parameters.array("forms"))
+    except UnknownNames as error:
+        raise ApiError(BAD_REQUEST, str(error)) from None
+    logic = None
+    if parameters.given("filterLogic"):
+        try:
+            logic = parse_filter_logic(parameters.get("filterLogic"), project.column_kinds())
+        except FilterLogicError as error:
+            raise ApiError(BAD_REQUEST, str(error)) from None
+    records = parameters.array("records")
+    return RecordExport(
+        record_type=parameters.choice("type", ("flat", "eav"), "flat"),
+        file_format=file_format,
+        records=tuple(records) if records else None,
+        data_columns=tuple(data_columns),
+        forms=frozenset(project.form_of_column(name) for name in data_columns) & set(REPEATING_INSTRUMENTS),
+        labels=parameters.choice("rawOrLabel", ("raw", "label"), "raw") == "label",
+        label_headers=parameters.choice("rawOrLabelHeaders", ("raw", "label"), "raw") == "label",
+        checkbox_labels=parameters.flag("exportCheckboxLabel"),
+        access_groups=parameters.flag("exportDataAccessGroups"),
+        logic=logic,
+        changed_from=parameters.timestamp("dateRangeBegin"),
+        changed_until=parameters.timestamp("dateRangeEnd"),
+    )
+
+
+def export_response(export: RecordExport, *, user):
+    """The streamed answer. Queries happen as it is written: the record IDs, then per batch of
+    patients one for the patients and one per repeating instrument read (plus, for
+    exportDataAccessGroups, one for every record's site code, before the first row)."""
+    patients = exportable_patients(
+        user=user, record_ids=list(export.records) if export.records is not None else None,
+        changed_from=export.changed_from, changed_until=export.changed_until,
+    )
+    if export.record_type == "eav":
+        return table_response(EAV_COLUMNS, _eav_rows(export, patients), export.file_format, stream=True)
+    header = None
+    if export.label_headers and export.file_format == "csv":
+        header = [project.columns()[name].label for name in export.columns]
+    return table_response(export.columns, _flat_rows(export, patients), export.file_format, header=header, stream=True)
+
+
+def _chosen_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """The flat rows to export (every column, raw), with the site codes when asked for."""
+    positions = column_index()
+    instrument_at = positions[REPEAT_INSTRUMENT]
+    site_codes = site_codes_by_record(patients) if export.access_groups else {}
+    for _, group in groupby(flat_rows(patients, forms=export.forms_read), key=lambda row: row[0]):
+        rows = list(group)  # one record's rows: its record row first
+        if export.logic is not None and not any(_holds(export.logic, row, rows[0], site_codes) for row in rows):
+            continue
+        for row in rows:
+            if row[instrument_at] and row[instrument_at] not in export.forms:
+                continue
+            yield row, site_codes
+
+
+def _holds(logic: FilterLogic, row: list[str], record_row: list[str], site_codes: dict[str, str]) -> bool:
+    """The logic on one row: its own values, and on an instance row the record's non-repeating ones."""
+    positions = column_index()
+    on_instance = row[positions[REPEAT_INSTRUMENT]] != ""
+
+    def value_of(column: str) -> str:
+        if column == ACCESS_GROUP:
+            return site_codes.get(row[0], "")
+        if on_instance and project.form_of_column(column) in RECORD_FORMS:
+            return record_row[positions[column]]
+        return row[positions[column]]
+
+    return logic.matches(value_of)
+
+
+def _flat_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[list[str]]:
+    positions = column_index()
+    infos = project.columns()
+    data_positions = [positions[name] for name in export.data_columns]
+    for row, site_codes in _chosen_rows(export, patients):
+        values = [row[positions[RECORD_ID]], row[positions[REPEAT_INSTRUMENT]], row[positions[REPEAT_INSTANCE]]]
+        if export.access_groups:
+            values.append(site_codes.get(row[0], ""))
+        values += [row[position] for position in data_positions]
+        if export.labels:
+            values = [
+                infos[name].value_label(value, checkbox_labels=export.checkbox_labels)
+                for name, value in zip(export.columns, values, strict=True)
+            ]
+        yield values
+
+
+def _eav_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[list[str]]:
+    positions = column_index()
+    infos = project.columns()
+    for row, site_codes in _chosen_rows(export, patients):
+        record, instrument, instance = row[0], row[positions[REPEAT_INSTRUMENT]], row[positions[REPEAT_INSTANCE]]
+        keys = [record, project.instrument_label(instrument) if export.labels and instrument else instrument, instance]
+        if not instrument:
+            yield [*keys, RECORD_ID, record]
+            if export.access_groups:
+                yield [*keys, ACCESS_GROUP, site_codes.get(record, "")]
+        for name in export.data_columns:
+            raw = row[positions[name]]
+            if raw == "":
+                continue
+            info = infos[name]
+            if info.checkbox_code is not None:
+                if raw != "1":
+                    continue
+                value = info.field.choice_labels.get(info.checkbox_code, "") if export.labels else info.checkbox_code
+                yield [*keys, info.field.name, value]
+                continue
+            yield [*keys, name, info.value_label(raw, checkbox_labels=False) if export.labels else raw]
