@@ -106,9 +106,11 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            if text[position:].isspace():
+            rest = text[position:]
+            if rest.isspace():
                 break
-            raise FilterLogicError(f"filterLogic cannot be read at character {position + 1}: {text[position:][:20]!r}")
+            start = position + len(rest) - len(rest.lstrip())
+            raise FilterLogicError(f"filterLogic cannot be read at character {start + 1}: {text[start:][:20]!r}")
         kind = match.lastgroup
         tokens.append((kind, match.group(kind)))
         position = match.end()
@@ -158,8 +160,9 @@ class _Parser:
         if token == ("paren", "("):
             self.position += 1
             inner = self.disjunction()
-            if self._take() != ("paren", ")"):
+            if self._peek() != ("paren", ")"):
                 raise FilterLogicError("filterLogic has a '(' that is not closed")
+            self.position += 1
             return inner
         left = self.operand()
         kind, operator = self._take()
