@@ -11,4 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The REDCap-compatible API (registry/api/redcap/): REDCap clients require the URL to end in /api/.
     path("redcap/api/", include("registry.api.redcap.urls")),
+    # The REST API for sites (registry/api/): /api/v1/..., its OpenAPI schema and interactive docs.
+    path("api/", include("registry.api.urls")),
 ]

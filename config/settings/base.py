@@ -1,4 +1,5 @@
 """Settings shared by every environment. Values that differ come from the environment."""
+from importlib.util import find_spec
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -25,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "simple_history",
     "import_export",
     "registry",
@@ -111,6 +113,49 @@ if DEIDENTIFICATION_KEY is not None and len(DEIDENTIFICATION_KEY) < 32:
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+
+# The REST API (registry/api/). Its views set their own authentication (API tokens), permissions,
+# throttles and error handler; these are the shared settings. Rates per token: "N/second|minute|hour|day".
+def _rate(name: str, default: str) -> str:
+    value = env_str(name, "") or default
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period not in ("second", "minute", "hour", "day"):
+        raise ImproperlyConfigured(f"{name} must be a rate like 600/minute; got {value!r}")
+    return value
+
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "api": _rate("REGISTRY_API_RATE", "600/minute"),  # every request with one token
+        "api_bulk": _rate("REGISTRY_API_BULK_RATE", "120/hour"),  # bulk upserts, on top of it
+    },
+}
+# Bulk upserts stream their body to a temporary file, so they may be larger than the in-memory limit
+# that every other API request has (DATA_UPLOAD_MAX_MEMORY_SIZE); above either, the answer is 413.
+REGISTRY_API_BULK_MAX_BYTES = env_int("REGISTRY_API_BULK_MAX_BYTES", 200 * 1024 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ALK+ NSCLC registry API",
+    "DESCRIPTION": (
+        "REST API for participating sites and investigators: records nested under each patient, bulk upsert, "
+        "incremental sync, derived results, datasets and the study report. Field names and codes are the data "
+        "dictionary's (fixtures/data_dictionary.csv). Authenticate with `Authorization: Token <token>`. Every 4xx "
+        "answer is `{\"detail\": ..., \"errors\": [...]}`; nothing is written when one is answered."
+    ),
+    "VERSION": "1",
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Each coded field's codes inline, where the field is (not as shared Enum components named by guess).
+    "POSTPROCESSING_HOOKS": [],
+    # The interactive docs' JavaScript: served by the application when drf-spectacular-sidecar is
+    # installed (no CDN needed); otherwise drf-spectacular's default, a CDN. The schema itself never needs one.
+    **({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+       if find_spec("drf_spectacular_sidecar") else {}),
+}
+if find_spec("drf_spectacular_sidecar"):
+    INSTALLED_APPS.append("drf_spectacular_sidecar")
 
 # Celery: with no broker configured every task runs in-process, synchronously.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or None

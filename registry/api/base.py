@@ -1,0 +1,95 @@
+"""What every REST API view shares: token authentication, the access rule, rate limits, the size-limited
+JSON body, the one error shape, and the record versions (ETag / If-Match)."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry.models import Patient
+from registry.records.import_result import ImportProblem
+from registry.selectors.api_records import api_patient
+from registry.services.patient_versions import record_version
+from registry.services.record_writes import UpsertResult
+
+from .authentication import ApiTokenAuthentication, door_of
+from .errors import RecordsInvalid, VersionConflict, VersionRequired, exception_handler, field_error, problem_json
+from .parsers import LimitedJSONParser
+from .permissions import ReadsOrWrites
+from .schema import RegistryAutoSchema
+from .throttling import TokenRateThrottle
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True,
+    description="The record's version as its ETag gave it (e.g. \"12.3\"), or * for any: a change made since "
+                "by anyone answers 412 and writes nothing.",
+)
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=False,
+    description="Optional: the record's version (its ETag); if the record changed since, 412 and nothing is written.",
+)
+ANY_VERSION = "*"
+
+
+class ApiView(APIView):
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [ReadsOrWrites]
+    throttle_classes = [TokenRateThrottle]
+    parser_classes = [LimitedJSONParser]
+    renderer_classes = [JSONRenderer]
+    schema = RegistryAutoSchema()
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    @property
+    def door(self) -> str:
+        return door_of(self.request)
+
+    def visible_patient(self, record_id: str) -> Patient:
+        """The record, if the user sees its site; 404 otherwise (as if it did not exist)."""
+        from rest_framework.exceptions import NotFound
+
+        patient = api_patient(self.request.user, record_id)
+        if patient is None:
+            raise NotFound(f"No record {record_id} at a site you see.")
+        return patient
+
+    def expected_version(self, *, required: bool) -> str | None:
+        """The version named by If-Match: None for `*` (or when not required and absent)."""
+        raw = self.request.headers.get("If-Match", "").strip()
+        if not raw:
+            if required:
+                raise VersionRequired()
+            return None
+        if raw == ANY_VERSION:
+            return None
+        if "," in raw:
+            raise RecordsInvalid([field_error("If-Match", raw, "must name one version (the record's ETag), or *")])
+        if raw.startswith("W/"):
+            raise RecordsInvalid([field_error("If-Match", raw, "is a weak ETag; this API sends strong ones: send "
+                                                               "the ETag as given")])
+        return raw.strip('"')
+
+
+def etag(patient: Patient) -> str:
+    return f'"{record_version(patient.id, getattr(patient, "version_number", None))}"'
+
+
+def with_etag(response: Response, version: str) -> Response:
+    response["ETag"] = f'"{version}"'
+    return response
+
+
+def refused(outcome: UpsertResult) -> None:
+    """Raises the 400 of an upsert that found problems (nothing was written)."""
+    if not outcome.ok:
+        raise RecordsInvalid([problem_json(problem) for problem in outcome.problems])
+
+
+def conflict(problems: list[ImportProblem]) -> VersionConflict:
+    first = problems[0]
+    detail = (f"Record {first.record} {first.reason}." if len(problems) == 1
+              else f"{len(problems)} records changed since the versions given; nothing was written.")
+    return VersionConflict(detail, [problem_json(problem) for problem in problems])

@@ -1,0 +1,120 @@
+"""Cursor (keyset) pagination: stable while records change, one query per page, no counting.
+
+A page is `{"next": URL or null, "results": [...]}`; `next` carries an opaque `cursor`. Rows are
+ordered by the chosen field and then by id, and the cursor holds the last row's two values, so
+pages neither skip nor repeat rows when others are written meanwhile (a row changed after it was
+read moves to a later page of an `updated_at` ordering and is read again, which is what a
+mirroring site wants).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from django.db.models import Q
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from .errors import RecordsInvalid, field_error
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+class KeysetPagination(BasePagination):
+    """`view.orderings` maps each accepted `ordering` value to (model field or annotation, kind);
+    the first is the default. kind is "text", "int" or "datetime" (how a cursor value is read back)."""
+
+    page_size = DEFAULT_PAGE_SIZE
+    max_page_size = MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        orderings = view.orderings
+        choice = request.query_params.get("ordering") or next(iter(orderings))
+        if choice not in orderings:
+            raise RecordsInvalid([field_error("ordering", choice, f"must be one of {', '.join(orderings)}")])
+        descending = choice.startswith("-")
+        field, kind = orderings[choice]
+        size = self._page_size(request)
+        after = self._cursor(request, kind)
+        prefix = "-" if descending else ""
+        queryset = queryset.order_by(f"{prefix}{field}", f"{prefix}id")
+        if after is not None:
+            value, last_id = after
+            beyond = "lt" if descending else "gt"
+            queryset = queryset.filter(Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": last_id}))
+        rows = list(queryset[:size + 1])
+        self.request = request
+        self.next_cursor = None
+        if len(rows) > size:
+            rows = rows[:size]
+            last = rows[-1]
+            self.next_cursor = _encode(getattr(last, field), last.id)
+        return rows
+
+    def get_paginated_response(self, data):
+        return Response({"next": self._next_link(), "results": data})
+
+    def _next_link(self) -> str | None:
+        if self.next_cursor is None:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), "cursor", self.next_cursor)
+
+    def _page_size(self, request) -> int:
+        raw = request.query_params.get("page_size")
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise RecordsInvalid([field_error("page_size", raw, f"must be a whole number from 1 to {self.max_page_size}")])
+        return int(raw)
+
+    def _cursor(self, request, kind: str):
+        raw = request.query_params.get("cursor")
+        if not raw:
+            return None
+        try:
+            value, last_id = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==="))
+            if not isinstance(last_id, int) or not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise ValueError
+            if kind == "datetime":
+                value = datetime.fromisoformat(value)
+                if value.tzinfo is None:
+                    raise ValueError
+            elif kind == "int" and not isinstance(value, int):
+                raise ValueError
+            elif kind == "text" and not isinstance(value, str):
+                raise ValueError
+        except (ValueError, TypeError, UnicodeError, binascii.Error):
+            raise RecordsInvalid([field_error("cursor", raw, "is not a cursor this API sent (take `next` as it is)")]) \
+                from None
+        return value, last_id
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "The page after the one that gave this cursor: follow `next` as it is."},
+            {"name": "page_size", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size, "default": self.page_size}},
+            {"name": "ordering", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": list(view.orderings), "default": next(iter(view.orderings))}},
+        ]
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {"type": "string", "format": "uri", "nullable": True,
+                         "description": "The next page, or null on the last."},
+                "results": schema,
+            },
+        }
+
+
+def _encode(value, last_id: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return base64.urlsafe_b64encode(json.dumps([value, last_id]).encode()).decode().rstrip("=")

@@ -1,0 +1,83 @@
+"""Request bodies, with a size limit answered 413 before the body is read.
+
+- `LimitedJSONParser`: every endpoint that takes one object; the limit is Django's
+  DATA_UPLOAD_MAX_MEMORY_SIZE, which DRF's own parser does not apply (it reads the stream itself).
+- `SpooledBodyParser` and its subclasses: the bulk upserts. The body is copied, never parsed, into a
+  temporary file (held in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then on disk), which the import
+  reads as a stream; the limit is REGISTRY_API_BULK_MAX_BYTES.
+"""
+import tempfile
+
+from django.conf import settings
+from rest_framework import exceptions
+from rest_framework.parsers import BaseParser, JSONParser
+
+from .errors import PayloadTooLarge
+
+COPY_CHUNK_BYTES = 1024 * 1024
+
+
+def declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class LimitedJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = parser_context["request"]
+        if limit is not None and declared_length(request) > limit:
+            raise PayloadTooLarge(limit)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except exceptions.ParseError:
+            raise exceptions.ParseError("The request body is not valid JSON.") from None
+        return data
+
+
+class SpooledBodyParser(BaseParser):
+    """The body as a seekable binary file (a SpooledTemporaryFile), at its start."""
+
+    media_type = "application/octet-stream"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.REGISTRY_API_BULK_MAX_BYTES
+        if declared_length(parser_context["request"]) > limit:
+            raise PayloadTooLarge(limit)
+        spooled = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        copied = 0
+        while stream is not None:
+            chunk = stream.read(COPY_CHUNK_BYTES)
+            if not chunk:
+                break
+            copied += len(chunk)
+            if copied > limit:  # a body longer than its Content-Length said
+                spooled.close()
+                raise PayloadTooLarge(limit)
+            spooled.write(chunk)
+        spooled.seek(0)
+        return spooled
+
+
+class SpooledJSONParser(SpooledBodyParser):
+    media_type = "application/json"
+
+
+class SpooledCSVParser(SpooledBodyParser):
+    media_type = "text/csv"
+
+
+def json_object(data, what: str = "The request body") -> dict:
+    """The parsed body of an endpoint that takes one object; 400 for anything else."""
+    if not isinstance(data, dict):
+        raise exceptions.ParseError(f"{what} must be a JSON object of field names and values, not {_kind(data)}.")
+    return data
+
+
+def _kind(value) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+__all__ = ["LimitedJSONParser", "SpooledCSVParser", "SpooledJSONParser", "json_object"]

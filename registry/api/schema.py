@@ -1,0 +1,52 @@
+"""The OpenAPI schema's error answers: every operation lists each 4xx it can give, in the one error
+shape (registry/api/errors.py), so that a client generated from the schema knows them all.
+"""
+from drf_spectacular.openapi import AutoSchema
+
+from .serializers import ErrorSerializer
+
+ALWAYS = {
+    "401": "No token, or an unknown or revoked one.",
+    "403": "The token's user has no registry role, or a role that may not do this.",
+    "406": "The Accept header asks for a format this endpoint does not give.",
+    "429": "Too many requests with this token: wait as the Retry-After header says.",
+}
+WITH_PARAMETERS = {"400": "A refused value: every problem is in `errors`; nothing was written."}
+WITH_PATH = {"404": "No such record (or instance) at a site you see."}
+WITH_BODY = {
+    "413": "The request body is larger than this endpoint accepts; nothing was written.",
+    "415": "A Content-Type this endpoint does not read.",
+}
+VERSIONED = {
+    "412": "The record changed since the version in If-Match (or in a record's `version`); nothing was written.",
+    "409": "A concurrent change to the same records: nothing was written; send the request again.",
+}
+
+
+class RegistryAutoSchema(AutoSchema):
+    """Views add to the defaults with `error_codes` (e.g. {"428": "..."})."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        errors = {**ALWAYS}
+        if self.method in ("POST", "PUT", "PATCH") or self._get_filter_parameters() or self._has_query_parameters():
+            errors.update(WITH_PARAMETERS)
+        if "{" in self.path:
+            errors.update(WITH_PATH)
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors.update(WITH_BODY)
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            errors.update(VERSIONED)
+        errors.update(getattr(self.view, "error_codes", {}).get(self.method, {}))
+        for code, description in errors.items():
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                response["description"] = description
+                responses[code] = response
+        return responses
+
+    def _has_query_parameters(self) -> bool:
+        if self._is_list_view() and self._get_paginator() is not None:
+            return True
+        return any(getattr(parameter, "location", "query") == "query"
+                   for parameter in self.get_override_parameters())

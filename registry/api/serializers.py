@@ -1,0 +1,240 @@
+"""Output serializers (and the OpenAPI schema of requests and answers), one per instrument, built from
+the data dictionary (registry/api/record_format.py) so that they can never drift from it.
+
+They shape answers only: what a request may hold is checked by record_format (JSON types) and the
+REDCap import (values), not here. Each serializer's `to_representation` is record_format's, so the
+schema's fields and the answer's fields are built from the same list.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE
+from registry.services.patient_versions import record_version
+
+from . import record_format
+from .record_format import PATIENT_FORM, REPEATING_FORMS, VITAL_STATUS_FORM, ApiField, api_fields
+
+
+def _drf_field(field: ApiField, *, for_create: bool):
+    common = {"help_text": field.label, "required": for_create and field.required}
+    if field.kind in ("code", "checkbox"):
+        return serializers.ChoiceField(choices=[code for code, _ in field.codes], allow_null=field.nullable, **common)
+    if field.kind == "date":
+        return serializers.DateField(allow_null=field.nullable, **common)
+    dictionary = field.column.field
+    bounds = {}
+    if dictionary is not None and dictionary.minimum:
+        bounds["min_value"] = float(dictionary.minimum) if field.kind == "number" else int(dictionary.minimum)
+    if dictionary is not None and dictionary.maximum:
+        bounds["max_value"] = float(dictionary.maximum) if field.kind == "number" else int(dictionary.maximum)
+    if field.kind == "integer":
+        return serializers.IntegerField(allow_null=field.nullable, **bounds, **common)
+    if field.kind == "number":
+        return serializers.FloatField(allow_null=field.nullable, **bounds, **common)
+    return serializers.CharField(allow_blank=True, max_length=field.max_length, **common)
+
+
+def _form_fields(form: str, *, for_create: bool) -> dict:
+    return {field.name: _drf_field(field, for_create=for_create) for field in api_fields(form)}
+
+
+def _class_name(form: str) -> str:
+    return "".join(part.capitalize() for part in form.split("_"))
+
+
+class _FormSerializer(serializers.Serializer):
+    form = ""
+
+    def to_representation(self, instance):
+        return record_format.form_values(self.form, instance)
+
+
+class _InstanceSerializer(_FormSerializer):
+    def to_representation(self, instance):
+        return record_format.instance_json(self.form, instance)
+
+
+def instance_serializer(form: str, *, for_bulk: bool = False) -> type[serializers.Serializer]:
+    """One instance of a repeating instrument. In a bulk upsert its number is given (upsert key);
+    through its own endpoint the number is in the URL, or given by the registry on creation."""
+    return _instance_serializer(form, for_bulk)
+
+
+@cache  # one class per instrument and use: the schema names components by class
+def _instance_serializer(form: str, for_bulk: bool) -> type[serializers.Serializer]:
+    number = serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, read_only=not for_bulk, required=for_bulk,
+        help_text="REDCap repeat instance number (unique per record and instrument).",
+    )
+    attributes = {
+        "form": form,
+        REPEAT_INSTANCE: number,
+        **_form_fields(form, for_create=True),
+        "updated_at": serializers.DateTimeField(read_only=True, help_text="When this instance was last written."),
+    }
+    name = _class_name(form) + ("BulkInstance" if for_bulk else "")
+    return type(name, (_InstanceSerializer,), attributes)
+
+
+VitalStatusSerializer = type(
+    "VitalStatus", (_FormSerializer,), {"form": VITAL_STATUS_FORM, **_form_fields(VITAL_STATUS_FORM, for_create=False)}
+)
+
+
+def _patient_attributes() -> dict:
+    return {
+        RECORD_ID: serializers.RegexField(
+            r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100,
+            help_text="The record ID, unique in the registry (letters, digits, - _ .).",
+        ),
+        "site": serializers.CharField(
+            required=False, max_length=30,
+            help_text="Code of the record's site. On creation: the site of new records, which you must be "
+                      "allowed to change (default: your only such site). A record never moves to another site.",
+        ),
+        "version": serializers.CharField(
+            read_only=True, help_text="The record's version, also sent as its ETag: send it back in If-Match to "
+                                      "change the record. Opaque: compare, never compute.",
+        ),
+        "updated_at": serializers.DateTimeField(
+            read_only=True, help_text="When a door last wrote anything of this record.",
+        ),
+        **_form_fields(PATIENT_FORM, for_create=True),
+    }
+
+
+class _PatientSerializer(serializers.Serializer):
+    def to_representation(self, patient):
+        """`patient` as registry/selectors/api_records.py `api_patients` gives it (with its version)."""
+        return {
+            RECORD_ID: patient.record_id,
+            "site": patient.site.code,
+            "version": record_version(patient.id, patient.version_number),
+            "updated_at": patient.record_updated_at.isoformat(),
+            **record_format.form_values(PATIENT_FORM, patient),
+        }
+
+
+# The patient: its record ID, site, version and the enrollment form.
+PatientSerializer = type("Patient", (_PatientSerializer,), _patient_attributes())
+
+
+def _record_attributes(*, for_bulk: bool) -> dict:
+    attributes = {
+        VITAL_STATUS_FORM: VitalStatusSerializer(required=False),
+        **{form: instance_serializer(form, for_bulk=for_bulk)(many=True, required=False) for form in REPEATING_FORMS},
+    }
+    if for_bulk:
+        attributes["version"] = serializers.CharField(
+            required=False, help_text="Optional: the version you last read. If the record is at another version "
+                                      "now, the whole request is refused with 412 and nothing is written.",
+        )
+    return attributes
+
+
+class _RecordSerializer(_PatientSerializer):
+    def to_representation(self, patient):
+        """`context["instances"]`: registry/selectors/api_records.py `record_instances` of the patients."""
+        instances = self.context["instances"]
+        return {
+            **super().to_representation(patient),
+            VITAL_STATUS_FORM: record_format.form_values(VITAL_STATUS_FORM, patient),
+            **{form: [record_format.instance_json(form, instance) for instance in instances[form].get(patient.id, ())]
+               for form in REPEATING_FORMS},
+        }
+
+
+# The whole record: the patient, its vital status and every repeating instrument's instances.
+RecordSerializer = type("Record", (_RecordSerializer,), {**_patient_attributes(), **_record_attributes(for_bulk=False)})
+# One record of a nested bulk upsert, as GET /records/ answers it (read-only fields are ignored).
+BulkRecordSerializer = type(
+    "BulkRecord", (serializers.Serializer,), {**_patient_attributes(), **_record_attributes(for_bulk=True)}
+)
+
+
+class ProblemSerializer(serializers.Serializer):
+    record = serializers.CharField(help_text="The record ID as given (\"\" for a problem with the request).")
+    instrument = serializers.CharField(help_text="The instrument (REDCap form) name, or \"\".")
+    instance = serializers.CharField(allow_null=True, help_text="The instance number as given, or null.")
+    field = serializers.CharField(help_text="The field (or query parameter, or header), or \"\" for a whole row.")
+    value = serializers.CharField(allow_blank=True, help_text="The value as given.")
+    reason = serializers.CharField(help_text="Why it was refused, in plain words.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ProblemSerializer(many=True, required=False)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    created = serializers.DictField(child=serializers.IntegerField(), help_text="Instances created, per instrument.")
+    updated = serializers.DictField(child=serializers.IntegerField(), help_text="Instances changed, per instrument.")
+    unchanged = serializers.DictField(child=serializers.IntegerField(), help_text="Instances sent unchanged.")
+    versions = serializers.DictField(
+        child=serializers.CharField(), help_text="Each record's version after the upsert, by record ID (empty "
+                                                 "for a dry run).")
+
+
+class DeletionSerializer(serializers.Serializer):
+    record_id = serializers.CharField()
+    instrument = serializers.CharField(allow_null=True, help_text="null: the whole record is gone (deleted, or moved "
+                                                                  "to a site you do not see).")
+    instance = serializers.IntegerField(allow_null=True)
+    deleted_at = serializers.DateTimeField()
+
+
+class DeletionsSerializer(serializers.Serializer):
+    results = DeletionSerializer(many=True)
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.CharField()
+    new = serializers.CharField()
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    when = serializers.DateTimeField()
+    user = serializers.CharField()
+    door = serializers.CharField(help_text="How the change came in: admin, import: FILE, api: token PREFIX ...")
+    record_id = serializers.CharField()
+    instrument = serializers.CharField()
+    instance = serializers.IntegerField(allow_null=True)
+    action = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    changes = FieldChangeSerializer(many=True)
+
+
+class AuditSerializer(serializers.Serializer):
+    results = AuditEntrySerializer(many=True)
+    truncated = serializers.BooleanField(help_text="More entries match than `limit`: narrow the window.")
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class _AnyObject(serializers.JSONField):
+    pass
+
+
+class DerivedSerializer(serializers.Serializer):
+    """The patient's derived results (rules v1) as stored: null / empty lists before the first derivation."""
+
+    patient = _AnyObject(allow_null=True, help_text="PatientDerivation: cohort, index progression, OS, flags ...")
+    lines = serializers.ListField(child=_AnyObject(), help_text="Per line: best response, progression, PFS, OS ...")
+    assessments = serializers.ListField(child=_AnyObject(), help_text="Per assessment and line: RECIST responses.")
+    biopsies = serializers.ListField(child=_AnyObject(), help_text="Per biopsy: phase and resistance mechanism.")
+
+
+class DatasetSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    formats = serializers.ListField(child=serializers.CharField())
+    url = serializers.CharField()
+
+
+class DatasetsSerializer(serializers.Serializer):
+    results = DatasetSerializer(many=True)
+

@@ -1,0 +1,71 @@
+"""The REST API's URLs, under /api/ (config/urls.py): v1/, the OpenAPI schema and its interactive docs.
+
+The REDCap-compatible endpoint (registry/api/redcap/) has URLs of its own.
+"""
+from django.urls import include, path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import audit, datasets, patients, records
+from .errors import not_found
+
+
+class RecordIdConverter:
+    """A record ID as the model accepts it: anything else is no record, and answers 404."""
+
+    regex = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+class InstanceConverter:
+    """An instance number that fits the database's integer (larger ones are no instance: 404)."""
+
+    regex = r"[1-9][0-9]{0,9}"
+
+    def to_python(self, value):
+        number = int(value)
+        if number > 2_147_483_647:
+            raise ValueError("not an instance number")
+        return number
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(RecordIdConverter, "record_id")
+register_converter(InstanceConverter, "instance")
+
+v1 = [
+    path("patients/", patients.PatientListView.as_view(), name="patients"),
+    path("patients/<record_id:record_id>/", patients.PatientDetailView.as_view(), name="patient"),
+    path("patients/<record_id:record_id>/record/", patients.RecordView.as_view(), name="patient-record"),
+    path("patients/<record_id:record_id>/derived/", patients.DerivedView.as_view(), name="patient-derived"),
+    path("patients/<record_id:record_id>/vital_status/", patients.VitalStatusView.as_view(), name="vital-status"),
+]
+for form, (list_view, detail_view) in patients.INSTRUMENT_VIEWS.items():
+    v1 += [
+        path(f"patients/<record_id:record_id>/{form}/", list_view.as_view(), name=form),
+        path(f"patients/<record_id:record_id>/{form}/<instance:instance>/", detail_view.as_view(),
+             name=f"{form}-instance"),
+    ]
+v1 += [
+    path("records/", records.RecordsView.as_view(), name="records"),
+    path("records/flat/", records.FlatRecordsView.as_view(), name="records-flat"),
+    path("deletions/", records.DeletionsView.as_view(), name="deletions"),
+    path("audit/", audit.AuditView.as_view(), name="audit"),
+    path("datasets/", datasets.DatasetListView.as_view(), name="datasets"),
+    path("datasets/<slug:name>/", datasets.DatasetView.as_view(), name="dataset"),
+    path("report/", datasets.ReportView.as_view(), name="report"),
+    re_path(r"^.*$", not_found),
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "api-v1"))),
+    path("schema/", SpectacularAPIView.as_view(urlconf="registry.api.schema_urls"), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
