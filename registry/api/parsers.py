@@ -6,11 +6,12 @@
   temporary file (held in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then on disk), which the import
   reads as a stream; the limit is REGISTRY_API_BULK_MAX_BYTES.
 """
+import json
 import tempfile
 
 from django.conf import settings
 from rest_framework import exceptions
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 
 from .errors import PayloadTooLarge
 
@@ -24,17 +25,29 @@ def declared_length(request) -> int:
         return 0
 
 
-class LimitedJSONParser(JSONParser):
+class LimitedJSONParser(BaseParser):
+    """JSON, strict (no NaN or Infinity), at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes: larger is a 413
+    JSON answer. Not a subclass of DRF's JSONParser, which DRF feeds `request.body`, whose own size
+    check would answer Django's HTML 400 first."""
+
+    media_type = "application/json"
+
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        request = parser_context["request"]
-        if limit is not None and declared_length(request) > limit:
+        if limit is not None and declared_length(parser_context["request"]) > limit:
+            raise PayloadTooLarge(limit)
+        body = stream.read() if stream is not None else b""
+        if limit is not None and len(body) > limit:
             raise PayloadTooLarge(limit)
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except exceptions.ParseError:
-            raise exceptions.ParseError("The request body is not valid JSON.") from None
-        return data
+            return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError):
+            raise exceptions.ParseError("The request body is not valid JSON (UTF-8, without NaN or Infinity).") \
+                from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 class SpooledBodyParser(BaseParser):

@@ -38,7 +38,7 @@ from registry.services.record_writes import VersionConflict, records_upsert
 
 from . import query
 from .base import ApiView, conflict, refused
-from .errors import Conflict, RecordsInvalid, field_error
+from .errors import Conflict, RecordsInvalid, field_error, problem_json
 from .pagination import KeysetPagination
 from .parsers import SpooledCSVParser, SpooledJSONParser
 from .patients import PATIENT_ORDERINGS
@@ -230,9 +230,11 @@ class FlatRecordsView(BulkView):
         file_format = FLAT_FORMATS[request.content_type.split(";")[0].strip().lower()]
         problems = Problems()
         record_ids = _flat_record_ids(body, file_format, problems)
+        if problems:  # cells no database stores: the import would write them before checking the rest
+            raise RecordsInvalid([problem_json(problem) for problem in problems.items])
         _, default_site = _sites(request.user, {}, default_code, problems)
         return _upsert(request, source=body, file_format=file_format, record_ids=record_ids, door=self.door,
-                       site=default_site, problems_before=problems.items, **options)
+                       site=default_site, **options)
 
 
 def _flat_record_ids(body, file_format: str, problems: Problems) -> list[str]:
