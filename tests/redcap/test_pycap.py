@@ -10,6 +10,7 @@ import pytest
 import requests
 import semantic_version
 from redcap import Project, RedcapError
+from redcap import request as redcap_request
 
 from registry.models import Patient, Role, TreatmentLine
 from registry.records.dictionary import DICTIONARY_PATH
@@ -19,6 +20,14 @@ from tests.records.flat_files import EVERY_INSTRUMENT_CSV, row_counts
 from tests.redcap.conftest import make_token
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_alive_connections():
+    """PyCap posts through one module-wide requests Session, which keeps connections open: close
+    them after each test, so that no server thread still waits on one when the server stops."""
+    yield
+    redcap_request._session.close()
 
 
 def _server_export(file_format: str = "csv", **options) -> str:

@@ -39,7 +39,9 @@ from django.db.models import QuerySet
 from registry.models import Patient
 from registry.records.flat_export import flat_rows
 from registry.records.flat_layout import column_index
-from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS
+from registry.records.instruments import (
+    RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, flat_columns,
+)
 from registry.selectors.record_export import exportable_patients, site_codes_by_record
 
 from . import project
@@ -158,6 +160,9 @@ def _flat_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[li
     positions = column_index()
     infos = project.columns()
     data_positions = [positions[name] for name in export.data_columns]
+    if export.columns == flat_columns() and not export.labels:  # the whole flat row, as it is
+        yield from (row for row, _ in _chosen_rows(export, patients))
+        return
     for row, site_codes in _chosen_rows(export, patients):
         values = [row[positions[RECORD_ID]], row[positions[REPEAT_INSTRUMENT]], row[positions[REPEAT_INSTANCE]]]
         if export.access_groups:
