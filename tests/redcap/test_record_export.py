@@ -246,3 +246,41 @@ def test_an_export_of_many_patients_costs_as_many_queries_as_of_few(redcap, admi
         factories.make_full_patient(site_b, f"MANY-{number}")
 
     assert queries() == few == 1 + 1 + 1 + 7  # token, record IDs, the batch's patients, 7 instruments
+
+
+def test_the_first_rows_are_sent_before_the_later_batches_are_read(client, coordinator_token, site_a, monkeypatch):
+    from urllib.parse import urlencode
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.api.redcap import responses
+    from tests.redcap.client import URL
+
+    for number in range(6):
+        factories.make_line(factories.make_patient(site_a, f"P-{number}"))
+    monkeypatch.setattr(flat_export, "BATCH_PATIENTS", 2)
+    monkeypatch.setattr(responses, "CHUNK_CHARACTERS", 100)
+    body = urlencode({"token": coordinator_token, "content": "record", "format": "csv", "forms": "treatment_line"})
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, data=body, content_type="application/x-www-form-urlencoded")
+        chunks = iter(response.streaming_content)
+        first = next(chunks)
+        read_for_the_first_chunk = len(queries.captured_queries)
+        rest = b"".join(chunks)
+
+    # The token (and its first use), the coordinator's role and sites, the record IDs, then the first
+    # batch: its patients and its treatment lines. The two other batches are read as the rest is sent.
+    assert read_for_the_first_chunk == 2 + 2 + 1 + 2
+    assert len(queries.captured_queries) == read_for_the_first_chunk + 2 * 2
+    assert (first + rest).decode().count("\n") == 1 + 6 * 2
+
+
+def test_csv_delimiter_chooses_the_separator(redcap, admin_token, site_a):
+    factories.make_patient(site_a, "P-1", mrn="A,B")
+
+    text = redcap(admin_token, "record", format="csv", csvDelimiter="tab", **{"fields[0]": "mrn"}).text
+
+    assert text == "record_id\tredcap_repeat_instrument\tredcap_repeat_instance\tmrn\nP-1\t\t\tA,B\n"
+    assert redcap(admin_token, "record", format="csv", csvDelimiter="#").status == 400

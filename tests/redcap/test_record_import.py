@@ -191,3 +191,12 @@ def test_pycaps_false_force_auto_number_and_integers_are_read(redcap, coordinato
 
     assert answer.json() == {"count": 1}
     assert Patient.objects.values_list("record_id", "sex", "cns_mets_dx").get() == ("7", 1, 1)
+
+
+def test_a_csv_with_another_delimiter_is_read_with_it(redcap, coordinator_token, site_a):
+    data = "record_id;sex;adv_dx_date;mrn\nP-1;1;2021-01-01;\"A;B\"\n"
+
+    answer = redcap(coordinator_token, "record", format="csv", returnFormat="json", csvDelimiter=";", data=data)
+
+    assert answer.json() == {"count": 1}
+    assert Patient.objects.values_list("record_id", "mrn").get() == ("P-1", "A;B")

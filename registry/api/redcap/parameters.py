@@ -40,6 +40,7 @@ MAX_NAME_BYTES = 1024
 MAX_PARAMETERS = 500_000  # records[0..n] of a large delete
 DATA = "data"
 FORMATS = ("json", "csv", "xml")
+CSV_DELIMITERS = {",": ",", "tab": "\t", "\t": "\t", ";": ";", "|": "|", "^": "^"}
 _INDEXED = re.compile(r"^(?P<name>[A-Za-z_]+)\[(?P<index>\d*)\]$")
 TRUE_TEXTS = frozenset({"true", "1", "yes", "y", "on"})
 FALSE_TEXTS = frozenset({"false", "0", "no", "n", "off", ""})
@@ -113,6 +114,15 @@ class Parameters:
                 continue
         raise ApiError(BAD_REQUEST, f"The value of the parameter \"{name}\" is not valid: '{text}' "
                                     "(a time as YYYY-MM-DD HH:MM:SS)")
+
+    def csv_delimiter(self) -> str:
+        """REDCap's csvDelimiter: comma (default), tab, semicolon, pipe or caret."""
+        text = self.get("csvDelimiter") or ","
+        delimiter = CSV_DELIMITERS.get(text)
+        if delimiter is None:
+            raise ApiError(BAD_REQUEST, f"The value of the parameter \"csvDelimiter\" is not valid: '{text}' "
+                                        "(',', 'tab', ';', '|' or '^')")
+        return delimiter
 
     def error_format(self) -> str:
         """The format of an error's body: returnFormat, else format, else xml (REDCap's rule for

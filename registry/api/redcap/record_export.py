@@ -21,8 +21,9 @@ Parameters (REDCap API help, "Export Records"; PyCap's `export_records` sends th
   it only names the sites of records the token already sees.
 - `dateRangeBegin`/`dateRangeEnd`: records created or changed from/before these times (audit trail).
 - `filterLogic`: see filter_logic.py (records whose logic holds on at least one row).
-- events, eventName, exportSurveyFields, decimalCharacter, csvDelimiter, ... are ignored (a classic
-  project without surveys; numbers are written with a dot).
+- `csvDelimiter` for CSV: comma (default), tab, semicolon, pipe or caret;
+- events, eventName, exportSurveyFields, decimalCharacter, ... are ignored (a classic project
+  without surveys; numbers are written with a dot).
 
 eav (one value per row; REDCap's "record, field_name, value" and, with repeating instruments, the
 instance's instrument and number): only non-blank values; a checkbox is one row per ticked choice
@@ -68,6 +69,7 @@ class RecordExport:
     logic: FilterLogic | None
     changed_from: object
     changed_until: object
+    delimiter: str = ","
 
     @property
     def forms_read(self) -> frozenset[str]:
@@ -107,6 +109,7 @@ def parse_export(parameters: Parameters, file_format: str) -> RecordExport:
         logic=logic,
         changed_from=parameters.timestamp("dateRangeBegin"),
         changed_until=parameters.timestamp("dateRangeEnd"),
+        delimiter=parameters.csv_delimiter(),
     )
 
 
@@ -119,11 +122,13 @@ def export_response(export: RecordExport, *, user):
         changed_from=export.changed_from, changed_until=export.changed_until,
     )
     if export.record_type == "eav":
-        return table_response(EAV_COLUMNS, _eav_rows(export, patients), export.file_format, stream=True)
+        return table_response(EAV_COLUMNS, _eav_rows(export, patients), export.file_format, stream=True,
+                              delimiter=export.delimiter)
     header = None
     if export.label_headers and export.file_format == "csv":
         header = [project.columns()[name].label for name in export.columns]
-    return table_response(export.columns, _flat_rows(export, patients), export.file_format, header=header, stream=True)
+    return table_response(export.columns, _flat_rows(export, patients), export.file_format, header=header, stream=True,
+                          delimiter=export.delimiter)
 
 
 def _chosen_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[tuple[list[str], dict[str, str]]]:

@@ -7,7 +7,7 @@ Parameters (REDCap API help, "Import Records"; PyCap's `import_records` sends th
   them), ids (their record IDs), nothing; auto_ids and `forceAutoNumber=true` are refused: record
   IDs are the sites' own, never numbered by the registry;
 - `dateFormat` YMD (YYYY-MM-DD), MDY (MM/DD/YYYY) or DMY (DD/MM/YYYY): dates given so are turned
-  into YYYY-MM-DD before the import reads them.
+  into YYYY-MM-DD before the import reads them; `csvDelimiter` as for exports.
 
 Sites are REDCap's data access groups. A new record goes to the token user's site when the user
 may change exactly one site (a coordinator of one site: REDCap's user in a data access group).
@@ -84,7 +84,7 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
     if not access.can_write:
         raise ApiError(FORBIDDEN, "You do not have API Import/Update privileges")
 
-    prepared = prepare_upload(parameters.data, file_format, date_format)
+    prepared = prepare_upload(parameters.data, file_format, date_format, parameters.csv_delimiter())
     try:
         sites_by_record = _sites_named(prepared, user)
         home_site = _home_site(user)
@@ -188,15 +188,17 @@ def _import_answer(records: list[str], return_content: str, file_format: str) ->
 # ---------------------------------------------------------------- the rewrite of the upload
 
 
-def prepare_upload(data, file_format: str, date_format: str) -> PreparedUpload:
+def prepare_upload(data, file_format: str, date_format: str, delimiter: str = ",") -> PreparedUpload:
     """Reads the upload once, row by row, into a new temporary file for records_import. An upload
     this cannot read is given to records_import as it is, which says what is wrong with it."""
     target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     prepared = PreparedUpload(source=target)
-    rewrite = _rewrite_csv if file_format == "csv" else _rewrite_json
     data.seek(0)
     try:
-        rewrite(data, target, prepared, date_format)
+        if file_format == "csv":
+            _rewrite_csv(data, target, prepared, date_format, delimiter)
+        else:
+            _rewrite_json(data, target, prepared, date_format)
     except (csv.Error, UnicodeDecodeError, ijson.JSONError, _Unreadable):
         target.close()
         data.seek(0)
@@ -265,12 +267,13 @@ class _RowNotes:
         return text
 
 
-def _rewrite_csv(data, target, prepared: PreparedUpload, date_format: str) -> None:
-    """Same rows in the same order (blank ones too), so that records_import's row numbers are the upload's."""
+def _rewrite_csv(data, target, prepared: PreparedUpload, date_format: str, delimiter: str) -> None:
+    """Same rows in the same order (blank ones too), so that records_import's row numbers are the
+    upload's; written comma-separated whatever the upload's delimiter."""
     text = io.TextIOWrapper(data, encoding="utf-8-sig", newline="")
     output = io.TextIOWrapper(target, encoding="utf-8", newline="")
     try:
-        reader = csv.reader(text)
+        reader = csv.reader(text, delimiter=delimiter)
         writer = csv.writer(output, lineterminator="\n")
         header = next(reader, None)
         if header is None:

@@ -67,13 +67,14 @@ def object_response(item: dict, file_format: str, *, xml_root: str) -> HttpRespo
 
 
 def table_response(columns: Sequence[str], rows: Iterable[Sequence], file_format: str, *,
-                   header: Sequence[str] | None = None, stream: bool = False) -> HttpResponse:
+                   header: Sequence[str] | None = None, stream: bool = False, delimiter: str = ",") -> HttpResponse:
     """Rows of `columns` as a JSON list of objects, a CSV table (`header`: other header texts, e.g.
-    labels) or XML `<records><item>...</item></records>`; `stream` writes them as they are made."""
+    labels; `delimiter` REDCap's csvDelimiter) or XML `<records><item>...</item></records>`;
+    `stream` writes them as they are made."""
     if file_format == "json":
         chunks = json_lines(columns, rows)
     elif file_format == "csv":
-        chunks = csv_lines(header or columns, rows)
+        chunks = csv_lines(header or columns, rows, delimiter=delimiter)
     else:
         chunks = xml_lines(columns, rows)
     if stream:
@@ -116,11 +117,11 @@ def json_lines(columns: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str
     yield "]"
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence], *, delimiter: str = ",") -> Iterator[str]:
     """A CSV table with LF line ends and minimal quoting, like REDCap's own exports; written in
     pieces of about CHUNK_CHARACTERS (None is written as blank, as the csv module writes it)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
     for row in rows:
         writer.writerow(row)
