@@ -84,7 +84,8 @@ def test_multipart_requests_are_read_too(client, administrator):
 @pytest.mark.parametrize(("parameters", "status", "body", "content_type"), [
     ({"content": "record", "format": "json"}, 401, '{"error": "API token was missing or incorrect"}',
      "application/json; charset=utf-8"),
-    ({"content": "record", "format": "csv"}, 401, "ERROR: API token was missing or incorrect", "text/csv; charset=utf-8"),
+    ({"content": "record", "format": "csv"}, 401, "ERROR: API token was missing or incorrect",
+     "text/csv; charset=utf-8"),
     ({"content": "record", "format": "csv", "returnFormat": "json"}, 401,
      '{"error": "API token was missing or incorrect"}', "application/json; charset=utf-8"),
     ({"content": "version"}, 401,
@@ -171,3 +172,8 @@ def test_an_investigator_reads_everything_and_writes_nothing(redcap, investigato
     assert (refused.status, refused.json()) == (403, {"error": "You do not have API Import/Update privileges"})
     assert redcap(token, "record", action="delete", format="json", **{"records[0]": "P-1"}).status == 403
     assert list(Patient.objects.values_list("record_id", flat=True)) == ["P-1"]
+
+
+def test_a_blank_data_parameter_is_no_data():
+    assert _parsed("content=record&data=").data is None
+    assert _parsed("data=&content=record").data is None

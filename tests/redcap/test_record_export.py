@@ -8,7 +8,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from registry.models import Patient, RegistryRole, Role
+from registry.models import Patient, RegistryRole
 from registry.records import flat_export
 from registry.services.records import records_export, records_import
 from tests import factories
@@ -284,3 +284,10 @@ def test_csv_delimiter_chooses_the_separator(redcap, admin_token, site_a):
 
     assert text == "record_id\tredcap_repeat_instrument\tredcap_repeat_instance\tmrn\nP-1\t\t\tA,B\n"
     assert redcap(admin_token, "record", format="csv", csvDelimiter="#").status == 400
+
+
+def test_filter_logic_may_name_the_data_access_group(redcap, admin_token, registry):
+    rows = redcap(admin_token, "record", format="json", filterLogic='[redcap_data_access_group] = "site-b"',
+                  **{"fields[0]": "record_id"}).json()
+
+    assert [row["record_id"] for row in rows] == ["B-001"]

@@ -149,7 +149,7 @@ def _from_django(request) -> Parameters:
     parameters = Parameters(values={key: list(texts) for key, texts in request.POST.lists() if key != DATA})
     if DATA in request.FILES:
         parameters.data = request.FILES[DATA]
-    elif DATA in request.POST:
+    elif request.POST.get(DATA):
         parameters.data = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         parameters.data.write(request.POST[DATA].encode("utf-8"))
     return parameters
@@ -188,7 +188,8 @@ class _Value:
         self.size += len(decoded)
         if isinstance(self.sink, bytearray):
             if self.size > MAX_VALUE_BYTES:
-                raise ApiError(PAYLOAD_TOO_LARGE, f"The parameter \"{self.name}\" is longer than {MAX_VALUE_BYTES} bytes")
+                raise ApiError(PAYLOAD_TOO_LARGE,
+                               f"The parameter \"{self.name}\" is longer than {MAX_VALUE_BYTES} bytes")
             self.sink += decoded
         else:
             self.sink.write(decoded)
@@ -209,7 +210,9 @@ def _from_form_stream(request) -> Parameters:
         if value.name == DATA:
             if parameters.data is not None:
                 parameters.data.close()
-            parameters.data = finished
+            parameters.data = finished if value.size else None  # a blank `data` is no data
+            if not value.size:
+                finished.close()
         else:
             values[value.name].append(finished)
         value = None

@@ -82,7 +82,8 @@ def export_field_names(field: str = "") -> list[dict[str, str]]:
         for item in dictionary.form_fields(form):
             if item.field_type == "checkbox":
                 rows += [
-                    {"original_field_name": item.name, "choice_value": code, "export_field_name": f"{item.name}___{code}"}
+                    {"original_field_name": item.name, "choice_value": code,
+                     "export_field_name": f"{item.name}___{code}"}
                     for code, _ in item.choices
                 ]
             else:

@@ -135,7 +135,8 @@ def _chosen_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[
     """The flat rows to export (every column, raw), with the site codes when asked for."""
     positions = column_index()
     instrument_at = positions[REPEAT_INSTRUMENT]
-    site_codes = site_codes_by_record(patients) if export.access_groups else {}
+    reads_sites = export.access_groups or (export.logic is not None and ACCESS_GROUP in export.logic.columns)
+    site_codes = site_codes_by_record(patients) if reads_sites else {}
     for _, group in groupby(flat_rows(patients, forms=export.forms_read), key=lambda row: row[0]):
         rows = list(group)  # one record's rows: its record row first
         if export.logic is not None and not any(_holds(export.logic, row, rows[0], site_codes) for row in rows):

@@ -145,10 +145,11 @@ def _hide_other_sites(problems: list[ImportProblem], user) -> list[ImportProblem
     if not refused:
         return problems
     visible = set(visible_patients(user).filter(record_id__in=refused).values_list("record_id", flat=True))
+    hidden = refused - visible
     return [
         ImportProblem(problem.line, problem.record, problem.instrument, problem.instance, problem.field, problem.value,
                       NOT_VISIBLE_REASON)
-        if problem.field == RECORD_ID and problem.record in refused - visible and problem.reason.startswith("belongs to")
+        if problem.field == RECORD_ID and problem.record in hidden and problem.reason.startswith("belongs to")
         else problem
         for problem in problems
     ]
