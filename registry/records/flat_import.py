@@ -97,6 +97,12 @@ class _ProblemLimit(Exception):
     """Raised once `max_problems` problems were found: checking stops there."""
 
 
+NOT_VISIBLE_REASON = (
+    "is not a record of a site you may change (record IDs are unique in the registry: a new record needs "
+    "another ID)"
+)
+
+
 class FlatImport:
     def __init__(
         self, *, source, file_format: str, site: Site | None, user, overwrite: bool, change_reason: str,
@@ -454,6 +460,11 @@ class FlatImport:
         return self.sites_by_record.get(record, self.site)
 
     def _may_change(self, row: ParsedRow, form: str, site_id: int, site_code: str) -> bool:
+        if self.access is not None and not self.access.can_see_site(site_id):
+            # Record IDs are unique across sites, so the ID is taken; but neither the site nor
+            # anything else of another site's record is named to someone who may not see it.
+            self._refuse_record(row, form, NOT_VISIBLE_REASON)
+            return False
         expected = self._site_of(row.record)
         if expected is not None and site_id != expected.id:
             self._refuse_record(

@@ -37,7 +37,7 @@ from django.http import HttpResponse
 from registry.models import Site
 from registry.records.import_result import ImportProblem
 from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT
-from registry.selectors.access import access_for, visible_patients
+from registry.selectors.access import access_for
 from registry.services.records import records_import
 
 from . import project
@@ -50,10 +50,6 @@ IGNORED_COLUMNS = frozenset({"redcap_survey_identifier"})
 DATE_FORMATS = ("YMD", "MDY", "DMY")
 _SLASHED_DATE = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
 DATE_FORMAT_TEXT = {"MDY": "MM/DD/YYYY", "DMY": "DD/MM/YYYY"}
-NOT_VISIBLE_REASON = (
-    "is not a record of a site you may change (record IDs are unique in the registry: a new record needs "
-    "another ID)"
-)
 
 
 @dataclass
@@ -99,7 +95,7 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
         prepared.source.close()
     problems = _merged(prepared.problems, result.problems)
     if problems:
-        raise ApiError(BAD_REQUEST, problems_text(_hide_other_sites(problems, user), file_format))
+        raise ApiError(BAD_REQUEST, problems_text(problems, file_format))
     return _import_answer(prepared.records, return_content, parameters.error_format())
 
 
@@ -136,23 +132,6 @@ def _merged(own: list[ImportProblem], service: list[ImportProblem]) -> list[Impo
     reported = {(problem.line, problem.field) for problem in own}
     merged = own + [problem for problem in service if (problem.line, problem.field) not in reported]
     return sorted(merged, key=lambda problem: (problem.line is not None, problem.line or 0))
-
-
-def _hide_other_sites(problems: list[ImportProblem], user) -> list[ImportProblem]:
-    """Refusals of records the user may not see say neither whose they are nor what they hold (the
-    import's own reasons name the site)."""
-    refused = {problem.record for problem in problems if problem.field == RECORD_ID and problem.record}
-    if not refused:
-        return problems
-    visible = set(visible_patients(user).filter(record_id__in=refused).values_list("record_id", flat=True))
-    hidden = refused - visible
-    return [
-        ImportProblem(problem.line, problem.record, problem.instrument, problem.instance, problem.field, problem.value,
-                      NOT_VISIBLE_REASON)
-        if problem.field == RECORD_ID and problem.record in hidden and problem.reason.startswith("belongs to")
-        else problem
-        for problem in problems
-    ]
 
 
 def problems_text(problems: list[ImportProblem], file_format: str) -> str:
