@@ -28,4 +28,7 @@ COPY --chown=registry:registry . .
 USER registry
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Threaded workers: a streamed export of thousands of records (REDCap API, datasets) keeps a thread
+# busy for tens of seconds, which a sync worker's 30-second timeout would cut off mid-response.
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--threads", "4", \
+     "--timeout", "300", "--access-logfile", "-"]
