@@ -14,7 +14,7 @@ from registry.services.patient_versions import record_version
 from registry.services.record_writes import UpsertResult
 
 from .authentication import ApiTokenAuthentication, door_of
-from .errors import RecordsInvalid, VersionConflict, VersionRequired, exception_handler, field_error, problem_json
+from .errors import RecordsInvalid, VersionConflict, VersionRequired, exception_handler, problem_json
 from .parsers import LimitedJSONParser
 from .permissions import ReadsOrWrites
 from .schema import RegistryAutoSchema
@@ -56,8 +56,9 @@ class ApiView(APIView):
             raise NotFound(f"No record {record_id} at a site you see.")
         return patient
 
-    def expected_version(self, *, required: bool) -> str | None:
-        """The version named by If-Match: None for `*` (or when not required and absent)."""
+    def expected_version(self, *, required: bool) -> frozenset[str] | None:
+        """The versions If-Match accepts (RFC 9110 §13.1.1): None for `*` (any), or when not required and
+        absent. Weak ETags never match (a strong comparison), so a list of only weak ones is a 412."""
         raw = self.request.headers.get("If-Match", "").strip()
         if not raw:
             if required:
@@ -65,12 +66,9 @@ class ApiView(APIView):
             return None
         if raw == ANY_VERSION:
             return None
-        if "," in raw:
-            raise RecordsInvalid([field_error("If-Match", raw, "must name one version (the record's ETag), or *")])
-        if raw.startswith("W/"):
-            raise RecordsInvalid([field_error("If-Match", raw, "is a weak ETag; this API sends strong ones: send "
-                                                               "the ETag as given")])
-        return raw.strip('"')
+        return frozenset(
+            tag.strip().strip('"') for tag in raw.split(",") if tag.strip() and not tag.strip().startswith("W/")
+        )
 
 
 def etag(patient: Patient) -> str:

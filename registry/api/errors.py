@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, IntegrityError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -161,8 +162,9 @@ def _flatten(detail, prefix: str = ""):
         yield prefix or "non_field_errors", detail
 
 
+@csrf_exempt  # a token API: no cookies, so no cross-site request to forge (and no HTML 403 instead of the 404)
 def not_found(request, *args, **kwargs):
-    """Any other path under /api/: a JSON 404, like every other API error."""
+    """Any other path under /api/v1/: a JSON 404, like every other API error."""
     return JsonResponse({"detail": "Not found: no such API endpoint."}, status=404)
 
 

@@ -45,7 +45,9 @@ class KeysetPagination(BasePagination):
         if after is not None:
             value, last_id = after
             beyond = "lt" if descending else "gt"
-            queryset = queryset.filter(Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": last_id}))
+            queryset = queryset.filter(
+                Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": last_id})
+            )
         rows = list(queryset[:size + 1])
         self.request = request
         self.next_cursor = None
@@ -68,7 +70,9 @@ class KeysetPagination(BasePagination):
         if raw is None:
             return self.page_size
         if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise RecordsInvalid([field_error("page_size", raw, f"must be a whole number from 1 to {self.max_page_size}")])
+            raise RecordsInvalid([
+                field_error("page_size", raw, f"must be a whole number from 1 to {self.max_page_size}"),
+            ])
         return int(raw)
 
     def _cursor(self, request, kind: str):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import IntegrityError
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -28,7 +28,9 @@ from rest_framework.response import Response
 from registry.models import Patient
 from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE
 from registry.selectors.access import changeable_sites
-from registry.selectors.api_records import api_patient, api_patients, derived_results, record_instances, visible_instances
+from registry.selectors.api_records import (
+    api_patient, api_patients, derived_results, record_instances, visible_instances,
+)
 from registry.services.record_writes import (
     InstanceNotFound, VersionConflict, flat_json, record_delete, record_instance_create, record_instance_delete,
     record_instance_update, record_update, records_upsert,
@@ -152,9 +154,6 @@ class PatientListView(ApiView):
         response = _answer_with_record(request.user, record, status_code=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{record}/")
         return response
-
-
-RECORD_ID_PARAMETER = OpenApiParameter(RECORD_ID, str, OpenApiParameter.PATH, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class PatientDetailView(ApiView):
@@ -286,7 +285,8 @@ class VitalStatusView(ApiView):
 
 
 INSTANCE_ORDERINGS = {
-    "redcap_repeat_instance": ("redcap_repeat_instance", "int"), "-redcap_repeat_instance": ("redcap_repeat_instance", "int"),
+    "redcap_repeat_instance": ("redcap_repeat_instance", "int"),
+    "-redcap_repeat_instance": ("redcap_repeat_instance", "int"),
     "updated_at": ("updated_at", "datetime"), "-updated_at": ("updated_at", "datetime"),
 }
 

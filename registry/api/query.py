@@ -16,7 +16,9 @@ UPDATED_SINCE = OpenApiParameter(
         "for the same window."
     ),
 )
-SITE = OpenApiParameter("site", str, description="Only this site's records (its code); a site you do not see gives none.")
+SITE = OpenApiParameter(
+    "site", str, description="Only this site's records (its code); a site you do not see gives none.",
+)
 COHORT = OpenApiParameter("cohort", int, enum=[1, 2], description="Only patients derived into this cohort (rules §6).")
 
 

@@ -60,7 +60,7 @@ v1 += [
     path("datasets/", datasets.DatasetListView.as_view(), name="datasets"),
     path("datasets/<slug:name>/", datasets.DatasetView.as_view(), name="dataset"),
     path("report/", datasets.ReportView.as_view(), name="report"),
-    re_path(r"^.*$", not_found),
+    re_path(r"", not_found),  # anything else under v1/ (newlines included): a JSON 404
 ]
 
 urlpatterns = [

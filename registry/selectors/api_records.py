@@ -106,9 +106,12 @@ def deletions_since(user, since: datetime, *, site_code: str | None = None) -> l
                              .exclude(id__in=visible).order_by("history_date").values_list("id", "history_date")):
         last_change[patient_id] = when
     last_seen_record_id = dict(
-        seen.filter(id__in=list(last_change)).order_by("id", "history_date", "history_id").values_list("id", "record_id")
+        seen.filter(id__in=list(last_change)).order_by("id", "history_date", "history_id")
+        .values_list("id", "record_id")
     ) if last_change else {}
-    deletions = [Deletion(last_seen_record_id[patient_id], None, None, when) for patient_id, when in last_change.items()]
+    deletions = [
+        Deletion(last_seen_record_id[patient_id], None, None, when) for patient_id, when in last_change.items()
+    ]
     for form, instrument in INSTRUMENTS.items():
         if not instrument.repeating:
             continue
@@ -118,7 +121,9 @@ def deletions_since(user, since: datetime, *, site_code: str | None = None) -> l
         if not deleted:
             continue
         patient_ids = {patient_id for patient_id, _, _ in deleted}
-        existing = set(model.objects.filter(patient_id__in=patient_ids).values_list("patient_id", "redcap_repeat_instance"))
+        existing = set(
+            model.objects.filter(patient_id__in=patient_ids).values_list("patient_id", "redcap_repeat_instance")
+        )
         record_ids = dict(Patient.objects.filter(id__in=patient_ids).values_list("id", "record_id"))
         deletions.extend(
             Deletion(record_ids[patient_id], form, instance, when) for patient_id, instance, when in deleted

@@ -67,21 +67,29 @@ class UpsertResult:
         return not self.problems
 
 
-def _check_versions(locked: dict[str, tuple[int, str]], expected: Mapping[str, str]) -> None:
+def _check_versions(locked: dict[str, tuple[int, str]], expected: Mapping[str, str | Collection[str]]) -> None:
+    """Raises VersionConflict naming each record whose current version is not (one of) the expected."""
     conflicts = []
-    for record_id, version in expected.items():
+    for record_id, versions in expected.items():
+        accepted = {versions} if isinstance(versions, str) else set(versions)
+        shown = " or ".join(sorted(accepted)) or "(none)"
         current = locked.get(record_id)
         if current is None:
-            conflicts.append(ImportProblem(None, record_id, "enrollment", "", "version", version,
+            conflicts.append(ImportProblem(None, record_id, "enrollment", "", "version", shown,
                                            "names a version, but the record no longer exists"))
-        elif current[1] != version:
+        elif current[1] not in accepted:
             conflicts.append(ImportProblem(
-                None, record_id, "enrollment", "", "version", version,
-                f"was changed since version {version}: it is at version {current[1]} now; read it again, then "
+                None, record_id, "enrollment", "", "version", shown,
+                f"was changed since version {shown}: it is at version {current[1]} now; read it again, then "
                 "send your change",
             ))
     if conflicts:
         raise VersionConflict(conflicts)
+
+
+def _expected(record_id: str, versions: Collection[str] | None) -> dict:
+    """{record ID: versions} for a check, or {} when any version will do (None: If-Match absent or *)."""
+    return {} if versions is None else {record_id: versions}
 
 
 def _lock(record_ids: Collection[str]) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
@@ -106,7 +114,7 @@ def _versions_after(record_ids: Collection[str]) -> dict[str, str]:
 def records_upsert(
     *, source, file_format: str, record_ids: Collection[str], user, door: str, site: Site | None = None,
     sites_by_record: Mapping[str, Site] | None = None, dry_run: bool = False, overwrite_behavior: str = "normal",
-    expected_versions: Mapping[str, str] | None = None, problems_before: Sequence[ImportProblem] = (),
+    expected_versions: Mapping[str, str | Collection[str]] | None = None, problems_before: Sequence[ImportProblem] = (),
 ) -> UpsertResult:
     """Upserts the flat rows of `source` (a seekable binary file, csv or json) by record, instrument
     and instance, all or nothing; raises VersionConflict (nothing written) when a record of
@@ -154,13 +162,14 @@ def instance_row(record: str, form: str, instance: int, cells: dict[str, str]) -
 
 @transaction.atomic
 def record_instance_create(
-    *, patient: Patient, form: str, cells: dict[str, str], user, door: str, expected_version: str | None = None,
+    *, patient: Patient, form: str, cells: dict[str, str], user, door: str,
+    expected_version: Collection[str] | None = None,
     problems_before: Sequence[ImportProblem] = (),
 ) -> tuple[UpsertResult, int]:
     """A new instance of repeating instrument `form`, numbered after the patient's highest (under the
     record's lock, so two creators never take the same number); returns it and its number."""
     locked, _ = _lock([patient.record_id])
-    _check_versions(locked, {patient.record_id: expected_version} if expected_version else {})
+    _check_versions(locked, _expected(patient.record_id, expected_version))
     model = INSTRUMENTS[form].model
     highest = model.objects.filter(patient=patient).aggregate(highest=Max(REPEAT_INSTANCE))["highest"]
     number = (highest or 0) + 1
@@ -175,12 +184,12 @@ def record_instance_create(
 @transaction.atomic
 def record_instance_update(
     *, patient: Patient, form: str, instance: int, cells: dict[str, str], user, door: str,
-    expected_version: str | None, problems_before: Sequence[ImportProblem] = (),
+    expected_version: Collection[str] | None, problems_before: Sequence[ImportProblem] = (),
 ) -> UpsertResult:
     """Changes the given fields of an existing instance (a blank value erases); raises
     InstanceNotFound when the instance does not exist (then nothing is created)."""
     locked, _ = _lock([patient.record_id])
-    _check_versions(locked, {patient.record_id: expected_version} if expected_version else {})
+    _check_versions(locked, _expected(patient.record_id, expected_version))
     if not INSTRUMENTS[form].model.objects.filter(patient=patient, redcap_repeat_instance=instance).exists():
         raise InstanceNotFound(f"{patient.record_id} has no {form} instance {instance}")
     return records_upsert(
@@ -192,21 +201,21 @@ def record_instance_update(
 
 @transaction.atomic
 def record_update(
-    *, patient: Patient, cells: dict[str, str], user, door: str, expected_version: str | None,
+    *, patient: Patient, cells: dict[str, str], user, door: str, expected_version: Collection[str] | None,
     problems_before: Sequence[ImportProblem] = (),
 ) -> UpsertResult:
     """Changes the given fields of the record row (enrollment and vital status); a blank value erases."""
     return records_upsert(
         source=flat_json([{RECORD_ID: patient.record_id, **cells}]), file_format="json",
         record_ids=[patient.record_id], user=user, door=door, site=patient.site, overwrite_behavior="overwrite",
-        expected_versions={patient.record_id: expected_version} if expected_version else None,
+        expected_versions=_expected(patient.record_id, expected_version),
         problems_before=problems_before,
     )
 
 
 @transaction.atomic
 def record_instance_delete(
-    *, patient: Patient, form: str, instance: int, user, door: str, expected_version: str | None,
+    *, patient: Patient, form: str, instance: int, user, door: str, expected_version: Collection[str] | None,
 ) -> int:
     """Deletes one instance and what names it (see DEPENDANTS), each with an audit-trail entry by
     `user` with the reason `door`; returns how many rows were deleted. The user must be allowed to
@@ -214,7 +223,7 @@ def record_instance_delete(
     if not access_for(user).can_change_site(patient.site_id):
         raise PermissionDenied(f"You may not change the records of {patient.record_id}.")
     locked, _ = _lock([patient.record_id])
-    _check_versions(locked, {patient.record_id: expected_version} if expected_version else {})
+    _check_versions(locked, _expected(patient.record_id, expected_version))
     target = INSTRUMENTS[form].model.objects.filter(patient=patient, redcap_repeat_instance=instance).first()
     if target is None:
         raise InstanceNotFound(f"{patient.record_id} has no {form} instance {instance}")
@@ -233,8 +242,8 @@ def record_instance_delete(
 
 
 @transaction.atomic
-def record_delete(*, patient: Patient, user, door: str, expected_version: str | None) -> None:
+def record_delete(*, patient: Patient, user, door: str, expected_version: Collection[str] | None) -> None:
     """Deletes the whole record (records_delete: administrators only, PermissionDenied otherwise)."""
     locked, _ = _lock([patient.record_id])
-    _check_versions(locked, {patient.record_id: expected_version} if expected_version else {})
+    _check_versions(locked, _expected(patient.record_id, expected_version))
     records_delete(record_ids=[patient.record_id], user=user, door=door)

@@ -37,7 +37,8 @@ BAD_BODIES = {
 def test_a_body_that_is_not_a_json_object_is_a_400_and_writes_nothing(coordinator_api, patient, kind):
     before = database_state()
 
-    response = patch_json(coordinator_api, "/api/v1/patients/P-A/", BAD_BODIES[kind], **if_match(coordinator_api, "P-A"))
+    response = patch_json(coordinator_api, "/api/v1/patients/P-A/", BAD_BODIES[kind],
+                          **if_match(coordinator_api, "P-A"))
 
     assert response.status_code == 400
     assert set(response.json()) == {"detail"}

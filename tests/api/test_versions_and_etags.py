@@ -110,3 +110,13 @@ def test_deleting_an_assessment_deletes_its_measurements_each_with_the_apis_door
     assert not patient.lesion_measurements.exists()
     deletions = patient.lesion_measurements.model.history.filter(history_type="-")
     assert [row.history_change_reason for row in deletions] == [f"api: token {coordinator_api.token.prefix}"]
+
+
+def test_if_match_with_several_versions_matches_any_strong_one_and_never_a_weak_one(coordinator_api, patient):
+    current = if_match(coordinator_api, "P-A")["HTTP_IF_MATCH"]
+
+    weak = coordinator_api.patch("/api/v1/patients/P-A/", {"smoking": 1}, format="json", HTTP_IF_MATCH=f"W/{current}")
+    listed = coordinator_api.patch("/api/v1/patients/P-A/", {"smoking": 1}, format="json",
+                                   HTTP_IF_MATCH=f'"0.9", {current}')
+
+    assert (weak.status_code, listed.status_code) == (412, 200)
