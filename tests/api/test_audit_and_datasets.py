@@ -93,3 +93,19 @@ def test_the_study_report_is_json(investigator_api, patient):
 
     assert response.status_code == 200
     assert response.json()["report_version"] == 1
+
+
+def test_a_patients_derived_results_are_read_as_stored(coordinator_api, patient):
+    from registry.models import AnalysisSettings
+    from registry.services.derivation import patients_derive
+
+    AnalysisSettings.objects.update_or_create(pk=1, defaults={"data_cutoff": "2024-06-30"})
+    patients_derive(patient_ids=[patient.id])
+
+    response = coordinator_api.get("/api/v1/patients/P-A/derived/")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["patient"]["rules_version"] == 1 and body["patient"]["is_stale"] is False
+    assert [line["line_no"] for line in body["lines"]] == [1]
+    assert body["biopsies"][0]["bx_date"] == "2022-01-25"
