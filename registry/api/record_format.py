@@ -30,7 +30,9 @@ from functools import cache
 
 from registry.records.flat_layout import FlatColumn, form_columns
 from registry.records.import_result import ImportProblem
-from registry.records.instruments import INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEATING_INSTRUMENTS, format_decimal
+from registry.records.instruments import (
+    INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEATING_INSTRUMENTS, format_decimal, unstorable_text_reason,
+)
 from registry.services.record_writes import instance_row
 
 # Instruments of a record, in the dictionary's order: the patient resource holds enrollment, its
@@ -181,15 +183,8 @@ def _type_name(value) -> str:
 
 
 def text_problem(text: str) -> str | None:
-    """Why a string cannot be stored in any text column, or None: the databases refuse NUL characters
-    and lone surrogates (which are not Unicode text)."""
-    if "\x00" in text:
-        return "contains a NUL character, which no field can hold"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid Unicode text (it holds a lone surrogate)"
-    return None
+    """Why a string cannot be stored in any text column, or None (the flat format's own rule)."""
+    return unstorable_text_reason(text)
 
 
 def cell_text(field: ApiField, value) -> tuple[str | None, str | None]:

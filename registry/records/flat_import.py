@@ -30,7 +30,7 @@ from .flat_source import FlatSource, SourceRow, UnreadableFile
 from .import_result import ImportProblem, ImportResult, InstanceChange
 from .instruments import (
     DEPENDENT_INSTRUMENTS, INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS,
-    InvalidValue, column_owner,
+    InvalidValue, column_owner, unstorable_text_reason,
 )
 from .dictionary import data_dictionary
 
@@ -207,6 +207,12 @@ class FlatImport:
                     source_row.line, "", instrument or "enrollment", source_row.get(REPEAT_INSTANCE), RECORD_ID, "",
                     "is blank; every row needs the record ID",
                 ))
+            return None
+        unstorable = unstorable_text_reason(record)
+        if unstorable is not None:
+            if first:
+                self._add(ImportProblem(source_row.line, "", instrument or "enrollment",
+                                        source_row.get(REPEAT_INSTANCE), RECORD_ID, record, unstorable))
             return None
         return instrument
 

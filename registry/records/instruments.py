@@ -136,11 +136,26 @@ def parse_date(raw: str) -> date:
         raise InvalidValue("is not a real calendar date") from None
 
 
+def unstorable_text_reason(text: str) -> str | None:
+    """Why a text cannot be stored in any column, or None: the databases refuse NUL characters (a
+    500 from PostgreSQL otherwise), and lone surrogates are not Unicode text."""
+    if "\x00" in text:
+        return "contains a NUL character, which no field can hold"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
 def parse_value(field: DictionaryField | None, raw: str, *, checkbox_code: str | None = None):
     """Parse one non-blank cell into the value the model stores; raises InvalidValue with the reason.
 
     `field` None is a `<form>_complete` column.
     """
+    reason = unstorable_text_reason(raw)
+    if reason is not None:
+        raise InvalidValue(reason)
     if field is None:
         if raw not in ("0", "1", "2"):
             raise InvalidValue("is not a record status (0 Incomplete, 1 Unverified, 2 Complete)")

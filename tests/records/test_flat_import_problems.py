@@ -1,5 +1,6 @@
 """A file with any bad value writes nothing and reports every problem, with its line."""
 import io
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -275,3 +276,26 @@ def test_every_one_per_patient_rule_of_the_models_is_checked_before_writing(db):
                 declared[name] = key
 
     assert {name: key.attributes for name, key in UNIQUE_KEYS.items()} == declared
+
+
+def test_a_nul_character_is_a_problem_not_a_server_error(site_a, tmp_path):
+    # PostgreSQL refuses NUL in text (a 500 before this check).
+    counts_before = row_counts()
+    source = io.BytesIO(json.dumps([{"record_id": "NEW-1", "mrn": "MRN\x00-1", "sex": "1",
+                                     "adv_dx_date": "2020-01-01"}]).encode("utf-8"))
+
+    result = records_import(source=source, file_format="json", site=site_a, user=None)
+
+    assert [(p.record, p.field) for p in result.problems] == [("NEW-1", "mrn")]
+    assert row_counts() == counts_before
+
+
+def test_a_nul_character_in_a_record_id_is_a_problem(site_a, tmp_path):
+    counts_before = row_counts()
+    source = io.BytesIO(json.dumps([{"record_id": "NEW\x001", "sex": "1"}]).encode("utf-8"))
+
+    result = records_import(source=source, file_format="json", site=site_a, user=None)
+
+    assert [(p.field, p.reason) for p in result.problems] == [
+        ("record_id", "contains a NUL character, which no field can hold")]
+    assert row_counts() == counts_before
