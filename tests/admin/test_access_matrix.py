@@ -6,7 +6,6 @@ leave the database as it was.
 """
 import csv
 import io
-from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
@@ -14,45 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from import_export.formats.base_formats import CSV
 
-from registry.models import NgsVariant, Patient, Role, TreatmentLine
+from registry.models import NgsVariant, Patient, TreatmentLine
 from tests import factories
+from tests.access_roles import CHANGES, SEES, WRITERS, matrix, roles, user_for, world  # noqa: F401 - world is a fixture
 
 from .admin_pages import change_url, changelist_url, delete_url, form_data_of
 
-ROLES = ["administrator", "investigator", "coordinator of A", "coordinator of A and B", "viewer of A", "no role"]
-SEES = {
-    "administrator": {"A", "B"}, "investigator": {"A", "B"}, "coordinator of A": {"A"},
-    "coordinator of A and B": {"A", "B"}, "viewer of A": {"A"}, "no role": set(),
-}
-CHANGES = {
-    "administrator": {"A", "B"}, "investigator": set(), "coordinator of A": {"A"},
-    "coordinator of A and B": {"A", "B"}, "viewer of A": set(), "no role": set(),
-}
-WRITERS = {role for role, sites in CHANGES.items() if sites}
-matrix = pytest.mark.parametrize("site", ["A", "B"])
-roles = pytest.mark.parametrize("role", ROLES)
-
-
-@pytest.fixture
-def world(site_a, site_b):
-    """Sites A and B, each with one patient having one instance of every instrument."""
-    patients = {"A": factories.make_full_patient(site_a, "P-A"), "B": factories.make_full_patient(site_b, "P-B")}
-    return SimpleNamespace(sites={"A": site_a, "B": site_b}, patients=patients)
-
-
-def user_for(role: str, world):
-    sites = world.sites
-    if role == "administrator":
-        return factories.make_user(role=Role.ADMINISTRATOR)
-    if role == "investigator":
-        return factories.make_user(role=Role.INVESTIGATOR)
-    if role == "coordinator of A":
-        return factories.make_user(role=Role.COORDINATOR, sites=[sites["A"]])
-    if role == "coordinator of A and B":
-        return factories.make_user(role=Role.COORDINATOR, sites=[sites["A"], sites["B"]])
-    if role == "viewer of A":
-        return factories.make_user(role=Role.VIEWER, sites=[sites["A"]])
-    return factories.make_user()
 
 
 @pytest.fixture
