@@ -58,6 +58,23 @@ def record_json(patient: Patient) -> dict:
     return PatientSerializer(patient).data
 
 
+def _change_patient_form(view, request, record_id: str, *, form: str, replace: bool) -> None:
+    """PUT (`replace`: what the body leaves out is blanked) or PATCH one of the patient row's forms,
+    with the If-Match the view requires; raises the API's 4xx on a conflict or a refused value."""
+    patient = view.visible_patient(record_id)
+    expected = view.expected_version(required=True)
+    problems = Problems()
+    cells = _patient_cells(json_object(request.data), patient, problems, form=form)
+    if replace:
+        cells = record_format.all_cells(form, cells, problems)
+    try:
+        outcome = record_update(patient=patient, cells=cells, user=request.user, door=view.door,
+                                expected_version=expected, problems_before=problems.items)
+    except VersionConflict as error:
+        raise conflict(error.problems) from None
+    refused(outcome)
+
+
 def _patient_cells(request_data: dict, patient: Patient | None, problems: Problems, *, form: str) -> dict[str, str]:
     """A form's cells from a request body; record_id, site and version may be sent back unchanged."""
     record = patient.record_id if patient is not None else str(request_data.get(RECORD_ID, ""))
@@ -167,18 +184,7 @@ class PatientDetailView(ApiView):
         return response
 
     def _change(self, request, record_id, *, replace: bool):
-        patient = self.visible_patient(record_id)
-        expected = self.expected_version(required=True)
-        problems = Problems()
-        cells = _patient_cells(json_object(request.data), patient, problems, form=PATIENT_FORM)
-        if replace:
-            cells = record_format.all_cells(PATIENT_FORM, cells, problems)
-        try:
-            outcome = record_update(patient=patient, cells=cells, user=request.user, door=self.door,
-                                    expected_version=expected, problems_before=problems.items)
-        except VersionConflict as error:
-            raise conflict(error.problems) from None
-        refused(outcome)
+        _change_patient_form(self, request, record_id, form=PATIENT_FORM, replace=replace)
         return _answer_with_record(request.user, record_id)
 
     @extend_schema(tags=[TAG_PATIENTS], operation_id="patients_replace", parameters=[IF_MATCH],
@@ -259,18 +265,7 @@ class VitalStatusView(ApiView):
         return self._answer(self.visible_patient(record_id))
 
     def _change(self, request, record_id, *, replace: bool):
-        patient = self.visible_patient(record_id)
-        expected = self.expected_version(required=True)
-        problems = Problems()
-        cells = _patient_cells(json_object(request.data), patient, problems, form=VITAL_STATUS_FORM)
-        if replace:
-            cells = record_format.all_cells(VITAL_STATUS_FORM, cells, problems)
-        try:
-            outcome = record_update(patient=patient, cells=cells, user=request.user, door=self.door,
-                                    expected_version=expected, problems_before=problems.items)
-        except VersionConflict as error:
-            raise conflict(error.problems) from None
-        refused(outcome)
+        _change_patient_form(self, request, record_id, form=VITAL_STATUS_FORM, replace=replace)
         return self._answer(api_patient(request.user, record_id))
 
     @extend_schema(tags=[TAG_PATIENTS], operation_id="vital_status_replace", parameters=[IF_MATCH],
