@@ -20,10 +20,10 @@ from functools import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from registry.models import Patient, Site
 from registry.selectors.access import access_for
+from registry.services.bulk_statements import create_with_history, update_with_history
 
 from .flat_layout import FlatColumn, form_columns
 from .flat_source import FlatSource, SourceRow, UnreadableFile
@@ -577,15 +577,15 @@ class _Writes:
             self.changed[tuple(sorted(attributes))].append(instance)
 
     def save(self, model: type[models.Model], *, user, reason: str, now) -> None:
-        if self.new:
-            bulk_create_with_history(self.new, model, default_user=user, default_change_reason=reason)
+        """An INSERT of the new instances and one of their history rows; per set of changed fields
+        an UPDATE and an INSERT of the history rows (registry/services/bulk_statements.py)."""
+        create_with_history(model, self.new, user=user, change_reason=reason)
         for attributes, instances in self.changed.items():
             for instance in instances:
-                # bulk_update() skips auto_now, so the time of the change is set here.
+                # Only the changed fields are written, so auto_now does not apply: the time of the
+                # change is set here.
                 instance.updated_at = now
-            bulk_update_with_history(
-                instances, model, [*attributes, "updated_at"], default_user=user, default_change_reason=reason
-            )
+            update_with_history(model, instances, [*attributes, "updated_at"], user=user, change_reason=reason)
 
 
 @cache

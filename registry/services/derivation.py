@@ -19,7 +19,6 @@ at most 15). SQLite: 2 more.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -40,6 +39,7 @@ from registry.selectors.derivation_inputs import (
     PatientInputs, analysis_settings_from, current_analysis_settings, patient_ids_to_derive, patient_inputs,
     settings_snapshot,
 )
+from registry.services.bulk_statements import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -136,11 +136,14 @@ def _store(loaded: dict[int, PatientInputs], derived: dict[int, DerivedPatient],
         )
     # First, so that its row locks also order two derivations of one patient that got past the
     # patient lock of the selector (there is none on SQLite).
-    _insert(PatientDerivation, PATIENT_COLUMNS, patient_rows, upsert_on="patient")
+    insert_rows(PatientDerivation, PATIENT_COLUMNS, patient_rows, upsert_on="patient")
     _delete_results(list(loaded))
-    _insert(LineDerivation, LINE_COLUMNS, line_rows)
-    _insert(AssessmentDerivation, ASSESSMENT_COLUMNS, assessment_rows)
-    _insert(BiopsyDerivation, BIOPSY_COLUMNS, biopsy_rows)
+    # Each one statement (registry/services/bulk_statements.py): what bulk_create would write, without
+    # a model instance per row or a placeholder per value (at 150,000 assessment results per 10,000
+    # patients, compiling those took most of a full run).
+    insert_rows(LineDerivation, LINE_COLUMNS, line_rows)
+    insert_rows(AssessmentDerivation, ASSESSMENT_COLUMNS, assessment_rows)
+    insert_rows(BiopsyDerivation, BIOPSY_COLUMNS, biopsy_rows)
     return DerivationSummary(
         patients=len(patient_rows), lines=len(line_rows), assessments=len(assessment_rows),
         biopsies=len(biopsy_rows), flags=flag_total,
@@ -170,76 +173,6 @@ def _delete_results(patient_ids: list[int]) -> None:
     with_clauses = ", ".join(f"deleted_{number} AS ({sql})" for number, sql in enumerate(deletes[:-1]))
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {with_clauses} {deletes[-1]}", [patient_ids] * len(deletes))
-
-
-def _insert(model, columns: tuple[str, ...], rows: list[tuple], *, upsert_on: str | None = None) -> None:
-    """INSERT the rows (tuples of `columns`' values) in one statement.
-
-    What bulk_create would write, without building a model instance per row and without a
-    placeholder per value: at 150,000 assessment results per 10,000 patients, compiling those
-    (Django) and splitting the statement around them (psycopg) took most of a full run. PostgreSQL
-    gets one array per column, `INSERT ... SELECT * FROM unnest(...)`; SQLite an executemany.
-    Values are prepared by their model field (dates, decimals, JSON) as bulk_create prepares them.
-    `upsert_on`: the unique field whose conflict updates every other column instead.
-    """
-    if not rows:
-        return
-    fields = [model._meta.get_field(name) for name in columns]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in fields)
-    suffix = ""
-    if upsert_on is not None:
-        conflict = model._meta.get_field(upsert_on).column
-        suffix = f" ON CONFLICT ({quote(conflict)}) DO UPDATE SET " + ", ".join(
-            f"{quote(field.column)} = EXCLUDED.{quote(field.column)}" for field in fields if field.column != conflict
-        )
-    postgresql = connection.vendor == "postgresql"
-    preparers = [_preparer(field, postgresql) for field in fields]
-    if any(preparers):
-        rows = [
-            tuple(
-                value if prepare is None or value is None else prepare(value)
-                for prepare, value in zip(preparers, row)
-            )
-            for row in rows
-        ]
-    with connection.cursor() as cursor:
-        if postgresql:
-            aliases = [f"c{number}" for number in range(len(fields))]
-            selected = ", ".join(
-                f"{alias}::jsonb" if field.get_internal_type() == "JSONField" else alias
-                for alias, field in zip(aliases, fields)
-            )
-            arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in fields)
-            cursor.execute(
-                f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT {selected} "
-                f"FROM unnest({arrays}) AS rows ({', '.join(aliases)}){suffix}",
-                [list(values) for values in zip(*rows)],
-            )
-        else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({placeholders}){suffix}", rows,
-            )
-
-
-def _array_type(field) -> str:
-    if field.get_internal_type() == "JSONField":
-        return "text"  # cast to jsonb element by element in the SELECT
-    return field.db_type(connection)
-
-
-def _preparer(field, postgresql: bool):
-    """How one column's values are prepared, or None when they go as they are."""
-    internal_type = field.get_internal_type()
-    if internal_type == "JSONField":
-        return lambda value: json.dumps(value, cls=field.encoder)
-    # Decimals go as they are: the derivations return Decimal, and Django's preparation of a Decimal
-    # (DecimalField.get_db_prep_save) returns it unchanged on both backends; the column's scale
-    # rounds it. It cost a tenth of a full run, at 400,000 rows.
-    if not postgresql and internal_type in ("DateField", "DateTimeField"):
-        return lambda value: field.get_db_prep_save(value, connection)
-    return None
 
 
 def _blank(value) -> str:
