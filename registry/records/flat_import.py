@@ -1,24 +1,28 @@
 """Importing REDCap flat records: every row checked, then everything written or nothing.
 
-The file is read three times, so that its rows may come in any order:
+The rows are checked in three passes, so that they may come in any order:
 
 1. record rows (blank repeat instrument): the patient, i.e. the enrollment and vital status forms;
 2. the repeating instruments that name no other instance;
 3. lesion measurements and NGS variants, which find the assessment, lesion or biopsy they name in
    the database, where this import's own earlier writes already are.
 
-Each pass buffers at most CHUNK_ROWS rows of one instrument, then checks and writes them with a
-fixed number of queries. Valid rows are written even after a problem was found, so that later rows
+The file is parsed once: the first pass keeps the rows of the other two in spools (temporary
+files, on disk beyond SPOOL_MEMORY_BYTES), which they read back. Each pass buffers at most
+CHUNK_ROWS rows of one instrument, then checks and writes them with a fixed number of queries. Valid rows are written even after a problem was found, so that later rows
 are checked against the database as the import would leave it; the caller (records_import) owns
 the one transaction and rolls it back when there was any problem, or for a dry run.
 """
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from registry.models import Patient, Site
@@ -26,7 +30,7 @@ from registry.selectors.access import access_for
 from registry.services.bulk_statements import create_with_history, update_with_history
 
 from .flat_layout import FlatColumn, form_columns
-from .flat_source import FlatSource, SourceRow, UnreadableFile
+from .flat_source import FlatSource, RowSpool, SourceRow, UnreadableFile
 from .import_result import ImportProblem, ImportResult, InstanceChange
 from .instruments import (
     DEPENDENT_INSTRUMENTS, INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS,
@@ -131,33 +135,49 @@ class FlatImport:
         self.records_reported: set[str] = set()  # records refused as a whole (reported once)
         self.instances_seen: dict[tuple[str, str], int] = {}  # (instrument, record) -> bitset of instances
         self.large_instances_seen: set[tuple[str, str, int]] = set()
+        self.model_checks: dict[type[models.Model], _ModelChecks] = {}
 
     # ------------------------------------------------------------------ driver
 
     def run(self) -> ImportResult:
+        # The file is parsed once: the first pass keeps the rows of the two later passes in spools,
+        # which they read back in the file's order.
+        later = {number: RowSpool() for number in range(1, len(PASSES))}
         try:
-            for number, instruments in enumerate(PASSES):
-                self._run_pass(instruments, first=number == 0)
+            self._run_pass(PASSES[0], self._first_reading(later))
+            for number, spool in later.items():
+                self._run_pass(PASSES[number], spool.rows())
         except UnreadableFile as error:
             self._add(ImportProblem(None, "", "", "", "", "", f"The file {error}."))
         except _ProblemLimit:
             self.result.problems.append(
                 ImportProblem(None, "", "", "", "", "", f"Checking stopped after {self.max_problems} problems.")
             )
+        finally:
+            for spool in later.values():
+                spool.close()
         return self.result
 
-    def _run_pass(self, instruments: tuple[str, ...], *, first: bool) -> None:
+    def _first_reading(self, later: dict[int, RowSpool]) -> Iterator[tuple[str, SourceRow]]:
+        """The rows of the first pass, with their instrument, from the file; those of the later
+        passes go to their spools. Problems of the file and of rows that name no instrument are
+        reported here, once."""
+        pass_of = {instrument: number for number, instruments in enumerate(PASSES) for instrument in instruments}
+        for source_row in self.source.rows(self._file_problem):
+            self.result.rows_read += 1
+            instrument = self._route(source_row)
+            number = pass_of.get(instrument)
+            if number == 0:
+                yield instrument, source_row
+            elif number is not None:
+                later[number].add(instrument, source_row)
+
+    def _run_pass(self, instruments: tuple[str, ...], rows: Iterable[tuple[str, SourceRow]]) -> None:
         buffers: dict[str, list[ParsedRow]] = {name: [] for name in instruments}
         # Each instrument is read in one pass only: what the last pass saw is no longer needed.
         self.instances_seen.clear()
         self.large_instances_seen.clear()
-        report = self._file_problem if first else None
-        for source_row in self.source.rows(report):
-            if first:
-                self.result.rows_read += 1
-            instrument = self._route(source_row, first=first)
-            if instrument not in buffers:
-                continue
+        for instrument, source_row in rows:
             parsed = self._parse(source_row, instrument)
             if parsed is None:
                 continue
@@ -190,29 +210,27 @@ class FlatImport:
 
     # ------------------------------------------------------------------ reading one row
 
-    def _route(self, source_row: SourceRow, *, first: bool) -> str | None:
-        """The row's instrument (RECORD_ROW for a record row), or None for a row that names none."""
+    def _route(self, source_row: SourceRow) -> str | None:
+        """The row's instrument (RECORD_ROW for a record row), or None (reported) for a row that
+        names none."""
         record = source_row.get(RECORD_ID)
         instrument = source_row.get(REPEAT_INSTRUMENT)
         if instrument and instrument not in REPEATING_INSTRUMENTS:
-            if first:
-                self._add(ImportProblem(
-                    source_row.line, record, "", source_row.get(REPEAT_INSTANCE), REPEAT_INSTRUMENT, instrument,
-                    f"is not a repeating instrument of this project ({', '.join(REPEATING_INSTRUMENTS)})",
-                ))
+            self._add(ImportProblem(
+                source_row.line, record, "", source_row.get(REPEAT_INSTANCE), REPEAT_INSTRUMENT, instrument,
+                f"is not a repeating instrument of this project ({', '.join(REPEATING_INSTRUMENTS)})",
+            ))
             return None
         if not record:
-            if first:
-                self._add(ImportProblem(
-                    source_row.line, "", instrument or "enrollment", source_row.get(REPEAT_INSTANCE), RECORD_ID, "",
-                    "is blank; every row needs the record ID",
-                ))
+            self._add(ImportProblem(
+                source_row.line, "", instrument or "enrollment", source_row.get(REPEAT_INSTANCE), RECORD_ID, "",
+                "is blank; every row needs the record ID",
+            ))
             return None
         unstorable = unstorable_text_reason(record)
         if unstorable is not None:
-            if first:
-                self._add(ImportProblem(source_row.line, "", instrument or "enrollment",
-                                        source_row.get(REPEAT_INSTANCE), RECORD_ID, record, unstorable))
+            self._add(ImportProblem(source_row.line, "", instrument or "enrollment",
+                                    source_row.get(REPEAT_INSTANCE), RECORD_ID, record, unstorable))
             return None
         return instrument
 
@@ -233,19 +251,26 @@ class FlatImport:
         if instrument != RECORD_ROW:
             row.instance = self._parse_instance(row, row_form)
             usable = row.instance is not None and self._first_time_seen(row)
-        own_forms = RECORD_FORMS if instrument == RECORD_ROW else (instrument,)
-        owners = column_owner()
+        own_columns = _own_columns(instrument)
+        texts, values = row.texts, row.values
         for name, text in cells.items():
-            if name in (RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE):
-                continue
-            form = owners[name][0]
-            if form not in own_forms:
-                if text:
+            column = own_columns.get(name)
+            if column is None:
+                if text and name not in KEY_COLUMNS:
+                    form = column_owner()[name][0]
                     self._row_problem(row, row_form, name, text, _foreign_column_reason(form, instrument))
                     usable = False
                 continue
-            row.texts[name] = text
-            self._parse_cell(row, _columns()[name], text)
+            texts[name] = text
+            if not text:
+                values[name] = None
+                continue
+            # A code is looked up (FlatColumn.parse without its calls: most cells are codes).
+            value = column.codes.get(text, _NOT_CODED)
+            if value is _NOT_CODED:
+                self._parse_cell(row, column, text)
+            else:
+                values[name] = value
         return row if usable else None
 
     def _parse_instance(self, row: ParsedRow, form: str) -> int | None:
@@ -370,7 +395,7 @@ class FlatImport:
             (instance.patient_id, instance.redcap_repeat_instance): instance
             for instance in model.objects.filter(
                 patient_id__in=patient_ids, redcap_repeat_instance__in={row.instance for row in rows},
-            ).select_related(*(column.attribute for column in references)).order_by()
+            ).order_by()
         }
         unique_key = UNIQUE_KEYS.get(instrument)
         stored_keys: dict[tuple, int] = {}
@@ -379,7 +404,7 @@ class FlatImport:
                 "patient_id", "redcap_repeat_instance", *unique_key.attributes
             ):
                 stored_keys[(patient_id, *key)] = instance
-        targets = self._reference_targets(references, rows, patient_ids)
+        targets = self._reference_targets(references, rows, patient_ids, stored.values())
         chunk_keys: dict[tuple, int] = {}
         writes = _Writes()
         for row in rows:
@@ -388,7 +413,9 @@ class FlatImport:
             is_new = instance is None
             if is_new:
                 instance = model(patient_id=patient_id, redcap_repeat_instance=row.instance)
-            old_texts = {column.name: ("" if is_new else column.text_of(instance)) for column in columns}
+                old_values = None
+            else:
+                old_values = [column.value_of(instance) for column in columns]
             row_targets = {} if patient_id is None else {
                 column.name: targets.get((column.name, patient_id, row.values.get(column.name)))
                 for column in references
@@ -396,21 +423,18 @@ class FlatImport:
             self._apply(row, instance, columns, is_new=is_new, targets=row_targets)
             if not self._valid(row, instance, columns, is_new=is_new) or patient_id is None:
                 continue
-            new_texts = {column.name: column.text_of(instance) for column in columns}
-            if unique_key is not None and not self._unique(
-                row, instance, unique_key, stored_keys, chunk_keys, new_texts
-            ):
+            if unique_key is not None and not self._unique(row, instance, unique_key, stored_keys, chunk_keys):
                 continue
-            changes = {
-                column.name: (old_texts[column.name], new_texts[column.name])
-                for column in columns if old_texts[column.name] != new_texts[column.name]
-            }
             if is_new:
+                # The values of a new instance are listed only while there is room for them.
+                changes = _created(instance, columns) if len(self.result.changes) < self.max_changes else {}
                 self._count(instrument, "create", row.record, row.instance, changes)
-            elif changes:
-                self._count(instrument, "update", row.record, row.instance, changes)
             else:
-                self.result.unchanged[instrument] += 1
+                changes = _changed(instance, columns, old_values)
+                if changes:
+                    self._count(instrument, "update", row.record, row.instance, changes)
+                else:
+                    self.result.unchanged[instrument] += 1
             writes.add(instance, is_new=is_new, attributes={c.attribute for c in columns if c.name in changes})
         writes.save(model, user=self.user, reason=self.change_reason, now=self.now)
 
@@ -430,21 +454,30 @@ class FlatImport:
         patient_id, site_id, site_code = found
         return patient_id if self._may_change(row, row.instrument, site_id, site_code) else None
 
-    def _reference_targets(self, references: list[FlatColumn], rows: list[ParsedRow], patient_ids) -> dict:
-        """(column, patient id, key) -> the instance a measurement or variant names, one query each."""
+    def _reference_targets(self, references: list[FlatColumn], rows: list[ParsedRow], patient_ids, stored) -> dict:
+        """(column, patient id, key) -> the instance a measurement or variant names, one query per
+        reference: those the rows name, and those the stored instances name now (put on them, so
+        that reading them costs no query). Only their id, patient and key are read."""
         targets = {}
         for column in references:
             keys = {row.values[column.name] for row in rows if row.values.get(column.name) is not None}
-            if not keys:
+            named_now = {getattr(instance, f"{column.attribute}_id") for instance in stored} - {None}
+            if not keys and not named_now:
                 continue
             key_field = column.reference.target_field
+            found = {}
             for target in column.reference.target.objects.filter(
-                patient_id__in=patient_ids, **{f"{key_field}__in": keys}
-            ):
+                Q(patient_id__in=patient_ids, **{f"{key_field}__in": keys}) | Q(pk__in=named_now)
+            ).only("pk", "patient_id", key_field):
                 targets[(column.name, target.patient_id, getattr(target, key_field))] = target
+                found[target.pk] = target
+            for instance in stored:
+                target = found.get(getattr(instance, f"{column.attribute}_id"))
+                if target is not None:
+                    setattr(instance, column.attribute, target)
         return targets
 
-    def _unique(self, row, instance, unique_key: UniqueKey, stored_keys, chunk_keys, texts) -> bool:
+    def _unique(self, row, instance, unique_key: UniqueKey, stored_keys, chunk_keys) -> bool:
         """Whether the instance keeps its 'one per patient' rule, against the database as it stands
         and the rows of this chunk. A key still stored on another instance counts even when that
         instance changes in this chunk: one UPDATE statement may write the two in either order."""
@@ -453,6 +486,7 @@ class FlatImport:
         if other is None or other == row.instance:
             other = chunk_keys.get(key)
         if other is not None and other != row.instance:
+            texts = {column.name: column.text_of(instance) for column in form_columns(row.instrument)}
             self._row_problem(row, row.instrument, unique_key.column, texts[unique_key.column],
                               unique_key.message.format(other=other, **texts))
             return False
@@ -533,9 +567,8 @@ class FlatImport:
                 self._row_problem(row, column.form, column.name, "", "is required, and the file has no such column")
         if not valid:
             return False
-        foreign_keys = [f.name for f in instance._meta.concrete_fields if isinstance(f, models.ForeignKey)]
         try:
-            instance.full_clean(exclude=foreign_keys, validate_unique=False, validate_constraints=False)
+            self._model_checks(type(instance)).full_clean(instance)
         except ValidationError as error:
             by_attribute = {column.attribute: column for column in columns}
             for attribute, messages in error.message_dict.items():
@@ -551,6 +584,12 @@ class FlatImport:
             return False
         return True
 
+    def _model_checks(self, model: type[models.Model]) -> "_ModelChecks":
+        checks = self.model_checks.get(model)
+        if checks is None:
+            checks = self.model_checks[model] = _ModelChecks(model)
+        return checks
+
     def _count(self, instrument: str, action: str, record: str, instance: int | None, changes: dict) -> None:
         counts = self.result.created if action == "create" else self.result.updated
         counts[instrument] += 1
@@ -560,6 +599,77 @@ class FlatImport:
             self.result.changes.append(InstanceChange(record, instrument, instance, action, shown))
         else:
             self.result.changes_truncated = True
+
+
+class _ModelChecks:
+    """`instance.full_clean(exclude=<its foreign keys>, validate_unique=False, validate_constraints=False)`,
+    the same checks and messages, faster: what each field accepted is remembered.
+
+    Foreign keys are excluded because the import found their targets itself (each check would be a
+    query); uniqueness and constraints because the import checks them against the database and the
+    file in bulk (UNIQUE_KEYS, instance numbers; the constraints' rules are also in clean()), and
+    the database keeps them. The field checks (Model.clean_fields: choices, null, blank, lengths,
+    validators such as a record ID's pattern, a decimal's places or an integer column's range) are a
+    pure function of the value for Django's own field classes: a value a field accepted once, of the
+    same type and unchanged by to_python, is accepted again without running them (at most
+    REMEMBERED_VALUES per field). Refused values are always checked again, so their messages are
+    Django's. clean(), the cross-field rules, runs for every instance."""
+
+    REMEMBERED_VALUES = 4096
+
+    def __init__(self, model: type[models.Model]):
+        self.fields = [
+            field for field in model._meta.fields if not isinstance(field, models.ForeignKey) and not field.generated
+        ]
+        self.accepted: dict[str, set] = {
+            field.name: set() for field in self.fields if type(field).__module__ == _DJANGO_FIELDS
+        }
+
+    def full_clean(self, instance: models.Model) -> None:
+        errors = {}
+        try:
+            self._clean_fields(instance)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            instance.clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_fields(self, instance: models.Model) -> None:
+        """Model.clean_fields(), remembering accepted values."""
+        errors = {}
+        for field in self.fields:
+            raw_value = getattr(instance, field.attname)
+            if field.blank and raw_value in field.empty_values:
+                continue
+            if isinstance(raw_value, DatabaseDefault):
+                continue
+            accepted = self.accepted.get(field.name)
+            key = _value_key(raw_value)
+            if accepted is not None and key in accepted:
+                continue
+            try:
+                cleaned = field.clean(raw_value, instance)
+            except ValidationError as error:
+                errors[field.name] = error.error_list
+                continue
+            setattr(instance, field.attname, cleaned)
+            if accepted is not None and len(accepted) < self.REMEMBERED_VALUES and _value_key(cleaned) == key:
+                accepted.add(key)
+        if errors:
+            raise ValidationError(errors)
+
+
+_DJANGO_FIELDS = models.CharField.__module__  # django.db.models.fields: Django's own field classes
+
+
+def _value_key(value) -> tuple:
+    """Equal only for values a field check cannot tell apart: the same type, and for a Decimal the
+    same digits (Decimal("1.5") == Decimal("1.500"), but the second has three decimal places)."""
+    return (type(value), str(value) if isinstance(value, Decimal) else value)
 
 
 class _Writes:
@@ -588,9 +698,35 @@ class _Writes:
             update_with_history(model, instances, [*attributes, "updated_at"], user=user, change_reason=reason)
 
 
+def _created(instance: models.Model, columns) -> dict[str, tuple[str, str]]:
+    """The filled-in columns of a new instance: {column: ("", text)}."""
+    texts = ((column.name, column.text_of(instance)) for column in columns)
+    return {name: ("", text) for name, text in texts if text}
+
+
+def _changed(instance: models.Model, columns, old_values: list) -> dict[str, tuple[str, str]]:
+    """{column: (old text, new text)} of the columns whose text changed; the texts of equal values
+    are not written (FlatColumn.same_value)."""
+    changes = {}
+    for column, old in zip(columns, old_values):
+        new = column.value_of(instance)
+        if column.same_value(old, new):
+            continue
+        old_text, new_text = column.text_of_value(old), column.text_of_value(new)
+        if old_text != new_text:
+            changes[column.name] = (old_text, new_text)
+    return changes
+
+
+KEY_COLUMNS = (RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE)
+_NOT_CODED = object()
+
+
 @cache
-def _columns() -> dict[str, FlatColumn]:
-    return {column.name: column for form in data_dictionary().forms for column in form_columns(form)}
+def _own_columns(instrument: str) -> dict[str, FlatColumn]:
+    """The columns a row of `instrument` (RECORD_ROW: the record row's two forms) gives values of."""
+    forms = RECORD_FORMS if instrument == RECORD_ROW else (instrument,)
+    return {column.name: column for form in forms for column in form_columns(form)}
 
 
 def _foreign_column_reason(form: str, instrument: str) -> str:

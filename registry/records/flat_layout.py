@@ -6,14 +6,17 @@ or, for `lm_date`, `lm_lesion` and `var_bx_date`, the instance it names) and how
 as flat-format text.
 """
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from django.db import models
 
 from .dictionary import DictionaryField
 from .instruments import (
-    INSTRUMENTS, Instrument, Reference, checkbox_attribute, column_owner, flat_columns, format_value, parse_value,
+    INSTRUMENTS, Instrument, Reference, checkbox_attribute, coded_values, column_owner, flat_columns, format_value,
+    parse_value,
 )
+
+_NOT_CODED = object()
 
 
 @dataclass(frozen=True)
@@ -44,15 +47,40 @@ class FlatColumn:
 
     def parse(self, text: str):
         """The stored value of a non-blank cell; raises InvalidValue. A reference parses to its key."""
-        return parse_value(self.field, text, checkbox_code=self.checkbox_code)
+        value = self.codes.get(text, _NOT_CODED)
+        if value is _NOT_CODED:
+            return parse_value(self.field, text, checkbox_code=self.checkbox_code)
+        return value
+
+    @cached_property
+    def codes(self) -> dict[str, object]:
+        """The texts of a coded column and their values (instruments.coded_values); {} for any other."""
+        return coded_values(self.field, checkbox_code=self.checkbox_code) or {}
 
     def text_of(self, instance: models.Model) -> str:
         """The cell text of this column for a stored (or about to be stored) instance."""
+        return self.text_of_value(self.value_of(instance))
+
+    def value_of(self, instance: models.Model):
+        """What the column's text is made of: the attribute's value, or the instance named."""
         if self.reference is None:
-            return format_value(getattr(instance, self.attribute))
+            return getattr(instance, self.attribute)
         if getattr(instance, f"{self.attribute}_id") is None:
-            return ""
-        return format_value(getattr(getattr(instance, self.attribute), self.reference.target_field))
+            return None
+        return getattr(instance, self.attribute)
+
+    def text_of_value(self, value) -> str:
+        if self.reference is None:
+            return format_value(value)
+        return "" if value is None else format_value(getattr(value, self.reference.target_field))
+
+    def same_value(self, old, new) -> bool:
+        """Whether two values of value_of() certainly have the same text, without writing them: equal
+        values do (1 and True are both "1", Decimal("1.50") and Decimal("1.5") both "1.5"), and so
+        do two references to the same instance. Values that differ may still (None and "")."""
+        if self.reference is None:
+            return old == new
+        return (None if old is None else old.pk) == (None if new is None else new.pk)
 
 
 def _column(name: str, instrument: Instrument) -> FlatColumn:

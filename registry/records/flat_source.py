@@ -1,10 +1,14 @@
-"""Reading a REDCap flat file (CSV or JSON) row by row, as often as the import needs to.
+"""Reading a REDCap flat file (CSV or JSON) row by row, and keeping rows for a later pass.
 
-Nothing here holds more than one row: the file is read again from its start for each pass.
+Nothing here holds more than one row, or one batch of a spool: a FlatSource reads the file from
+its start each time; a RowSpool keeps rows already read, pickled a batch at a time into a
+temporary file, so that a later pass reads them back instead of parsing the file again.
 """
 import csv
 import io
 import os
+import pickle
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -46,6 +50,52 @@ class SourceRow:
         if self._cells is None:
             self._cells = {name: value.strip() for name, value in zip(self._names, self._values) if name is not None}
         return self._cells
+
+
+class RowSpool:
+    """Rows kept for a later pass, each with a key (the import's instrument), in the order added.
+
+    Held in memory up to SPOOL_MEMORY_BYTES, then in a temporary file on disk. Reading them back
+    costs a small fraction of parsing the file again (a JSON file especially: ijson builds every
+    item, and every value is converted to its cell text)."""
+
+    BATCH_ROWS = 1000
+
+    def __init__(self):
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
+        self._batch: list[tuple] = []
+
+    def add(self, key: str, row: SourceRow) -> None:
+        # A CSV file's rows share one list of column names: pickled once per batch.
+        self._batch.append((key, row.line, row._names, row._values))
+        if len(self._batch) >= self.BATCH_ROWS:
+            self._write_batch()
+
+    def rows(self) -> Iterator[tuple[str, SourceRow]]:
+        """Every row added, with its key, in the order added (once: the spool is then closed)."""
+        self._write_batch()
+        self._file.seek(0)
+        try:
+            while True:
+                try:
+                    batch = pickle.load(self._file)
+                except EOFError:
+                    return
+                for key, line, names, values in batch:
+                    yield key, SourceRow(line, names, values)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _write_batch(self) -> None:
+        if self._batch:
+            pickle.dump(self._batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._batch = []
+
+
+SPOOL_MEMORY_BYTES = 1024 * 1024  # then on disk
 
 
 @contextmanager
@@ -149,7 +199,9 @@ def _json_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
                         unknown_reported.add(name)
                         report(line, name, "", "is not a column of this project's flat export")
                     continue
-                text = _json_text(value)
+                # Most values are strings (every one the REST API writes): _json_text's first
+                # case, without the call.
+                text = value.strip() if type(value) is str else _json_text(value)
                 if text is None:
                     report(line, name, str(value), "is a list or object, not a single value")
                     continue

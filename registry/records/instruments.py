@@ -148,6 +148,21 @@ def unstorable_text_reason(text: str) -> str | None:
     return None
 
 
+def coded_values(field: DictionaryField | None, *, checkbox_code: str | None = None) -> dict[str, object] | None:
+    """Each text a coded column accepts → what parse_value gives for it; None for a column that is
+    not coded (a date, a number, a text). A lookup in it is parse_value for those texts (digits
+    only: no NUL, no surrogate); parse_value still gives the reason for any other text."""
+    if field is None:
+        return {raw: int(raw) for raw in ("0", "1", "2")}
+    if checkbox_code is not None:
+        return {"0": False, "1": True}
+    if field.field_type == "yesno":
+        return {"0": 0, "1": 1}
+    if field.field_type in ("radio", "dropdown"):
+        return {code: int(code) for code in field.choice_labels}
+    return None
+
+
 def parse_value(field: DictionaryField | None, raw: str, *, checkbox_code: str | None = None):
     """Parse one non-blank cell into the value the model stores; raises InvalidValue with the reason.
 
