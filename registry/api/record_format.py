@@ -187,8 +187,18 @@ def text_problem(text: str) -> str | None:
     return unstorable_text_reason(text)
 
 
+_WHOLE_NUMBER_KINDS = frozenset(("code", "checkbox", "integer", "number"))
+_STRING_KINDS = frozenset(("text", "date"))
+
+
 def cell_text(field: ApiField, value) -> tuple[str | None, str | None]:
     """(flat cell text, None) for a value of the right JSON type, or (None, reason)."""
+    # The usual cases first: an integer where a number goes, a string where a text or a date goes.
+    if type(value) is int and field.kind in _WHOLE_NUMBER_KINDS:
+        return str(value), None
+    if type(value) is str and field.kind in _STRING_KINDS:
+        reason = text_problem(value)
+        return (value, None) if reason is None else (None, reason)
     if value is None:
         if field.kind == "checkbox":
             return None, "must be 1 (ticked) or 0 (not ticked), not null"

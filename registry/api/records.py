@@ -163,10 +163,10 @@ def _nested_to_flat(body, flat, problems: Problems) -> dict:
             record = nested_record(item, position, problems)
             if record is None:
                 continue
-            for row in record.rows:
+            if record.rows:  # the record's rows in one go: "[row, row]" without its brackets
                 flat.write(b",\n" if written else b"\n")
-                flat.write(json.dumps(row, ensure_ascii=False).encode("utf-8"))
-                written += 1
+                flat.write(json.dumps(record.rows, ensure_ascii=False)[1:-1].encode("utf-8"))
+                written += len(record.rows)
             record.rows = []
             if record.record_id in records:
                 problems.add(record.record_id, PATIENT_FORM, None, RECORD_ID, record.record_id,

@@ -16,7 +16,6 @@ the one transaction and rolls it back when there was any problem, or for a dry r
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cache
 
 from django.core.exceptions import ValidationError
@@ -415,7 +414,7 @@ class FlatImport:
                 instance = model(patient_id=patient_id, redcap_repeat_instance=row.instance)
                 old_values = None
             else:
-                old_values = [column.value_of(instance) for column in columns]
+                old_values = _values(instance, columns)
             row_targets = {} if patient_id is None else {
                 column.name: targets.get((column.name, patient_id, row.values.get(column.name)))
                 for column in references
@@ -435,7 +434,10 @@ class FlatImport:
                     self._count(instrument, "update", row.record, row.instance, changes)
                 else:
                     self.result.unchanged[instrument] += 1
-            writes.add(instance, is_new=is_new, attributes={c.attribute for c in columns if c.name in changes})
+            if is_new:
+                writes.new.append(instance)
+            elif changes:
+                writes.add_changed(instance, {column.attribute for column in columns if column.name in changes})
         writes.save(model, user=self.user, reason=self.change_reason, now=self.now)
 
     def _patient_of(self, row: ParsedRow, patients: dict) -> int | None:
@@ -468,13 +470,16 @@ class FlatImport:
             found = {}
             for target in column.reference.target.objects.filter(
                 Q(patient_id__in=patient_ids, **{f"{key_field}__in": keys}) | Q(pk__in=named_now)
-            ).only("pk", "patient_id", key_field):
+            ).only("pk", "patient_id", key_field).order_by():
                 targets[(column.name, target.patient_id, getattr(target, key_field))] = target
                 found[target.pk] = target
+            # As select_related would: the instance named is cached on the foreign key.
+            cache_target = column.model_field.set_cached_value
+            attname = column.model_field.attname
             for instance in stored:
-                target = found.get(getattr(instance, f"{column.attribute}_id"))
+                target = found.get(getattr(instance, attname))
                 if target is not None:
-                    setattr(instance, column.attribute, target)
+                    cache_target(instance, target)
         return targets
 
     def _unique(self, row, instance, unique_key: UniqueKey, stored_keys, chunk_keys) -> bool:
@@ -543,7 +548,7 @@ class FlatImport:
                         f"no {column.reference.target._meta.verbose_name} of this patient is "
                         f"{_reference_phrase(column)} {row.texts[column.name]}",
                     )
-                else:
+                elif column.model_field.get_cached_value(instance, None) is not target:
                     setattr(instance, column.attribute, target)
 
     def _valid(self, row: ParsedRow, instance: models.Model, columns, *, is_new: bool) -> bool:
@@ -618,12 +623,13 @@ class _ModelChecks:
     REMEMBERED_VALUES = 4096
 
     def __init__(self, model: type[models.Model]):
+        # (field, remembered {value: its type}, or None for a field whose checks are not remembered,
+        # and whether values are remembered by their text: a Decimal's, so that Decimal("1.5")
+        # and Decimal("1.500") are told apart).
         self.fields = [
-            field for field in model._meta.fields if not isinstance(field, models.ForeignKey) and not field.generated
+            (field, {} if type(field).__module__ == _DJANGO_FIELDS else None, isinstance(field, models.DecimalField))
+            for field in model._meta.fields if not isinstance(field, models.ForeignKey) and not field.generated
         ]
-        self.accepted: dict[str, set] = {
-            field.name: set() for field in self.fields if type(field).__module__ == _DJANGO_FIELDS
-        }
 
     def full_clean(self, instance: models.Model) -> None:
         errors = {}
@@ -639,17 +645,19 @@ class _ModelChecks:
             raise ValidationError(errors)
 
     def _clean_fields(self, instance: models.Model) -> None:
-        """Model.clean_fields(), remembering accepted values."""
+        """Model.clean_fields(), remembering accepted values. A value remembered is one the field
+        accepted, so it is skipped as Model.clean_fields would skip a blank one: either way the
+        field is not checked and the value stays."""
         errors = {}
-        for field in self.fields:
+        for field, accepted, by_text in self.fields:
             raw_value = getattr(instance, field.attname)
+            if accepted is not None:
+                key = str(raw_value) if by_text else raw_value
+                if accepted.get(key) is type(raw_value):
+                    continue
             if field.blank and raw_value in field.empty_values:
                 continue
             if isinstance(raw_value, DatabaseDefault):
-                continue
-            accepted = self.accepted.get(field.name)
-            key = _value_key(raw_value)
-            if accepted is not None and key in accepted:
                 continue
             try:
                 cleaned = field.clean(raw_value, instance)
@@ -657,19 +665,15 @@ class _ModelChecks:
                 errors[field.name] = error.error_list
                 continue
             setattr(instance, field.attname, cleaned)
-            if accepted is not None and len(accepted) < self.REMEMBERED_VALUES and _value_key(cleaned) == key:
-                accepted.add(key)
+            # Remembered when to_python left it as it was: same type, same value (same digits).
+            if (accepted is not None and type(cleaned) is type(raw_value) and len(accepted) < self.REMEMBERED_VALUES
+                    and (str(cleaned) if by_text else cleaned) == key):
+                accepted.setdefault(key, type(raw_value))
         if errors:
             raise ValidationError(errors)
 
 
 _DJANGO_FIELDS = models.CharField.__module__  # django.db.models.fields: Django's own field classes
-
-
-def _value_key(value) -> tuple:
-    """Equal only for values a field check cannot tell apart: the same type, and for a Decimal the
-    same digits (Decimal("1.5") == Decimal("1.500"), but the second has three decimal places)."""
-    return (type(value), str(value) if isinstance(value, Decimal) else value)
 
 
 class _Writes:
@@ -684,7 +688,10 @@ class _Writes:
         if is_new:
             self.new.append(instance)
         elif attributes:
-            self.changed[tuple(sorted(attributes))].append(instance)
+            self.add_changed(instance, attributes)
+
+    def add_changed(self, instance: models.Model, attributes: set[str]) -> None:
+        self.changed[tuple(sorted(attributes))].append(instance)
 
     def save(self, model: type[models.Model], *, user, reason: str, now) -> None:
         """An INSERT of the new instances and one of their history rows; per set of changed fields
@@ -704,13 +711,20 @@ def _created(instance: models.Model, columns) -> dict[str, tuple[str, str]]:
     return {name: ("", text) for name, text in texts if text}
 
 
+def _values(instance: models.Model, columns) -> list:
+    """FlatColumn.value_of() of each column."""
+    return [
+        getattr(instance, column.attribute) if column.reference is None else column.value_of(instance)
+        for column in columns
+    ]
+
+
 def _changed(instance: models.Model, columns, old_values: list) -> dict[str, tuple[str, str]]:
     """{column: (old text, new text)} of the columns whose text changed; the texts of equal values
     are not written (FlatColumn.same_value)."""
     changes = {}
-    for column, old in zip(columns, old_values):
-        new = column.value_of(instance)
-        if column.same_value(old, new):
+    for column, old, new in zip(columns, old_values, _values(instance, columns)):
+        if old == new if column.reference is None else column.same_value(old, new):
             continue
         old_text, new_text = column.text_of_value(old), column.text_of_value(new)
         if old_text != new_text:

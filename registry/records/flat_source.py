@@ -48,7 +48,11 @@ class SourceRow:
     @property
     def cells(self) -> dict[str, str]:
         if self._cells is None:
-            self._cells = {name: value.strip() for name, value in zip(self._names, self._values) if name is not None}
+            names = self._names
+            if None in names:  # columns the file should not have
+                self._cells = {name: value.strip() for name, value in zip(names, self._values) if name is not None}
+            else:
+                self._cells = dict(zip(names, map(str.strip, self._values)))
         return self._cells
 
 
@@ -179,6 +183,9 @@ def _json_text(value) -> str | None:
     return None
 
 
+_STRING = {str}
+
+
 def _json_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
     start = binary.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     binary.seek(0)
@@ -191,6 +198,11 @@ def _json_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
             if not isinstance(item, dict):
                 report(line, "", "", "is not a record (an object of field names and values)")
                 continue
+            if known.issuperset(item) and set(map(type, item.values())) <= _STRING:
+                # Known columns, every value a string (every row the REST API writes): the loop
+                # below, without its steps.
+                yield SourceRow(line, list(item), list(map(str.strip, item.values())))
+                continue
             names: list[str | None] = []
             values: list[str] = []
             for name, value in item.items():
@@ -199,9 +211,7 @@ def _json_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
                         unknown_reported.add(name)
                         report(line, name, "", "is not a column of this project's flat export")
                     continue
-                # Most values are strings (every one the REST API writes): _json_text's first
-                # case, without the call.
-                text = value.strip() if type(value) is str else _json_text(value)
+                text = _json_text(value)
                 if text is None:
                     report(line, name, str(value), "is a list or object, not a single value")
                     continue

@@ -141,6 +141,8 @@ def unstorable_text_reason(text: str) -> str | None:
     500 from PostgreSQL otherwise), and lone surrogates are not Unicode text."""
     if "\x00" in text:
         return "contains a NUL character, which no field can hold"
+    if text.isascii():  # no surrogate, and nothing to encode (most texts)
+        return None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
