@@ -14,8 +14,10 @@ from registry.models import (
 from tests import factories
 
 from .admin_pages import change_url, changelist_url
-# as_role and world are fixtures: imported so pytest finds them in this module.
-from .test_access_matrix import ROLES, SEES, as_role, expected_page_status, user_for, world  # noqa: F401
+from tests.access_roles import ROLES, SEES, user_for, world  # noqa: F401 - world is a fixture
+
+# as_role is a fixture: imported so pytest finds it in this module.
+from .test_access_matrix import as_role, expected_page_status  # noqa: F401
 from .test_derived_flags_page import FLAGS_URL
 from .test_derived_patient_page import derive_patient, flag
 
