@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -135,6 +136,7 @@ class FlatImport:
         self.instances_seen: dict[tuple[str, str], int] = {}  # (instrument, record) -> bitset of instances
         self.large_instances_seen: set[tuple[str, str, int]] = set()
         self.model_checks: dict[type[models.Model], _ModelChecks] = {}
+        self.layouts: dict[tuple, tuple] = {}  # see _layout
 
     # ------------------------------------------------------------------ driver
 
@@ -250,27 +252,66 @@ class FlatImport:
         if instrument != RECORD_ROW:
             row.instance = self._parse_instance(row, row_form)
             usable = row.instance is not None and self._first_time_seen(row)
-        own_columns = _own_columns(instrument)
-        texts, values = row.texts, row.values
-        for name, text in cells.items():
-            column = own_columns.get(name)
-            if column is None:
-                if text and name not in KEY_COLUMNS:
+        own, others = self._layout(instrument, cells)
+        if others is not None and "".join(others(cells)):
+            # A value in a column of another form: every cell in turn, so that the problems come
+            # in the row's order.
+            own_columns = _own_columns(instrument)
+            for name, text in cells.items():
+                column = own_columns.get(name)
+                if column is not None:
+                    self._parse_text(row, column, text)
+                elif text and name not in KEY_COLUMNS:
                     form = column_owner()[name][0]
                     self._row_problem(row, row_form, name, text, _foreign_column_reason(form, instrument))
                     usable = False
-                continue
+            return row if usable else None
+        texts, values = row.texts, row.values
+        for name, column in own:  # _parse_text, inline: this is every cell of every row
+            text = cells[name]
             texts[name] = text
             if not text:
                 values[name] = None
                 continue
-            # A code is looked up (FlatColumn.parse without its calls: most cells are codes).
             value = column.codes.get(text, _NOT_CODED)
             if value is _NOT_CODED:
                 self._parse_cell(row, column, text)
             else:
                 values[name] = value
         return row if usable else None
+
+    def _parse_text(self, row: ParsedRow, column: FlatColumn, text: str) -> None:
+        row.texts[column.name] = text
+        if not text:
+            row.values[column.name] = None
+            return
+        # A code is looked up (FlatColumn.parse without its calls: most cells are codes).
+        value = column.codes.get(text, _NOT_CODED)
+        if value is _NOT_CODED:
+            self._parse_cell(row, column, text)
+        else:
+            row.values[column.name] = value
+
+    def _layout(self, instrument: str, cells: dict[str, str]):
+        """The row's own columns, in its order, [(name, column)]; and a function giving the texts of
+        its columns of other forms (None when it has none), which must all be blank. The same for
+        every row with the same columns (a CSV file's rows all have the header's)."""
+        key = (instrument, tuple(cells))
+        layout = self.layouts.get(key)
+        if layout is None:
+            own_columns = _own_columns(instrument)
+            own = [(name, own_columns[name]) for name in cells if name in own_columns]
+            others = [name for name in cells if name not in own_columns and name not in KEY_COLUMNS]
+            if not others:
+                texts_of_others = None
+            elif len(others) == 1:
+                texts_of_others = lambda cells, name=others[0]: (cells[name],)  # noqa: E731
+            else:
+                texts_of_others = itemgetter(*others)
+            if len(self.layouts) >= _LAYOUTS_KEPT:
+                self.layouts.clear()
+            layout = self.layouts[key] = (own, texts_of_others)
+        return layout
 
     def _parse_instance(self, row: ParsedRow, form: str) -> int | None:
         text = row.instance_text
@@ -733,6 +774,7 @@ def _changed(instance: models.Model, columns, old_values: list) -> dict[str, tup
 
 
 KEY_COLUMNS = (RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE)
+_LAYOUTS_KEPT = 64  # rows of a JSON file may each have other columns: the layouts kept are bounded
 _NOT_CODED = object()
 
 
