@@ -29,6 +29,11 @@ IF_MATCH_OPTIONAL = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, required=False,
     description="Optional: the record's version (its ETag); if the record changed since, 412 and nothing is written.",
 )
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match", str, OpenApiParameter.HEADER, required=False,
+    description="Optional: the ETag of the copy you hold (or * for any); if the record has not changed since, the "
+                "answer is 304 with no body, so a site mirroring its records reads only what changed.",
+)
 ANY_VERSION = "*"
 
 
@@ -55,6 +60,25 @@ class ApiView(APIView):
         if patient is None:
             raise NotFound(f"No record {record_id} at a site you see.")
         return patient
+
+    def unless_unchanged(self, patient: Patient, body) -> Response:
+        """The answer to a read of `patient`'s record (or part of it): 304 Not Modified with its ETag when
+        If-None-Match names the current version (RFC 9110 §13.1.2: a weak comparison, `*` matches any),
+        else 200 with `body()`. A view doing this sets `conditional_get = True` (the schema then lists
+        the header and the 304)."""
+        tag = etag(patient)
+        raw = self.request.headers.get("If-None-Match", "").strip()
+        if raw:
+            held = {candidate.strip().removeprefix("W/") for candidate in raw.split(",")}
+            if ANY_VERSION in held or tag in held:
+                response = Response(status=304)
+                response["ETag"] = tag
+                return response
+        response = body() if callable(body) else body
+        if not isinstance(response, Response):
+            response = Response(response)
+        response["ETag"] = tag
+        return response
 
     def expected_version(self, *, required: bool) -> frozenset[str] | None:
         """The versions If-Match accepts (RFC 9110 §13.1.1): None for `*` (any), or when not required and

@@ -174,14 +174,13 @@ class PatientListView(ApiView):
 
 
 class PatientDetailView(ApiView):
+    conditional_get = True  # GET answers 304 to an If-None-Match of the current ETag
     error_codes = {method: NEEDS_IF_MATCH for method in ("PUT", "PATCH", "DELETE")}
 
     @extend_schema(tags=[TAG_PATIENTS], operation_id="patients_read", responses=PatientSerializer)
     def get(self, request, record_id):
         patient = self.visible_patient(record_id)
-        response = Response(record_json(patient))
-        response["ETag"] = etag(patient)
-        return response
+        return self.unless_unchanged(patient, lambda: record_json(patient))
 
     def _change(self, request, record_id, *, replace: bool):
         _change_patient_form(self, request, record_id, form=PATIENT_FORM, replace=replace)
@@ -213,14 +212,13 @@ class PatientDetailView(ApiView):
 
 
 class RecordView(ApiView):
+    conditional_get = True  # GET answers 304 to an If-None-Match of the current ETag
     @extend_schema(tags=[TAG_PATIENTS], operation_id="patients_record", responses=RecordSerializer,
                    description="The whole record, nested: the shape the bulk upsert takes.")
     def get(self, request, record_id):
         patient = self.visible_patient(record_id)
-        instances = record_instances([patient.id], REPEATING_FORMS)
-        response = Response(RecordSerializer(patient, context={"instances": instances}).data)
-        response["ETag"] = etag(patient)
-        return response
+        return self.unless_unchanged(patient, lambda: RecordSerializer(
+            patient, context={"instances": record_instances([patient.id], REPEATING_FORMS)}).data)
 
 
 def _derived_row(row, exclude=("id", "patient")) -> dict:
@@ -253,6 +251,7 @@ class DerivedView(ApiView):
 
 
 class VitalStatusView(ApiView):
+    conditional_get = True  # GET answers 304 to an If-None-Match of the current ETag
     error_codes = {method: NEEDS_IF_MATCH for method in ("PUT", "PATCH")}
 
     def _answer(self, patient: Patient) -> Response:
@@ -262,7 +261,8 @@ class VitalStatusView(ApiView):
 
     @extend_schema(tags=[TAG_PATIENTS], operation_id="vital_status_read", responses=VitalStatusSerializer)
     def get(self, request, record_id):
-        return self._answer(self.visible_patient(record_id))
+        patient = self.visible_patient(record_id)
+        return self.unless_unchanged(patient, lambda: record_format.form_values(VITAL_STATUS_FORM, patient))
 
     def _change(self, request, record_id, *, replace: bool):
         _change_patient_form(self, request, record_id, form=VITAL_STATUS_FORM, replace=replace)
@@ -306,6 +306,7 @@ def instrument_views(form: str) -> tuple[type[ApiView], type[ApiView]]:
         return record_format.form_cells(form, values, problems, record=patient.record_id, instance=instance)
 
     class InstanceListView(ApiView):
+        conditional_get = True  # GET answers 304 to an If-None-Match of the current ETag
         pagination_class = KeysetPagination
         orderings = INSTANCE_ORDERINGS
         view_form = form
@@ -317,10 +318,9 @@ def instrument_views(form: str) -> tuple[type[ApiView], type[ApiView]]:
             instances = visible_instances(request.user, form, patient,
                                           updated_since=query.optional_datetime(request, "updated_since"))
             paginator = self.pagination_class()
-            page = paginator.paginate_queryset(instances, request, view=self)
-            response = paginator.get_paginated_response(serializer(page, many=True).data)
-            response["ETag"] = etag(patient)
-            return response
+            page = paginator.paginate_queryset(instances, request, view=self)  # its parameters checked first
+            # The page's ETag is the record's version: the same URL of an unchanged record gives the same page.
+            return self.unless_unchanged(patient, paginator.get_paginated_response(serializer(page, many=True).data))
 
         @extend_schema(tags=[tag], operation_id=f"{form}_create", parameters=[IF_MATCH_OPTIONAL],
                        request=serializer, responses={201: serializer},
@@ -343,6 +343,7 @@ def instrument_views(form: str) -> tuple[type[ApiView], type[ApiView]]:
             return response
 
     class InstanceDetailView(ApiView):
+        conditional_get = True  # GET answers 304 to an If-None-Match of the current ETag
         error_codes = {method: NEEDS_IF_MATCH for method in ("PUT", "PATCH", "DELETE")}
         view_form = form
 
@@ -355,7 +356,8 @@ def instrument_views(form: str) -> tuple[type[ApiView], type[ApiView]]:
         @extend_schema(tags=[tag], operation_id=f"{form}_read", responses=serializer)
         def get(self, request, record_id, instance):
             patient = self.visible_patient(record_id)
-            return answer(request, patient, self._instance(request, patient, instance))
+            found = self._instance(request, patient, instance)  # 404 before 304: a deleted instance is gone
+            return self.unless_unchanged(patient, lambda: serializer(found).data)
 
         def _change(self, request, record_id, instance, *, replace: bool):
             patient = self.visible_patient(record_id)

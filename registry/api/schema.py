@@ -23,8 +23,26 @@ VERSIONED = {
 }
 
 
+NOT_MODIFIED = {
+    "description": "Not Modified: the record is unchanged since the ETag in If-None-Match (no body; the ETag "
+                   "header repeats the version).",
+}
+
+
 class RegistryAutoSchema(AutoSchema):
-    """Views add to the defaults with `error_codes` (e.g. {"428": "..."})."""
+    """Views add to the defaults with `error_codes` (e.g. {"428": "..."}); a view with
+    `conditional_get = True` gets If-None-Match and its 304 on GET."""
+
+    def _conditional(self) -> bool:
+        return self.method == "GET" and getattr(self.view, "conditional_get", False)
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self._conditional():
+            from .base import IF_NONE_MATCH
+
+            parameters = [*parameters, IF_NONE_MATCH]
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -43,6 +61,8 @@ class RegistryAutoSchema(AutoSchema):
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 response["description"] = description
                 responses[code] = response
+        if self._conditional():
+            responses["304"] = NOT_MODIFIED
         return responses
 
     def _has_query_parameters(self) -> bool:
