@@ -6,7 +6,7 @@ first, then the repeating instruments in the dictionary's form order, instances 
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
 from django.db.models import QuerySet
@@ -24,14 +24,19 @@ BATCH_PATIENTS = 200  # patients read together: one query for them, one per repe
 RECORD_FORMS = ("enrollment", "vital_status")
 
 
-def flat_rows(patients: QuerySet[Patient], *, forms: Iterable[str] | None = None) -> Iterator[list[str]]:
+def flat_rows(patients: QuerySet[Patient], *, forms: Iterable[str] | None = None,
+              record_order: Callable[[str], str] | None = None) -> Iterator[list[str]]:
     """Every flat row of the given patients, as lists of cell texts in `flat_columns()` order.
 
     `forms` (None: all) limits the repeating instruments read: the rows of the others are left out
-    and their tables are not queried. The record row is always there.
+    and their tables are not queried. The record row is always there. Records come in record ID
+    order, or in the order of `record_order(record_id)` (a de-identified export: its pseudonyms).
     """
+    def key(record_id: str):
+        return record_id if record_order is None else (record_order(record_id), record_id)
+
     # Only (record_id, id) pairs are held for the whole export: rows are built a batch at a time.
-    order = sorted(patients.order_by().values_list("record_id", "id"))
+    order = sorted(patients.order_by().values_list("record_id", "id"), key=lambda pair: key(pair[0]))
     wanted = None if forms is None else set(forms)
     repeating = [
         form for form in data_dictionary().forms
@@ -41,7 +46,7 @@ def flat_rows(patients: QuerySet[Patient], *, forms: Iterable[str] | None = None
         ids = [patient_id for _, patient_id in order[start:start + BATCH_PATIENTS]]
         instances = _instances_by_patient(repeating, ids)
         for patient_id, record_id, *values in sorted(_stored_values(Patient, RECORD_FORMS, id__in=ids),
-                                                     key=lambda stored: stored[1]):
+                                                     key=lambda stored: key(stored[1])):
             yield _row(record_id, RECORD_FORMS, values)
             for form in repeating:
                 for instance, *values in instances[form].get(patient_id, ()):

@@ -8,7 +8,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from registry.models import Patient, RegistryRole
+from registry.models import Patient
 from registry.records import flat_export
 from registry.services.records import records_export, records_import
 from tests import factories
@@ -47,17 +47,6 @@ def test_a_coordinator_exports_their_sites_records_only(redcap, coordinator_toke
 
     assert {row["record_id"] for row in rows} == {"EX-002"}
     assert redcap(coordinator_token, "record", format="csv").text == _service("csv", user=coordinator_a)
-
-
-def test_investigators_and_viewers_need_the_identified_export_grant(redcap, investigator, registry):
-    token = make_token(investigator)
-
-    refused = redcap(token, "record", format="json")
-    assert refused.status == 403 and "may export de-identified data only" in refused.json()["error"]
-
-    RegistryRole.objects.filter(user=investigator).update(may_export_identified=True)
-    assert {row["record_id"] for row in redcap(token, "record", format="json").json()} == {
-        "EX-001", "EX-002", "EX-003", "ex-004", "B-001"}
 
 
 def test_fields_and_forms_choose_the_columns_and_the_instrument_rows(redcap, admin_token, registry):

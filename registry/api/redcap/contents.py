@@ -14,13 +14,14 @@ from django.http import HttpResponse
 from registry.models import Role
 from registry.selectors.access import Access, access_for, visible_sites
 from registry.selectors.audit_trail import AuditEntry, audit_trail
-from registry.selectors.export_access import ExportNotAllowed, check_export_allowed, may_export_identified
+from registry.exports.deidentify import DeidentificationKeyMissing, deidentification_key
+from registry.selectors.export_access import may_export_identified
 from registry.selectors.record_export import patient_ids_of_site
 from registry.selectors.record_names import next_record_name
 from registry.services.records import records_delete
 
 from . import project
-from .parameters import BAD_REQUEST, FORBIDDEN, FORMATS, ApiError, Parameters
+from .parameters import BAD_REQUEST, FORBIDDEN, FORMATS, SERVICE_UNAVAILABLE, ApiError, Parameters
 from .project import UnknownNames
 from .record_export import export_response, parse_export
 from .record_import import import_records
@@ -242,13 +243,15 @@ def record(parameters: Parameters, caller: Caller) -> HttpResponse:
         return import_records(parameters, user=caller.user, token_prefix=caller.token_prefix)
     if action not in ("", "export"):
         raise ApiError(BAD_REQUEST, f"The value of the parameter \"action\" is not valid: '{action}'")
-    try:
-        # Records are identified data: the registry's export rule (investigators and viewers need
-        # the "may export identified data" grant).
-        check_export_allowed(caller.user, deidentified=False)
-    except ExportNotAllowed as error:
-        raise ApiError(FORBIDDEN, str(error)) from None
-    export = parse_export(parameters, export_format(parameters))
+    # The registry's export rule: investigators and viewers without the "may export identified data"
+    # grant get records de-identified, as REDCap's "De-Identified" export right does (record_export.py).
+    key = None
+    if not may_export_identified(caller.user):
+        try:
+            key = deidentification_key()
+        except DeidentificationKeyMissing as error:
+            raise ApiError(SERVICE_UNAVAILABLE, str(error)) from None
+    export = parse_export(parameters, export_format(parameters), deidentified=key)
     return export_response(export, user=caller.user)
 
 

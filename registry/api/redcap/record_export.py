@@ -25,6 +25,16 @@ Parameters (REDCap API help, "Export Records"; PyCap's `export_records` sends th
 - events, eventName, exportSurveyFields, decimalCharacter, ... are ignored (a classic project
   without surveys; numbers are written with a dot).
 
+De-identified exports (REDCap's "De-Identified" export right): a user who may not export identified
+data (registry/selectors/export_access.py: investigators and viewers without the grant) gets the
+registry's de-identification (registry/exports/deidentify.py, the same key as its de-identified
+datasets, so the files join): identifier fields ("Identifier? = y": mrn, birth_date) are left out
+even when asked for, record_id is the patient's pseudonym, every date of a patient is shifted back by
+its 0-364 days, and records come in pseudonym order. `records` still names the registry's record IDs
+(what the user sees in the admin). A filterLogic naming an identifier or a date field is refused: its
+answer would tell the real value (a birth date, or a date and thus the patient's offset). Unlike
+REDCap, free-text fields are kept and dates are shifted rather than removed.
+
 eav (one value per row; REDCap's "record, field_name, value" and, with repeating instruments, the
 instance's instrument and number): only non-blank values; a checkbox is one row per ticked choice
 under its own field name, its value the choice's code (raw) or label.
@@ -33,10 +43,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from itertools import groupby
 
 from django.db.models import QuerySet
 
+from registry.exports.deidentify import DeidentificationKey
 from registry.models import Patient
 from registry.records.flat_export import flat_rows
 from registry.records.flat_layout import column_index
@@ -70,6 +82,7 @@ class RecordExport:
     changed_from: object
     changed_until: object
     delimiter: str = ","
+    deidentified: DeidentificationKey | None = None  # the key of a de-identified export
 
     @property
     def forms_read(self) -> frozenset[str]:
@@ -83,18 +96,29 @@ class RecordExport:
         return KEY_COLUMNS + ((ACCESS_GROUP,) if self.access_groups else ()) + self.data_columns
 
 
-def parse_export(parameters: Parameters, file_format: str) -> RecordExport:
-    """The export asked for; raises ApiError (400) for an unknown field, form or a bad filter."""
+def parse_export(parameters: Parameters, file_format: str, *,
+                 deidentified: DeidentificationKey | None = None) -> RecordExport:
+    """The export asked for (de-identified with the key `deidentified`, if given); raises ApiError
+    (400) for an unknown field, form or a bad filter."""
     try:
         data_columns = project.selected_columns(fields=parameters.array("fields"), forms=parameters.array("forms"))
     except UnknownNames as error:
         raise ApiError(BAD_REQUEST, str(error)) from None
+    if deidentified is not None:
+        identifiers = identifier_columns()
+        data_columns = [name for name in data_columns if name not in identifiers]
     logic = None
     if parameters.given("filterLogic"):
         try:
             logic = parse_filter_logic(parameters.get("filterLogic"), project.column_kinds())
         except FilterLogicError as error:
             raise ApiError(BAD_REQUEST, str(error)) from None
+        if deidentified is not None:
+            revealing = sorted(set(logic.columns) & (identifier_columns() | project.date_columns()))
+            if revealing:
+                raise ApiError(BAD_REQUEST, (
+                    "Your export is de-identified: filterLogic may not name identifier or date fields "
+                    f"({', '.join(revealing)}), whose real values it would reveal"))
     records = parameters.array("records")
     return RecordExport(
         record_type=parameters.choice("type", ("flat", "eav"), "flat"),
@@ -110,7 +134,40 @@ def parse_export(parameters: Parameters, file_format: str) -> RecordExport:
         changed_from=parameters.timestamp("dateRangeBegin"),
         changed_until=parameters.timestamp("dateRangeEnd"),
         delimiter=parameters.csv_delimiter(),
+        deidentified=deidentified,
     )
+
+
+def identifier_columns() -> frozenset[str]:
+    """The export columns of the dictionary's identifier fields ("Identifier? = y")."""
+    return frozenset(name for name, info in project.columns().items()
+                     if info.field is not None and info.field.identifier and name != RECORD_ID)
+
+
+class _RowDeidentifier:
+    """One de-identified export's rows: the record ID replaced by its pseudonym and every date moved
+    back by the patient's offset (identifier columns are already left out of the export's columns)."""
+
+    def __init__(self, key: DeidentificationKey):
+        self.key = key
+        positions = column_index()
+        self.date_positions = [positions[name] for name in sorted(project.date_columns())]
+        self._record: str | None = None
+
+    def pseudonym(self, record_id: str) -> str:
+        return self.key.pseudonym(record_id)
+
+    def row(self, row: list[str]) -> list[str]:
+        if row[0] != self._record:  # rows come record by record: one HMAC pair per record
+            self._record = row[0]
+            self._pseudonym = self.key.pseudonym(row[0])
+            self._offset = timedelta(days=self.key.date_offset_days(row[0]))
+        shifted = list(row)
+        shifted[0] = self._pseudonym
+        for position in self.date_positions:
+            if shifted[position]:
+                shifted[position] = (date.fromisoformat(shifted[position]) - self._offset).isoformat()
+        return shifted
 
 
 def export_response(export: RecordExport, *, user):
@@ -137,14 +194,20 @@ def _chosen_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[
     instrument_at = positions[REPEAT_INSTRUMENT]
     reads_sites = export.access_groups or (export.logic is not None and ACCESS_GROUP in export.logic.columns)
     site_codes = site_codes_by_record(patients) if reads_sites else {}
-    for _, group in groupby(flat_rows(patients, forms=export.forms_read), key=lambda row: row[0]):
+    deidentifier = None if export.deidentified is None else _RowDeidentifier(export.deidentified)
+    # The filter reads the stored values; what is written is de-identified (sites under pseudonyms).
+    written_codes = site_codes if deidentifier is None else {
+        deidentifier.pseudonym(record): code for record, code in site_codes.items()}
+    rows_of = flat_rows(patients, forms=export.forms_read,
+                        record_order=None if deidentifier is None else deidentifier.pseudonym)
+    for _, group in groupby(rows_of, key=lambda row: row[0]):
         rows = list(group)  # one record's rows: its record row first
         if export.logic is not None and not any(_holds(export.logic, row, rows[0], site_codes) for row in rows):
             continue
         for row in rows:
             if row[instrument_at] and row[instrument_at] not in export.forms:
                 continue
-            yield row, site_codes
+            yield (row if deidentifier is None else deidentifier.row(row)), written_codes
 
 
 def _holds(logic: FilterLogic, row: list[str], record_row: list[str], site_codes: dict[str, str]) -> bool:
