@@ -31,3 +31,9 @@ def export_job_run_task(job_id: int) -> str | None:
     export records why on the job, and its requester asks again."""
     job = export_jobs.export_job_run(job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task(name="registry.expire_export_jobs", **_RETRY)
+def expire_export_jobs_task() -> int:
+    """Deletes the export files older than REGISTRY_EXPORT_RETENTION_DAYS (daily). Idempotent."""
+    return export_jobs.export_jobs_expire().jobs

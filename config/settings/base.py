@@ -97,6 +97,13 @@ IMPORT_STAGING_DIR = VAR_DIR / "import-staging"
 
 # Exports requested in the admin (registry/services/export_jobs.py) are written here, one zip a job.
 EXPORTS_DIR = VAR_DIR / "exports"
+# Days a finished export's zip is kept for download; a daily task then deletes it (identified data must
+# not pile up on the server) and marks its job expired, and removes files no job owns.
+EXPORT_RETENTION_DAYS = env_int("REGISTRY_EXPORT_RETENTION_DAYS", 7)
+if EXPORT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"REGISTRY_EXPORT_RETENTION_DAYS must be 1 or more (days an export stays downloadable); got {EXPORT_RETENTION_DAYS}"
+    )
 
 # The key of de-identified exports' pseudonyms and date shifts (registry/exports/deidentify.py).
 # Unset: derived from SECRET_KEY, except from the local development key (then de-identified exports
@@ -168,6 +175,10 @@ CELERY_BEAT_SCHEDULE = {
     "derive-stale-patients-nightly": {
         "task": "registry.derive_all",
         "schedule": crontab(hour=2, minute=0),
+    },
+    "expire-old-export-files-nightly": {
+        "task": "registry.expire_export_jobs",
+        "schedule": crontab(hour=3, minute=0),
     },
 }
 

@@ -9,6 +9,7 @@ class ExportJobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired (file deleted)"
 
 
 class ExportJob(models.Model):

@@ -3,6 +3,7 @@
     export_job_request(...)   checks the request, stores an ExportJob, queues its task after the commit
     export_job_run(job_id=)   the task's work: writes the export as a zip under settings.EXPORTS_DIR
     export_job_file(...)      the zip of a finished job, for its requester while still allowed
+    export_jobs_expire()      deletes zips older than settings.EXPORT_RETENTION_DAYS (a daily task)
 
 What may be exported is decided by registry.services.datasets.dataset_export (its rule is
 registry/selectors/export_access.py), at the request, when the job runs and again at the download:
@@ -16,8 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -152,3 +156,43 @@ def export_job_file(*, job_id: int, user) -> tuple[ExportJob, Path]:
     if not _still_sees(user, _sites_of(path)):
         raise ExportNotAllowed(f"{user.get_username()} no longer sees every site of this export")
     return job, path
+
+
+@dataclass(frozen=True)
+class ExpiredExports:
+    jobs: int  # finished jobs whose file was deleted (now "expired")
+    stray_files: int  # files and folders under EXPORTS_DIR that no downloadable job owned
+
+
+def export_jobs_expire(*, now: datetime | None = None) -> ExpiredExports:
+    """Deletes the zips of jobs finished more than settings.EXPORT_RETENTION_DAYS ago and marks those
+    jobs expired (their row stays: who exported what, when, is kept), then removes what no
+    downloadable job owns and is as old: a zip whose job row was deleted, the `.partial` file or work
+    folder of a worker that died. Younger strays are left: a running job may be writing them.
+    Idempotent; a file already gone is no error."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    directory = exports_directory()
+    expired = 0
+    for job_id, file_name in (ExportJob.objects.filter(status=ExportJobStatus.DONE, finished_at__lt=cutoff)
+                              .values_list("id", "file_name")):
+        (directory / file_name).unlink(missing_ok=True)
+        # The file is gone before the row says so: a download in between finds no file (404), never a
+        # row that promises a file and has none.
+        expired += ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.DONE).update(
+            status=ExportJobStatus.EXPIRED, file_name="")
+    stray = 0
+    if directory.is_dir():
+        kept = set(ExportJob.objects.filter(status=ExportJobStatus.DONE).values_list("file_name", flat=True))
+        oldest_kept = cutoff.timestamp()
+        for path in directory.iterdir():
+            if path.name in kept or path.stat().st_mtime >= oldest_kept:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            stray += 1
+    if expired or stray:
+        logger.info("Export retention: %s jobs expired, %s stray files removed", expired, stray)
+    return ExpiredExports(jobs=expired, stray_files=stray)
