@@ -66,14 +66,7 @@ class KeysetPagination(BasePagination):
         return replace_query_param(self.request.build_absolute_uri(), "cursor", self.next_cursor)
 
     def _page_size(self, request) -> int:
-        raw = request.query_params.get("page_size")
-        if raw is None:
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise RecordsInvalid([
-                field_error("page_size", raw, f"must be a whole number from 1 to {self.max_page_size}"),
-            ])
-        return int(raw)
+        return page_size_of(request, self.page_size, self.max_page_size)
 
     def _cursor(self, request, kind: str):
         raw = request.query_params.get("cursor")
@@ -116,6 +109,16 @@ class KeysetPagination(BasePagination):
                 "results": schema,
             },
         }
+
+
+def page_size_of(request, default: int, maximum: int) -> int:
+    """The `page_size` query parameter: `default` when absent, else 1 to `maximum` (400 otherwise)."""
+    raw = request.query_params.get("page_size")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise RecordsInvalid([field_error("page_size", raw, f"must be a whole number from 1 to {maximum}")])
+    return int(raw)
 
 
 def _encode(value, last_id: int) -> str:

@@ -19,8 +19,11 @@ REGISTRY_API_BULK_MAX_BYTES, 413 above it).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import tempfile
+from datetime import datetime
 
 import ijson
 from django.conf import settings
@@ -28,6 +31,7 @@ from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
 from rest_framework.exceptions import ParseError
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.response import Response
 
 from registry.records.flat_source import FlatSource, UnreadableFile
@@ -39,7 +43,7 @@ from registry.services.record_writes import VersionConflict, records_upsert
 from . import query
 from .base import ApiView, conflict, refused
 from .errors import Conflict, RecordsInvalid, field_error, problem_json
-from .pagination import KeysetPagination
+from .pagination import KeysetPagination, page_size_of
 from .parsers import SpooledCSVParser, SpooledJSONParser
 from .patients import PATIENT_ORDERINGS
 from .record_format import PATIENT_FORM, REPEATING_FORMS, Problems, nested_record, text_problem
@@ -259,22 +263,70 @@ def _flat_record_ids(body, file_format: str, problems: Problems) -> list[str]:
 
 
 class DeletionsView(ApiView):
+    """Deletions come oldest first, a page at a time: `next` carries a cursor of the last one given
+    (its time, record, instrument and instance), and the next page reads the audit trail only from
+    that time on, so a long window costs each page what is left of it."""
+
+    page_size = 1000
+    max_page_size = 10000
+
     @extend_schema(
         tags=[TAG_RECORDS], operation_id="deletions_list",
-        parameters=[OpenApiParameter("since", str, required=True, description=(
-            "ISO 8601 date-time with its time zone: what was deleted at or after it.")), query.SITE],
+        parameters=[
+            OpenApiParameter("since", str, required=True, description=(
+                "ISO 8601 date-time with its time zone: what was deleted at or after it.")),
+            query.SITE,
+            OpenApiParameter("cursor", str, description="The page after the one that gave this cursor: follow "
+                                                        "`next` as it is."),
+            OpenApiParameter("page_size", int, description=f"1 to {max_page_size} (default {page_size})."),
+        ],
         responses=DeletionsSerializer,
         description="What a site mirroring its records must remove since a time: whole records deleted (or moved to "
-                    "a site you do not see) and instrument instances deleted, from the audit trail.",
+                    "a site you do not see) and instrument instances deleted, from the audit trail; oldest first, "
+                    "a page at a time (follow `next` until it is null).",
     )
     def get(self, request):
         since = query.optional_datetime(request, "since")
         if since is None:
             raise RecordsInvalid([field_error("since", "", "is required: the start of the window")])
-        deletions = deletions_since(request.user, since, site_code=query.optional_text(request, "site", max_length=30))
-        return Response({"results": [
+        size = page_size_of(request, self.page_size, self.max_page_size)
+        after = _deletion_cursor(request)
+        window_start = since if after is None else max(since, after[0])
+        deletions = deletions_since(request.user, window_start,
+                                    site_code=query.optional_text(request, "site", max_length=30))
+        if after is not None:
+            deletions = [deletion for deletion in deletions if _deletion_key(deletion) > after]
+        page, rest = deletions[:size], deletions[size:]
+        next_link = None
+        if rest:
+            cursor = base64.urlsafe_b64encode(json.dumps(
+                [value.isoformat() if isinstance(value, datetime) else value for value in _deletion_key(page[-1])]
+            ).encode()).decode().rstrip("=")
+            next_link = replace_query_param(request.build_absolute_uri(), "cursor", cursor)
+        return Response({"next": next_link, "results": [
             {"record_id": deletion.record_id, "instrument": deletion.instrument, "instance": deletion.instance,
              "deleted_at": deletion.deleted_at.isoformat()}
-            for deletion in deletions
+            for deletion in page
         ]})
+
+
+def _deletion_key(deletion) -> tuple:
+    """The feed's order (deleted_at, record_id, then a whole record before its instruments' instances)."""
+    return (deletion.deleted_at, deletion.record_id, deletion.instrument or "", deletion.instance or 0)
+
+
+def _deletion_cursor(request) -> tuple | None:
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    try:
+        when, record_id, instrument, instance = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==="))
+        when = datetime.fromisoformat(when)
+        if when.tzinfo is None or not isinstance(record_id, str) or not isinstance(instrument, str) or (
+                not isinstance(instance, int) or isinstance(instance, bool)):
+            raise ValueError
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        raise RecordsInvalid([field_error("cursor", raw, "is not a cursor this API sent (take `next` as it is)")]) \
+            from None
+    return when, record_id, instrument, instance
 

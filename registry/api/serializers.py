@@ -189,6 +189,7 @@ class DeletionSerializer(serializers.Serializer):
 
 
 class DeletionsSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last.")
     results = DeletionSerializer(many=True)
 
 

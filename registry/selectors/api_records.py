@@ -129,7 +129,9 @@ def deletions_since(user, since: datetime, *, site_code: str | None = None) -> l
             Deletion(record_ids[patient_id], form, instance, when) for patient_id, instance, when in deleted
             if (patient_id, instance) not in existing
         )
-    deletions.sort(key=lambda deletion: (deletion.deleted_at, deletion.record_id))
+    # A whole record ("" sorts first) before its instances; the API's cursor follows this order.
+    deletions.sort(key=lambda deletion: (deletion.deleted_at, deletion.record_id, deletion.instrument or "",
+                                         deletion.instance or 0))
     return deletions
 
 

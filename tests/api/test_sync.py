@@ -106,3 +106,50 @@ def test_the_cohort_filter_reads_the_stored_derivation(coordinator_api, site_a, 
 
     assert record_ids(coordinator_api.get("/api/v1/patients/", {"cohort": cohort})) == expected
     assert Patient.objects.count() == 2
+
+
+def _follow(client, url: str, params: dict) -> tuple[list[tuple], int]:
+    """Every deletion the feed gives from `url`, following `next`; and how many pages it took."""
+    rows, pages = [], 0
+    response = client.get(url, params)
+    while True:
+        assert response.status_code == 200, response.content
+        pages += 1
+        body = response.json()
+        rows += [(row["record_id"], row["instrument"], row["instance"]) for row in body["results"]]
+        if body["next"] is None:
+            return rows, pages
+        response = client.get(body["next"])
+
+
+def test_the_deletion_feed_comes_a_page_at_a_time_with_nothing_skipped_or_repeated(
+        coordinator_api, administrator_api, site_a):
+    # Three records each lose their biopsy (and with it its variant: 2 deletions a record), and two
+    # whole records go: 3 × 2 + 2 = 8 deletions; pages of 3 give 3 + 3 + 2.
+    for number in range(5):
+        factories.make_full_patient(site_a, f"P-{number}")
+    since = timezone.now()
+    for number in range(3):
+        coordinator_api.delete(f"/api/v1/patients/P-{number}/biopsy/1/", **if_match(coordinator_api, f"P-{number}"))
+    for number in (3, 4):
+        administrator_api.delete(f"/api/v1/patients/P-{number}/", **if_match(administrator_api, f"P-{number}"))
+    whole, _ = _follow(coordinator_api, "/api/v1/deletions/", {"since": since.isoformat()})
+
+    paged, pages = _follow(coordinator_api, "/api/v1/deletions/", {"since": since.isoformat(), "page_size": 3})
+
+    assert len(whole) == 8 and len(set(whole)) == 8
+    assert paged == whole
+    assert pages == 3
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"page_size": "0"}, "page_size"),
+    ({"page_size": "10001"}, "page_size"),
+    ({"cursor": "not-a-cursor"}, "cursor"),
+    ({"cursor": "WyIyMDI0LTAxLTAxVDAwOjAwOjAwIiwgIlAiLCAiIiwgMF0"}, "cursor"),  # a time without its zone
+])
+def test_a_bad_page_size_or_cursor_of_the_deletion_feed_is_a_400(coordinator_api, params, field):
+    response = coordinator_api.get("/api/v1/deletions/", {"since": "2024-01-01T00:00:00Z", **params})
+
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == [field]
