@@ -29,11 +29,6 @@ IF_MATCH_OPTIONAL = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, required=False,
     description="Optional: the record's version (its ETag); if the record changed since, 412 and nothing is written.",
 )
-IF_NONE_MATCH = OpenApiParameter(
-    "If-None-Match", str, OpenApiParameter.HEADER, required=False,
-    description="Optional: the ETag of the copy you hold (or * for any); if the record has not changed since, the "
-                "answer is 304 with no body, so a site mirroring its records reads only what changed.",
-)
 ANY_VERSION = "*"
 
 

@@ -54,7 +54,7 @@ class KeysetPagination(BasePagination):
         if len(rows) > size:
             rows = rows[:size]
             last = rows[-1]
-            self.next_cursor = _encode(getattr(last, field), last.id)
+            self.next_cursor = cursor_text([getattr(last, field), last.id])
         return rows
 
     def get_paginated_response(self, data):
@@ -63,31 +63,25 @@ class KeysetPagination(BasePagination):
     def _next_link(self) -> str | None:
         if self.next_cursor is None:
             return None
-        return replace_query_param(self.request.build_absolute_uri(), "cursor", self.next_cursor)
+        return next_link(self.request, self.next_cursor)
 
     def _page_size(self, request) -> int:
         return page_size_of(request, self.page_size, self.max_page_size)
 
     def _cursor(self, request, kind: str):
-        raw = request.query_params.get("cursor")
-        if not raw:
-            return None
-        try:
-            value, last_id = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==="))
+        def read(values: list):
+            value, last_id = values
             if not isinstance(last_id, int) or not isinstance(value, (str, int)) or isinstance(value, bool):
                 raise ValueError
             if kind == "datetime":
-                value = datetime.fromisoformat(value)
-                if value.tzinfo is None:
-                    raise ValueError
+                value = aware_datetime(value)
             elif kind == "int" and not isinstance(value, int):
                 raise ValueError
             elif kind == "text" and not isinstance(value, str):
                 raise ValueError
-        except (ValueError, TypeError, UnicodeError, binascii.Error):
-            raise RecordsInvalid([field_error("cursor", raw, "is not a cursor this API sent (take `next` as it is)")]) \
-                from None
-        return value, last_id
+            return value, last_id
+
+        return cursor_of(request, read)
 
     def get_schema_operation_parameters(self, view):
         return [
@@ -121,7 +115,32 @@ def page_size_of(request, default: int, maximum: int) -> int:
     return int(raw)
 
 
-def _encode(value, last_id: int) -> str:
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    return base64.urlsafe_b64encode(json.dumps([value, last_id]).encode()).decode().rstrip("=")
+def cursor_text(values) -> str:
+    """The opaque `cursor` of a page's last row: its ordering values (datetimes as ISO text)."""
+    values = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def cursor_of(request, read):
+    """The request's `cursor`, decoded and checked by `read(values)` (which raises ValueError or
+    TypeError on anything this API would not have sent); None when absent; a 400 when malformed."""
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    try:
+        return read(json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"===")))
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        raise RecordsInvalid([field_error("cursor", raw, "is not a cursor this API sent (take `next` as it is)")]) \
+            from None
+
+
+def aware_datetime(text) -> datetime:
+    """A cursor's date-time: ISO text with its time zone (ValueError or TypeError otherwise)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError
+    return value
+
+
+def next_link(request, cursor: str) -> str:
+    return replace_query_param(request.build_absolute_uri(), "cursor", cursor)

@@ -213,6 +213,7 @@ class PatientDetailView(ApiView):
 
 class RecordView(ApiView):
     conditional_get = True  # GET answers 304 to an If-None-Match of the current ETag
+
     @extend_schema(tags=[TAG_PATIENTS], operation_id="patients_record", responses=RecordSerializer,
                    description="The whole record, nested: the shape the bulk upsert takes.")
     def get(self, request, record_id):

@@ -19,11 +19,8 @@ REGISTRY_API_BULK_MAX_BYTES, 413 above it).
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import tempfile
-from datetime import datetime
 
 import ijson
 from django.conf import settings
@@ -31,7 +28,6 @@ from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
 from rest_framework.exceptions import ParseError
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.response import Response
 
 from registry.records.flat_source import FlatSource, UnreadableFile
@@ -43,7 +39,7 @@ from registry.services.record_writes import VersionConflict, records_upsert
 from . import query
 from .base import ApiView, conflict, refused
 from .errors import Conflict, RecordsInvalid, field_error, problem_json
-from .pagination import KeysetPagination, page_size_of
+from .pagination import KeysetPagination, aware_datetime, cursor_of, cursor_text, next_link, page_size_of
 from .parsers import SpooledCSVParser, SpooledJSONParser
 from .patients import PATIENT_ORDERINGS
 from .record_format import PATIENT_FORM, REPEATING_FORMS, Problems, nested_record, text_problem
@@ -290,43 +286,24 @@ class DeletionsView(ApiView):
         if since is None:
             raise RecordsInvalid([field_error("since", "", "is required: the start of the window")])
         size = page_size_of(request, self.page_size, self.max_page_size)
-        after = _deletion_cursor(request)
-        window_start = since if after is None else max(since, after[0])
-        deletions = deletions_since(request.user, window_start,
+        deletions = deletions_since(request.user, since, after=cursor_of(request, _deletion_after),
                                     site_code=query.optional_text(request, "site", max_length=30))
-        if after is not None:
-            deletions = [deletion for deletion in deletions if _deletion_key(deletion) > after]
-        page, rest = deletions[:size], deletions[size:]
-        next_link = None
-        if rest:
-            cursor = base64.urlsafe_b64encode(json.dumps(
-                [value.isoformat() if isinstance(value, datetime) else value for value in _deletion_key(page[-1])]
-            ).encode()).decode().rstrip("=")
-            next_link = replace_query_param(request.build_absolute_uri(), "cursor", cursor)
-        return Response({"next": next_link, "results": [
-            {"record_id": deletion.record_id, "instrument": deletion.instrument, "instance": deletion.instance,
-             "deleted_at": deletion.deleted_at.isoformat()}
-            for deletion in page
-        ]})
+        page = deletions[:size]
+        more = len(deletions) > size
+        return Response({
+            "next": next_link(request, cursor_text(page[-1].order_key)) if more else None,
+            "results": [
+                {"record_id": deletion.record_id, "instrument": deletion.instrument, "instance": deletion.instance,
+                 "deleted_at": deletion.deleted_at.isoformat()}
+                for deletion in page
+            ],
+        })
 
 
-def _deletion_key(deletion) -> tuple:
-    """The feed's order (deleted_at, record_id, then a whole record before its instruments' instances)."""
-    return (deletion.deleted_at, deletion.record_id, deletion.instrument or "", deletion.instance or 0)
-
-
-def _deletion_cursor(request) -> tuple | None:
-    raw = request.query_params.get("cursor")
-    if not raw:
-        return None
-    try:
-        when, record_id, instrument, instance = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==="))
-        when = datetime.fromisoformat(when)
-        if when.tzinfo is None or not isinstance(record_id, str) or not isinstance(instrument, str) or (
-                not isinstance(instance, int) or isinstance(instance, bool)):
-            raise ValueError
-    except (ValueError, TypeError, UnicodeError, binascii.Error):
-        raise RecordsInvalid([field_error("cursor", raw, "is not a cursor this API sent (take `next` as it is)")]) \
-            from None
-    return when, record_id, instrument, instance
-
+def _deletion_after(values: list) -> tuple:
+    """A deletion cursor's values back as a Deletion.order_key."""
+    when, record_id, instrument, instance = values
+    if not isinstance(record_id, str) or not isinstance(instrument, str) or (
+            not isinstance(instance, int) or isinstance(instance, bool)):
+        raise ValueError
+    return aware_datetime(when), record_id, instrument, instance

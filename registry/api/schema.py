@@ -2,6 +2,7 @@
 shape (registry/api/errors.py), so that a client generated from the schema knows them all.
 """
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 
 from .serializers import ErrorSerializer
 
@@ -23,6 +24,11 @@ VERSIONED = {
 }
 
 
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match", str, OpenApiParameter.HEADER, required=False,
+    description="Optional: the ETag of the copy you hold (or * for any); if the record has not changed since, the "
+                "answer is 304 with no body, so a site mirroring its records reads only what changed.",
+)
 NOT_MODIFIED = {
     "description": "Not Modified: the record is unchanged since the ETag in If-None-Match (no body; the ETag "
                    "header repeats the version).",
@@ -39,8 +45,6 @@ class RegistryAutoSchema(AutoSchema):
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if self._conditional():
-            from .base import IF_NONE_MATCH
-
             parameters = [*parameters, IF_NONE_MATCH]
         return parameters
 

@@ -82,8 +82,14 @@ class Deletion:
     instance: int | None
     deleted_at: datetime
 
+    @property
+    def order_key(self) -> tuple[datetime, str, str, int]:
+        """The feed's order: oldest first, by record, a whole record ("") before any instance."""
+        return (self.deleted_at, self.record_id, self.instrument or "", self.instance or 0)
 
-def deletions_since(user, since: datetime, *, site_code: str | None = None) -> list[Deletion]:
+
+def deletions_since(user, since: datetime, *, site_code: str | None = None,
+                    after: tuple | None = None) -> list[Deletion]:
     """What a site mirroring its records must remove, read from the audit trail's history tables:
 
     - whole records that the user could see at some time and no longer sees, changed since `since`:
@@ -92,11 +98,15 @@ def deletions_since(user, since: datetime, *, site_code: str | None = None) -> l
     - instrument instances deleted since `since` from records the user sees now, unless an instance
       with the same number exists again.
 
-    `site_code` keeps only records (last seen) at that site. Oldest first. Three queries for the
-    records, then one per repeating instrument, and two more per instrument with deletions.
+    `site_code` keeps only records (last seen) at that site. In `Deletion.order_key` order; `after`
+    (a page's last order_key) keeps only what comes after it, and the history is read only from its
+    time on. Three queries for the records, then one per repeating instrument, and two more per
+    instrument with deletions.
     """
     if access_for(user).role is None:
         return []
+    if after is not None:
+        since = max(since, after[0])
     seen = restrict_to_visible(Patient.history.all(), user, site_path="site_id")
     if site_code is not None:
         seen = seen.filter(site__code=site_code)
@@ -129,9 +139,9 @@ def deletions_since(user, since: datetime, *, site_code: str | None = None) -> l
             Deletion(record_ids[patient_id], form, instance, when) for patient_id, instance, when in deleted
             if (patient_id, instance) not in existing
         )
-    # A whole record ("" sorts first) before its instances; the API's cursor follows this order.
-    deletions.sort(key=lambda deletion: (deletion.deleted_at, deletion.record_id, deletion.instrument or "",
-                                         deletion.instance or 0))
+    deletions.sort(key=lambda deletion: deletion.order_key)
+    if after is not None:
+        deletions = [deletion for deletion in deletions if deletion.order_key > after]
     return deletions
 
 

@@ -173,14 +173,14 @@ def export_jobs_expire(*, now: datetime | None = None) -> ExpiredExports:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.EXPORT_RETENTION_DAYS)
     directory = exports_directory()
-    expired = 0
-    for job_id, file_name in (ExportJob.objects.filter(status=ExportJobStatus.DONE, finished_at__lt=cutoff)
-                              .values_list("id", "file_name")):
+    old = dict(ExportJob.objects.filter(status=ExportJobStatus.DONE, finished_at__lt=cutoff)
+               .values_list("id", "file_name"))
+    for file_name in old.values():
         (directory / file_name).unlink(missing_ok=True)
-        # The file is gone before the row says so: a download in between finds no file (404), never a
-        # row that promises a file and has none.
-        expired += ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.DONE).update(
-            status=ExportJobStatus.EXPIRED, file_name="")
+    # The files are gone before the rows say so: a download in between finds no file (404), never a
+    # row that promises a file and has none. One statement for every job.
+    expired = ExportJob.objects.filter(pk__in=list(old), status=ExportJobStatus.DONE).update(
+        status=ExportJobStatus.EXPIRED, file_name="") if old else 0
     stray = 0
     if directory.is_dir():
         kept = set(ExportJob.objects.filter(status=ExportJobStatus.DONE).values_list("file_name", flat=True))

@@ -125,3 +125,17 @@ def test_the_nightly_schedule_runs_the_task(settings):
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert "registry.expire_export_jobs" in schedule
+
+
+def test_expiring_takes_the_same_three_queries_for_one_job_or_many(coordinator, exports_dir,
+                                                                    django_assert_num_queries):
+    # The finished jobs past the retention (1), marking them expired in one UPDATE (2), the files the
+    # jobs still downloadable own (3): never a query per job.
+    for _ in range(4):
+        finished_job(coordinator, exports_dir, days_ago=20)
+
+    with django_assert_num_queries(3):
+        result = export_jobs_expire(now=NOW)
+
+    assert result.jobs == 4
+    assert list(exports_dir.iterdir()) == []

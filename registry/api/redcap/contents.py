@@ -11,10 +11,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse
 
+from registry.exports.deidentify import DeidentificationKeyMissing, deidentification_key
 from registry.models import Role
 from registry.selectors.access import Access, access_for, visible_sites
 from registry.selectors.audit_trail import AuditEntry, audit_trail
-from registry.exports.deidentify import DeidentificationKeyMissing, deidentification_key
 from registry.selectors.export_access import may_export_identified
 from registry.selectors.record_export import patient_ids_of_site
 from registry.selectors.record_names import next_record_name

@@ -154,9 +154,6 @@ class _RowDeidentifier:
         self.date_positions = [positions[name] for name in sorted(project.date_columns())]
         self._record: str | None = None
 
-    def pseudonym(self, record_id: str) -> str:
-        return self.key.pseudonym(record_id)
-
     def row(self, row: list[str]) -> list[str]:
         if row[0] != self._record:  # rows come record by record: one HMAC pair per record
             self._record = row[0]
@@ -197,9 +194,9 @@ def _chosen_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[
     deidentifier = None if export.deidentified is None else _RowDeidentifier(export.deidentified)
     # The filter reads the stored values; what is written is de-identified (sites under pseudonyms).
     written_codes = site_codes if deidentifier is None else {
-        deidentifier.pseudonym(record): code for record, code in site_codes.items()}
+        export.deidentified.pseudonym(record): code for record, code in site_codes.items()}
     rows_of = flat_rows(patients, forms=export.forms_read,
-                        record_order=None if deidentifier is None else deidentifier.pseudonym)
+                        record_order=None if deidentifier is None else export.deidentified.pseudonym)
     for _, group in groupby(rows_of, key=lambda row: row[0]):
         rows = list(group)  # one record's rows: its record row first
         if export.logic is not None and not any(_holds(export.logic, row, rows[0], site_codes) for row in rows):
