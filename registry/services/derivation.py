@@ -339,7 +339,9 @@ class _PendingDerivations:
         else:
             self.patient_ids.update(patient_ids)
 
-    def __call__(self) -> None:
+    def queue(self) -> None:
+        """The on_commit callback (a bound method: Django names a failing robust callback by its
+        `__qualname__`, which an instance has not)."""
         self.done = True
         patient_ids = set(self.patient_ids)
         for queryset in self.id_querysets:
@@ -375,7 +377,7 @@ def patients_changed(patient_ids: Iterable[int] | QuerySet, *, using: str | None
     connection = transaction.get_connection(using)
     pending = getattr(connection, _PENDING_ATTRIBUTE, None)
     registered = pending is not None and not pending.done and any(
-        callback is pending for _, callback, _ in connection.run_on_commit
+        callback == pending.queue for _, callback, _ in connection.run_on_commit
     )
     if registered:
         pending.add(patient_ids)
@@ -384,7 +386,7 @@ def patients_changed(patient_ids: Iterable[int] | QuerySet, *, using: str | None
     pending = _PendingDerivations()
     pending.add(patient_ids)  # before on_commit, which runs it at once outside a transaction
     setattr(connection, _PENDING_ATTRIBUTE, pending)
-    transaction.on_commit(pending, using=using, robust=True)
+    transaction.on_commit(pending.queue, using=using, robust=True)
 
 
 def records_changed(*instances) -> None:

@@ -213,3 +213,27 @@ def test_the_sweep_task_returns_how_many_patients_it_derived(site_a):
     _stale_since(factories.make_full_patient(site_a), _minutes_ago(1))
 
     assert derive_sweep_task.delay().get() == 1
+
+
+def test_a_change_committed_while_the_broker_is_unreachable_is_kept_logged_and_left_to_the_sweep(
+    site_a, monkeypatch, caplog, django_capture_on_commit_callbacks,
+):
+    from registry.tasks import derive_patients_task
+
+    patient = _derived(factories.make_full_patient(site_a))
+
+    def broker_unreachable(patient_ids):
+        raise ConnectionError("Error 111 connecting to the broker")
+
+    monkeypatch.setattr(derive_patients_task, "delay", broker_unreachable)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:  # the commit does not fail
+        patients_changed([patient.id])
+
+    assert len(callbacks) == 1
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == [
+        "Error calling _PendingDerivations.queue in on_commit() (Error 111 connecting to the broker).",
+    ]
+    assert PatientDerivation.objects.filter(patient=patient, is_stale=True, stale_since__isnull=False).count() == 1
+    PatientDerivation.objects.filter(patient=patient).update(stale_since=_minutes_ago(3))
+    assert derivations_sweep().patients == 1
+    assert _is_current(patient)
