@@ -367,7 +367,7 @@ def patients_changed(patient_ids: Iterable[int] | QuerySet, *, using: str | None
     `patient_ids` may be a queryset of ids (`.values_list("id", flat=True)`): it is the UPDATE's
     subquery and is read again only after the commit, so it costs the transaction no extra query.
     The task is queued with `robust` on_commit: when the broker is down the change is still saved,
-    the results stay marked stale and the nightly `derive_all_task` derives them.
+    the results stay marked stale (since now) and the periodic `derivations_sweep` derives them.
     """
     if not isinstance(patient_ids, QuerySet):
         patient_ids = {int(patient_id) for patient_id in patient_ids if patient_id is not None}
