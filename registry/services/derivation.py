@@ -56,9 +56,8 @@ SETTINGS_CHANGE_REASON = "analysis settings changed"
 
 _PATIENT_RESULT_FIELDS = (
     "rules_version", "settings_snapshot", "data_cutoff", "derived_at", "is_stale", "stale_since", "age_at_adv_dx",
-    "cohort",
-    "tki_sequence", "index_line_no", "index_pd_date", "alk_mut_status_at_index", "os_dx_date", "os_dx_days",
-    "os_dx_months", "os_dx_event", "os_dx_censor_reason", "flags", "flag_count", "flag_codes",
+    "cohort", "tki_sequence", "index_line_no", "index_pd_date", "alk_mut_status_at_index", "os_dx_date",
+    "os_dx_days", "os_dx_months", "os_dx_event", "os_dx_censor_reason", "flags", "flag_count", "flag_codes",
 )
 
 
