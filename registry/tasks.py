@@ -11,17 +11,29 @@ _RETRY = {
 }
 
 
-@shared_task(name="registry.derive_patients", **_RETRY)
+# Derivations are idempotent: a worker process killed mid-derivation (out of memory, SIGKILL) requeues
+# its task, to be run again from the start, instead of failing it (acks_late is global: settings).
+_REQUEUE_IF_WORKER_LOST = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(name="registry.derive_patients", **_RETRY, **_REQUEUE_IF_WORKER_LOST)
 def derive_patients_task(patient_ids: list[int]) -> int:
     """Derives these patients (queued by `patients_changed` after a commit). Idempotent."""
     return derivation.patients_derive_queued(patient_ids=patient_ids).patients
 
 
-@shared_task(name="registry.derive_all", **_RETRY)
+@shared_task(name="registry.derive_all", **_RETRY, **_REQUEUE_IF_WORKER_LOST)
 def derive_all_task() -> int:
     """Derives every patient whose results are missing, stale or of other settings (nightly, and
     after a settings change). Idempotent."""
     return derivation.derivations_refresh().patients
+
+
+@shared_task(name="registry.derive_sweep", **_RETRY, **_REQUEUE_IF_WORKER_LOST)
+def derive_sweep_task() -> int:
+    """Derives the patients stale for longer than REGISTRY_DERIVATION_SWEEP_GRACE_SECONDS, whose
+    queued derivation was lost (every REGISTRY_DERIVATION_SWEEP_SECONDS). Idempotent."""
+    return derivation.derivations_sweep().patients
 
 
 @shared_task(name="registry.run_export_job")

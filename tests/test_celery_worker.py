@@ -1,15 +1,24 @@
-"""The Celery path once for real: an import committed in this process queues its patients'
-derivation on Redis (transaction.on_commit, as in production), and a worker process derives them.
+"""The Celery path for real: an import committed in this process queues its patients' derivation on
+Redis (transaction.on_commit, as in production), and a worker process derives them; and queued
+derivations survive crashes: a pool process killed mid-task (the task is requeued), a worker killed
+with its pool mid-task (Redis redelivers the unacknowledged task after the visibility timeout), and a
+server killed between an import's commit and the queueing of its derivation (the periodic sweep).
+
+The crash tests slow each patient's derivation down in the worker (tests/slow_derivation_worker.py) so
+that a kill lands in the middle of a task, and shorten the visibility timeout and the sweep's interval
+and grace to seconds.
 
 Needs PostgreSQL (the worker, another process, must see the test database; pytest-django's SQLite
 test database is in memory) and Redis at CELERY_WORKER_TEST_BROKER (default redis://127.0.0.1:6379/15).
 Without Redis the test is skipped, except under CI=true where it fails.
 """
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -19,10 +28,17 @@ from django.db import connection
 from registry.models import AnalysisSettings, LineDerivation, Patient, PatientDerivation, TreatmentLine
 from registry.services.derivation import patients_derive
 from registry.services.records import records_import
+from registry.tasks import derive_patients_task
+from tests import factories
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BROKER_URL = os.environ.get("CELERY_WORKER_TEST_BROKER", "redis://127.0.0.1:6379/15")
 WAIT_SECONDS = 60
+# The crash tests: 8 patients at 0.3 s each keep a derivation running for 2.4 s, which a kill interrupts.
+PATIENTS = 8
+SECONDS_PER_PATIENT = 0.3
+VISIBILITY_TIMEOUT_SECONDS = 3
+CRASH_WAIT_SECONDS = 30
 EXAMPLE_RECORDS = REPO_ROOT / "fixtures" / "example_records.csv"
 
 pytestmark = pytest.mark.celery_worker
@@ -49,16 +65,20 @@ def _database_url() -> str:
 
 
 def _reset_producer_pools(app) -> None:
-    """Forget the app's broker connections, so that the next send connects to the broker now configured."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget the app's broker connections, so that the next send connects to the broker now configured.
+
+    The app's pools are kombu's process-wide ones, kept per broker URL: closing them without clearing
+    kombu's registry would leave the next test with closed pools for the same URL."""
+    from kombu import pools
+
+    pools.reset()
     app._after_fork()
 
 
 @pytest.fixture
 def celery_on_redis(monkeypatch):
     """This process's Celery app queues tasks on the Redis test database instead of running them
-    eagerly, as production settings with CELERY_BROKER_URL do; db 15 starts empty."""
+    eagerly, as production settings with CELERY_BROKER_URL do; its Redis database starts and ends empty."""
     import redis
 
     from config.celery import app
@@ -73,46 +93,93 @@ def celery_on_redis(monkeypatch):
     finally:
         app.conf.update(saved)
         _reset_producer_pools(app)
+        redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+@dataclass
+class Worker:
+    """A worker process started by a test (its own process group), its log and its derivation markers."""
+
+    process: subprocess.Popen
+    log_path: Path
+    marker_dir: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def deriving_pids(self) -> set[int]:
+        """The processes that have begun deriving a patient (tests/slow_derivation_worker.py)."""
+        return {int(marker.name) for marker in self.marker_dir.iterdir()}
+
+    def kill(self) -> None:
+        """SIGKILL the worker's main process and its pool: as a machine losing power or the OOM killer would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """After the test: nothing it left behind matters (the broker's database is emptied before
+        the next), so no warm shutdown is waited for."""
+        if self.process.poll() is None:
+            self.kill()
 
 
 @pytest.fixture
-def worker(transactional_db, tmp_path, celery_on_redis):
-    """A Celery worker process on the Redis test database; stopped (its log shown on failure) afterwards."""
+def start_worker(transactional_db, tmp_path, celery_on_redis):
+    """Starts Celery worker processes on the Redis test database and the test's PostgreSQL database;
+    stops them (after the test, before its database is emptied) and shows their logs on failure."""
     if connection.vendor != "postgresql":
         pytest.skip("the worker process cannot see an in-memory SQLite test database; CI runs this on PostgreSQL")
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CACHE_URL": BROKER_URL,
-        "REGISTRY_VAR_DIR": str(tmp_path / "var"),
-    }
-    log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-             "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO",
-             f"--hostname=derive-test-{uuid.uuid4().hex[:12]}@%h"],
-            cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-        )
+    workers: list[Worker] = []
+
+    def start(*arguments: str, slow_seconds: float | None = None, **variables: str) -> Worker:
+        number = len(workers) + 1
+        marker_dir = tmp_path / f"deriving-{number}"
+        marker_dir.mkdir()
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": BROKER_URL,
+            "CACHE_URL": BROKER_URL,
+            "REGISTRY_VAR_DIR": str(tmp_path / "var"),
+            "SLOW_DERIVATION_MARKER_DIR": str(marker_dir),
+            "SLOW_DERIVATION_SECONDS": str(slow_seconds or 0),
+            **variables,
+        }
+        # The plain worker, or one whose derivations wait (test-only launcher, same options).
+        program = ["-m", "celery", "-A", "config"] if slow_seconds is None else ["-m", "tests.slow_derivation_worker"]
+        log_path = tmp_path / f"worker-{number}.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, *program, "worker", "--without-heartbeat", "--without-gossip", "--without-mingle",
+                 "--loglevel=INFO", f"--hostname=derive-test-{uuid.uuid4().hex[:12]}@%h", *arguments],
+                cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: a test can kill it with its pool
+            )
+        workers.append(Worker(process=process, log_path=log_path, marker_dir=marker_dir))
+        return workers[-1]
+
     try:
-        yield log_path
+        yield start
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        for worker in workers:
+            worker.stop()
 
 
-def _wait_for(condition, log_path: Path, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
+@pytest.fixture
+def worker(start_worker):
+    """One worker, the solo pool (tasks run in its main process)."""
+    return start_worker("--pool=solo", "--concurrency=1").log_path
+
+
+def _wait_for(condition, log_path: Path | list, what: str, seconds: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"{what} after {WAIT_SECONDS} s; the worker's log:\n{log_path.read_text()}")
-        time.sleep(0.5)
+            logs = [log_path] if isinstance(log_path, Path) else [worker.log_path for worker in log_path]
+            shown = "\n".join(f"--- {path.name}\n{path.read_text()}" for path in logs)
+            pytest.fail(f"{what} after {seconds} s; the workers' logs:\n{shown}")
+        time.sleep(0.1)
 
 
 def test_an_import_committed_here_is_derived_by_a_worker_on_redis(site_a, worker):
@@ -142,3 +209,96 @@ def test_an_import_committed_here_is_derived_by_a_worker_on_redis(site_a, worker
         LineDerivation.objects.values_list("patient__record_id", "line_no", "pd_date", "pfs_days"))
     assert len(lines_by_worker) == TreatmentLine.objects.count() > 0
     assert "registry.derive_patients" in worker.read_text()
+
+
+# ---------------------------------------------------------------------------- crashes
+
+def _patients_to_derive(site) -> list[int]:
+    AnalysisSettings.objects.create(pk=1, data_cutoff=date(2024, 6, 30))
+    return [factories.make_full_patient(site).id for _ in range(PATIENTS)]
+
+
+def _all_derived(patient_ids: list[int]) -> bool:
+    return PatientDerivation.objects.filter(patient_id__in=patient_ids, is_stale=False).count() == len(patient_ids)
+
+
+def test_a_derivation_whose_pool_process_is_killed_mid_task_is_run_again_until_every_patient_is_derived(
+    site_a, start_worker,
+):
+    # Given a worker with one pool process (started first: it boots while the patients are written),
+    # deriving a queued task of 8 patients
+    worker = start_worker("--pool=prefork", "--concurrency=1", slow_seconds=SECONDS_PER_PATIENT)
+    patient_ids = _patients_to_derive(site_a)
+    derive_patients_task.delay(patient_ids)
+    _wait_for(worker.deriving_pids, [worker], "no derivation began", CRASH_WAIT_SECONDS)
+    (pool_pid,) = worker.deriving_pids()
+    assert pool_pid != worker.process.pid
+
+    # When the pool process is killed in the middle of the task
+    os.kill(pool_pid, signal.SIGKILL)
+    assert not PatientDerivation.objects.exists()  # its transaction died with it
+
+    # Then the worker's main process requeues the task, a new pool process runs it again from the
+    # start, and every patient ends derived with no manual step
+    _wait_for(lambda: _all_derived(patient_ids), [worker], "the patients were not derived", CRASH_WAIT_SECONDS)
+    assert len(worker.deriving_pids() - {pool_pid}) == 1
+    assert "Worker exited prematurely: signal 9 (SIGKILL)" in worker.log()
+    assert worker.process.poll() is None
+
+
+def test_a_derivation_whose_worker_is_killed_with_its_pool_mid_task_is_redelivered_to_the_next_worker(
+    site_a, start_worker,
+):
+    import redis
+
+    broker = redis.Redis.from_url(BROKER_URL)
+    crash_settings = {"REGISTRY_TASK_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS)}
+    # Given a worker deriving a queued task of 8 patients
+    first = start_worker("--pool=prefork", "--concurrency=1", slow_seconds=SECONDS_PER_PATIENT, **crash_settings)
+    patient_ids = _patients_to_derive(site_a)
+    derive_patients_task.delay(patient_ids)
+    _wait_for(first.deriving_pids, [first], "no derivation began", CRASH_WAIT_SECONDS)
+
+    # When its main process and its pool are killed in the middle of the task
+    first.kill()
+
+    # Then the task is neither done nor lost: Redis holds it as delivered and unacknowledged
+    assert not PatientDerivation.objects.exists()
+    assert (broker.hlen("unacked"), broker.llen("celery")) == (1, 0)
+    # and once the visibility timeout has passed since its delivery, the next worker to start takes
+    # it back and derives every patient with no manual step
+    (delivered_at,) = [score for _, score in broker.zrange("unacked_index", 0, -1, withscores=True)]
+    time.sleep(max(0.0, delivered_at + VISIBILITY_TIMEOUT_SECONDS - time.time()))
+    second = start_worker("--pool=prefork", "--concurrency=1", slow_seconds=SECONDS_PER_PATIENT, **crash_settings)
+    _wait_for(lambda: _all_derived(patient_ids), [first, second], "the patients were not derived",
+              CRASH_WAIT_SECONDS)
+    _wait_for(lambda: broker.hlen("unacked") == 0, [first, second], "the task was not acknowledged", 10)
+    assert len(first.deriving_pids()) == len(second.deriving_pids()) == 1
+    assert broker.llen("celery") == 0
+
+
+def test_patients_imported_just_before_the_server_was_killed_are_derived_by_the_periodic_sweep(
+    site_a, start_worker, monkeypatch, tmp_path,
+):
+    # Given a worker with its beat, running the sweep every second with a grace of two seconds
+    worker = start_worker(
+        "--pool=prefork", "--concurrency=1", "--beat", f"--schedule={tmp_path / 'beat-schedule'}",
+        REGISTRY_DERIVATION_SWEEP_SECONDS="1", REGISTRY_DERIVATION_SWEEP_GRACE_SECONDS="2",
+    )
+    AnalysisSettings.objects.create(pk=1, data_cutoff=date(2024, 6, 30))
+    lost = []
+
+    def server_killed(patient_ids):
+        lost.append(patient_ids)
+        raise ConnectionError("the server was killed after the commit")
+
+    # When an import commits on a server killed before its derivation reached the broker
+    monkeypatch.setattr(derive_patients_task, "delay", server_killed)
+    result = records_import(source=EXAMPLE_RECORDS, file_format="csv", site=site_a, user=None)
+    assert result.ok and Patient.objects.count() == 2
+    assert len(lost) == 1 and not PatientDerivation.objects.exists()
+
+    # Then the sweep derives both patients, once they have waited longer than the grace, with no manual step
+    _wait_for(lambda: PatientDerivation.objects.filter(is_stale=False).count() == 2, [worker],
+              "the imported patients were not derived", CRASH_WAIT_SECONDS)
+    assert "Derivation sweep: 2 patients stale for more than 2 s" in worker.log()

@@ -166,15 +166,47 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or None
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
+# Queued work survives crashes. A task is acknowledged only once it has run, so a worker killed
+# mid-task leaves it on the broker: when a pool process dies, the tasks marked reject_on_worker_lost
+# (the derivations, registry/tasks.py) are requeued at once; when the worker's main process dies, Redis
+# redelivers the unacknowledged message after the visibility timeout. Each worker process reserves
+# one task at a time, so a crash strands no more than the task it was running.
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Seconds before Redis hands an unacknowledged task to another worker. It must exceed the longest
+# task, or a task still running is delivered a second time (harmless, the tasks are idempotent, but
+# wasted work), and the longest retry delay (300 s, registry/tasks.py), or a retry waiting on a worker
+# is delivered again. The longest task is a full derivation: 205 patients/s measured on 2 cores
+# (README, Benchmarks), so an hour covers some 700,000 patients, or 70 times the benchmark's 10,000.
+# Stranded derivations do not wait for it: the sweep below derives them within minutes.
+TASK_VISIBILITY_TIMEOUT_SECONDS = env_int("REGISTRY_TASK_VISIBILITY_TIMEOUT_SECONDS", 3600)
+if TASK_VISIBILITY_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"REGISTRY_TASK_VISIBILITY_TIMEOUT_SECONDS must be 1 or more; got {TASK_VISIBILITY_TIMEOUT_SECONDS}")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": TASK_VISIBILITY_TIMEOUT_SECONDS}
 CELERY_TIMEZONE = TIME_ZONE
+# Every few minutes: derive the patients whose results have been stale for longer than the grace,
+# or who were written that long ago and have none: their task, queued after the commit, was lost
+# (registry/services/derivation.py, derivations_sweep). The grace leaves fresh changes to their own task.
+DERIVATION_SWEEP_SECONDS = env_int("REGISTRY_DERIVATION_SWEEP_SECONDS", 300)
+DERIVATION_SWEEP_GRACE_SECONDS = env_int("REGISTRY_DERIVATION_SWEEP_GRACE_SECONDS", 120)
+if DERIVATION_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(f"REGISTRY_DERIVATION_SWEEP_SECONDS must be 1 or more; got {DERIVATION_SWEEP_SECONDS}")
+if DERIVATION_SWEEP_GRACE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"REGISTRY_DERIVATION_SWEEP_GRACE_SECONDS must be 0 or more; got {DERIVATION_SWEEP_GRACE_SECONDS}")
 # Nightly: derive whatever is missing or stale (registry/tasks.py), catching up with edits whose
 # task was lost (broker down) and with settings changed outside the admin.
 CELERY_BEAT_SCHEDULE = {
     "derive-stale-patients-nightly": {
         "task": "registry.derive_all",
         "schedule": crontab(hour=2, minute=0),
+    },
+    "derive-stale-patients-sweep": {
+        "task": "registry.derive_sweep",
+        "schedule": float(DERIVATION_SWEEP_SECONDS),
+        # A sweep not started by the next one's time (workers down or busy) is dropped, not piled up.
+        "options": {"expires": float(DERIVATION_SWEEP_SECONDS)},
     },
     "expire-old-export-files-nightly": {
         "task": "registry.expire_export_jobs",

@@ -59,6 +59,10 @@ class PatientDerivation(models.Model):
     derived_at = models.DateTimeField()
     is_stale = models.BooleanField(
         default=False, help_text="The records or the settings changed since; a re-derivation is queued.")
+    # When the results became stale (the first change since they were derived; cleared by the next
+    # derivation), so that the periodic sweep can tell a derivation still on its way from one whose
+    # task was lost in a crash. Null on a current result, and on one marked stale before this existed.
+    stale_since = models.DateTimeField(null=True, blank=True)
 
     age_at_adv_dx = models.PositiveSmallIntegerField(null=True, blank=True)
     cohort = models.PositiveSmallIntegerField(null=True, blank=True, choices=[(1, "Cohort 1"), (2, "Cohort 2")])

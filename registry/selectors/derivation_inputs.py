@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 from registry import derive
 from registry.derive.inputs import (
@@ -230,6 +231,24 @@ def patient_ids_to_derive(settings: derive.AnalysisSettings) -> list[int]:
         | ~Q(derivation__settings_snapshot=settings_snapshot(settings))
     )
     return list(Patient.objects.filter(outdated).order_by("id").values_list("id", flat=True))
+
+
+def patient_ids_stale_before(moment: datetime) -> list[int]:
+    """Patients whose results have been stale since before `moment`, or who have none and were last
+    written before it; one query.
+
+    A result marked stale before `stale_since` existed (null) counts as stale for long. A patient
+    without results counts from the last write of its record through a door (`PatientVersion`), or
+    else from the patient row's own last save.
+    """
+    stale_too_long = Q(derivation__is_stale=True) & (
+        Q(derivation__stale_since__isnull=True) | Q(derivation__stale_since__lt=moment)
+    )
+    never_derived = Q(derivation__isnull=True, last_written_at__lt=moment)
+    return list(
+        Patient.objects.alias(last_written_at=Coalesce(F("record_version__changed_at"), F("updated_at")))
+        .filter(stale_too_long | never_derived).order_by("id").values_list("id", flat=True)
+    )
 
 
 def all_patient_ids() -> list[int]:

@@ -3,6 +3,7 @@
     patients_derive(patient_ids=[...])      derive now, in batches (command, task, benchmark)
     patients_changed([patient_id, ...])     a door changed these patients' records: mark their
                                             results stale and derive them once after the commit
+    derivations_sweep()                     derive what a lost task left stale (every few minutes)
     analysis_settings_update(values=..., user=...)
 
 Each batch is read by one selector (registry/selectors/derivation_inputs.py, six queries), derived
@@ -23,7 +24,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -36,8 +39,8 @@ from registry.models import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, Patient, PatientDerivation,
 )
 from registry.selectors.derivation_inputs import (
-    PatientInputs, analysis_settings_from, current_analysis_settings, patient_ids_to_derive, patient_inputs,
-    settings_snapshot,
+    PatientInputs, analysis_settings_from, current_analysis_settings, patient_ids_stale_before, patient_ids_to_derive,
+    patient_inputs, settings_snapshot,
 )
 from registry.services.bulk_statements import insert_rows
 
@@ -45,15 +48,16 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
 # A patient queued for derivation is not queued again while this key lives (until its task starts,
-# or at most this long, should the task be lost).
+# or at most this long, should the task be lost: then the next edit queues it again, and the sweep
+# derives it anyway, ignoring and clearing the key).
 PENDING_KEY = "derive-pending:{}"
 PENDING_TIMEOUT_SECONDS = 60
 SETTINGS_CHANGE_REASON = "analysis settings changed"
 
 _PATIENT_RESULT_FIELDS = (
-    "rules_version", "settings_snapshot", "data_cutoff", "derived_at", "is_stale", "age_at_adv_dx", "cohort",
-    "tki_sequence", "index_line_no", "index_pd_date", "alk_mut_status_at_index", "os_dx_date", "os_dx_days",
-    "os_dx_months", "os_dx_event", "os_dx_censor_reason", "flags", "flag_count", "flag_codes",
+    "rules_version", "settings_snapshot", "data_cutoff", "derived_at", "is_stale", "stale_since", "age_at_adv_dx",
+    "cohort", "tki_sequence", "index_line_no", "index_pd_date", "alk_mut_status_at_index", "os_dx_date",
+    "os_dx_days", "os_dx_months", "os_dx_event", "os_dx_censor_reason", "flags", "flag_count", "flag_codes",
 )
 
 
@@ -195,6 +199,7 @@ def _patient_row(patient_id: int, result: DerivedPatient, snapshot: dict, now) -
         result.settings.data_cutoff,
         now,  # derived_at
         False,  # is_stale
+        None,  # stale_since
         result.age_at_adv_dx,
         result.cohort,
         _blank(result.tki_sequence),
@@ -274,7 +279,8 @@ def patients_derive_queued(*, patient_ids: Iterable[int]) -> DerivationSummary:
     committed before is read by this derivation.
     """
     ids = sorted({int(patient_id) for patient_id in patient_ids})
-    cache.delete_many([PENDING_KEY.format(patient_id) for patient_id in ids])
+    if ids:
+        cache.delete_many([PENDING_KEY.format(patient_id) for patient_id in ids])
     return patients_derive(patient_ids=ids)
 
 
@@ -283,6 +289,26 @@ def derivations_refresh() -> DerivationSummary:
     (after a settings change: everyone). The nightly task; also catches up with anything a lost task missed."""
     settings = current_analysis_settings()
     return patients_derive(patient_ids=patient_ids_to_derive(settings), settings=settings)
+
+
+def derivations_sweep(*, grace_seconds: int | None = None) -> DerivationSummary:
+    """Derives the patients whose results have been stale for more than `grace_seconds` (default
+    settings.DERIVATION_SWEEP_GRACE_SECONDS), or who have none and were last written that long ago:
+    the periodic task that keeps results current within minutes when a derivation queued after a
+    commit was lost (a worker or server killed, the broker down).
+
+    Patients changed within the grace are left to the task their change queued. Their "queued" notes
+    in the cache are ignored and cleared, as a queued task clears them: a lost task's note must not
+    keep the next edit from queueing again. Idempotent; running beside the task it stands in for
+    costs a second derivation, not a wrong one.
+    """
+    if grace_seconds is None:
+        grace_seconds = django_settings.DERIVATION_SWEEP_GRACE_SECONDS
+    patient_ids = patient_ids_stale_before(timezone.now() - timedelta(seconds=grace_seconds))
+    if patient_ids:
+        logger.warning("Derivation sweep: %d patients stale for more than %d s (their queued derivation is late "
+                       "or was lost)", len(patient_ids), grace_seconds)
+    return patients_derive_queued(patient_ids=patient_ids)
 
 
 # ---------------------------------------------------------------------------- keeping them current
@@ -294,7 +320,8 @@ def patients_mark_stale(*, patient_ids: Iterable[int] | QuerySet) -> int:
         patient_ids = sorted({int(patient_id) for patient_id in patient_ids})
         if not patient_ids:
             return 0
-    return PatientDerivation.objects.filter(patient_id__in=patient_ids, is_stale=False).update(is_stale=True)
+    return PatientDerivation.objects.filter(patient_id__in=patient_ids, is_stale=False).update(
+        is_stale=True, stale_since=timezone.now())
 
 
 class _PendingDerivations:
@@ -311,7 +338,9 @@ class _PendingDerivations:
         else:
             self.patient_ids.update(patient_ids)
 
-    def __call__(self) -> None:
+    def queue(self) -> None:
+        """The on_commit callback (a bound method: Django names a failing robust callback by its
+        `__qualname__`, which an instance has not)."""
         self.done = True
         patient_ids = set(self.patient_ids)
         for queryset in self.id_querysets:
@@ -337,7 +366,7 @@ def patients_changed(patient_ids: Iterable[int] | QuerySet, *, using: str | None
     `patient_ids` may be a queryset of ids (`.values_list("id", flat=True)`): it is the UPDATE's
     subquery and is read again only after the commit, so it costs the transaction no extra query.
     The task is queued with `robust` on_commit: when the broker is down the change is still saved,
-    the results stay marked stale and the nightly `derive_all_task` derives them.
+    the results stay marked stale (since now) and the periodic `derivations_sweep` derives them.
     """
     if not isinstance(patient_ids, QuerySet):
         patient_ids = {int(patient_id) for patient_id in patient_ids if patient_id is not None}
@@ -347,7 +376,7 @@ def patients_changed(patient_ids: Iterable[int] | QuerySet, *, using: str | None
     connection = transaction.get_connection(using)
     pending = getattr(connection, _PENDING_ATTRIBUTE, None)
     registered = pending is not None and not pending.done and any(
-        callback is pending for _, callback, _ in connection.run_on_commit
+        callback == pending.queue for _, callback, _ in connection.run_on_commit
     )
     if registered:
         pending.add(patient_ids)
@@ -356,7 +385,7 @@ def patients_changed(patient_ids: Iterable[int] | QuerySet, *, using: str | None
     pending = _PendingDerivations()
     pending.add(patient_ids)  # before on_commit, which runs it at once outside a transaction
     setattr(connection, _PENDING_ATTRIBUTE, pending)
-    transaction.on_commit(pending, using=using, robust=True)
+    transaction.on_commit(pending.queue, using=using, robust=True)
 
 
 def records_changed(*instances) -> None:
@@ -400,7 +429,7 @@ def analysis_settings_update(*, values: dict, user, derive_all_after_commit: boo
     stored._history_user = user
     stored._change_reason = SETTINGS_CHANGE_REASON
     stored.save()
-    PatientDerivation.objects.filter(is_stale=False).update(is_stale=True)
+    PatientDerivation.objects.filter(is_stale=False).update(is_stale=True, stale_since=timezone.now())
     if derive_all_after_commit:
         transaction.on_commit(_derive_all_later, robust=True)
     return stored
