@@ -216,8 +216,11 @@ class RecordVersionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            del self.fields[RECORD_VERSION_FIELD]  # an add page: there is no version to carry yet
+            return
         patient_id = patient_id_of(self.instance)
-        if patient_id is not None and not self.is_bound:
+        if not self.is_bound:
             self.fields[RECORD_VERSION_FIELD].initial = current_versions([patient_id])[patient_id]
 
     def clean(self):

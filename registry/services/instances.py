@@ -67,9 +67,11 @@ class RecordChangedMeanwhile(VersionConflict):
 def record_last_change(patient_id: int) -> LastChange:
     """Who wrote the record last and when, from the newest history row of the patient or of any of
     its instances (deleted ones included); one query."""
-    rows = Patient.history.filter(id=patient_id).values("history_date", "history_user__username")
+    columns = ("history_date", "history_user__username")
+    # Each part unordered (the history tables order by date by default, which a UNION's parts may not).
+    rows = Patient.history.filter(id=patient_id).order_by().values(*columns)
     for model in _INSTRUMENT_MODELS:
-        rows = rows.union(model.history.filter(patient_id=patient_id).values("history_date", "history_user__username"))
+        rows = rows.union(model.history.filter(patient_id=patient_id).order_by().values(*columns), all=True)
     newest = rows.order_by("-history_date").first()
     if newest is None:
         return LastChange(user_name=None, changed_at=None)
