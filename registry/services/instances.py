@@ -3,10 +3,15 @@ or deletion is wired to the record lock, the version check, instance numbering, 
 trail, the re-derivation and the version bump.
 
     record_version_check(...)     lock a record and compare its version with the one a page carried
+    records_lock(...)             lock records (and check one's version) for a caller's own transaction
     instance_save(...)            create or change one instance (a patient, an instrument instance, a site ...)
     instances_save(...)           what one inline formset wrote: deletions and saves, numbered together
     instance_delete(...)          delete one instance
     instances_delete(...)         delete several (the admin's "delete selected")
+
+and the steps they are made of, for doors that validate rows themselves (the per-instrument
+spreadsheets): `records_lock`, `instance_write` / `instance_remove` (the audit trail), and
+`records_written` (the side effects of any write: re-derivation and version bump, wired here only).
 
 Each is atomic and first locks the records it writes (`patients_lock`, in id order), so that two
 writers of one record are serialised: a new repeating instance is numbered one past the highest
@@ -19,7 +24,7 @@ or a version: they are not part of a record.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -86,8 +91,9 @@ def patient_id_of(instance: Model) -> int | None:
     return getattr(instance, "patient_id", None)
 
 
-def _lock_and_check(patient_ids: Iterable[int | None], expected_version: str | None) -> dict[int, str]:
-    """Locks these records; with `expected_version`, the (single) record must still be at it."""
+def records_lock(patient_ids: Iterable[int | None], *, expected_version: str | None = None) -> dict[int, str]:
+    """Locks these records until the caller's transaction ends and returns their versions; with
+    `expected_version`, the (single) record must still be at it, else RecordChangedMeanwhile."""
     ids = {patient_id for patient_id in patient_ids if patient_id is not None}
     versions = patients_lock(ids)
     if expected_version is not None:
@@ -104,6 +110,37 @@ def _lock_and_check(patient_ids: Iterable[int | None], expected_version: str | N
     return versions
 
 
+def instance_write(
+    instance: Model, *, user, door: str, update_fields: Collection[str] | None = None, force_insert: bool = False,
+) -> None:
+    """Saves one validated instance with `user` (None: the system, or the request's user where the
+    history middleware knows it) and `door` in its history row. The caller holds the record's lock
+    and calls `records_written` once its writes are done."""
+    instance._change_reason = door  # read by django-simple-history for the history row
+    if user is not None:
+        instance._history_user = user
+    if update_fields is not None:
+        instance.save(update_fields=list(update_fields))
+    else:
+        instance.save(force_insert=force_insert)
+
+
+def instance_remove(instance: Model, *, user, door: str) -> None:
+    """Deletes one instance with `user` and `door` in its history row (as instance_write)."""
+    instance._change_reason = door
+    if user is not None:
+        instance._history_user = user
+    instance.delete()
+
+
+def records_written(*instances: Model) -> None:
+    """The side effects of every write to a record, for saved or deleted instances, in the writer's
+    transaction: the records' derived results are marked stale and derived again after the commit,
+    and their versions (the REST API's ETags) move on. Instances outside the records are ignored."""
+    records_changed(*instances)
+    records_version_bump(*instances)
+
+
 @transaction.atomic
 def record_version_check(*, patient_id: int, expected_version: str | None) -> str | None:
     """Locks the record until the caller's transaction ends and returns its version (None: it does
@@ -114,7 +151,7 @@ def record_version_check(*, patient_id: int, expected_version: str | None) -> st
     """
     if not transaction.get_connection().in_atomic_block or transaction.get_autocommit():
         raise RuntimeError("record_version_check() must be called inside the writer's transaction")
-    return _lock_and_check([patient_id], expected_version).get(patient_id)
+    return records_lock([patient_id], expected_version=expected_version).get(patient_id)
 
 
 def _next_numbers(instances: Iterable[Model]) -> None:
@@ -135,30 +172,17 @@ def _next_numbers(instances: Iterable[Model]) -> None:
         instance.redcap_repeat_instance = highest[key]
 
 
-def _write(instance: Model, *, user, door: str) -> None:
-    instance._change_reason = door  # read by django-simple-history for the history row
-    instance._history_user = user
-    instance.save()
-
-
-def _delete(instance: Model, *, user, door: str) -> None:
-    instance._change_reason = door
-    instance._history_user = user
-    instance.delete()
-
-
 @transaction.atomic
 def instance_save(*, instance: Model, user, door: str = ADMIN_DOOR, expected_version: str | None = None) -> None:
     """Creates or changes `instance`: locks its record, checks `expected_version` (None: the caller
     has checked it already, or the instance is new), numbers a new repeating instance, validates
     (`full_clean`, ValidationError: nothing written), saves with `user` and `door` in the audit
     trail, marks the record's results stale and bumps its version."""
-    _lock_and_check([patient_id_of(instance)], expected_version)
+    records_lock([patient_id_of(instance)], expected_version=expected_version)
     _next_numbers([instance])
     instance.full_clean()
-    _write(instance, user=user, door=door)
-    records_changed(instance)  # its patient's results are derived again after the commit
-    records_version_bump(instance)  # and its record's version (the REST API's ETag) changes
+    instance_write(instance, user=user, door=door)
+    records_written(instance)
 
 
 @transaction.atomic
@@ -169,16 +193,15 @@ def instances_save(
     """What one inline formset wrote: deletes `deleted`, then creates or changes `saved` (new
     repeating instances numbered in order after the highest), all validated first, as instance_save."""
     saved, deleted = list(saved), list(deleted)
-    _lock_and_check([patient_id_of(instance) for instance in [*saved, *deleted]], expected_version)
+    records_lock([patient_id_of(instance) for instance in [*saved, *deleted]], expected_version=expected_version)
     for instance in deleted:
-        _delete(instance, user=user, door=door)
+        instance_remove(instance, user=user, door=door)
     _next_numbers(saved)
     for instance in saved:
         instance.full_clean()
     for instance in saved:
-        _write(instance, user=user, door=door)
-    records_changed(*deleted, *saved)
-    records_version_bump(*deleted, *saved)
+        instance_write(instance, user=user, door=door)
+    records_written(*deleted, *saved)
 
 
 @transaction.atomic
@@ -193,8 +216,7 @@ def instances_delete(
 ) -> None:
     """Deletes each instance in turn, so that every deletion reaches the audit trail with its door."""
     instances = list(instances)
-    _lock_and_check([patient_id_of(instance) for instance in instances], expected_version)
+    records_lock([patient_id_of(instance) for instance in instances], expected_version=expected_version)
     for instance in instances:
-        _delete(instance, user=user, door=door)
-    records_changed(*instances)
-    records_version_bump(*instances)
+        instance_remove(instance, user=user, door=door)
+    records_written(*instances)

@@ -27,13 +27,13 @@ def postgresql_only():
 def slowed_writes(monkeypatch, seconds: float = 0.5) -> None:
     """Each write waits inside its transaction, after its instance was numbered and its version
     checked: without the record's lock, the other writer would number and check meanwhile."""
-    real = instances._write
+    real = instances.instance_write
 
     def slow(instance, **arguments):
         time.sleep(seconds)
         return real(instance, **arguments)
 
-    monkeypatch.setattr(instances, "_write", slow)
+    monkeypatch.setattr(instances, "instance_write", slow)
 
 
 def race(requests) -> list:

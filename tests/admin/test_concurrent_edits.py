@@ -4,12 +4,14 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import tablib
 from django.test import Client
 from django.utils import timezone
 
 from registry.models import (
     LesionMeasurement, NgsVariant, Patient, PatientVersion, Role, TreatmentLine, TumorAssessment,
 )
+from registry.records.spreadsheets import NgsVariantResource, spreadsheet_problems
 from registry.services import record_writes
 from registry.services.instances import instance_save
 from registry.services.records import records_import
@@ -232,3 +234,25 @@ def test_an_add_page_carries_no_version_and_numbers_the_new_instance_after_the_h
     assert response.status_code == 302
     added = TreatmentLine.objects.get(patient=patient, line_no=2)
     assert (added.redcap_repeat_instance, added.line_start) == (6, date(2021, 6, 1))
+
+
+def test_a_biopsy_page_saved_over_a_spreadsheet_import_of_its_variants_is_refused_and_writes_nothing(
+    coordinator_client, coordinator_b, at_changed_at, site_a,
+):
+    patient = factories.make_full_patient(site_a, "P-A")
+    biopsy = patient.biopsies.get()
+    page = form_data_of(coordinator_client.get(change_url(biopsy)))
+    lab_file = tablib.Dataset().load(
+        "record_id,var_bx_date,var_gene,var_kind,var_protein,var_partner\n"
+        f"P-A,{biopsy.bx_date:%Y-%m-%d},MET,2,,\n", format="csv",
+    )
+    imported = at_changed_at(lambda: NgsVariantResource(user=coordinator_b).import_data(lab_file, dry_run=False))
+    assert spreadsheet_problems(imported) == []
+    before = record_state(patient)
+    page["bx_adequate"] = "0"
+
+    response = coordinator_client.post(change_url(biopsy), page)
+
+    assert response.status_code == 200
+    assert errors_at_the_top(response) == [REFUSAL.format(who="coordinator_b", url=change_url(biopsy))]
+    assert record_state(patient) == before
