@@ -93,6 +93,11 @@ def test_a_patient_page_saved_over_another_coordinators_save_is_refused_and_writ
 
     assert response.status_code == 200
     assert errors_at_the_top(response) == [REFUSAL.format(who="coordinator_b", url=change_url(patient))]
+    page = response.content.decode()
+    # Shown as a link (not escaped text), in the error list the admin puts above the first fieldset.
+    assert page.index(f'<ul class="errorlist nonfield"><li>This record was changed by coordinator_b') \
+        < page.index('id="fieldset-0-0-heading"')
+    assert f'(<a href="{change_url(patient)}" target="_blank" rel="noopener">open in a new tab</a>)' in page
     assert record_state(patient) == before
     assert Patient.objects.get(pk=patient.pk).mrn == "MRN-B"
 
