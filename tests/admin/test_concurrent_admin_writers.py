@@ -86,7 +86,8 @@ def test_of_two_patient_pages_saved_at_the_same_moment_over_the_same_version_exa
     site = factories.make_site("site-a")
     patient = factories.make_patient(site, "P-A", mrn="MRN-0")
     first, second = logged_in("first", site), logged_in("second", site)
-    first_page, second_page = form_data_of(first.get(change_url(patient))), form_data_of(second.get(change_url(patient)))
+    first_page = form_data_of(first.get(change_url(patient)))
+    second_page = form_data_of(second.get(change_url(patient)))
     first_page["mrn"], second_page["mrn"] = "MRN-FIRST", "MRN-SECOND"
     slowed_writes(monkeypatch)
 
