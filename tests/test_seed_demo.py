@@ -176,3 +176,14 @@ def test_seed_demo_keeps_settings_an_administrator_chose_and_derives_what_is_sta
     assert AnalysisSettings.objects.get(pk=1).data_cutoff.isoformat() == "2024-06-30"
     assert PatientDerivation.objects.filter(is_stale=False, data_cutoff="2024-06-30").count() == 73
     assert "(73 derived just now)" in output
+
+
+@pytest.mark.django_db
+def test_the_demo_sites_roles_and_memberships_reach_the_audit_trail_by_the_system_through_seed_demo():
+    seed_demo()
+
+    for model in (Site, RegistryRole, SiteMembership):
+        assert set(model.history.values_list("history_type", "history_user", "history_change_reason")) == {
+            ("+", None, "seed_demo"),
+        }, model.__name__
+    assert Site.history.count() == 2 and RegistryRole.history.count() == 3 and SiteMembership.history.count() == 1

@@ -13,7 +13,7 @@ from registry.models import (
 from registry.records.spreadsheets import NgsVariantResource
 from .mixins import (
     PatientFromParentFormSet, RegistryAdmin, RegistryInlineMixin, RepeatingInstanceForm, SiteListFilter,
-    dictionary_radio_fields,
+    dictionary_radio_fields, with_record_version,
 )
 from .imports import UserScopedResourcesMixin
 
@@ -136,7 +136,7 @@ class InstrumentAdmin(RegistryAdmin, SimpleHistoryAdmin):
         fieldsets = list(self.instrument_fieldsets)
         if record:
             fieldsets.insert(0, ("Record", {"fields": record}))
-        return fieldsets
+        return with_record_version(fieldsets, obj)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))

@@ -3,10 +3,14 @@
 Registry users need only `is_staff`: what they may see and change comes from their registry role
 and sites (registry.selectors.access), never from Django model permissions.
 """
+from datetime import UTC
+
 from django import forms
+from django.contrib.admin.utils import quote
+from django.urls import reverse
+from django.utils.html import format_html
 from django.contrib import admin
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Max
 from django.forms.models import InlineForeignKeyField
 
 from registry.models import Patient, Role, Site
@@ -14,11 +18,11 @@ from registry.records.dictionary import data_dictionary
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
-from registry.services.derivation import records_changed
-from registry.services.patient_versions import records_version_bump
-
-# history_change_reason of every change made through an admin form: which door the data came in by.
-ADMIN_DOOR = "admin"
+from registry.services.instances import (
+    ADMIN_DOOR, RecordChangedMeanwhile, instance_delete, instance_save, instances_delete, instances_save,
+    patient_id_of, record_version_check,
+)
+from registry.services.patient_versions import current_versions
 PATIENT_SITE_PATH = "site_id"
 INSTRUMENT_SITE_PATH = "patient__site_id"
 BLANK_CHOICE_LABEL = "Unknown / not recorded"
@@ -160,64 +164,133 @@ class AdministratorOnlyMixin:
         return self._is_administrator(request)
 
 
-def next_instance_number(model, patient_id) -> int:
-    """The next free REDCap repeat instance of one instrument for one patient (max + 1)."""
-    highest = model.objects.filter(patient_id=patient_id).aggregate(highest=Max("redcap_repeat_instance"))["highest"]
-    return (highest or 0) + 1
-
-
-def save_with_admin_door(obj) -> None:
-    obj._change_reason = ADMIN_DOOR
-    obj.save()
-
-
 class AuditedSaveMixin:
-    """Saves through an admin form record the door ("admin") and number new instances."""
+    """Every save and deletion through an admin page goes through the services of
+    registry/services/instances.py, with the user and the door ("admin") in the audit trail; they
+    lock the record, number new instances and wire the side effects."""
 
     def save_model(self, request, obj, form, change):
-        obj._change_reason = ADMIN_DOOR
-        if not change and hasattr(obj, "redcap_repeat_instance") and obj.redcap_repeat_instance is None:
-            obj.redcap_repeat_instance = next_instance_number(type(obj), obj.patient_id)
-        super().save_model(request, obj, form, change)
-        records_changed(obj)  # its patient's derived results are derived again after the commit
-        records_version_bump(obj)  # and its record's version (the REST API's ETag) changes
+        # The page's version was checked, and the record locked, when the form was validated
+        # (RecordVersionForm.clean), in this same transaction: nothing to check again here.
+        instance_save(instance=obj, user=request.user, door=ADMIN_DOOR)
 
     def delete_model(self, request, obj):
-        obj._change_reason = ADMIN_DOOR
-        super().delete_model(request, obj)
-        records_changed(obj)
-        records_version_bump(obj)
+        instance_delete(instance=obj, user=request.user, door=ADMIN_DOOR)
 
     def delete_queryset(self, request, queryset):
-        # Delete one by one so every deletion reaches the audit trail with its door.
-        for obj in queryset:
-            obj._change_reason = ADMIN_DOOR
-            obj.delete()
-            records_changed(obj)
-            records_version_bump(obj)
+        instances_delete(instances=queryset, user=request.user, door=ADMIN_DOOR)
 
     def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            obj._change_reason = ADMIN_DOOR
-            obj.delete()
-        records_changed(*formset.deleted_objects)
-        records_version_bump(*formset.deleted_objects)
-        next_numbers: dict[type, int] = {}
-        for obj in instances:
-            if obj.pk is None and hasattr(obj, "redcap_repeat_instance"):
-                model = type(obj)
-                if model not in next_numbers:
-                    next_numbers[model] = next_instance_number(model, obj.patient_id)
-                obj.redcap_repeat_instance = next_numbers[model]
-                next_numbers[model] += 1
-            save_with_admin_door(obj)
+        saved = formset.save(commit=False)
+        instances_save(saved=saved, deleted=formset.deleted_objects, user=request.user, door=ADMIN_DOOR)
         formset.save_m2m()
-        records_changed(*instances)
-        records_version_bump(*instances)
 
 
-class RegistryAdmin(RegistryAccessMixin, AuditedSaveMixin):
+RECORD_VERSION_FIELD = "record_version"
+UNVERSIONED_PAGE_MESSAGE = (
+    "This page did not say which version of the record it showed (it may be older than the "
+    "registry's last update); nothing was saved. Check the values below and save again."
+)
+
+
+class RecordVersionField(forms.CharField):
+    """The version of the record a change page showed (hidden); never a change of the record itself."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def has_changed(self, initial, data):
+        return False  # not listed among the changed fields in the admin's change message
+
+
+class RecordVersionForm(forms.Form):
+    """Mixed into the change form of a patient or of an instrument instance: carries the record's
+    version from the moment the page was shown, and refuses the save when the record has been
+    changed since (through any door), naming who changed it and when. Nothing is written then, and
+    the form is shown again with what the user typed, now carrying the current version: saved
+    again, after a look at the current values, it goes through."""
+
+    record_version = RecordVersionField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            del self.fields[RECORD_VERSION_FIELD]  # an add page: there is no version to carry yet
+            return
+        patient_id = patient_id_of(self.instance)
+        if not self.is_bound:
+            self.fields[RECORD_VERSION_FIELD].initial = current_versions([patient_id])[patient_id]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is None:
+            # A new instance overwrites nothing; its record (once known) is locked all the same, so
+            # that the model's unique checks that follow hold until it is saved.
+            patient = cleaned_data.get("patient")
+            patient_id = patient_id_of(self.instance) or getattr(patient, "pk", None)
+            if patient_id is not None:
+                record_version_check(patient_id=patient_id, expected_version=None)
+            return cleaned_data
+        patient_id = patient_id_of(self.instance)
+        expected = cleaned_data.get(RECORD_VERSION_FIELD) or ""
+        try:
+            # Locks the record until the page's transaction ends (the admin runs each page save in
+            # one), so the page's writes follow this check with no other writer in between.
+            record_version_check(patient_id=patient_id, expected_version=expected)
+        except RecordChangedMeanwhile as conflict:
+            if expected:
+                self.add_error(None, changed_meanwhile_message(conflict, self.instance))
+            else:
+                self.add_error(None, UNVERSIONED_PAGE_MESSAGE)
+            self._carry_version(conflict.current_version)
+        return cleaned_data
+
+    def _carry_version(self, version: str) -> None:
+        """The form shown again carries the record's current version: saving it again means saving
+        over what is there now, which the user has been told to look at."""
+        data = self.data.copy()
+        data[self.add_prefix(RECORD_VERSION_FIELD)] = version
+        self.data = data
+
+
+def changed_meanwhile_message(conflict: RecordChangedMeanwhile, instance) -> str:
+    """The error at the top of a change page whose record was changed after it was shown."""
+    change = conflict.last_change
+    who = change.user_name or "the system"
+    when = f" at {change.changed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if change.changed_at else ""
+    url = reverse(f"admin:registry_{instance._meta.model_name}_change", args=[quote(instance.pk)])
+    return format_html(
+        "This record was changed by {}{} after you opened this page; nothing was saved. Review the current "
+        'values (<a href="{}" target="_blank" rel="noopener">open in a new tab</a>) and save again.',
+        who, when, url,
+    )
+
+
+def with_record_version(fieldsets, obj) -> list:
+    """`fieldsets` with the hidden record version in the first, on the change page of an existing object."""
+    fieldsets = list(fieldsets)
+    if obj is None or not fieldsets:
+        return fieldsets
+    name, options = fieldsets[0]
+    fieldsets[0] = (name, {**options, "fields": (*options["fields"], RECORD_VERSION_FIELD)})
+    return fieldsets
+
+
+class RecordVersionMixin:
+    """Change pages of patients and instrument instances carry the record's version (RecordVersionForm)."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if "form" not in kwargs:
+            kwargs["form"] = type(self.form.__name__, (RecordVersionForm, self.form), {})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return with_record_version(super().get_fieldsets(request, obj), obj)
+
+
+class RegistryAdmin(RegistryAccessMixin, RecordVersionMixin, AuditedSaveMixin):
     """Mixed in before SimpleHistoryAdmin by every instrument and patient admin."""
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models
+from django.db import models, transaction
 from import_export import widgets
 from import_export.fields import Field
 from import_export.resources import ModelResource
@@ -25,8 +25,7 @@ from import_export.resources import ModelResource
 from registry.derive.biopsies import normalise_protein_change
 from registry.models import Biopsy, NgsVariant, Patient
 from registry.selectors.access import restrict_to_changeable, restrict_to_visible
-from registry.services.derivation import records_changed
-from registry.services.patient_versions import records_version_bump
+from registry.services.instances import instance_write, records_lock, records_written
 
 from .dictionary import data_dictionary
 from .instruments import RECORD_ID, InvalidValue, column_owner, format_decimal, format_value, parse_value
@@ -181,15 +180,17 @@ class InstrumentSpreadsheetResource(ModelResource):
         """Import `dataset` in one transaction, kept only if every row is valid (and not a dry run).
 
         Transactions and the rollback on validation errors are forced whatever the caller asks:
-        a half-imported laboratory file is worse than none.
+        a half-imported laboratory file is worse than none. The records the file names are locked
+        first (before_import) and the side effects of the writes (re-derivation, version bump) are
+        made in the same transaction, by the services every door writes through.
         """
-        result = super().import_data(
-            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True,
-            collect_failed_rows=collect_failed_rows, rollback_on_validation_errors=True, **kwargs,
-        )
-        if not (dry_run or result.has_errors() or result.has_validation_errors()):
-            records_changed(*self._saved_instances)  # their patients' results are derived again
-            records_version_bump(*self._saved_instances)  # and their records' versions change
+        with transaction.atomic():
+            result = super().import_data(
+                dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True,
+                collect_failed_rows=collect_failed_rows, rollback_on_validation_errors=True, **kwargs,
+            )
+            if not (dry_run or result.has_errors() or result.has_validation_errors()):
+                records_written(*self._saved_instances)
         return result
 
     def before_import(self, dataset, **kwargs):
@@ -205,6 +206,9 @@ class InstrumentSpreadsheetResource(ModelResource):
         if RECORD_ID in headers:
             record_ids = {cell_text(value) for value in dataset[RECORD_ID]} - {""}
         self._patients = self._changeable_patients(record_ids)
+        # Locked before their instances are read: no other door writes them until this import ends,
+        # so the instance numbers and unique checks worked out from the prefetch stay true.
+        records_lock(patient.pk for patient in self._patients.values())
         self._prefetch()
         # Checked after the prefetch: import-export still reads every row after a failed
         # before_import, and each row's own problems are worth listing with the header's.
@@ -277,27 +281,23 @@ class InstrumentSpreadsheetResource(ModelResource):
         if errors:
             raise ValidationError(errors)
 
-    def before_save_instance(self, instance, row, **kwargs):
-        # django-simple-history reads these when it writes the history row. In the admin the
-        # history middleware supplies the request's user; outside a request this is the only source.
-        instance._change_reason = SPREADSHEET_CHANGE_REASON
-        if self._importing_user is not None:
-            instance._history_user = self._importing_user
-
     def after_save_instance(self, instance, row, **kwargs):
         self._saved_instances.append(instance)
 
     def do_instance_save(self, instance, is_create):
+        # The importing user (in the admin, the history middleware's request user when none was
+        # given) and the door go to the history row.
         if is_create:
-            instance.save(force_insert=True)
+            instance_write(instance, user=self._importing_user, door=SPREADSHEET_CHANGE_REASON, force_insert=True)
             return
-        # Write only the file's columns, so that a concurrent edit of the record's other fields
-        # (made in the admin since the prefetch) is not overwritten with what was read here.
+        # Write only the file's columns: the row was read under the record's lock, but the file
+        # is the truth for its own columns only.
         written = [
             resource_field.attribute for column, resource_field in self.fields.items()
             if column in self._file_columns and not resource_field.readonly
         ]
-        instance.save(update_fields=[*written, "updated_at"])
+        instance_write(instance, user=self._importing_user, door=SPREADSHEET_CHANGE_REASON,
+                       update_fields=[*written, "updated_at"])
 
     # ------------------------------------------------------------------ export
 

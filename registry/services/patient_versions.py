@@ -12,8 +12,10 @@ an old version (a client holding the old ETag must not overwrite the new record)
 versions for equality only.
 
 Doors call `patients_version_bump` next to `patients_changed` (registry/services/derivation.py), in
-the same transaction as the write: the admin (registry/admin/mixins.py), the REDCap import
-(registry/services/records.py), the per-instrument spreadsheets (registry/records/spreadsheets.py).
+the same transaction as the write: the REDCap import (registry/services/records.py), and
+`records_written` (registry/services/instances.py) for the admin's pages, the per-instrument
+spreadsheets and the demo set-up. The admin's change pages carry the version they showed and are
+refused when it has moved on (`record_version_check`).
 Writes made by the system's bulk tools (synth_cohort, load_demo, test factories) do not go through
 a door and leave the version as it was.
 """

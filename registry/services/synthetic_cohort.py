@@ -37,6 +37,7 @@ from registry.models.choices import (
     Histology, LesionClass, LineEndReason, LineType, LocalTherapyIntent, LocalTherapyType, MeasurementStatus,
     NonTargetRead, RecordStatus, Regimen, ReportedResponse, Sex, Smoking, Specimen, Stage, VariantKind, VitalStatus,
 )
+from registry.services.instances import instance_save
 
 ANCHOR_DATE = date(2005, 1, 1)  # no clinical date of any profile precedes it
 DATA_CUTOFF = date(2024, 6, 30)
@@ -159,7 +160,10 @@ def synthetic_cohort_create(
     if follow_up not in FOLLOW_UP_PROFILES:
         raise ValueError(f"follow_up must be one of {', '.join(FOLLOW_UP_PROFILES)}, not {follow_up!r}")
     if site is None:
-        site, _ = Site.objects.get_or_create(code=SYNTHETIC_SITE_CODE, defaults={"name": "Synthetic cohort"})
+        site = Site.objects.filter(code=SYNTHETIC_SITE_CODE).first()
+        if site is None:  # created as any site is, with its audit-trail row (the patients below are bulk-written)
+            site = Site(code=SYNTHETIC_SITE_CODE, name="Synthetic cohort")
+            instance_save(instance=site, user=None, door=CHANGE_REASON)
     prefix = synthetic_record_id(seed, 0, follow_up)[: -len("000000")]
     if Patient.objects.filter(record_id__startswith=prefix).exists():
         raise ValueError(f"Patients {prefix}… already exist; delete them or choose another seed.")

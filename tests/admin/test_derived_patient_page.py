@@ -204,8 +204,9 @@ def test_a_flags_link_to_the_instrument_lists_only_that_patients_records(coordin
 # 11. and 12. the user's and groups' Django permissions (sidebar),
 # 13. the patient derivation, 14. every assessment derivation of the patient (grouped by line in
 #     Python), 15. the line derivations with their lines joined, 16. the biopsy derivations,
-# 17. the sites the user may change, for the site dropdown.
-PATIENT_PAGE_QUERIES = 17
+# 17. the sites the user may change, for the site dropdown,
+# 18. the record's version, carried by the form so that a save over a change made meanwhile is refused.
+PATIENT_PAGE_QUERIES = 18
 
 
 @pytest.mark.parametrize("lines", [1, 5])

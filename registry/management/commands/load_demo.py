@@ -11,19 +11,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from registry.models import AnalysisSettings, Patient, PatientDerivation, Site
-from registry.services.demo_cohort import DEMO_SITE_CODES, DemoCohortError, demo_cohort_load
+from registry.services.demo_cohort import DemoCohortError, demo_cohort_load
+from registry.services.demo_setup import demo_sites_ensure
 from registry.services.derivation import derivations_refresh
 
-DEMO_SITE_NAMES = {"demo-a": "Demo Hospital A", "demo-b": "Demo Hospital B"}
 
-
-def ensure_demo_sites(stdout=None) -> dict[str, Site]:
-    sites = {}
-    for code in DEMO_SITE_CODES:
-        sites[code], created = Site.objects.get_or_create(code=code, defaults={"name": DEMO_SITE_NAMES[code]})
-        if created and stdout is not None:
-            stdout.write(f"Created site {sites[code]}.")
-    return sites
+def ensure_demo_sites(stdout) -> dict[str, Site]:
+    """The demo sites (demo_sites_ensure), saying which were created."""
+    ensured = demo_sites_ensure()
+    for site in ensured.created:
+        stdout.write(f"Created site {site}.")
+    return ensured.sites
 
 
 def report_demo_load(command: BaseCommand, sites: dict[str, Site], load, caught_up) -> None:

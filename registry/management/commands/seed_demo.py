@@ -11,13 +11,12 @@ and `investigator`.
 """
 import secrets
 
-from django.contrib.auth import get_user_model, password_validation
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from registry.models import RegistryRole, Role, SiteMembership
+from registry.models import Role
 from registry.services.demo_cohort import DemoCohortError, demo_cohort_load
+from registry.services.demo_setup import DemoPasswordTooWeak, demo_user_ensure
 from registry.services.derivation import derivations_refresh
 
 from .load_demo import ensure_demo_sites, report_demo_load
@@ -40,21 +39,24 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 sites = ensure_demo_sites(self.stdout)
-                admin = self._ensure_user(ADMIN_USERNAME, superuser=True, role=Role.ADMINISTRATOR, sites=())
-                coordinator = self._ensure_user(
-                    COORDINATOR_USERNAME, superuser=False, role=Role.COORDINATOR, sites=[sites["demo-a"]]
-                )
-                investigator = self._ensure_user(INVESTIGATOR_USERNAME, superuser=False, role=Role.INVESTIGATOR,
-                                                 sites=())
-                passwords = {
-                    admin: admin_password or _random_password(),
-                    coordinator: coordinator_password or _random_password(),
-                    investigator: investigator_password or _random_password(),
-                }
-                for user, password in passwords.items():
-                    _check_password(password, user)
-                    user.set_password(password)
-                    user.save(update_fields=["password"])
+                wanted = [
+                    (ADMIN_USERNAME, True, Role.ADMINISTRATOR, (), admin_password),
+                    (COORDINATOR_USERNAME, False, Role.COORDINATOR, [sites["demo-a"]], coordinator_password),
+                    (INVESTIGATOR_USERNAME, False, Role.INVESTIGATOR, (), investigator_password),
+                ]
+                passwords = {}
+                for username, superuser, role, user_sites, password in wanted:
+                    password = password or _random_password()
+                    try:
+                        user, created = demo_user_ensure(
+                            username=username, superuser=superuser, role=role, sites=user_sites, password=password,
+                        )
+                    except DemoPasswordTooWeak as error:
+                        raise CommandError(str(error)) from None
+                    if created:
+                        self.stdout.write(f"Created user {username}.")
+                    passwords[user] = password
+                admin, coordinator, investigator = passwords
                 load = demo_cohort_load(sites=sites)
         except DemoCohortError as error:
             raise CommandError(str(error)) from None
@@ -70,37 +72,6 @@ class Command(BaseCommand):
         for user, password in passwords.items():
             self.stdout.write(f"  {user.username:<{width}}  password: {password}  ({descriptions[user]})")
 
-    def _ensure_user(self, username: str, *, superuser: bool, role: str, sites):
-        """The user with this name, active and able to log in to the admin, with this role and sites.
-
-        Saves only what differs, so a re-run writes no audit-trail rows.
-        """
-        user, created = get_user_model().objects.get_or_create(username=username)
-        wanted = {"is_active": True, "is_staff": True, "is_superuser": superuser}
-        differing = [name for name, value in wanted.items() if getattr(user, name) != value]
-        for name in differing:
-            setattr(user, name, wanted[name])
-        if created:
-            user.save()
-            self.stdout.write(f"Created user {username}.")
-        elif differing:
-            user.save(update_fields=differing)
-
-        registry_role, _ = RegistryRole.objects.get_or_create(user=user, defaults={"role": role})
-        if registry_role.role != role:
-            registry_role.role = role
-            registry_role.save(update_fields=["role"])
-        for site in sites:
-            SiteMembership.objects.get_or_create(user=user, site=site)
-        return user
-
 
 def _random_password() -> str:
     return secrets.token_urlsafe(12)
-
-
-def _check_password(password: str, user) -> None:
-    try:
-        password_validation.validate_password(password, user)
-    except ValidationError as error:
-        raise CommandError(f"The password for {user.username} is too weak: {' '.join(error.messages)}") from None
