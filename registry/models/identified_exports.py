@@ -32,7 +32,8 @@ class IdentifiedExport(models.Model):
     username = models.CharField(max_length=150, blank=True, default="", help_text="Blank: the system.")
     door = models.CharField(max_length=30, choices=ExportDoor.choices)
     content = models.CharField(
-        max_length=60, help_text="What was exported: a dataset's name, records, patients, or a spreadsheet's instrument.",
+        max_length=60,
+        help_text="What was exported: a dataset's name, records, patients, or a spreadsheet's instrument.",
     )
     file_format = models.CharField("format", max_length=10, blank=True, default="")
     site_codes = models.CharField(

@@ -35,6 +35,9 @@ its 0-364 days, and records come in pseudonym order. `records` still names the r
 answer would tell the real value (a birth date, or a date and thus the patient's offset). Unlike
 REDCap, free-text fields are kept and dates are shifted rather than removed.
 
+An identified export (any user who may export identified data) is logged before it streams, with
+the number of records selected (registry/services/identified_exports.py); a de-identified one is not.
+
 eav (one value per row; REDCap's "record, field_name, value" and, with repeating instruments, the
 instance's instrument and number): only non-blank values; a checkbox is one row per ticked choice
 under its own field name, its value the choice's code (raw) or label.
@@ -46,7 +49,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from registry.exports.deidentify import DeidentificationKey
 from registry.models import ExportDoor, Patient
@@ -178,10 +181,11 @@ def _selected_patients(export: RecordExport, *, user) -> QuerySet[Patient]:
 def log_identified_export(export: RecordExport, *, user, parameters: dict) -> None:
     """Logs an identified record export before it streams (one query for the records selected and
     their sites, one INSERT): the count is of the records selected, before filterLogic."""
-    site_codes = list(_selected_patients(export, user=user).values_list("site__code", flat=True))
+    per_site = dict(_selected_patients(export, user=user).order_by().values_list("site__code").annotate(Count("id")))
     identified_export_log(
         user=user, door=ExportDoor.REDCAP_API, content=f"records ({export.record_type})",
-        file_format=export.file_format, site_codes=site_codes, record_count=len(site_codes), parameters=parameters,
+        file_format=export.file_format, site_codes=per_site, record_count=sum(per_site.values()),
+        parameters=parameters,
     )
 
 
