@@ -38,7 +38,7 @@ def listed(response) -> list[str]:
 
 def test_an_administrator_lists_the_log_newest_first_and_filters_it_by_user_door_and_date(client, administrator, log):
     client.force_login(administrator)
-    alice, bob = log[0].user, log[1].user
+    alice = log[0].user
 
     assert listed(client.get(LIST_URL)) == ["patients", "lines", "records"]
     assert listed(client.get(LIST_URL, {"user__id__exact": alice.pk})) == ["records"]
@@ -46,7 +46,6 @@ def test_an_administrator_lists_the_log_newest_first_and_filters_it_by_user_door
     assert listed(client.get(LIST_URL, {"exported_at__year": 2026, "exported_at__month": 4})) == ["patients", "lines"]
     assert listed(client.get(LIST_URL, {"q": "bob"})) == ["lines"]
     assert client.get(reverse("admin:registry_identifiedexport_change", args=[log[1].pk])).status_code == 200
-    assert bob.username == "bob"
 
 
 def test_nobody_adds_changes_or_deletes_a_log_row_not_even_an_administrator(client, administrator, log):
