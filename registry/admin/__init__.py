@@ -1,4 +1,7 @@
 """Data entry for coordinators: one module per concept, each registering its admins on import."""
-from . import api_tokens, audit, derived, exports, imports, instruments, mixins, patients, sites
+from . import api_tokens, audit, derived, exports, identified_exports, imports, instruments, mixins, patients, sites
 
-__all__ = ["api_tokens", "audit", "derived", "exports", "imports", "instruments", "mixins", "patients", "sites"]
+__all__ = [
+    "api_tokens", "audit", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
+    "sites",
+]

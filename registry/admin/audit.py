@@ -1,5 +1,7 @@
 """The per-patient audit trail page: every change to the patient and all its instruments, newest first
 (read by registry/selectors/audit_trail.py)."""
+from dataclasses import replace
+
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -7,7 +9,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from registry.selectors.audit_trail import patient_audit_trail
+from registry.selectors.access import identifier_field_names, may_see_identified
+from registry.selectors.audit_trail import AuditEntry, patient_audit_trail
 
 AUDIT_TRAIL_PAGE_SIZE = 50
 
@@ -30,7 +33,10 @@ class AuditTrailMixin:
             raise Http404("No patient you may see has this id.")
         if not self.has_view_permission(request, patient):
             raise PermissionDenied
-        page = Paginator(patient_audit_trail(patient), AUDIT_TRAIL_PAGE_SIZE).get_page(request.GET.get("page"))
+        entries = patient_audit_trail(patient)
+        if not may_see_identified(request.user):
+            entries = _without_identifier_changes(entries)
+        page = Paginator(entries, AUDIT_TRAIL_PAGE_SIZE).get_page(request.GET.get("page"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -39,3 +45,14 @@ class AuditTrailMixin:
             "page_obj": page,
         }
         return TemplateResponse(request, self.audit_trail_template, context)
+
+
+def _without_identifier_changes(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """The trail for a user who reads de-identified data only: changes of identifier fields are left
+    out (an entry that changed only those stays, with no field listed: that the record changed is not
+    identifying)."""
+    hidden = identifier_field_names()
+    return [
+        replace(entry, changes=tuple(change for change in entry.changes if change.field not in hidden))
+        for entry in entries
+    ]

@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from registry.models import Site
-from registry.selectors.access import access_for, changeable_sites
+from registry.models import ExportDoor, Site
+from registry.selectors.access import access_for, changeable_sites, may_see_identified
+from registry.services.identified_exports import identified_export_log
 from registry.services.records import records_export, records_import
 
 # Uploads awaiting confirmation, by token, in the uploader's session: a token is only good for
@@ -37,7 +38,10 @@ OVERWRITE_CHOICES = [
 
 
 class UserScopedResourcesMixin:
-    """django-import-export on a registry admin: resources see only the user's patients."""
+    """django-import-export on a registry admin: resources see only the user's patients.
+
+    A spreadsheet holds real record IDs and dates: exporting one is an identified export, for users
+    who may see identified data only (the others have the de-identified datasets), and is logged."""
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         # The resources scope rows to the user; the form and encoding arguments are not theirs.
@@ -47,7 +51,19 @@ class UserScopedResourcesMixin:
         return access_for(request.user).can_write
 
     def has_export_permission(self, request):
-        return self.has_view_permission(request)
+        return self.has_view_permission(request) and may_see_identified(request.user)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        exported = super().get_export_data(file_format, request, queryset, **kwargs)  # refuses if not allowed
+        site_code_path = self.site_path.removesuffix("_id") + "__code"
+        identified_export_log(
+            user=request.user, door=ExportDoor.ADMIN_SPREADSHEET, content=self.model._meta.model_name,
+            file_format=type(file_format).__name__.lower(),
+            site_codes=queryset.values_list(site_code_path, flat=True).distinct(),
+            record_count=queryset.values(self.site_path.removesuffix("site_id") + "id").distinct().count(),
+            parameters={"filters": request.GET.urlencode()},
+        )
+        return exported
 
 
 class RedcapImportForm(forms.Form):
@@ -213,7 +229,9 @@ class RedcapRecordsMixin:
         return HttpResponseRedirect(reverse("admin:registry_patient_changelist"))
 
     def redcap_export_view(self, request):
-        if not self.has_view_permission(request):
+        # The flat export holds identified data: refused to users who read de-identified data only
+        # (they have the REDCap API's de-identified export and the datasets).
+        if not self.has_view_permission(request) or not may_see_identified(request.user):
             raise PermissionDenied
         records = None
         if request.GET:
@@ -223,7 +241,8 @@ class RedcapRecordsMixin:
         # size), then streamed; the file is closed, and so removed, when the stream ends.
         with ExitStack() as on_failure:
             handle = on_failure.enter_context(tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline=""))
-            records_export(output=handle, user=request.user, records=records, file_format="csv")
+            records_export(output=handle, user=request.user, records=records, file_format="csv",
+                           door=ExportDoor.ADMIN_REDCAP_RECORDS, parameters={"filters": request.GET.urlencode()})
             handle.seek(0)
             on_failure.pop_all()
         response = StreamingHttpResponse(_stream_and_close(handle), content_type="text/csv; charset=utf-8")

@@ -1,13 +1,20 @@
 """The patient page: enrollment and vital status, with every repeating instrument inline, and below
-them what was derived from them (read-only)."""
+them what was derived from them (read-only).
+
+The data dictionary's identifier fields (mrn, birth_date) are left out of every patient page (form,
+history, audit trail) for users who read de-identified data only (registry/selectors/access.py
+`may_see_identified`); they have no write right, so no save depends on the fields left out."""
+from dataclasses import replace
+
 from django.contrib import admin
 from django.db.models import Count
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from registry.models import Patient, Role
 from registry.records.spreadsheets import VitalStatusResource
-from registry.selectors.access import access_for
+from registry.selectors.access import access_for, identifier_field_names, may_see_identified
 
 from .audit import AuditTrailMixin
 from .derived import DERIVED_LIST_FILTERS, DataQualityMixin, DerivedResultsMixin
@@ -55,6 +62,22 @@ class PatientAdmin(
     def site_id_of(self, obj) -> int | None:
         return obj.site_id
 
+    # --- identifier fields: only for users who may see identified data
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if may_see_identified(request.user):
+            return fieldsets
+        hidden = identifier_field_names()
+        return [
+            (name, {**options, "fields": _without(options["fields"], hidden)}) for name, options in fieldsets
+        ]
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        if may_see_identified(request.user):
+            return super().get_historical_record_context_helper(request, historical_record)
+        return _DeidentifiedChanges(self.model, historical_record)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_count=Count("treatment_lines"))
 
@@ -70,7 +93,10 @@ class PatientAdmin(
         return access_for(request.user).role == Role.ADMINISTRATOR
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "may_import_records": access_for(request.user).can_write}
+        extra_context = {
+            **(extra_context or {}), "may_import_records": access_for(request.user).can_write,
+            "may_export_records": may_see_identified(request.user),
+        }
         return super().changelist_view(request, extra_context)
 
     @admin.display(description="site", ordering="site__code")
@@ -80,3 +106,26 @@ class PatientAdmin(
     @admin.display(description="lines of therapy", ordering="line_count")
     def line_count(self, obj):
         return obj.line_count
+
+
+def _without(fields, hidden: frozenset[str]) -> tuple:
+    """A fieldset's fields (names, or tuples of names on one line) without the `hidden` ones."""
+    kept = []
+    for field in fields:
+        if isinstance(field, (list, tuple)):
+            line = tuple(name for name in field if name not in hidden)
+            if line:
+                kept.append(line)
+        elif field not in hidden:
+            kept.append(field)
+    return tuple(kept)
+
+
+class _DeidentifiedChanges(HistoricalRecordContextHelper):
+    """The history page's list of changes without the identifier fields' (their values would show)."""
+
+    def context_for_delta_changes(self, delta):
+        hidden = identifier_field_names()
+        return super().context_for_delta_changes(
+            replace(delta, changes=[change for change in delta.changes if change.field not in hidden]),
+        )

@@ -7,9 +7,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry.models import Patient
+from registry.models import ExportDoor, Patient
 from registry.records.import_result import ImportProblem
 from registry.selectors.api_records import api_patient
+from registry.services.identified_exports import identified_export_log
 from registry.services.patient_versions import record_version
 from registry.services.record_writes import UpsertResult
 
@@ -46,6 +47,18 @@ class ApiView(APIView):
     @property
     def door(self) -> str:
         return door_of(self.request)
+
+    def log_identified_page(self, content: str, page: list[Patient]) -> None:
+        """Logs a page of a list read (patients/, records/) as an identified export: a bulk read of
+        identified records (registry/services/identified_exports.py says why single records are not).
+        One INSERT; an empty page exports nothing and is not logged."""
+        if not page:
+            return
+        identified_export_log(
+            user=self.request.user, door=ExportDoor.API_RECORD_LIST, content=content, file_format="json",
+            site_codes={patient.site.code for patient in page}, record_count=len(page),
+            parameters={"query": self.request.query_params.urlencode(), "via": self.door},
+        )
 
     def visible_patient(self, record_id: str) -> Patient:
         """The record, if the user sees its site; 404 otherwise (as if it did not exist)."""

@@ -23,6 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from registry.models import ExportDoor
 from registry.reports.study_report import study_report
 from registry.selectors.access import visible_sites
 from registry.services.datasets import (
@@ -96,7 +97,7 @@ class DatasetView(ApiView):
         output = Path(directory.name) / f"{name}{EXTENSIONS[file_format]}"
         try:
             dataset_export(name=name, output=output, file_format=file_format, user=request.user, site=site,
-                           deidentify=not identified)
+                           deidentify=not identified, door=ExportDoor.API_DATASET)
         except ExportNotAllowed as error:
             directory.cleanup()
             raise PermissionDenied(str(error)) from None

@@ -126,7 +126,8 @@ class PatientListView(ApiView):
     @extend_schema(
         tags=[TAG_PATIENTS], operation_id="patients_list", parameters=[query.SITE, query.UPDATED_SINCE, query.COHORT],
         responses=PatientSerializer(many=True),
-        description="The patients of the sites you see. Queries: the token, your role and sites, one page.",
+        description="The patients of the sites you see. Queries: the token, your role and sites, one page, and the "
+                    "identified-export log's row of the page.",
     )
     def get(self, request):
         patients = api_patients(
@@ -136,6 +137,7 @@ class PatientListView(ApiView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(patients, request, view=self)
+        self.log_identified_page("patients", page)
         return paginator.get_paginated_response(PatientSerializer(page, many=True).data)
 
     @extend_schema(

@@ -112,7 +112,8 @@ class RecordsView(BulkView):
         tags=[TAG_RECORDS], operation_id="records_list", parameters=[query.SITE, query.UPDATED_SINCE, query.COHORT],
         responses=RecordSerializer(many=True),
         description="Whole records, nested, a page of patients at a time: for a site mirroring its records. "
-                    "Queries: the token, your role and sites, the page, one per repeating instrument.",
+                    "Queries: the token, your role and sites, the page, one per repeating instrument, and the "
+                    "identified-export log's row of the page.",
     )
     def get(self, request):
         patients = api_patients(
@@ -122,6 +123,7 @@ class RecordsView(BulkView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(patients, request, view=self)
+        self.log_identified_page("records", page)
         instances = record_instances([patient.id for patient in page], REPEATING_FORMS)
         return paginator.get_paginated_response(
             RecordSerializer(page, many=True, context={"instances": instances}).data

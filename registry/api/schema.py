@@ -8,7 +8,8 @@ from .serializers import ErrorSerializer
 
 ALWAYS = {
     "401": "No token, or an unknown or revoked one.",
-    "403": "The token's user has no registry role, or a role that may not do this.",
+    "403": "The token's user has no registry role, or a role that may not do this (the record resources: a role that "
+           "reads de-identified data only).",
     "406": "The Accept header asks for a format this endpoint does not give.",
     "429": "Too many requests with this token: wait as the Retry-After header says.",
 }

@@ -6,6 +6,7 @@ from .derived import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
 )
 from .exports import ExportJob, ExportJobStatus
+from .identified_exports import ExportDoor, IdentifiedExport
 from .lesion_measurements import LesionMeasurement
 from .lesions import Lesion
 from .local_therapy import LocalTherapy
@@ -23,8 +24,10 @@ __all__ = [
     "LineDerivation",
     "PatientDerivation",
     "Biopsy",
+    "ExportDoor",
     "ExportJob",
     "ExportJobStatus",
+    "IdentifiedExport",
     "Lesion",
     "LesionMeasurement",
     "LocalTherapy",

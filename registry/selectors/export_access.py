@@ -17,14 +17,7 @@ The system itself (no user: the command line without --user) exports everything.
 """
 from __future__ import annotations
 
-from registry.models import RegistryRole, Role
-
-from .access import access_for
-
-# Roles that read and write identified records in the admin: their exports may hold them too.
-_IDENTIFIED_BY_ROLE = frozenset({Role.ADMINISTRATOR, Role.COORDINATOR})
-# Roles that need the grant for identified exports.
-_IDENTIFIED_WITH_GRANT = frozenset({Role.INVESTIGATOR, Role.VIEWER})
+from .access import access_for, may_see_identified
 
 
 class ExportNotAllowed(PermissionError):
@@ -32,16 +25,14 @@ class ExportNotAllowed(PermissionError):
 
 
 def may_export_identified(user) -> bool:
-    """Whether `user` may export identified data (of the patients they see). One query at most."""
+    """Whether `user` may export identified data (of the patients they see): the access rule's
+    `may_see_identified`. No query beyond `access_for`'s."""
     if user is None:
         return True
-    role = access_for(user).role
-    if role in _IDENTIFIED_BY_ROLE:
+    if access_for(user).role is None:
+        # No role: they see no patient, so an identified export of theirs holds no identified data.
         return True
-    if role in _IDENTIFIED_WITH_GRANT:
-        return RegistryRole.objects.filter(user=user, may_export_identified=True).exists()
-    # No role: they see no patient, so an identified export of theirs holds no identified data.
-    return True
+    return may_see_identified(user)
 
 
 def check_export_allowed(user, *, deidentified: bool) -> None:

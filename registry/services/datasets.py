@@ -24,9 +24,11 @@ from registry.exports.deidentify import (
 )
 from registry.exports.formats import EXTENSIONS, WRITERS, ExportFile
 from registry.exports.provenance import derivation_provenance
-from registry.models import Patient, Site
+from registry.models import ExportDoor, Patient, Site
 from registry.selectors.access import restrict_to_visible
 from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
+
+from .identified_exports import identified_export_log
 
 __all__ = [
     "DATASETS", "EXTENSIONS", "FORMATS", "DeidentificationKeyMissing", "ExportNotAllowed", "codebook_path",
@@ -68,6 +70,7 @@ def export_checked(
 def dataset_export(
     *, name: str, output, file_format: str = "csv", user=None, site: Site | None = None, deidentify: bool = False,
     deidentification_key_override: str | None = None, progress: Progress | None = None,
+    door: ExportDoor | str = ExportDoor.SERVICE,
 ) -> int:
     """Writes dataset `name` of the patients `user` may see (None: the system, every patient),
     optionally only `site`'s, to the file `output` in `file_format`, with its codebook and its
@@ -80,6 +83,8 @@ def dataset_export(
     may not make) or DeidentificationKeyMissing before anything is written. The files appear complete
     or not at all: they are written under temporary names and renamed, the data file last.
     Reads what is stored; it does not derive (a patient not derived yet has blank derived columns).
+    An identified export is logged (registry/services/identified_exports.py) as coming through `door`,
+    once its files are written and just before they appear.
     """
     found, key = export_checked(
         name=name, file_format=file_format, user=user, deidentify=deidentify,
@@ -135,6 +140,11 @@ def dataset_export(
         _partial(provenance_path(path)).write_text(
             json.dumps({**provenance, "rows": count}, indent=2) + "\n", encoding="utf-8"
         )
+        if deidentifier is None:
+            identified_export_log(
+                user=user, door=door, content=name, file_format=file_format, site_codes=provenance["sites"],
+                record_count=len(exported), parameters={"site": provenance["site"], "rows": count, "file": path.name},
+            )
         for file in files:
             os.replace(_partial(file), file)
     finally:

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.exports.formats import EXTENSIONS
-from registry.models import ExportJob, ExportJobStatus, Site
+from registry.models import ExportDoor, ExportJob, ExportJobStatus, Site
 from registry.selectors.access import access_for
 from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
 
@@ -101,7 +101,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             data = Path(work) / f"{job.dataset}{EXTENSIONS[job.file_format]}"
             rows = dataset_export(
                 name=job.dataset, output=data, file_format=job.file_format, user=job.requested_by, site=job.site,
-                deidentify=job.deidentified, progress=progress,
+                deidentify=job.deidentified, progress=progress, door=ExportDoor.ADMIN_EXPORT_JOB,
             )
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 for path in (data, codebook_path(data), provenance_path(data)):

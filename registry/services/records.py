@@ -10,13 +10,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from registry.models import (
-    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, Role, Site, TreatmentLine, TumorAssessment,
+    Biopsy, ExportDoor, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, Role, Site, TreatmentLine,
+    TumorAssessment,
 )
 from registry.records.flat_export import WRITERS, flat_rows
 from registry.records.flat_import import FlatImport
 from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
 from registry.selectors.access import access_for, restrict_to_visible
+from registry.selectors.export_access import check_export_allowed
 from registry.services.derivation import patients_changed
+from registry.services.identified_exports import identified_export_log
 from registry.services.patient_versions import patients_version_bump
 
 __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", "records_export", "records_import"]
@@ -72,11 +75,20 @@ def records_import(
     return result
 
 
-def records_export(*, output, user=None, site: Site | None = None, records=None, file_format: str = "csv") -> int:
+def records_export(
+    *, output, user=None, site: Site | None = None, records=None, file_format: str = "csv",
+    door: ExportDoor | str = ExportDoor.SERVICE, parameters: Mapping | None = None,
+) -> int:
     """Writes the flat export of the patients `user` may see (None: every patient) to the text
-    stream `output`, optionally only one site's or the listed record IDs; returns the row count."""
+    stream `output`, optionally only one site's or the listed record IDs; returns the row count.
+
+    The flat export holds identified data (identifier fields, real record IDs and dates): raises
+    ExportNotAllowed, before writing anything, for a user who may export de-identified data only
+    (registry/selectors/export_access.py). Each export is logged as an identified export through
+    `door`, with `parameters` (what it was asked with), once written."""
     if file_format not in WRITERS:
         raise ValueError(f"file_format must be 'csv' or 'json', not {file_format!r}")
+    check_export_allowed(user, deidentified=False)
     patients = Patient.objects.all()
     if user is not None:
         patients = restrict_to_visible(patients, user, site_path="site_id")
@@ -84,7 +96,20 @@ def records_export(*, output, user=None, site: Site | None = None, records=None,
         patients = patients.filter(site=site)
     if records is not None:
         patients = patients.filter(record_id__in=list(records))
-    return WRITERS[file_format](output, flat_rows(patients))
+    exported_records: set[str] = set()
+
+    def counted(rows):
+        for row in rows:
+            exported_records.add(row[0])
+            yield row
+
+    count = WRITERS[file_format](output, counted(flat_rows(patients)))
+    identified_export_log(
+        user=user, door=door, content="records", file_format=file_format,
+        site_codes=patients.values_list("site__code", flat=True).distinct(), record_count=len(exported_records),
+        parameters={"rows": count, **(parameters or {})},
+    )
+    return count
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from registry.models import Patient, Role
+from registry.models import Patient, RegistryRole, Role
 from tests import factories
 
 from .admin_pages import changelist_url
@@ -45,7 +45,8 @@ def test_the_patient_list_has_import_and_export_buttons_for_a_coordinator(coordi
     assert reverse(EXPORT_URL) in page
 
 
-def test_a_viewer_sees_the_export_button_but_not_the_import_button(client, viewer_a):
+def test_a_viewer_with_the_identified_grant_sees_the_export_button_but_not_the_import_button(client, viewer_a):
+    RegistryRole.objects.filter(user=viewer_a).update(may_export_identified=True)
     client.force_login(viewer_a)
 
     response = client.get(changelist_url(Patient))
@@ -53,6 +54,15 @@ def test_a_viewer_sees_the_export_button_but_not_the_import_button(client, viewe
     page = response.content.decode()
     assert reverse(IMPORT_URL) not in page
     assert reverse(EXPORT_URL) in page
+
+
+def test_a_viewer_without_the_identified_grant_sees_neither_button(client, viewer_a):
+    client.force_login(viewer_a)
+
+    page = client.get(changelist_url(Patient)).content.decode()
+
+    assert reverse(IMPORT_URL) not in page
+    assert reverse(EXPORT_URL) not in page
 
 
 def test_a_file_with_problems_lists_them_imports_nothing_and_keeps_no_staged_file(
@@ -159,6 +169,7 @@ def test_the_export_streams_the_flat_csv_of_the_patients_the_user_may_see(coordi
 
 def test_the_export_keeps_the_changelist_filters(client, site_a, site_b):
     investigator = factories.make_user(role=Role.INVESTIGATOR)
+    RegistryRole.objects.filter(user=investigator).update(may_export_identified=True)
     factories.make_patient(site_a, "P-A", vital=1)
     factories.make_patient(site_b, "P-B", vital=2)
     factories.make_patient(site_b, "P-C", vital=1)

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from import_export.formats.base_formats import CSV
 
-from registry.models import NgsVariant, Patient
+from registry.models import NgsVariant, Patient, RegistryRole
 from tests import factories
 
 from .admin_pages import changelist_url
@@ -44,7 +44,10 @@ def test_the_vital_status_export_holds_only_the_patients_the_user_may_see(coordi
     assert [(row["record_id"], row["vital"]) for row in rows] == [("P-A", "1")]
 
 
-def test_a_viewer_sees_the_variant_export_button_but_not_the_import_button(client, viewer_a):
+def test_a_viewer_with_the_identified_grant_sees_the_variant_export_button_but_not_the_import_button(
+    client, viewer_a,
+):
+    RegistryRole.objects.filter(user=viewer_a).update(may_export_identified=True)
     client.force_login(viewer_a)
 
     page = client.get(changelist_url(NgsVariant)).content.decode()

@@ -4,6 +4,9 @@ A token of a site A user never reads, lists, filters, syncs, exports, audits or 
 patients, in any way: not by URL, not by a filter naming site B, not by `updated_since`, not through
 the bulk upserts. Refused writes leave the database as it was, and their answers never name the
 other site. One rule decides (registry/selectors/access.py), as in the admin (tests/admin/test_access_matrix.py).
+The record resources serve identified data: roles that read de-identified data only (here the
+investigator and the viewer, who lack the grant) are refused them whatever the site (403), and read the
+datasets and the report.
 """
 import csv
 import io
@@ -13,7 +16,9 @@ import pytest
 from registry.models import Patient, TreatmentLine
 from registry.services.patient_versions import current_versions
 from tests import factories
-from tests.access_roles import CHANGES, SEES, WRITERS, matrix, roles, user_for, world  # noqa: F401 - world is a fixture
+from tests.access_roles import (  # noqa: F401 - world is a fixture
+    CHANGES, IDENTIFIED, SEES, WRITERS, matrix, roles, user_for, world,
+)
 
 from .api_helpers import database_state
 from .conftest import token_client
@@ -27,7 +32,7 @@ def api(world, request):
 
 
 def read_status(role: str, site: str) -> int:
-    if role == "no role":
+    if role not in IDENTIFIED:  # no role, or de-identified data only
         return 403
     return 200 if site in SEES[role] else 404
 
@@ -82,7 +87,7 @@ def listed(response) -> set[str]:
 def test_lists_and_their_filters_hold_only_visible_patients(api, world, role, path, filters):
     response = api.get(path, filters)
 
-    if role == "no role":
+    if role not in IDENTIFIED:
         assert response.status_code == 403
         return
     wanted = {f"P-{site}" for site in SEES[role]}
@@ -101,7 +106,7 @@ def test_the_deletion_feed_reports_only_visible_sites_deletions(api, world, role
 
     response = api.get("/api/v1/deletions/", {"since": "2000-01-01T00:00:00Z"})
 
-    if role == "no role":
+    if role not in IDENTIFIED:
         assert response.status_code == 403
         return
     assert {row["record_id"] for row in response.json()["results"]} == {f"P-{site}" for site in SEES[role]}

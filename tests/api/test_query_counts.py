@@ -16,24 +16,26 @@ def warm(coordinator_api):
 
 
 @pytest.mark.parametrize("count", [2, 10])
-def test_a_page_of_patients_takes_four_queries(warm, site_a, django_assert_num_queries, count):
+def test_a_page_of_patients_takes_five_queries(warm, site_a, django_assert_num_queries, count):
     for number in range(count):
         factories.make_full_patient(site_a, f"P-{number}")
 
-    # 1 the token with its user, 2 the user's role, 3 their sites, 4 the page (patients with site and
-    # version joined, one row more than the page to know whether there is a next one).
-    with django_assert_num_queries(4):
+    # 1 the token with its user, 2 the user's role (and grant), 3 their sites, 4 the page (patients with
+    # site and version joined, one row more than the page to know whether there is a next one), 5 the
+    # identified-export log's row of the page.
+    with django_assert_num_queries(5):
         response = warm.get("/api/v1/patients/", {"ordering": "-updated_at"})
     assert len(response.json()["results"]) == count
 
 
 @pytest.mark.parametrize("count", [2, 10])
-def test_a_page_of_whole_records_takes_eleven_queries(warm, site_a, django_assert_num_queries, count):
+def test_a_page_of_whole_records_takes_twelve_queries(warm, site_a, django_assert_num_queries, count):
     for number in range(count):
         factories.make_full_patient(site_a, f"P-{number}")
 
-    # The four of a page of patients, then one per repeating instrument (7) for the page's patients.
-    with django_assert_num_queries(4 + 7):
+    # The five of a page of patients (its log row included), then one per repeating instrument (7) for
+    # the page's patients.
+    with django_assert_num_queries(5 + 7):
         response = warm.get("/api/v1/records/", {"updated_since": "2000-01-01T00:00:00Z"})
     assert len(response.json()["results"]) == count
 

@@ -207,12 +207,13 @@ def test_the_export_reads_a_fixed_number_of_queries_per_batch_of_patients(
     redcap(coordinator_token, "version")  # the token's first use writes last_used_at once
     monkeypatch.setattr(flat_export, "BATCH_PATIENTS", 2)
 
-    # The token; the coordinator's role and sites; the record IDs; then per batch of 2 patients
-    # (3 batches) the patients and one query per repeating instrument (7).
-    with django_assert_num_queries(1 + 2 + 1 + 3 * (1 + 7)):
+    # The token; the coordinator's role and sites; the identified-export log (the records selected with
+    # their sites, its row: 2); the record IDs; then per batch of 2 patients (3 batches) the patients and
+    # one query per repeating instrument (7).
+    with django_assert_num_queries(1 + 2 + 2 + 1 + 3 * (1 + 7)):
         rows = redcap(coordinator_token, "record", format="json").json()
     # With only treatment lines asked for, the other instruments' tables are not read.
-    with django_assert_num_queries(1 + 2 + 1 + 3 * (1 + 1)):
+    with django_assert_num_queries(1 + 2 + 2 + 1 + 3 * (1 + 1)):
         only_lines = redcap(coordinator_token, "record", format="json", forms="treatment_line").json()
 
     assert len(rows) == len(only_lines) == 10
@@ -234,7 +235,8 @@ def test_an_export_of_many_patients_costs_as_many_queries_as_of_few(redcap, admi
     for number in range(20):
         factories.make_full_patient(site_b, f"MANY-{number}")
 
-    assert queries() == few == 1 + 1 + 1 + 7  # token, record IDs, the batch's patients, 7 instruments
+    # token, the identified-export log (2), record IDs, the batch's patients, 7 instruments
+    assert queries() == few == 1 + 2 + 1 + 1 + 7
 
 
 def test_the_first_rows_are_sent_before_the_later_batches_are_read(client, coordinator_token, site_a, monkeypatch):
@@ -259,9 +261,10 @@ def test_the_first_rows_are_sent_before_the_later_batches_are_read(client, coord
         read_for_the_first_chunk = len(queries.captured_queries)
         rest = b"".join(chunks)
 
-    # The token (and its first use), the coordinator's role and sites, the record IDs, then the first
-    # batch: its patients and its treatment lines. The two other batches are read as the rest is sent.
-    assert read_for_the_first_chunk == 2 + 2 + 1 + 2
+    # The token (and its first use), the coordinator's role and sites, the identified-export log (2), the
+    # record IDs, then the first batch: its patients and its treatment lines. The two other batches are
+    # read as the rest is sent.
+    assert read_for_the_first_chunk == 2 + 2 + 2 + 1 + 2
     assert len(queries.captured_queries) == read_for_the_first_chunk + 2 * 2
     assert (first + rest).decode().count("\n") == 1 + 6 * 2
 

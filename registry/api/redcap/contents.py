@@ -23,7 +23,7 @@ from registry.services.records import records_delete
 from . import project
 from .parameters import BAD_REQUEST, FORBIDDEN, FORMATS, SERVICE_UNAVAILABLE, ApiError, Parameters
 from .project import UnknownNames
-from .record_export import export_response, parse_export
+from .record_export import export_response, log_identified_export, parse_export
 from .record_import import import_records
 from .responses import object_response, table_response, text_response, value_response
 
@@ -252,6 +252,13 @@ def record(parameters: Parameters, caller: Caller) -> HttpResponse:
         except DeidentificationKeyMissing as error:
             raise ApiError(SERVICE_UNAVAILABLE, str(error)) from None
     export = parse_export(parameters, export_format(parameters), deidentified=key)
+    if key is None:
+        log_identified_export(export, user=caller.user, parameters={
+            "records": parameters.array("records"), "fields": parameters.array("fields"),
+            "forms": parameters.array("forms"), "filterLogic": parameters.get("filterLogic"),
+            "dateRangeBegin": parameters.get("dateRangeBegin"), "dateRangeEnd": parameters.get("dateRangeEnd"),
+            "via": caller.door,
+        })
     return export_response(export, user=caller.user)
 
 

@@ -35,6 +35,9 @@ its 0-364 days, and records come in pseudonym order. `records` still names the r
 answer would tell the real value (a birth date, or a date and thus the patient's offset). Unlike
 REDCap, free-text fields are kept and dates are shifted rather than removed.
 
+An identified export (any user who may export identified data) is logged before it streams, with
+the number of records selected (registry/services/identified_exports.py); a de-identified one is not.
+
 eav (one value per row; REDCap's "record, field_name, value" and, with repeating instruments, the
 instance's instrument and number): only non-blank values; a checkbox is one row per ticked choice
 under its own field name, its value the choice's code (raw) or label.
@@ -46,16 +49,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from registry.exports.deidentify import DeidentificationKey
-from registry.models import Patient
+from registry.models import ExportDoor, Patient
 from registry.records.flat_export import flat_rows
 from registry.records.flat_layout import column_index
 from registry.records.instruments import (
     RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, flat_columns,
 )
 from registry.selectors.record_export import exportable_patients, site_codes_by_record
+from registry.services.identified_exports import identified_export_log
 
 from . import project
 from .filter_logic import FilterLogic, FilterLogicError, parse_filter_logic
@@ -167,14 +171,29 @@ class _RowDeidentifier:
         return shifted
 
 
+def _selected_patients(export: RecordExport, *, user) -> QuerySet[Patient]:
+    return exportable_patients(
+        user=user, record_ids=list(export.records) if export.records is not None else None,
+        changed_from=export.changed_from, changed_until=export.changed_until,
+    )
+
+
+def log_identified_export(export: RecordExport, *, user, parameters: dict) -> None:
+    """Logs an identified record export before it streams (one query for the records selected and
+    their sites, one INSERT): the count is of the records selected, before filterLogic."""
+    per_site = dict(_selected_patients(export, user=user).order_by().values_list("site__code").annotate(Count("id")))
+    identified_export_log(
+        user=user, door=ExportDoor.REDCAP_API, content=f"records ({export.record_type})",
+        file_format=export.file_format, site_codes=per_site, record_count=sum(per_site.values()),
+        parameters=parameters,
+    )
+
+
 def export_response(export: RecordExport, *, user):
     """The streamed answer. Queries happen as it is written: the record IDs, then per batch of
     patients one for the patients and one per repeating instrument read (plus, for
     exportDataAccessGroups, one for every record's site code, before the first row)."""
-    patients = exportable_patients(
-        user=user, record_ids=list(export.records) if export.records is not None else None,
-        changed_from=export.changed_from, changed_until=export.changed_until,
-    )
+    patients = _selected_patients(export, user=user)
     if export.record_type == "eav":
         return table_response(EAV_COLUMNS, _eav_rows(export, patients), export.file_format, stream=True,
                               delimiter=export.delimiter)

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.models import Site
+from registry.models import ExportDoor, Site
 from registry.services.datasets import (
     DATASETS, FORMATS, DeidentificationKeyMissing, ExportNotAllowed, codebook_path, dataset_export, provenance_path,
 )
@@ -64,6 +64,7 @@ class Command(BaseCommand):
             rows = dataset_export(
                 name=name, output=options["output"], file_format=options["format"], user=user, site=site,
                 deidentify=options["deidentify"], deidentification_key_override=key,
+                door=ExportDoor.COMMAND_EXPORT_DATASET,
             )
         except (ExportNotAllowed, DeidentificationKeyMissing) as error:
             raise CommandError(str(error)) from None

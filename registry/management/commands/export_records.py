@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.models import Site
+from registry.models import ExportDoor, Site
 from registry.services.records import records_export
 
 
@@ -31,5 +31,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No site with the code {options['site']!r}")
         # newline="": the writer's own LF line ends are kept as they are on every platform.
         with path.open("w", encoding="utf-8", newline="") as output:
-            count = records_export(output=output, site=site, records=options["records"], file_format=file_format)
+            count = records_export(
+                output=output, site=site, records=options["records"], file_format=file_format,
+                door=ExportDoor.COMMAND_EXPORT_RECORDS,
+                parameters={"output": path.name, "site": options["site"], "records": options["records"]},
+            )
         self.stdout.write(self.style.SUCCESS(f"Exported {count} rows to {path}."))
