@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0007_export_job_expired_status'),
+        ('registry', '0008_derivation_stale_since'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
