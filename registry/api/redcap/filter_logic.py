@@ -49,7 +49,12 @@ _TOKEN = re.compile(
 )
 _CHECKBOX_OPTION = re.compile(r"^(?P<field>[a-z][a-z0-9_]*)\((?P<code>[^()]+)\)$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Bounds that keep a hostile filter cheap: the parser recurses once per parenthesis (three frames
+# a level), so nesting is refused past MAX_NESTING, before parsing, far below Python's recursion
+# limit; REDCap users' filters nest a few levels. A longer filter than MAX_LOGIC_CHARACTERS is no
+# honest record filter either (it is read in one pass, but evaluated on every row of the export).
 MAX_LOGIC_CHARACTERS = 10_000
+MAX_NESTING = 50
 
 
 class FilterLogicError(ValueError):
@@ -94,15 +99,31 @@ def parse_filter_logic(text: str, kinds: Mapping[str, str]) -> FilterLogic:
     """Parses `text`; `kinds` maps every export column to TEXT, NUMBER or DATE. Raises FilterLogicError."""
     if len(text) > MAX_LOGIC_CHARACTERS:
         raise FilterLogicError(f"filterLogic is longer than {MAX_LOGIC_CHARACTERS} characters")
-    parser = _Parser(_tokens(text), kinds)
+    tokens, starts = _tokens(text)
+    _check_nesting(tokens, starts)
+    parser = _Parser(tokens, kinds)
     expression = parser.disjunction()
     if parser.position < len(parser.tokens):
         raise FilterLogicError(f"filterLogic has {parser.tokens[parser.position][1]!r} where it should end")
     return FilterLogic(expression, frozenset(parser.columns))
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens, position = [], 0
+def _check_nesting(tokens: list[tuple[str, str]], starts: list[int]) -> None:
+    depth = 0
+    for token, start in zip(tokens, starts):
+        if token == ("paren", "("):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise FilterLogicError(
+                    f"filterLogic nests parentheses deeper than {MAX_NESTING} levels (at character {start + 1})"
+                )
+        elif token == ("paren", ")"):
+            depth -= 1
+
+
+def _tokens(text: str) -> tuple[list[tuple[str, str]], list[int]]:
+    """The tokens, and where each starts in `text`."""
+    tokens, starts, position = [], [], 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
@@ -113,10 +134,11 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             raise FilterLogicError(f"filterLogic cannot be read at character {start + 1}: {text[start:][:20]!r}")
         kind = match.lastgroup
         tokens.append((kind, match.group(kind)))
+        starts.append(match.start(kind))
         position = match.end()
     if not tokens:
         raise FilterLogicError("filterLogic is blank")
-    return tokens
+    return tokens, starts
 
 
 class _Parser:
