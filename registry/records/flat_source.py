@@ -175,7 +175,9 @@ def _csv_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
 # Python's csv reader forgives what it cannot read: a quote that is never closed swallows every line
 # after it into one cell, a quote inside an unquoted value is kept as text, text after a closing
 # quote is glued to the value. Each would import something else than the file says, so every row
-# whose lines hold a quote is read again here, field by field, as RFC 4180 writes it.
+# whose lines hold a quote is read again here, field by field, as RFC 4180 writes it. A fault's
+# reason names its physical line (a quoted value may span lines), since the REST API's errors
+# carry no line of their own.
 
 _QUOTED_VALUE = re.compile(r'"(?:[^"]|"")*+"')
 
@@ -257,20 +259,22 @@ def _quoting_fault(row_lines: list[str], first_line: int, delimiter: str, unquot
             quoted = _QUOTED_VALUE.match(raw, position)
             if quoted is None:
                 line = line_at(position)
-                return line, (f"{_NEVER_CLOSED} (it opens a value on line {line}; every line after it "
-                              "would be read into that value)")
+                return line, (f"{_NEVER_CLOSED}: the value it opens on line {line} would take in every "
+                              "line after it")
             position = quoted.end()
             if position >= end:
                 return None
             if raw[position] != delimiter:
-                return line_at(position), "has text after the closing quote of a quoted value"
+                line = line_at(position)
+                return line, f"has text after the closing quote of a quoted value, on line {line}"
         else:
             position = unquoted.match(raw, position).end()
             if position >= end:
                 return None
             if raw[position] == '"':
-                return line_at(position), ('has a quote inside a value that is not quoted (a value with a '
-                                           'quote is written in quotes, its quotes doubled: "ab""c")')
+                line = line_at(position)
+                return line, (f"has a quote inside a value that is not quoted, on line {line} (a value with "
+                              'a quote is written in quotes, its quotes doubled: "ab""c")')
             if raw[position] != delimiter:
                 return None  # a line break: the end of the row
         position += 1
