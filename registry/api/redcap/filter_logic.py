@@ -99,31 +99,16 @@ def parse_filter_logic(text: str, kinds: Mapping[str, str]) -> FilterLogic:
     """Parses `text`; `kinds` maps every export column to TEXT, NUMBER or DATE. Raises FilterLogicError."""
     if len(text) > MAX_LOGIC_CHARACTERS:
         raise FilterLogicError(f"filterLogic is longer than {MAX_LOGIC_CHARACTERS} characters")
-    tokens, starts = _tokens(text)
-    _check_nesting(tokens, starts)
-    parser = _Parser(tokens, kinds)
+    parser = _Parser(_tokens(text), kinds)
     expression = parser.disjunction()
     if parser.position < len(parser.tokens):
         raise FilterLogicError(f"filterLogic has {parser.tokens[parser.position][1]!r} where it should end")
     return FilterLogic(expression, frozenset(parser.columns))
 
 
-def _check_nesting(tokens: list[tuple[str, str]], starts: list[int]) -> None:
-    depth = 0
-    for token, start in zip(tokens, starts):
-        if token == ("paren", "("):
-            depth += 1
-            if depth > MAX_NESTING:
-                raise FilterLogicError(
-                    f"filterLogic nests parentheses deeper than {MAX_NESTING} levels (at character {start + 1})"
-                )
-        elif token == ("paren", ")"):
-            depth -= 1
-
-
-def _tokens(text: str) -> tuple[list[tuple[str, str]], list[int]]:
-    """The tokens, and where each starts in `text`."""
-    tokens, starts, position = [], [], 0
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """The tokens; nesting past MAX_NESTING is refused as soon as it is read."""
+    tokens, position, depth = [], 0, 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
@@ -133,12 +118,19 @@ def _tokens(text: str) -> tuple[list[tuple[str, str]], list[int]]:
             start = position + len(rest) - len(rest.lstrip())
             raise FilterLogicError(f"filterLogic cannot be read at character {start + 1}: {text[start:][:20]!r}")
         kind = match.lastgroup
-        tokens.append((kind, match.group(kind)))
-        starts.append(match.start(kind))
+        token = (kind, match.group(kind))
+        if token == ("paren", "("):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise FilterLogicError(f"filterLogic nests parentheses deeper than {MAX_NESTING} levels "
+                                       f"(at character {match.start(kind) + 1})")
+        elif token == ("paren", ")"):
+            depth -= 1
+        tokens.append(token)
         position = match.end()
     if not tokens:
         raise FilterLogicError("filterLogic is blank")
-    return tokens, starts
+    return tokens
 
 
 class _Parser:
