@@ -227,7 +227,7 @@ def checked_csv_rows(text, report: FileProblem, delimiter: str = ",") -> Iterato
         except csv.Error as error:
             first_line, row_lines = lines.take_row()
             fault = _quoting_fault(row_lines, first_line, delimiter, unquoted)
-            if fault is None:  # pragma: no cover - csv refuses nothing else that the check passes
+            if fault is None:  # an unquoted value longer than csv's field limit
                 fault = (first_line, f"cannot be read as CSV ({error})")
             report(fault[0], "", "", fault[1])
             return

@@ -88,3 +88,10 @@ def test_a_quoting_fault_is_found_with_another_delimiter():
 
     assert rows == [(1, ["a", "b"]), (2, ["1", "x;y"]), (3, None)]
     assert [problem[0] for problem in problems] == [3]
+
+
+def test_an_unquoted_value_longer_than_the_csv_field_limit_is_reported_at_its_line():
+    rows, problems = rows_and_problems("a,b\n1,2\n3," + "x" * 200_000 + "\n4,5\n")
+
+    assert rows == [(1, ["a", "b"]), (2, ["1", "2"])]
+    assert problems == [(3, "", "", "cannot be read as CSV (field larger than field limit (131072))")]

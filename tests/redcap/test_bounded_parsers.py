@@ -26,7 +26,9 @@ def test_json_data_nested_65_levels_is_a_400_naming_the_byte(redcap, coordinator
     answer = redcap(coordinator_token, "record", format="json", returnFormat="json", data=TOO_DEEP)
 
     assert answer.status == 400
-    assert answer.json() == {"error": "The data parameter cannot be read: JSON nested deeper than 64 levels (at byte 65)"}
+    assert answer.json() == {
+        "error": "The data parameter cannot be read: JSON nested deeper than 64 levels (at byte 65)",
+    }
     assert vitals() == [("P-1", 1, None), ("P-2", 1, None)]
 
 
