@@ -67,9 +67,14 @@ class _Scan:
                 raise JSONTooDeep(self.limit, self.offset + _deepening_position(chunk, before, self.limit) + 1)
             self.depth = depths[-1]
         if still_in_string:
+            # The backslashes ending the chunk escape one another in pairs; an odd one out escapes
+            # the next chunk's first byte. A chunk of backslashes only continues the last chunk's.
             self.in_string = True
             trailing = len(chunk) - len(chunk.rstrip(b"\\"))
-            self.escaped = trailing % 2 == 1 if trailing < len(chunk) or not self.escaped else trailing % 2 == 0
+            if trailing == len(chunk) and self.escaped:
+                self.escaped = trailing % 2 == 0
+            else:
+                self.escaped = trailing % 2 == 1
         self.offset += len(chunk)
 
     def _outside_strings(self, chunk: bytes) -> tuple[bytes, bool]:

@@ -37,8 +37,8 @@ from django.http import HttpResponse
 from registry.models import Site
 from registry.records.flat_source import checked_csv_rows
 from registry.records.import_result import ImportProblem
-from registry.records.json_depth import JSONTooDeep, check_json_depth
 from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT
+from registry.records.json_depth import JSONTooDeep, check_json_depth
 from registry.selectors.access import access_for
 from registry.services.records import records_import
 
