@@ -19,8 +19,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ImportForm
 
 from registry.models import ExportDoor, Site
+from registry.records.spreadsheet_files import MAX_UPLOAD_BYTES, csv_file_problems, xlsx_file_problems
 from registry.selectors.access import access_for, changeable_sites, may_see_identified
 from registry.services.identified_exports import identified_export_log
 from registry.services.records import records_export, records_import
@@ -37,11 +40,43 @@ OVERWRITE_CHOICES = [
 ]
 
 
+class CheckedSpreadsheetImportForm(ImportForm):
+    """The import form, refusing a spreadsheet before django-import-export reads it: too large, a
+    CSV with broken quoting or rows of the wrong length, an .xlsx that would inflate too far."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.formats = formats
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, chosen = cleaned.get("import_file"), cleaned.get("format")
+        if upload is None or chosen is None:
+            return cleaned
+        if upload.size > MAX_UPLOAD_BYTES:
+            self.add_error("import_file", f"The file is larger than {MAX_UPLOAD_BYTES} bytes.")
+            return cleaned
+        data = upload.read()
+        upload.seek(0)
+        file_format = self.formats[int(chosen)]
+        problems = xlsx_file_problems(data) if file_format is XLSX else csv_file_problems(data)
+        for problem in problems:
+            self.add_error("import_file", problem)
+        return cleaned
+
+
 class UserScopedResourcesMixin:
-    """django-import-export on a registry admin: resources see only the user's patients.
+    """django-import-export on a registry admin: resources see only the user's patients; spreadsheets
+    in and out as CSV or Excel (.xlsx), each upload checked before it is opened.
 
     A spreadsheet holds real record IDs and dates: exporting one is an identified export, for users
     who may see identified data only (the others have the de-identified datasets), and is logged."""
+
+    import_form_class = CheckedSpreadsheetImportForm
+
+    def get_import_formats(self):
+        # The formats the registry documents; tablib's JSON, YAML and HTML readers are left shut.
+        return [CSV, XLSX]
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         # The resources scope rows to the user; the form and encoding arguments are not theirs.

@@ -18,6 +18,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from registry.records.json_depth import check_json_depth
+
 from .errors import RecordsInvalid, field_error
 
 DEFAULT_PAGE_SIZE = 100
@@ -128,7 +130,9 @@ def cursor_of(request, read):
     if not raw:
         return None
     try:
-        return read(json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"===")))
+        decoded = base64.urlsafe_b64decode(raw.encode("ascii") + b"===")
+        check_json_depth(decoded)  # JSONTooDeep is a ValueError: deep nesting is no cursor either
+        return read(json.loads(decoded))
     except (ValueError, TypeError, UnicodeError, binascii.Error):
         raise RecordsInvalid([field_error("cursor", raw, "is not a cursor this API sent (take `next` as it is)")]) \
             from None

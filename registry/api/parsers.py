@@ -5,6 +5,9 @@
 - `SpooledBodyParser` and its subclasses: the bulk upserts. The body is copied, never parsed, into a
   temporary file (held in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then on disk), which the import
   reads as a stream; the limit is REGISTRY_API_BULK_MAX_BYTES.
+
+Every JSON body is also scanned for its nesting depth before anything parses it
+(registry/records/json_depth.py): deeper than MAX_JSON_DEPTH is a 400 that says at which byte.
 """
 import json
 import tempfile
@@ -12,6 +15,8 @@ import tempfile
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
+
+from registry.records.json_depth import JSONTooDeep, check_json_depth
 
 from .errors import PayloadTooLarge
 
@@ -39,11 +44,20 @@ class LimitedJSONParser(BaseParser):
         body = stream.read() if stream is not None else b""
         if limit is not None and len(body) > limit:
             raise PayloadTooLarge(limit)
+        _refuse_deep_nesting(body)
         try:
             return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError):
             raise exceptions.ParseError("The request body is not valid JSON (UTF-8, without NaN or Infinity).") \
                 from None
+
+
+def _refuse_deep_nesting(body) -> None:
+    """400 for a body nested deeper than MAX_JSON_DEPTH (a bytes body, or a file left at its start)."""
+    try:
+        check_json_depth(body)
+    except JSONTooDeep as error:
+        raise exceptions.ParseError(f"{error}.") from None
 
 
 def _refuse_constant(name: str):
@@ -76,6 +90,15 @@ class SpooledBodyParser(BaseParser):
 
 class SpooledJSONParser(SpooledBodyParser):
     media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        spooled = super().parse(stream, media_type, parser_context)
+        try:
+            _refuse_deep_nesting(spooled)
+        except exceptions.ParseError:
+            spooled.close()
+            raise
+        return spooled
 
 
 class SpooledCSVParser(SpooledBodyParser):

@@ -8,6 +8,7 @@ import csv
 import io
 import os
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from decimal import Decimal
 import ijson
 
 from .instruments import RECORD_ID, flat_columns
+from .json_depth import DepthCheckedReader, JSONTooDeep
 
 # (line, field, value, reason) of a problem with the file itself rather than with one record.
 FileProblem = Callable[[int | None, str, str, str], None]
@@ -138,9 +140,9 @@ def _csv_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
     # utf-8-sig: spreadsheet programs often start a UTF-8 CSV with a byte-order mark.
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     try:
-        reader = csv.reader(text)
+        rows = checked_csv_rows(text, report)
         try:
-            header = [name.strip() for name in next(reader, [])]
+            header = [name.strip() for name in next(rows, (1, []))[1] or []]
             known = set(flat_columns())
             names: list[str | None] = []
             for name in header:
@@ -155,19 +157,127 @@ def _csv_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
             if RECORD_ID not in names:
                 raise UnreadableFile("has no record_id column (the first line must be the header)")
             width = len(header)
-            for line, cells in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in cells):
-                    continue  # a blank line
+            for line, (_, cells) in enumerate(rows, start=2):
+                if cells is None or not any(cell.strip() for cell in cells):
+                    continue  # a row whose quoting was reported, or a blank line
                 if len(cells) != width:
                     report(line, "", "", f"has {len(cells)} values, but the header names {width} columns")
                 yield SourceRow(line, names, cells)
         except UnicodeDecodeError:
             raise UnreadableFile("is not a UTF-8 text file") from None
-        except csv.Error as error:
-            raise UnreadableFile(f"is not a readable CSV file ({error})") from None
     finally:
         # Leave the caller's file open: closing the wrapper would close it.
         text.detach()
+
+
+# ---------------------------------------------------------------- CSV quoting, checked
+#
+# Python's csv reader forgives what it cannot read: a quote that is never closed swallows every line
+# after it into one cell, a quote inside an unquoted value is kept as text, text after a closing
+# quote is glued to the value. Each would import something else than the file says, so every row
+# whose lines hold a quote is read again here, field by field, as RFC 4180 writes it. A fault's
+# reason names its physical line (a quoted value may span lines), since the REST API's errors
+# carry no line of their own.
+
+_QUOTED_VALUE = re.compile(r'"(?:[^"]|"")*+"')
+
+
+def _unquoted_value(delimiter: str) -> re.Pattern:
+    return re.compile(f'[^"{re.escape(delimiter)}\r\n]*+')
+
+
+class _LineCounter:
+    """The text's lines, one at a time, for csv.reader; keeps the lines of the row being read."""
+
+    def __init__(self, text):
+        self.text = text
+        self.lines_read = 0
+        self.row_lines: list[str] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline()
+        if not line:
+            raise StopIteration
+        self.lines_read += 1
+        self.row_lines.append(line)
+        return line
+
+    def take_row(self) -> tuple[int, list[str]]:
+        """The first line number and the lines of the row just read."""
+        lines, self.row_lines = self.row_lines, []
+        return self.lines_read - len(lines) + 1, lines
+
+
+def checked_csv_rows(text, report: FileProblem, delimiter: str = ",") -> Iterator[tuple[int, list[str] | None]]:
+    """(first line, cells) of every row of a CSV text stream (opened with newline=""), blank rows
+    included. A row whose quoting is broken is reported with the line of the fault and given as
+    (first line, None), so that rows keep their numbers; a quote never closed ends the reading there
+    (what follows it cannot be told apart)."""
+    lines = _LineCounter(text)
+    reader = csv.reader(lines, delimiter=delimiter)
+    unquoted = _unquoted_value(delimiter)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            first_line, row_lines = lines.take_row()
+            fault = _quoting_fault(row_lines, first_line, delimiter, unquoted)
+            if fault is None:  # an unquoted value longer than csv's field limit
+                fault = (first_line, f"cannot be read as CSV ({error})")
+            report(fault[0], "", "", fault[1])
+            return
+        first_line, row_lines = lines.take_row()
+        if any('"' in line for line in row_lines):
+            fault = _quoting_fault(row_lines, first_line, delimiter, unquoted)
+            if fault is not None:
+                report(fault[0], "", "", fault[1])
+                if fault[1].startswith(_NEVER_CLOSED):
+                    return
+                cells = None
+        yield first_line, cells
+
+
+_NEVER_CLOSED = "has a quote that is never closed"
+
+
+def _quoting_fault(row_lines: list[str], first_line: int, delimiter: str, unquoted: re.Pattern):
+    """(line, reason) of the first quoting fault of one row's text, or None."""
+    raw = "".join(row_lines)
+    end = len(raw.rstrip("\r\n"))
+
+    def line_at(position: int) -> int:
+        return first_line + sum(1 for _ in re.finditer("\r\n|\r|\n", raw[:position]))
+
+    position = 0
+    while True:
+        if raw.startswith('"', position):
+            quoted = _QUOTED_VALUE.match(raw, position)
+            if quoted is None:
+                line = line_at(position)
+                return line, (f"{_NEVER_CLOSED}: the value it opens on line {line} would take in every "
+                              "line after it")
+            position = quoted.end()
+            if position >= end:
+                return None
+            if raw[position] != delimiter:
+                line = line_at(position)
+                return line, f"has text after the closing quote of a quoted value, on line {line}"
+        else:
+            position = unquoted.match(raw, position).end()
+            if position >= end:
+                return None
+            if raw[position] == '"':
+                line = line_at(position)
+                return line, (f"has a quote inside a value that is not quoted, on line {line} (a value with "
+                              'a quote is written in quotes, its quotes doubled: "ab""c")')
+            if raw[position] != delimiter:
+                return None  # a line break: the end of the row
+        position += 1
 
 
 def _json_text(value) -> str | None:
@@ -194,7 +304,7 @@ def _json_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
     known = set(flat_columns())
     unknown_reported: set[str] = set()
     try:
-        for line, item in enumerate(ijson.items(binary, "item", use_float=False), start=1):
+        for line, item in enumerate(ijson.items(DepthCheckedReader(binary), "item", use_float=False), start=1):
             if not isinstance(item, dict):
                 report(line, "", "", "is not a record (an object of field names and values)")
                 continue
@@ -220,5 +330,7 @@ def _json_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
             yield SourceRow(line, names, values)
     except ijson.JSONError as error:
         raise UnreadableFile(f"is not valid JSON ({error})") from None
+    except JSONTooDeep as error:
+        raise UnreadableFile(f"cannot be read: {error}") from None
     except UnicodeDecodeError:
         raise UnreadableFile("is not a UTF-8 text file") from None

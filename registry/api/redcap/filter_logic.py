@@ -49,7 +49,12 @@ _TOKEN = re.compile(
 )
 _CHECKBOX_OPTION = re.compile(r"^(?P<field>[a-z][a-z0-9_]*)\((?P<code>[^()]+)\)$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Bounds that keep a hostile filter cheap: the parser recurses once per parenthesis (three frames
+# a level), so nesting is refused past MAX_NESTING, before parsing, far below Python's recursion
+# limit; REDCap users' filters nest a few levels. A longer filter than MAX_LOGIC_CHARACTERS is no
+# honest record filter either (it is read in one pass, but evaluated on every row of the export).
 MAX_LOGIC_CHARACTERS = 10_000
+MAX_NESTING = 50
 
 
 class FilterLogicError(ValueError):
@@ -102,7 +107,8 @@ def parse_filter_logic(text: str, kinds: Mapping[str, str]) -> FilterLogic:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens, position = [], 0
+    """The tokens; nesting past MAX_NESTING is refused as soon as it is read."""
+    tokens, position, depth = [], 0, 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
@@ -112,7 +118,15 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             start = position + len(rest) - len(rest.lstrip())
             raise FilterLogicError(f"filterLogic cannot be read at character {start + 1}: {text[start:][:20]!r}")
         kind = match.lastgroup
-        tokens.append((kind, match.group(kind)))
+        token = (kind, match.group(kind))
+        if token == ("paren", "("):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise FilterLogicError(f"filterLogic nests parentheses deeper than {MAX_NESTING} levels "
+                                       f"(at character {match.start(kind) + 1})")
+        elif token == ("paren", ")"):
+            depth -= 1
+        tokens.append(token)
         position = match.end()
     if not tokens:
         raise FilterLogicError("filterLogic is blank")

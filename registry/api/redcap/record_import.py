@@ -35,8 +35,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 
 from registry.models import Site
+from registry.records.flat_source import checked_csv_rows
 from registry.records.import_result import ImportProblem
 from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT
+from registry.records.json_depth import JSONTooDeep, check_json_depth
 from registry.selectors.access import access_for
 from registry.services.records import records_import
 
@@ -80,6 +82,11 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
     if not access.can_write:
         raise ApiError(FORBIDDEN, "You do not have API Import/Update privileges")
 
+    if file_format == "json":
+        try:
+            check_json_depth(parameters.data)  # before ijson builds one list per bracket
+        except JSONTooDeep as error:
+            raise ApiError(BAD_REQUEST, f"The data parameter cannot be read: {error}") from None
     prepared = prepare_upload(parameters.data, file_format, date_format, parameters.csv_delimiter())
     try:
         sites_by_record = _sites_named(prepared, user)
@@ -249,20 +256,30 @@ class _RowNotes:
 
 def _rewrite_csv(data, target, prepared: PreparedUpload, date_format: str, delimiter: str) -> None:
     """Same rows in the same order (blank ones too), so that records_import's row numbers are the
-    upload's; written comma-separated whatever the upload's delimiter."""
+    upload's; written comma-separated whatever the upload's delimiter. Quoting faults are the
+    rewrite's to report: rewritten, the file would be well quoted."""
     text = io.TextIOWrapper(data, encoding="utf-8-sig", newline="")
     output = io.TextIOWrapper(target, encoding="utf-8", newline="")
     try:
-        reader = csv.reader(text, delimiter=delimiter)
+        def quoting_fault(line, field_name, value, reason):
+            prepared.problems.append(ImportProblem(line, "", "", "", field_name, value, reason))
+
+        reader = (cells for _, cells in checked_csv_rows(text, quoting_fault, delimiter))
         writer = csv.writer(output, lineterminator="\n")
         header = next(reader, None)
         if header is None:
+            if prepared.problems:  # the header's quoting: nothing else can be read
+                output.flush()
+                return
             raise _Unreadable
         names = [name.strip() for name in header]
         kept = [position for position, name in enumerate(names) if name != ACCESS_GROUP and name not in IGNORED_COLUMNS]
         writer.writerow([header[position] for position in kept])
         notes = _RowNotes(prepared, date_format)
         for line, cells in enumerate(reader, start=2):
+            if cells is None:  # reported: a blank row in its place keeps the rows' numbers
+                writer.writerow([])
+                continue
             if not any(cell.strip() for cell in cells) or len(cells) != len(names):
                 writer.writerow(cells)  # records_import reports a row of the wrong length
                 continue
