@@ -117,6 +117,12 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # No password, whether right or wrong, is ever written into the attempts log.
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "otp_token", "token"]
 AXES_VERBOSE = False  # no banner on every command's output
+# Behind N reverse proxies that append to X-Forwarded-For, the address the outermost one saw is the
+# client's (registry/admin/login_lockout.py); 0: the connection's own address.
+TRUSTED_PROXY_COUNT = env_int("REGISTRY_TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"REGISTRY_TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}")
+AXES_CLIENT_IP_CALLABLE = "registry.admin.login_lockout.client_address"
 
 # Sessions end after this many minutes without a request; each request starts the count again
 # (to within a minute, registry/sessions.py).

@@ -122,3 +122,33 @@ def test_an_administrator_unlocks_a_username_with_the_axes_reset_username_comman
 
     assert AccessAttempt.objects.filter(username="coordinator_a").count() == 0
     assert unlocked.status_code == 302
+
+
+PROXY = "10.0.0.2"
+
+
+def log_in_through_proxy(client, password, forwarded_for):
+    return client.post(LOGIN, {"username": "coordinator_a", "password": password, "next": "/admin/"},
+                       REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_a_trusted_proxy_the_lock_is_per_client_address_and_a_forged_forwarded_for_does_not_dodge_it(
+    settings, client, coordinator,
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    statuses = [log_in_through_proxy(client, "wrong password", HOSPITAL).status_code for _ in range(5)]
+
+    forged = log_in_through_proxy(client, PASSWORD, f"192.0.2.99, {HOSPITAL}")  # the client wrote the first entry
+    other_client = log_in_through_proxy(client, PASSWORD, ELSEWHERE)
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert forged.status_code == 429
+    assert other_client.status_code == 302
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [HOSPITAL]
+
+
+def test_without_trusted_proxies_a_client_s_forwarded_for_is_ignored(client, coordinator):
+    statuses = [log_in_through_proxy(client, "wrong password", f"192.0.2.{n}").status_code for n in range(5)]
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [PROXY]

@@ -47,3 +47,10 @@ def test_a_misspelt_second_factor_role_stops_the_web_server_from_starting(settin
         "REGISTRY_REQUIRE_SECOND_FACTOR_ROLES names unknown roles adminstrator; "
         "the roles are administrator, coordinator, investigator, viewer"
     )
+
+
+def test_a_negative_number_of_trusted_proxies_stops_start_up(read_settings):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        read_settings(LOCAL, REGISTRY_TRUSTED_PROXY_COUNT="-1")
+
+    assert str(refused.value) == "REGISTRY_TRUSTED_PROXY_COUNT must be 0 or more; got -1"
