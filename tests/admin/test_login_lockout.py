@@ -15,6 +15,11 @@ HOSPITAL = "203.0.113.7"
 ELSEWHERE = "198.51.100.20"
 
 
+@pytest.fixture(autouse=True)
+def lockout_on(settings):
+    settings.AXES_ENABLED = True  # as everywhere but under the test settings (config/settings/test.py)
+
+
 @pytest.fixture
 def coordinator(site_a):
     return factories.make_user("coordinator_a", role=Role.COORDINATOR, sites=[site_a])
@@ -152,3 +157,9 @@ def test_without_trusted_proxies_a_client_s_forwarded_for_is_ignored(client, coo
 
     assert statuses == [200, 200, 200, 200, 429]
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [PROXY]
+
+
+def test_the_test_client_s_login_works_under_the_test_settings(settings, client, coordinator):
+    settings.AXES_ENABLED = False  # config/settings/test.py
+
+    assert client.login(username="coordinator_a", password=PASSWORD) is True
