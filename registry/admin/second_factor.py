@@ -84,6 +84,7 @@ def second_factor_page(request):
         if form.is_valid():
             device = totp_device_verify(user=request.user, token=form.cleaned_data["otp_token"])
             if device is not None:
+                request.session.cycle_key()  # a new session key for the session's new privileges
                 otp_login(request, device)
                 return HttpResponseRedirect(next_url)
             form.add_error("otp_token", "This code is not valid: it is wrong, already used, or entered too soon "
@@ -94,7 +95,8 @@ def second_factor_page(request):
         device = totp_device_for_setup(user=request.user)
         setup = {
             "uri": device.config_url,
-            "qr_svg": mark_safe(segno.make(device.config_url, error="m").svg_inline(scale=4)),  # noqa: S308 - our own SVG
+            # segno writes the SVG itself from the URI: nothing in it comes from the request.
+            "qr_svg": mark_safe(segno.make(device.config_url, error="m").svg_inline(scale=4)),
         }
     context = {
         "title": "Second factor", "form": form, "setup": setup, "next": next_url,
