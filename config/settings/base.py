@@ -114,8 +114,6 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts made while locked are refused without being counted: the lock ends 30 minutes after the
 # 5th failure, not 30 minutes after whatever an attacker keeps sending.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# No password, whether right or wrong, is ever written into the attempts log.
-AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "otp_token", "token"]
 AXES_VERBOSE = False  # no banner on every command's output
 # Behind N reverse proxies that append to X-Forwarded-For, the address the outermost one saw is the
 # client's (registry/admin/login_lockout.py); 0: the connection's own address.

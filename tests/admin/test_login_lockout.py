@@ -65,6 +65,7 @@ def test_the_fifth_failure_locks_and_the_sixth_attempt_with_the_right_password_i
     assert list(AccessAttempt.objects.values_list("username", "ip_address", "failures_since_start")) == [
         ("coordinator_a", HOSPITAL, 5),
     ]
+    assert "wrong password" not in AccessAttempt.objects.get().post_data  # passwords are never logged
 
 
 def test_another_username_from_the_same_address_and_the_same_username_from_elsewhere_are_not_locked(
