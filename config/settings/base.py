@@ -1,4 +1,5 @@
 """Settings shared by every environment. Values that differ come from the environment."""
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -28,6 +29,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "import_export",
+    "axes",  # login lockout (below)
+    "django_otp",  # second factor (below)
+    "django_otp.plugins.otp_totp",
     "registry",
 ]
 
@@ -35,13 +39,21 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Ends a session after REGISTRY_SESSION_IDLE_MINUTES without a request (registry/sessions.py).
+    "registry.sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified once they have entered a one-time password this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Sends a user whose role requires a second factor to set it up and enter it (registry/admin/second_factor.py).
+    "registry.admin.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the logged-in user on every audit-trail row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Answers a locked-out login attempt (django-axes); axes asks to be the last middleware.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,6 +91,56 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login lockout (django-axes), for every login form (the admin's, and any form that calls Django's
+# authenticate() with the request): 5 failed logins for one username from one address lock that
+# username at that address for 30 minutes; another username, or the same one from elsewhere, is not
+# locked. The API tokens are not passwords typed into a form: they are 128 random bits each, and
+# rate-limited per user once known (registry/api/throttling.py).
+# Axes has no window of its own: a failure counts while the previous one for that username and address
+# is less than AXES_COOLOFF_TIME old, and the lock lasts AXES_COOLOFF_TIME after the last failure. So 5
+# failures within 15 minutes always lock, and so do 5 failures each within 30 minutes of the one
+# before (a slower guesser is locked too); then the lock lasts 30 minutes.
+# Unlock earlier: delete the "Access attempts" row in the admin, or `python manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username+address before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A successful login forgets the earlier failures, as people expect after a typo or two.
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked are refused without being counted: the lock ends 30 minutes after the
+# 5th failure, not 30 minutes after whatever an attacker keeps sending.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False  # no banner on every command's output
+# Behind N reverse proxies that append to X-Forwarded-For, the address the outermost one saw is the
+# client's (registry/admin/login_lockout.py); 0: the connection's own address.
+TRUSTED_PROXY_COUNT = env_int("REGISTRY_TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"REGISTRY_TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}")
+AXES_CLIENT_IP_CALLABLE = "registry.admin.login_lockout.client_address"
+
+# Sessions end after this many minutes without a request; each request starts the count again
+# (to within a minute, registry/sessions.py).
+SESSION_IDLE_MINUTES = env_int("REGISTRY_SESSION_IDLE_MINUTES", 30)
+if SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured(
+        f"REGISTRY_SESSION_IDLE_MINUTES must be 1 or more (minutes of inactivity before a session ends); "
+        f"got {SESSION_IDLE_MINUTES}"
+    )
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+# Not Django's save-on-every-request: registry/sessions.py pushes the end back about once a minute.
+SESSION_ENGINE = "registry.sessions"
+SESSION_SAVE_EVERY_REQUEST = False
+
+# Second factor (django-otp, TOTP): users of these registry roles must enter a one-time password from
+# an authenticator app after their password (superusers count as administrators). Empty: nobody is
+# asked. Production requires it of administrators by default (config/settings/production.py).
+REQUIRE_SECOND_FACTOR_ROLES = env_list("REGISTRY_REQUIRE_SECOND_FACTOR_ROLES", [])
+# The issuer shown in the authenticator app beside the username.
+OTP_TOTP_ISSUER = "ALK+ NSCLC registry"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -26,6 +26,18 @@ if not os.environ.get("ALLOWED_HOSTS", "").strip():
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the registry's host names in production, comma-separated")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 
+# The API rate limits (registry/api/throttling.py) count in the cache: in a cache of each process's own,
+# every gunicorn worker would count on its own, multiplying every limit by the number of workers.
+if CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":  # noqa: F405
+    raise ImproperlyConfigured(
+        "CACHE_URL must name the Redis cache that every web process shares in production (redis://host:6379/1): "
+        "the API rate limits are counted there"
+    )
+
+# Administrators (and superusers) enter a one-time password after their password; to require it of
+# another role too, add it here or name the roles in REGISTRY_REQUIRE_SECOND_FACTOR_ROLES.
+REQUIRE_SECOND_FACTOR_ROLES = env_list("REGISTRY_REQUIRE_SECOND_FACTOR_ROLES", ["administrator"])
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -32,7 +32,7 @@ def test_production_starts_without_one_and_derives_it_from_the_secret_key(run_py
         "-c", "import django; django.setup(); from registry.exports.deidentify import deidentification_key; "
               "print(deidentification_key().source)",
         DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="registry.example.org", REGISTRY_DEIDENTIFICATION_KEY="",
+        ALLOWED_HOSTS="registry.example.org", REGISTRY_DEIDENTIFICATION_KEY="", CACHE_URL="redis://127.0.0.1:6379/1",
     )
 
     assert finished.returncode == 0, finished.stderr

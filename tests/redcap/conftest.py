@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from registry.models import Role
 from registry.services.api_tokens import api_token_create
@@ -46,3 +47,12 @@ def redcap_url(request, django_db_setup, tmp_path_factory):
     server.start()
     request.addfinalizer(server.stop)
     return server.url
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """The API rate limits count in the cache, which outlives a test (and on SQLite a user's id comes
+    back in the next test): each test starts from no requests counted."""
+    cache.clear()
+    yield
+    cache.clear()

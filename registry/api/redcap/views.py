@@ -1,7 +1,8 @@
 """POST /redcap/api/: the REDCap API protocol, one endpoint for every content.
 
-Order of checks, as REDCap's: the token (401 when missing, malformed, unknown or revoked; 403
-when its user has no registry role), then the content and its parameters (400), then the user's
+Order of checks, as REDCap's: the token (401 when missing, malformed, unknown or revoked), the
+rate limit shared with the REST API (429, registry/api/redcap/throttling.py), the role (403 when its
+user has none), then the content and its parameters (400), then the user's
 right to do it (403). The view is for programs authenticated by their token, not for browsers
 with a session: no CSRF check (csrf_exempt).
 """
@@ -18,6 +19,7 @@ from .parameters import (
     BAD_REQUEST, FORBIDDEN, METHOD_NOT_ALLOWED, NOT_IMPLEMENTED, UNAUTHORIZED, ApiError, Parameters, read_parameters,
 )
 from .responses import error_response
+from .throttling import throttle_refusal
 
 CONTENTS = {
     "version": contents.version,
@@ -65,6 +67,8 @@ def _answer(parameters: Parameters) -> HttpResponse:
     token = api_token_authenticate(parameters.get("token"))
     if token is None:
         raise ApiError(UNAUTHORIZED, TOKEN_REFUSED)
+    if (refusal := throttle_refusal(parameters, token)) is not None:  # the REST API's counters too
+        return refusal
     caller = Caller(user=token.user, token_prefix=token.prefix)
     if caller.access.role is None:
         raise ApiError(FORBIDDEN, "You do not have permissions to use the API")
