@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from registry.models import Patient, Role
 from registry.records.spreadsheets import VitalStatusResource
 from registry.selectors.access import access_for
+from registry.selectors.record_names import next_record_name
 
 from .audit import AuditTrailMixin
 from .derived import DERIVED_LIST_FILTERS, DataQualityMixin, DerivedResultsMixin
@@ -54,6 +55,11 @@ class PatientAdmin(
 
     def site_id_of(self, obj) -> int | None:
         return obj.site_id
+
+    def get_changeform_initial_data(self, request):
+        # The ID REDCap's data access group numbering proposes ("<site id>-<n>" for a one-site
+        # coordinator), so that coordinators of different sites never pick the same one.
+        return {"record_id": next_record_name(request.user), **super().get_changeform_initial_data(request)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_count=Count("treatment_lines"))
