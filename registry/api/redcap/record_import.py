@@ -32,6 +32,7 @@ from decimal import Decimal
 
 import ijson
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import HttpResponse
 
 from registry.models import Site
@@ -75,6 +76,9 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
     if return_content == "auto_ids" or parameters.flag("forceAutoNumber"):
         raise ApiError(BAD_REQUEST, "Record auto-numbering is not used in this project: import records with their IDs")
     if parameters.data is None:
+        if parameters.data_sent:  # REDCap's answer to an import without records
+            raise ApiError(BAD_REQUEST, "The data being imported is not formatted correctly: the data parameter is "
+                                        "empty, so there are no records to import")
         raise ApiError(BAD_REQUEST, "The data parameter is missing: it holds the records to import")
     access = access_for(user)
     if not access.can_write:
@@ -91,6 +95,11 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
         )
     except PermissionDenied as error:
         raise ApiError(FORBIDDEN, str(error)) from None
+    except IntegrityError:
+        # A record of this upload created by a concurrent request (the REST API, another import)
+        # between the import's checks and its insert: the unique index refused it, nothing was written.
+        raise ApiError(BAD_REQUEST, "Another request created some of these records at the same time; nothing was "
+                                    "imported. Send the request again") from None
     finally:
         prepared.source.close()
     problems = _merged(prepared.problems, result.problems)
