@@ -5,7 +5,12 @@ tells whether the record exists, its internal id, its version or its site.
 
 Creating a record whose ID another site's record has is refused (IDs are unique in the registry):
 that tells the ID is taken, which the issue accepts, and nothing else."""
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from registry.models import Patient
 from registry.services.records import records_delete
@@ -156,3 +161,43 @@ def test_a_redcap_import_of_another_sites_record_id_says_it_is_taken_and_nothing
         'ignoring letter case) (item 1)"')}
     assert database_state() == state
     assert Patient.objects.get().mrn == "SECRET"
+
+
+TAKEN_B1 = "A record with the ID B-1 exists already (record IDs are unique in the registry, ignoring letter case)"
+
+
+def test_the_admin_upload_refuses_another_sites_record_id_naming_nothing_of_it(client, coordinator_a, site_a, site_b,
+                                                                               settings, tmp_path):
+    settings.IMPORT_STAGING_DIR = tmp_path / "staging"
+    factories.make_patient(site_b, "B-1", mrn="SECRET", vital=1)
+    client.force_login(coordinator_a)
+    state = database_state()
+
+    response = client.post(reverse("admin:registry_patient_import_redcap"), {
+        "file": SimpleUploadedFile("vital.csv", b"record_id,redcap_repeat_instrument,redcap_repeat_instance,vital\n"
+                                                b"B-1,,,2\n", content_type="text/csv"),
+        "site": site_a.id, "overwrite_behavior": "normal",
+    })
+
+    assert [(p.record, p.field, p.reason) for p in response.context["result"].problems] == [
+        ("B-1", "record_id", TAKEN_B1)]
+    assert "site-b" not in response.content.decode()
+    assert database_state() == state
+
+
+def test_the_import_command_refuses_another_sites_record_id_naming_nothing_of_it(coordinator_a, site_a, site_b,
+                                                                                 tmp_path):
+    factories.make_patient(site_b, "B-1", mrn="SECRET")
+    path = tmp_path / "b.csv"
+    path.write_text("record_id,mrn\nB-1,MINE\n")
+    output, errors = io.StringIO(), io.StringIO()
+    state = database_state()
+
+    with pytest.raises(CommandError):
+        call_command("import_records", str(path), "--site", "site-a", "--user", "coordinator_a", stdout=output,
+                     stderr=errors)
+
+    printed = output.getvalue() + errors.getvalue()
+    assert TAKEN_B1 in printed
+    assert "site-b" not in printed and "SECRET" not in printed
+    assert database_state() == state
