@@ -121,7 +121,8 @@ def site_for_new_records(user, code: str | None, problems: Problems, *, record: 
 class PatientListView(ApiView):
     pagination_class = KeysetPagination
     orderings = PATIENT_ORDERINGS
-    error_codes = {"POST": {"409": "A record with this record ID exists already (at any site)."}}
+    error_codes = {"POST": {"409": "A record with this record ID exists already (at any site, ignoring letter case), "
+                                   "or another request created it at the same moment."}}
 
     @extend_schema(
         tags=[TAG_PATIENTS], operation_id="patients_list", parameters=[query.SITE, query.UPDATED_SINCE, query.COHORT],
