@@ -79,7 +79,7 @@ class ServerProcess:
                 # No token: the API answers 401 once Django is up.
                 if requests.post(self.url, data={"content": "version"}, timeout=5).status_code == 401:
                     return True
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its worker still booting
                 pass
             time.sleep(0.2)
         return False
