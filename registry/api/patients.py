@@ -32,8 +32,8 @@ from registry.selectors.api_records import (
     api_patient, api_patients, derived_results, record_instances, visible_instances,
 )
 from registry.services.record_writes import (
-    InstanceNotFound, RecordExists, VersionConflict, flat_json, record_delete, record_instance_create,
-    record_instance_delete, record_instance_update, record_update, records_upsert,
+    CreatedMeanwhile, InstanceNotFound, RecordExists, VersionConflict, flat_json, record_delete,
+    record_instance_create, record_instance_delete, record_instance_update, record_update, records_upsert,
 )
 
 from . import query, record_format
@@ -166,7 +166,7 @@ class PatientListView(ApiView):
                                      new_record=record)
         except RecordExists as error:
             raise Conflict(f"{error}; nothing was written.") from None
-        except IntegrityError:  # created by a concurrent request between the check and the insert
+        except (CreatedMeanwhile, IntegrityError):  # created by a concurrent request after the check
             raise Conflict(f"{RecordExists(record)}; nothing was written.") from None
         refused(outcome)
         response = _answer_with_record(request.user, record, status_code=status.HTTP_201_CREATED)

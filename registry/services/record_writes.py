@@ -36,7 +36,7 @@ from registry.records.instruments import INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE
 from registry.selectors.access import access_for
 from registry.services.derivation import records_changed
 from registry.services.patient_versions import patients_lock, record_version, records_version_bump
-from registry.services.records import records_delete, records_import
+from registry.services.records import CREATED_MEANWHILE, records_delete, records_import
 
 # A record the user sees but may not change (an investigator's, a viewer's): its site may be told.
 NOT_YOURS = "is the ID of a record at a site whose records you may not change (record IDs are unique in the registry)"
@@ -69,6 +69,11 @@ class RecordExists(Exception):
     def __init__(self, record_id: str):
         self.record_id = record_id
         super().__init__(record_taken(record_id))
+
+
+class CreatedMeanwhile(Exception):
+    """A record of the request was created by a concurrent request between the checks and the
+    insert (the import's CREATED_MEANWHILE); nothing was written."""
 
 
 def record_exists_ignoring_case(record_id: str) -> bool:
@@ -147,8 +152,8 @@ def records_upsert(
     so that every problem is reported at once, and nothing is written. Problems on the same field
     as one of those are not repeated.
     `new_record`: a record ID that must not exist yet (a create, never an update): RecordExists
-    otherwise. A concurrent create of the same ID that commits first makes the insert fail with
-    IntegrityError (the unique index), which the caller answers as the same conflict.
+    otherwise. A concurrent create of the same ID that commits first makes the insert fail on the
+    unique index: CreatedMeanwhile (for any record of the request, new_record or not).
     """
     if new_record is not None and record_exists_ignoring_case(new_record):
         raise RecordExists(new_record)
@@ -163,6 +168,8 @@ def records_upsert(
         source=source, file_format=file_format, site=site, user=user, dry_run=dry_run,
         overwrite_behavior=overwrite_behavior, door=door, max_changes=0, sites_by_record=sites_by_record,
     )
+    if any(problem.reason == CREATED_MEANWHILE for problem in result.problems):
+        raise CreatedMeanwhile(CREATED_MEANWHILE)
     # A problem found by the caller without an instance number (a new instance) covers that field of
     # every instance of the record's instrument.
     already = {(p.record, p.instrument, p.instance, p.field) for p in problems_before}

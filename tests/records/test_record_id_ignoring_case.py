@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from registry.models import Patient
+from registry.records.flat_import import FlatImport
 from registry.selectors.record_names import next_record_name
-from registry.services.records import records_import
+from registry.services.records import CREATED_MEANWHILE, records_import
 from tests import factories
 from tests.admin.admin_pages import changelist_url
 from tests.api.api_helpers import database_state
@@ -146,3 +147,36 @@ def test_the_migration_stops_naming_the_records_that_differ_only_in_case():
         "Record IDs must be unique ignoring letter case, but these records differ only in case: WU-001, Wu-003, "
         "wu-001, wu-003. Rename (or merge) them, then run the migration again."
     )
+
+
+def _insert_refused_by(monkeypatch, message: str) -> None:
+    """The import's insert meets the database's refusal `message`, as when a concurrent request
+    created the record after the import's checks (tests/api/test_concurrent_creates.py races it
+    for real on PostgreSQL)."""
+    def refused(self):
+        raise IntegrityError(message)
+
+    monkeypatch.setattr(FlatImport, "run", refused)
+
+
+def test_a_record_created_meanwhile_is_an_import_problem_at_the_command_line_not_a_traceback(site_a, tmp_path,
+                                                                                           monkeypatch):
+    _insert_refused_by(monkeypatch, "UNIQUE constraint failed: index 'patient_record_id_unique_ignoring_case'")
+    path = write_csv(tmp_path, "new.csv", [record_row("wu-001", **NEW)])
+    output, errors = io.StringIO(), io.StringIO()
+    state = database_state()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("import_records", str(path), "--site", "site-a", stdout=output, stderr=errors)
+
+    assert str(refused.value) == "1 problem(s) in new.csv; nothing was imported."
+    assert output.getvalue().splitlines()[1] == "\t".join(("", "", "enrollment", "", "record_id", "", CREATED_MEANWHILE))
+    assert database_state() == state
+
+
+def test_another_integrity_error_is_not_mistaken_for_a_record_created_meanwhile(site_a, tmp_path, monkeypatch):
+    _insert_refused_by(monkeypatch, "UNIQUE constraint failed: registry_treatmentline.patient_id, line_number")
+    path = write_csv(tmp_path, "new.csv", [record_row("wu-001", **NEW)])
+
+    with pytest.raises(IntegrityError):
+        records_import(source=path, file_format="csv", site=site_a, user=None)

@@ -32,7 +32,6 @@ from decimal import Decimal
 
 import ijson
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
 from django.http import HttpResponse
 
 from registry.models import Site
@@ -95,11 +94,6 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
         )
     except PermissionDenied as error:
         raise ApiError(FORBIDDEN, str(error)) from None
-    except IntegrityError:
-        # A record of this upload created by a concurrent request (the REST API, another import)
-        # between the import's checks and its insert: the unique index refused it, nothing was written.
-        raise ApiError(BAD_REQUEST, "Another request created some of these records at the same time; nothing was "
-                                    "imported. Send the request again") from None
     finally:
         prepared.source.close()
     problems = _merged(prepared.problems, result.problems)
