@@ -64,7 +64,7 @@ def test_redcapr_log_read_gets_the_whole_days_it_asks_for(redcap, admin_token, c
         ("2024-03-10 23:59", "Create record LAST-SECOND"), ("2024-03-10 00:00", "Create record FIRST-SECOND")]
 
 
-def test_redcapr_log_read_of_a_record_and_user_over_two_days(redcap, admin_token, created_around_one_day):
+def test_redcapr_log_read_of_one_record_over_two_days(redcap, admin_token, created_around_one_day):
     # log_begin_date = as.Date("2024-03-09"), log_end_date = as.Date("2024-03-10"), record = "DAY-BEFORE"
     answer = redcap.post({"token": admin_token, "content": "log", "format": "csv",
                           "beginTime": "2024-03-09 00:00", "endTime": "2024-03-10 24:00", "record": "DAY-BEFORE"})
