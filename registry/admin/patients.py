@@ -15,6 +15,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from registry.models import Patient, Role
 from registry.records.spreadsheets import VitalStatusResource
 from registry.selectors.access import access_for, identifier_field_names, may_see_identified
+from registry.selectors.record_names import next_record_name
 
 from .audit import AuditTrailMixin
 from .derived import DERIVED_LIST_FILTERS, DataQualityMixin, DerivedResultsMixin
@@ -77,6 +78,11 @@ class PatientAdmin(
         if may_see_identified(request.user):
             return super().get_historical_record_context_helper(request, historical_record)
         return _DeidentifiedChanges(self.model, historical_record)
+
+    def get_changeform_initial_data(self, request):
+        # The ID REDCap's data access group numbering proposes ("<site id>-<n>" for a one-site
+        # coordinator), so that coordinators of different sites never pick the same one.
+        return {"record_id": next_record_name(request.user), **super().get_changeform_initial_data(request)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_count=Count("treatment_lines"))

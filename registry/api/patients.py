@@ -32,8 +32,8 @@ from registry.selectors.api_records import (
     api_patient, api_patients, derived_results, record_instances, visible_instances,
 )
 from registry.services.record_writes import (
-    InstanceNotFound, VersionConflict, flat_json, record_delete, record_instance_create, record_instance_delete,
-    record_instance_update, record_update, records_upsert,
+    CreatedMeanwhile, InstanceNotFound, RecordExists, VersionConflict, flat_json, record_delete,
+    record_instance_create, record_instance_delete, record_instance_update, record_update, records_upsert,
 )
 
 from . import query, record_format
@@ -121,7 +121,8 @@ def site_for_new_records(user, code: str | None, problems: Problems, *, record: 
 class PatientListView(ApiView):
     pagination_class = KeysetPagination
     orderings = PATIENT_ORDERINGS
-    error_codes = {"POST": {"409": "A record with this record ID exists already (at any site)."}}
+    error_codes = {"POST": {"409": "A record with this record ID exists already (at any site, ignoring letter case), "
+                                   "or another request created it at the same moment."}}
 
     @extend_schema(
         tags=[TAG_PATIENTS], operation_id="patients_list", parameters=[query.SITE, query.UPDATED_SINCE, query.COHORT],
@@ -154,8 +155,6 @@ class PatientListView(ApiView):
             raise RecordsInvalid([field_error(RECORD_ID, "" if record is None else str(record),
                                               "is required: the new record's ID, a non-blank string")])
         record = record.strip()
-        if Patient.objects.filter(record_id=record).exists():
-            raise Conflict(f"A record with the ID {record} exists already; record IDs are unique in the registry.")
         site_code = data.get("site")
         if site_code is not None and not isinstance(site_code, str):
             problems.add(record, PATIENT_FORM, None, "site", site_code, "must be a site code (a string)")
@@ -165,10 +164,12 @@ class PatientListView(ApiView):
         cells[RECORD_ID] = record
         try:
             outcome = records_upsert(source=flat_json([cells]), file_format="json", record_ids=[record],
-                                     user=request.user, door=self.door, site=site, problems_before=problems.items)
-        except IntegrityError:
-            raise Conflict(f"A record with the ID {record} was created at the same time; nothing was written.") \
-                from None
+                                     user=request.user, door=self.door, site=site, problems_before=problems.items,
+                                     new_record=record)
+        except RecordExists as error:
+            raise Conflict(f"{error}; nothing was written.") from None
+        except (CreatedMeanwhile, IntegrityError):  # created by a concurrent request after the check
+            raise Conflict(f"{RecordExists(record)}; nothing was written.") from None
         refused(outcome)
         response = _answer_with_record(request.user, record, status_code=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{record}/")

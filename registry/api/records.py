@@ -34,7 +34,7 @@ from registry.records.flat_source import FlatSource, UnreadableFile
 from registry.records.instruments import RECORD_ID
 from registry.selectors.access import changeable_sites
 from registry.selectors.api_records import api_patients, deletions_since, record_instances
-from registry.services.record_writes import VersionConflict, records_upsert
+from registry.services.record_writes import CreatedMeanwhile, VersionConflict, records_upsert
 
 from . import query
 from .base import ApiView, conflict, refused
@@ -90,7 +90,7 @@ def _upsert(request, **arguments) -> Response:
         outcome = records_upsert(user=request.user, **arguments)
     except VersionConflict as error:
         raise conflict(error.problems) from None
-    except IntegrityError:  # a record created by a concurrent request between the checks and the insert
+    except (CreatedMeanwhile, IntegrityError):  # a record created by a concurrent request after the checks
         raise Conflict("Another request created some of these records at the same time; nothing was written. "
                        "Send the request again.") from None
     return _answer(outcome, arguments["dry_run"])

@@ -12,7 +12,8 @@
 Date shifting hides calendar dates from a reader; it is not anonymisation. A date the reader knows
 (the data cut-off, at which many endpoints are censored) gives that patient's offset away.
 
-The key: REGISTRY_DEIDENTIFICATION_KEY (settings.DEIDENTIFICATION_KEY, 32+ characters), else one
+The key: REGISTRY_DEIDENTIFICATION_KEY (settings.DEIDENTIFICATION_KEY, 32+ characters; local settings
+fall back on the key file scripts/up creates under var/), else one
 derived from SECRET_KEY when that is not the local development key (production always has one; a
 change of SECRET_KEY then changes every pseudonym), or one given for a single export. Never written
 anywhere: the provenance names only its source and a fingerprint, to tell whether two files share it.
@@ -73,7 +74,8 @@ def deidentification_key(override: str | None = None) -> DeidentificationKey:
         return DeidentificationKey(override.encode(), "given for this export")
     configured = getattr(settings, "DEIDENTIFICATION_KEY", None)
     if configured:
-        return DeidentificationKey(configured.encode(), KEY_SETTING)
+        # Local settings may take it from the key file scripts/up creates, and say so.
+        return DeidentificationKey(configured.encode(), getattr(settings, "DEIDENTIFICATION_KEY_SOURCE", KEY_SETTING))
     secret_key = settings.SECRET_KEY
     # The fixed key of a machine without SECRET_KEY (config/settings/base.py) is public: never a source.
     if secret_key != settings.LOCAL_DEVELOPMENT_SECRET_KEY and len(secret_key) >= MINIMUM_KEY_CHARACTERS:

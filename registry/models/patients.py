@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from . import fields
@@ -51,6 +52,13 @@ class Patient(models.Model):
                 condition=Q(death_date__isnull=True) | Q(birth_date__isnull=True) | Q(death_date__gte=F("birth_date")),
                 name="patient_death_not_before_birth",
                 violation_error_message="The date of death cannot be before the date of birth.",
+            ),
+            # WU-001 and wu-001 are one patient to the people who type and read them: a second
+            # record differing only in letter case is refused.
+            models.UniqueConstraint(
+                Lower("record_id"), name="patient_record_id_unique_ignoring_case",
+                violation_error_message="A record with this ID exists already (record IDs are unique in the "
+                                        "registry, ignoring letter case).",
             ),
         ]
         indexes = [models.Index(fields=["site", "record_id"]), models.Index(fields=["updated_at"])]

@@ -22,6 +22,7 @@ from operator import itemgetter
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
@@ -101,10 +102,12 @@ class _ProblemLimit(Exception):
     """Raised once `max_problems` problems were found: checking stops there."""
 
 
-NOT_VISIBLE_REASON = (
-    "is not a record of a site you may change (record IDs are unique in the registry: a new record needs "
-    "another ID)"
-)
+def record_taken(record_id: str) -> str:
+    """The reason a record ID is refused because a record has it already (or has it in other letter
+    case): the same whatever site that record is at, and naming nothing of it, so that it tells only
+    what creating the record would tell anyway."""
+    return (f"A record with the ID {record_id} exists already (record IDs are unique in the registry, "
+            "ignoring letter case)")
 
 
 class FlatImport:
@@ -132,6 +135,8 @@ class FlatImport:
         )
         # Bounded by the number of records, never by the number of rows:
         self.record_rows: set[str] = set()  # records with a record row in the file
+        # Lower-cased ID → the new record of this file that has it (record IDs are unique ignoring case).
+        self.new_records_ignoring_case: dict[str, str] = {}
         self.records_reported: set[str] = set()  # records refused as a whole (reported once)
         self.instances_seen: dict[tuple[str, str], int] = {}  # (instrument, record) -> bitset of instances
         self.large_instances_seen: set[tuple[str, str, int]] = set()
@@ -360,10 +365,14 @@ class FlatImport:
     def _flush_record_rows(self, rows: list[ParsedRow]) -> None:
         """Queries: one for the chunk's patients (with their site), then a bulk insert of the new
         patients and of their history, and a bulk update plus history per set of changed fields."""
+        # Looked up ignoring letter case (the unique index on the lower-cased ID serves it): a new
+        # record whose ID a stored one has in other case is refused, never inserted.
         stored = {
             patient.record_id: patient
-            for patient in Patient.objects.filter(record_id__in={row.record for row in rows}).select_related("site")
+            for patient in Patient.objects.annotate(lowered=Lower("record_id"))
+            .filter(lowered__in={row.record.lower() for row in rows}).select_related("site")
         }
+        taken_ignoring_case = {record_id.lower() for record_id in stored}
         columns = form_columns("enrollment") + form_columns("vital_status")
         writes = _Writes()
         for row in rows:
@@ -373,6 +382,13 @@ class FlatImport:
                 continue
             self.record_rows.add(row.record)
             patient = stored.get(row.record)
+            if patient is None and (row.record.lower() in taken_ignoring_case
+                                    or self.new_records_ignoring_case.setdefault(row.record.lower(), row.record)
+                                    != row.record):
+                # Stored, or new earlier in this file, in other letter case: the database's unique
+                # index on the lower-cased ID would refuse it.
+                self._refuse_record(row, "enrollment", record_taken(row.record))
+                continue
             if patient is None:
                 site = self._site_of(row.record)
                 if site is None:
@@ -549,7 +565,7 @@ class FlatImport:
         if self.access is not None and not self.access.can_see_site(site_id):
             # Record IDs are unique across sites, so the ID is taken; but neither the site nor
             # anything else of another site's record is named to someone who may not see it.
-            self._refuse_record(row, form, NOT_VISIBLE_REASON)
+            self._refuse_record(row, form, record_taken(row.record))
             return False
         expected = self._site_of(row.record)
         if expected is not None and site_id != expected.id:

@@ -3,11 +3,12 @@
 The admin upload, the REDCap-compatible API and the management commands all call these two
 functions; the format itself lives in registry/records/.
 """
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from registry.models import (
     Biopsy, ExportDoor, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, Role, Site, TreatmentLine,
@@ -16,6 +17,7 @@ from registry.models import (
 from registry.records.flat_export import WRITERS, flat_rows
 from registry.records.flat_import import FlatImport
 from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
+from registry.records.instruments import RECORD_ID
 from registry.selectors.access import access_for, restrict_to_visible
 from registry.selectors.export_access import check_export_allowed
 from registry.services.derivation import patients_changed
@@ -28,9 +30,18 @@ __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", 
 INSTRUMENT_MODELS = (LesionMeasurement, NgsVariant, Lesion, TumorAssessment, Biopsy, LocalTherapy, TreatmentLine)
 
 OVERWRITE_BEHAVIORS = ("normal", "overwrite")
+logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
+# A record of the file created by a concurrent request between the import's checks and its insert:
+# the unique index on the record ID refused the insert (which record, the database says only in its
+# own words). Every door reports it as it reports any problem; nothing was written.
+CREATED_MEANWHILE = (
+    "names a record that another request created at the same time (record IDs are unique in the registry); "
+    "nothing was written: send the records again"
+)
+
+
 def records_import(
     *, source, file_format: str, site: Site | None, user, dry_run: bool = False,
     overwrite_behavior: str = "normal", door: str = "import", file_name: str = "",
@@ -46,6 +57,27 @@ def records_import(
     `site`, a new one of them goes there and an existing one must already be there; `user` must be
     allowed to change each of these sites too.
     """
+    try:
+        return _records_import(
+            source=source, file_format=file_format, site=site, user=user, dry_run=dry_run,
+            overwrite_behavior=overwrite_behavior, door=door, file_name=file_name, max_changes=max_changes,
+            max_problems=max_problems, sites_by_record=sites_by_record,
+        )
+    except IntegrityError as error:
+        if "record_id" not in str(error):  # not the unique record ID: a missed check, to be seen as one
+            raise
+        # _records_import's savepoint (or transaction) is rolled back: nothing of the file stays.
+        logger.warning("Import refused: a record of it was created meanwhile by a concurrent request: %s", error)
+        return ImportResult(dry_run=dry_run, problems=[
+            ImportProblem(None, "", "enrollment", "", RECORD_ID, "", CREATED_MEANWHILE)])
+
+
+@transaction.atomic
+def _records_import(
+    *, source, file_format: str, site: Site | None, user, dry_run: bool, overwrite_behavior: str, door: str,
+    file_name: str, max_changes: int, max_problems: int, sites_by_record: Mapping[str, Site] | None,
+) -> ImportResult:
+    """records_import without the translation of a concurrent create."""
     if file_format not in ("csv", "json"):
         raise ValueError(f"file_format must be 'csv' or 'json', not {file_format!r}")
     if overwrite_behavior not in OVERWRITE_BEHAVIORS:

@@ -213,7 +213,7 @@ def test_a_site_token_sees_and_changes_only_its_site(coordinator_project, every_
     with pytest.raises(RedcapError) as refused:
         coordinator_project.import_records([{"record_id": "EX-001", "mrn": "NEW"}, {"record_id": "B-001", "mrn": "X"}])
     assert "site-b" not in str(refused.value)
-    assert '"B-001","record_id","B-001","is not a record of a site you may change' in str(refused.value)
+    assert '"B-001","record_id","B-001","A record with the ID B-001 exists already' in str(refused.value)
     assert row_counts() == counts_before
 
     # Delete: administrators only

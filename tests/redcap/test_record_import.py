@@ -148,8 +148,8 @@ def test_a_record_of_a_site_the_user_cannot_see_is_refused_without_naming_its_si
     answer = _import(redcap, coordinator_token, [record_row("B-1", mrn="MINE")], "csv")
 
     assert answer.json()["error"] == (
-        '"B-1","record_id","B-1","is not a record of a site you may change (record IDs are unique in the registry: '
-        'a new record needs another ID) (row 2)"'
+        '"B-1","record_id","B-1","A record with the ID B-1 exists already (record IDs are unique in the registry, '
+        'ignoring letter case) (row 2)"'
     )
     assert Patient.objects.get().mrn == "SECRET"
 

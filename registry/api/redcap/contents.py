@@ -75,7 +75,7 @@ def export_format(parameters: Parameters) -> str:
 def _refuse_design_writes(parameters: Parameters) -> None:
     """Imports and deletions of the project's design (metadata, dag, user, repeatingFormsEvents,
     project settings): refused, the dictionary is the contract of the registry's code."""
-    if parameters.data is not None or parameters.get("action") in ("import", "delete", "switch"):
+    if parameters.data_sent or parameters.get("action") in ("import", "delete", "switch"):
         raise ApiError(FORBIDDEN, DESIGN_IS_FIXED)
 
 
@@ -138,7 +138,7 @@ def classic_project_error(what: str):
     formEventMapping as "classic"."""
 
     def answer(parameters: Parameters, caller: Caller) -> HttpResponse:
-        action = parameters.get("action") or ("import" if parameters.data is not None else "export")
+        action = parameters.get("action") or ("import" if parameters.data_sent else "export")
         raise ApiError(BAD_REQUEST, f"You cannot {action} {what} for classic projects")
 
     return answer
@@ -239,7 +239,7 @@ def record(parameters: Parameters, caller: Caller) -> HttpResponse:
     action = parameters.get("action")
     if action == "delete":
         return _delete_records(parameters, caller)
-    if action == "import" or parameters.data is not None:
+    if action == "import" or parameters.data_sent:  # a blank `data` is an empty import, never an export
         return import_records(parameters, user=caller.user, token_prefix=caller.token_prefix)
     if action not in ("", "export"):
         raise ApiError(BAD_REQUEST, f"The value of the parameter \"action\" is not valid: '{action}'")

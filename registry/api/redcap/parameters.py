@@ -16,7 +16,7 @@ import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import unquote_to_bytes
 
@@ -47,6 +47,37 @@ TRUE_TEXTS = frozenset({"true", "1", "yes", "y", "on"})
 FALSE_TEXTS = frozenset({"false", "0", "no", "n", "off", ""})
 
 
+_TIMESTAMP = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})(?: (?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?$", re.ASCII
+)
+
+
+def redcap_timestamp(text: str) -> datetime | None:
+    """A time in the forms REDCap's API documents, as an aware datetime in the server's time zone;
+    None for anything else.
+
+    "YYYY-MM-DD HH:MM:SS" (PyCap sends this), "YYYY-MM-DD HH:MM" (REDCap's own logging times, and
+    REDCapR's `redcap_log_read`), "YYYY-MM-DD" (midnight), and "24:00" as the end of its day, that
+    is the next day's 00:00 (REDCapR sends `endTime=YYYY-MM-DD 24:00` for "up to the end of that
+    day"; "24:00:00" likewise).
+    """
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        return None
+    try:
+        day = datetime.strptime(match["date"], "%Y-%m-%d")
+    except ValueError:
+        return None
+    hour, minute, second = (int(match[part] or 0) for part in ("hour", "minute", "second"))
+    if (hour, minute, second) == (24, 0, 0):
+        if day.date() == date.max:
+            return None
+        return timezone.make_aware(day + timedelta(days=1))
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return timezone.make_aware(day.replace(hour=hour, minute=minute, second=second))
+
+
 class ApiError(Exception):
     """Answers the request with a REDCap error: `status` and `message` (the body's error text)."""
 
@@ -68,6 +99,11 @@ class Parameters:
 
     def given(self, name: str) -> bool:
         return bool(self.get(name))
+
+    @property
+    def data_sent(self) -> bool:
+        """Whether the request has a `data` parameter, even a blank one (then `data` is None)."""
+        return self.data is not None or DATA in self.values
 
     def array(self, name: str) -> list[str]:
         """`name[0]=..&name[1]=..` (in index order), `name[]=..` and `name=a,b`, blanks dropped."""
@@ -103,18 +139,16 @@ class Parameters:
         return text
 
     def timestamp(self, name: str) -> datetime | None:
-        """A time as REDCap takes it, "YYYY-MM-DD HH:MM:SS" (or HH:MM, or a date alone), in the
-        server's time zone (settings.TIME_ZONE, UTC); None when blank."""
+        """A time as REDCap takes it (beginTime, endTime, dateRangeBegin, dateRangeEnd), in the
+        server's time zone (settings.TIME_ZONE, UTC); None when blank. See redcap_timestamp."""
         text = self.get(name)
         if not text:
             return None
-        for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-            try:
-                return timezone.make_aware(datetime.strptime(text, pattern))
-            except ValueError:
-                continue
-        raise ApiError(BAD_REQUEST, f"The value of the parameter \"{name}\" is not valid: '{text}' "
-                                    "(a time as YYYY-MM-DD HH:MM:SS)")
+        moment = redcap_timestamp(text)
+        if moment is None:
+            raise ApiError(BAD_REQUEST, f"The value of the parameter \"{name}\" is not valid: '{text}' "
+                                        "(a time as YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM or YYYY-MM-DD)")
+        return moment
 
     def csv_delimiter(self) -> str:
         """REDCap's csvDelimiter: comma (default), tab, semicolon, pipe or caret."""
@@ -153,6 +187,8 @@ def _from_django(request) -> Parameters:
     elif request.POST.get(DATA):
         parameters.data = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         parameters.data.write(request.POST[DATA].encode("utf-8"))
+    elif DATA in request.POST:
+        parameters.values[DATA] = [""]  # sent blank: an import with nothing in it, not an export
     return parameters
 
 
@@ -211,9 +247,10 @@ def _from_form_stream(request) -> Parameters:
         if value.name == DATA:
             if parameters.data is not None:
                 parameters.data.close()
-            parameters.data = finished if value.size else None  # a blank `data` is no data
+            parameters.data = finished if value.size else None  # a blank `data` is no data to read...
             if not value.size:
                 finished.close()
+                values[DATA].append("")  # ...but it was sent: an import with nothing in it, not an export
         else:
             values[value.name].append(finished)
         value = None

@@ -77,6 +77,9 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
     if return_content == "auto_ids" or parameters.flag("forceAutoNumber"):
         raise ApiError(BAD_REQUEST, "Record auto-numbering is not used in this project: import records with their IDs")
     if parameters.data is None:
+        if parameters.data_sent:  # REDCap's answer to an import without records
+            raise ApiError(BAD_REQUEST, "The data being imported is not formatted correctly: the data parameter is "
+                                        "empty, so there are no records to import")
         raise ApiError(BAD_REQUEST, "The data parameter is missing: it holds the records to import")
     access = access_for(user)
     if not access.can_write:

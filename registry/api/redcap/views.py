@@ -42,7 +42,7 @@ CONTENTS = {
 NOT_OFFERED = frozenset({
     "file", "fileRepository", "report", "pdf", "surveyLink", "surveyQueueLink", "surveyReturnCode",
     "participantList", "surveyAccessCode", "userRole", "userRoleMapping", "userDagMapping", "attachment",
-    "appRightsCheck", "fieldValidation", "mycap", "tableau", "projectXml", "renameRecord",
+    "appRightsCheck", "fieldValidation", "mycap", "tableau", "project_xml", "renameRecord",
 })
 TOKEN_REFUSED = "API token was missing or incorrect"  # REDCap's meaning of 401
 
