@@ -309,10 +309,11 @@ class DataQualityMixin:
         derivations = restrict_to_visible(
             PatientDerivation.objects.filter(flag_count__gt=0), request.user, site_path="patient__site_id",
         ).select_related("patient__site").order_by("patient__site__code", "patient__record_id")
-        if site_value.isdigit():
-            # Narrows the visible rows only: another site's id in the URL lists nothing.
-            derivations = derivations.filter(patient__site_id=site_value)
+        if site_value in {str(site.id) for site in sites}:
+            derivations = derivations.filter(patient__site_id=int(site_value))
         elif site_value:
+            # Another site's id, an id that does not exist (however large) and text all list nothing,
+            # without asking the database.
             derivations = derivations.none()
         if code_value:
             derivations = derivations.filter(flag_codes__contains=f";{code_value};")

@@ -33,7 +33,7 @@ from registry.models import (
 from registry.services.api_tokens import api_token_create
 from registry.services.records import records_export
 from tests import factories
-from tests.access_roles import CASES, CHANGES, ROLES, user_for
+from tests.access_roles import CASES, CHANGES, ROLES, SEES, user_for
 
 from .admin_pages import form_data_of
 from .admin_urls import OBJECT_REDIRECT, admin_urls
@@ -459,3 +459,56 @@ def test_no_role_changes_anything_through_any_admin_url_without_the_right(walk, 
 
     changed = changed_tables(before, database_snapshot())
     assert (server_errors, refused_pages, changed) == ([], [], [])
+
+
+# ------------------------------------------------------------------ unseen answers as missing
+
+
+def _sees_row(case: str, label: str, site: str) -> bool:
+    """Whether the case may see the walk's object of `label` at `site` ("-" for unscoped models)."""
+    role = CASES[case].role
+    if label in ("registry.Site", "registry.Patient") or site in ("A", "B"):
+        return site in SEES[case]
+    if label in ("registry.RegistryRole", "registry.SiteMembership", "registry.ApiToken"):
+        return role == Role.ADMINISTRATOR  # the token is another user's: administrators see every token
+    if label == "registry.AnalysisSettings":
+        return role is not None
+    return False  # another user's export job; user accounts and groups (superusers only)
+
+
+MISSING_ID = 987654321
+# Object URLs that look an object up; Django's "<id>/" only redirects to the change page, whatever the id.
+LOOKUP_KINDS = OBJECT_KINDS - {OBJECT_REDIRECT}
+
+
+def _missing_url(url, obj, walk: Walk) -> str:
+    if url.kind == "history_version":  # a version id that exists, of an object id that does not
+        version = obj.history.order_by("-history_id").first()
+        return reverse(f"admin:{url.name}", args=[MISSING_ID, version.history_id])
+    return reverse(f"admin:{url.name}", args=[MISSING_ID])
+
+
+def _answer(response) -> tuple:
+    return response.status_code, sorted(response.items()), response.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_object_page_answers_an_object_the_role_may_not_see_byte_for_byte_as_a_missing_id(walk, db, role):
+    client = Client()
+    client.force_login(user_for(role, walk.world))
+    compared, different = 0, []
+    for url in admin_urls():
+        if url.kind not in LOOKUP_KINDS:
+            continue
+        for site, obj in walk.objects[url.model._meta.label].items():
+            if _sees_row(role, url.model._meta.label, site):
+                continue
+            for method in (client.get, client.post):
+                unseen = method(url_of(url, obj, walk))
+                missing = method(_missing_url(url, obj, walk))
+                compared += 1
+                if _answer(unseen) != _answer(missing) or unseen.status_code != 404:
+                    different.append((str(url), site, method.__name__, unseen.status_code, missing.status_code))
+
+    assert different == []
+    assert compared > 0
