@@ -398,7 +398,7 @@ def walked_cases(walk: Walk):
 
 # Write payloads a superuser's POST must carry through (it proves they would change data if accepted);
 # the other kinds must change nothing even for a superuser.
-SUPERUSER_CANNOT_WRITE = READ_ONLY_KINDS | {"spreadsheet_import"}
+SUPERUSER_CANNOT_WRITE = READ_ONLY_KINDS
 SUPERUSER_REFUSED = {
     # One row of settings, never deleted nor added twice.
     ("registry.AnalysisSettings", "add"), ("registry.AnalysisSettings", "delete"),
@@ -512,3 +512,28 @@ def test_every_object_page_answers_an_object_the_role_may_not_see_byte_for_byte_
 
     assert different == []
     assert compared > 0
+
+
+# ------------------------------------------------------------------ a URL added later
+
+
+def test_an_admin_url_the_walk_does_not_know_fails_the_walk():
+    from django.contrib import admin as django_admin
+    from django.urls import path
+
+    from .admin_urls import UnknownAdminUrl
+
+    class SiteAdminWithANewPage(django_admin.ModelAdmin):
+        def get_urls(self):
+            return [path("merge/", self.admin_site.admin_view(lambda request: None), name="registry_site_merge"),
+                    *super().get_urls()]
+
+    site = django_admin.AdminSite(name="walk_test")
+    site.register(Site, SiteAdminWithANewPage)
+
+    with pytest.raises(UnknownAdminUrl, match="'registry_site_merge'"):
+        admin_urls(site)
+
+
+def test_every_registered_model_has_its_rights_written_down():
+    assert sorted({url.model._meta.label for url in admin_urls()}) == sorted(RIGHTS)
