@@ -5,7 +5,9 @@ from _pytest.outcomes import Failed
 from registry.models import Role
 from registry.selectors.access import access_for
 from tests import access_roles
-from tests.access_roles import CASES, ROLES, SEES, CHANGES, unhandled_roles, user_for, world  # noqa: F401 - world is a fixture
+from tests.access_roles import (  # noqa: F401 - world is a fixture
+    CASES, CHANGES, ROLES, SEES, unhandled_roles, user_for, world,
+)
 
 
 def test_every_value_of_the_role_enumeration_says_what_it_sees_and_changes():

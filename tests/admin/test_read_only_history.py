@@ -39,7 +39,8 @@ def line_a(site_a):
 def test_posting_a_treatment_lines_history_version_changes_nothing_for_any_role(site_a, line_a, role):
     data = {**version_form_data(line_a), "line_ecog": "3"}
     histories = line_a.history.count()
-    client = client_of(factories.make_user(role=role, sites=[site_a] if role in (Role.VIEWER, Role.COORDINATOR) else []))
+    member_of = [site_a] if role in (Role.VIEWER, Role.COORDINATOR) else []
+    client = client_of(factories.make_user(role=role, sites=member_of))
 
     response = client.post(history_version_url(line_a), data)
 
@@ -115,3 +116,20 @@ def test_an_administrator_still_reads_the_history_of_a_deleted_line(site_a, line
 
     assert response.status_code == 200
     assert [record.history_type for record in response.context["page_obj"].object_list] == ["-", "+"]
+
+
+def test_every_registered_admin_answers_unseen_as_missing_and_every_history_admin_is_read_only():
+    from django.contrib import admin
+    from simple_history.admin import SimpleHistoryAdmin
+
+    from registry.admin.mixins import ReadOnlyHistoryMixin, UnseenIsMissingMixin
+
+    registered = list(admin.site._registry.values())
+    writable_history = [
+        type(model_admin).__name__ for model_admin in registered
+        if isinstance(model_admin, SimpleHistoryAdmin) and not isinstance(model_admin, ReadOnlyHistoryMixin)
+    ]
+    answering_unseen_otherwise = [type(model_admin).__name__ for model_admin in registered
+                                  if not isinstance(model_admin, UnseenIsMissingMixin)]
+
+    assert (writable_history, answering_unseen_otherwise) == ([], [])
