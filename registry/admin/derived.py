@@ -29,7 +29,7 @@ from registry.records.instruments import INSTRUMENTS
 from registry.selectors.access import access_for, restrict_to_visible, visible_sites
 from registry.services.derivation import analysis_settings_update
 
-from .mixins import ChoiceListFilter, ReadOnlyHistoryMixin, UnseenIsMissingMixin
+from .mixins import ChoiceListFilter, NulParametersRefusedMixin, ReadOnlyHistoryMixin, UnseenIsMissingMixin
 
 NOT_DERIVED_YET = "not derived yet"
 BLANK = "—"
@@ -315,8 +315,10 @@ class DataQualityMixin:
             # Another site's id, an id that does not exist (however large) and text all list nothing,
             # without asking the database.
             derivations = derivations.none()
-        if code_value:
+        if code_value in FLAG_LABELS:
             derivations = derivations.filter(flag_codes__contains=f";{code_value};")
+        elif code_value:
+            derivations = derivations.none()  # a code the page does not offer flags nothing
         anchor = vital_status_anchor([name for name, _options in self.fieldsets])
         rows = [
             row for derivation in derivations
@@ -430,7 +432,7 @@ DERIVED_LIST_FILTERS = (
 
 
 @admin.register(AnalysisSettings)
-class AnalysisSettingsAdmin(ReadOnlyHistoryMixin, UnseenIsMissingMixin, SimpleHistoryAdmin):
+class AnalysisSettingsAdmin(ReadOnlyHistoryMixin, NulParametersRefusedMixin, UnseenIsMissingMixin, SimpleHistoryAdmin):
     """The one row of settings (rules §0). Anyone with a registry role reads it; administrators change it.
 
     Saving goes through `analysis_settings_update`, which validates, keeps the history, marks every

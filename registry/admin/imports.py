@@ -25,6 +25,8 @@ from registry.models import Site
 from registry.selectors.access import access_for, changeable_sites
 from registry.services.records import records_export, records_import
 
+from .mixins import refuse_nul_characters
+
 # Uploads awaiting confirmation, by token, in the uploader's session: a token is only good for
 # the user who uploaded the file, and the staged path is built from our own token, never from input.
 PENDING_IMPORTS_SESSION_KEY = "registry_pending_redcap_imports"
@@ -52,6 +54,7 @@ class UserScopedResourcesMixin:
 
     def get_export_queryset(self, request):
         # The export applies the list's filters; one the list would refuse (?site=abc) is a bad request.
+        refuse_nul_characters(request)
         try:
             return super().get_export_queryset(request)
         except IncorrectLookupParameters as error:

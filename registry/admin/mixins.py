@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
 from django.db.models import Max
 from django.forms.models import InlineForeignKeyField
 from django.http import Http404, HttpResponseNotAllowed
@@ -112,6 +112,24 @@ class SiteListFilter(ChoiceListFilter):
         return queryset.filter(**{self.site_path: int(value)})
 
 
+def refuse_nul_characters(request) -> None:
+    """A query parameter holding a NUL character is a bad request (400).
+
+    PostgreSQL text cannot hold one, so a filter or search naming it would fail in the database
+    (a server error), and no value the admin offers contains one.
+    """
+    if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+        raise BadRequest("A query parameter contains a NUL character.")
+
+
+class NulParametersRefusedMixin:
+    """The changelist refuses a NUL character in its parameters (filters, search) before using them."""
+
+    def changelist_view(self, request, extra_context=None):
+        refuse_nul_characters(request)
+        return super().changelist_view(request, extra_context)
+
+
 class UnseenIsMissingMixin:
     """An object the user may not see answers exactly what an id that does not exist answers: 404.
 
@@ -193,7 +211,7 @@ class ReadOnlyHistoryMixin:
         return super().render_history_view(request, template, context, **kwargs)
 
 
-class RegistryAccessMixin(UnseenIsMissingMixin, ScopedForeignKeysMixin):
+class RegistryAccessMixin(NulParametersRefusedMixin, UnseenIsMissingMixin, ScopedForeignKeysMixin):
     """Permissions and querysets from the registry's one access rule.
 
     `site_path` is the lookup from the model to its site id; `site_id_of(obj)` reads it from one
@@ -251,7 +269,7 @@ class RegistryAccessMixin(UnseenIsMissingMixin, ScopedForeignKeysMixin):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
-class AdministratorOnlyMixin(UnseenIsMissingMixin):
+class AdministratorOnlyMixin(NulParametersRefusedMixin, UnseenIsMissingMixin):
     """For the tables that decide access itself: only registry administrators see or touch them."""
 
     def _is_administrator(self, request) -> bool:

@@ -14,7 +14,8 @@ from registry.models import RegistryRole, Role, Site, SiteMembership
 from registry.selectors.access import access_for
 
 from .mixins import (
-    AdministratorOnlyMixin, AuditedSaveMixin, ReadOnlyHistoryMixin, RegistryAccessMixin, UnseenIsMissingMixin,
+    AdministratorOnlyMixin, AuditedSaveMixin, NulParametersRefusedMixin, ReadOnlyHistoryMixin, RegistryAccessMixin,
+    UnseenIsMissingMixin,
 )
 
 
@@ -90,7 +91,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class RegistryUserAdmin(UnseenIsMissingMixin, AuditedSaveMixin, UserAdmin):
+class RegistryUserAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, AuditedSaveMixin, UserAdmin):
     inlines = [RegistryRoleInline, SiteMembershipInline]
 
 
@@ -100,5 +101,5 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RegistryGroupAdmin(UnseenIsMissingMixin, GroupAdmin):
+class RegistryGroupAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, GroupAdmin):
     pass

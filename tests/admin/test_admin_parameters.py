@@ -119,3 +119,13 @@ def test_a_derived_filter_value_it_does_not_offer_is_refused_not_ignored(users, 
 
     with pytest.raises(IncorrectLookupParameters):
         list_filter.queryset(_request_of(users["superuser"]), Patient.objects.all())
+
+
+@pytest.mark.parametrize("parameter", ["q", "status"])
+def test_a_nul_character_in_a_list_parameter_is_a_bad_request_on_every_database(users, parameter):
+    client = Client()
+    client.force_login(users["superuser"])
+
+    response = client.get(reverse("admin:registry_exportjob_changelist"), {parameter: "x\x00y"})
+
+    assert response.status_code == 400

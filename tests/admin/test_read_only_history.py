@@ -118,11 +118,11 @@ def test_an_administrator_still_reads_the_history_of_a_deleted_line(site_a, line
     assert [record.history_type for record in response.context["page_obj"].object_list] == ["-", "+"]
 
 
-def test_every_registered_admin_answers_unseen_as_missing_and_every_history_admin_is_read_only():
+def test_every_registered_admin_answers_unseen_as_missing_refuses_nul_and_keeps_history_read_only():
     from django.contrib import admin
     from simple_history.admin import SimpleHistoryAdmin
 
-    from registry.admin.mixins import ReadOnlyHistoryMixin, UnseenIsMissingMixin
+    from registry.admin.mixins import NulParametersRefusedMixin, ReadOnlyHistoryMixin, UnseenIsMissingMixin
 
     registered = list(admin.site._registry.values())
     writable_history = [
@@ -131,5 +131,7 @@ def test_every_registered_admin_answers_unseen_as_missing_and_every_history_admi
     ]
     answering_unseen_otherwise = [type(model_admin).__name__ for model_admin in registered
                                   if not isinstance(model_admin, UnseenIsMissingMixin)]
+    passing_nul_to_the_database = [type(model_admin).__name__ for model_admin in registered
+                                   if not isinstance(model_admin, NulParametersRefusedMixin)]
 
-    assert (writable_history, answering_unseen_otherwise) == ([], [])
+    assert (writable_history, answering_unseen_otherwise, passing_nul_to_the_database) == ([], [], [])
