@@ -394,8 +394,8 @@ def walked_cases(walk: Walk):
 
 
 # Write payloads a superuser's POST must carry through (it proves they would change data if accepted);
-# the other kinds must change nothing even for a superuser.
-SUPERUSER_CANNOT_WRITE = READ_ONLY_KINDS
+# history pages, and the rows below, must change nothing even for a superuser.
+SUPERUSER_CANNOT_WRITE = {"history", "history_version"}
 SUPERUSER_REFUSED = {
     # One row of settings, never deleted nor added twice.
     ("registry.AnalysisSettings", "add"), ("registry.AnalysisSettings", "delete"),
@@ -423,6 +423,8 @@ def test_every_write_payload_of_the_walk_changes_the_database_when_a_superuser_p
     before = database_snapshot()
     not_written, written_read_only = [], []
     for url, site, obj, payload in walk.cases:
+        if url.kind in READ_ONLY_KINDS - {"history", "history_version"}:
+            continue  # pages that only read: the roles' walk below shows they write nothing
         response, changed = rolled_back_post(walk.client, url, obj, walk, payload, before)
         assert response.status_code < 500, (str(url), site)
         refused = url.kind in SUPERUSER_CANNOT_WRITE or (url.model._meta.label, url.kind) in SUPERUSER_REFUSED
