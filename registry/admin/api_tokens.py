@@ -10,6 +10,8 @@ from registry.models.api_tokens import ApiToken
 from registry.selectors.access import access_for
 from registry.services.api_tokens import api_token_create, api_token_revoke
 
+from .mixins import NulParametersRefusedMixin, UnseenIsMissingMixin
+
 
 class ApiTokenCreationForm(forms.ModelForm):
     class Meta:
@@ -18,7 +20,7 @@ class ApiTokenCreationForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.ModelAdmin):
     list_display = ("prefix", "name", "user", "created_at", "last_used_at", "state")
     list_select_related = ("user",)
     list_filter = ("revoked_at",)

@@ -29,6 +29,8 @@ from registry.records.instruments import INSTRUMENTS
 from registry.selectors.access import access_for, restrict_to_visible, visible_sites
 from registry.services.derivation import analysis_settings_update
 
+from .mixins import ChoiceListFilter, NulParametersRefusedMixin, ReadOnlyHistoryMixin, UnseenIsMissingMixin
+
 NOT_DERIVED_YET = "not derived yet"
 BLANK = "—"
 DATA_QUALITY_PAGE_SIZE = 100
@@ -307,13 +309,16 @@ class DataQualityMixin:
         derivations = restrict_to_visible(
             PatientDerivation.objects.filter(flag_count__gt=0), request.user, site_path="patient__site_id",
         ).select_related("patient__site").order_by("patient__site__code", "patient__record_id")
-        if site_value.isdigit():
-            # Narrows the visible rows only: another site's id in the URL lists nothing.
-            derivations = derivations.filter(patient__site_id=site_value)
+        if site_value in {str(site.id) for site in sites}:
+            derivations = derivations.filter(patient__site_id=int(site_value))
         elif site_value:
+            # Another site's id, an id that does not exist (however large) and text all list nothing,
+            # without asking the database.
             derivations = derivations.none()
-        if code_value:
+        if code_value in FLAG_LABELS:
             derivations = derivations.filter(flag_codes__contains=f";{code_value};")
+        elif code_value:
+            derivations = derivations.none()  # a code the page does not offer flags nothing
         anchor = vital_status_anchor([name for name, _options in self.fieldsets])
         rows = [
             row for derivation in derivations
@@ -347,20 +352,18 @@ class DataQualityMixin:
 # ---------------------------------------------------------------- patient changelist filters
 
 
-class CohortFilter(admin.SimpleListFilter):
+class CohortFilter(ChoiceListFilter):
     title = "cohort"
     parameter_name = "cohort"
 
     def lookups(self, request, model_admin):
         return [("1", "Cohort 1"), ("2", "Cohort 2"), ("none", "No cohort")]
 
-    def queryset(self, request, queryset):
-        if self.value() in ("1", "2"):
-            return queryset.filter(derivation__cohort=int(self.value()))
-        if self.value() == "none":
+    def filter_by(self, queryset, value):
+        if value == "none":
             # Derived and in no cohort; a patient never derived is under "derivation: not derived yet".
             return queryset.filter(derivation__isnull=False, derivation__cohort__isnull=True)
-        return queryset
+        return queryset.filter(derivation__cohort=int(value))
 
 
 def _any_line(**conditions) -> Exists:
@@ -369,50 +372,44 @@ def _any_line(**conditions) -> Exists:
     return Exists(LineDerivation.objects.filter(patient=OuterRef("pk"), **conditions))
 
 
-class ProgressionExtentFilter(admin.SimpleListFilter):
+class ProgressionExtentFilter(ChoiceListFilter):
     title = "extent of any line's progression"
     parameter_name = "extent"
 
     def lookups(self, request, model_admin):
         return [("oligo", "Oligo"), ("extensive", "Extensive"), ("unknown", "Unknown")]
 
-    def queryset(self, request, queryset):
-        if self.value() in ("oligo", "extensive", "unknown"):
-            return queryset.filter(_any_line(extent=self.value()))
-        return queryset
+    def filter_by(self, queryset, value):
+        return queryset.filter(_any_line(extent=value))
 
 
-class CnsProgressionFilter(admin.SimpleListFilter):
+class CnsProgressionFilter(ChoiceListFilter):
     title = "CNS progression"
     parameter_name = "cns_progression"
 
     def lookups(self, request, model_admin):
         return [("yes", "On any line"), ("no", "On no line")]
 
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
+    def filter_by(self, queryset, value):
+        if value == "yes":
             return queryset.filter(_any_line(cns_progression=True))
-        if self.value() == "no":
-            return queryset.filter(derivation__isnull=False).exclude(_any_line(cns_progression=True))
-        return queryset
+        return queryset.filter(derivation__isnull=False).exclude(_any_line(cns_progression=True))
 
 
-class DataQualityFlagsFilter(admin.SimpleListFilter):
+class DataQualityFlagsFilter(ChoiceListFilter):
     title = "data-quality flags"
     parameter_name = "flags"
 
     def lookups(self, request, model_admin):
         return [("yes", "Has flags"), ("no", "No flags")]
 
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
+    def filter_by(self, queryset, value):
+        if value == "yes":
             return queryset.filter(derivation__flag_count__gt=0)
-        if self.value() == "no":
-            return queryset.filter(derivation__flag_count=0)
-        return queryset
+        return queryset.filter(derivation__flag_count=0)
 
 
-class DerivationStateFilter(admin.SimpleListFilter):
+class DerivationStateFilter(ChoiceListFilter):
     title = "derivation"
     parameter_name = "derivation"
 
@@ -420,14 +417,10 @@ class DerivationStateFilter(admin.SimpleListFilter):
         return [("stale", "Stale (re-derivation queued)"), ("current", "Up to date"),
                 ("none", NOT_DERIVED_YET.capitalize())]
 
-    def queryset(self, request, queryset):
-        if self.value() == "stale":
-            return queryset.filter(derivation__is_stale=True)
-        if self.value() == "current":
-            return queryset.filter(derivation__is_stale=False)
-        if self.value() == "none":
+    def filter_by(self, queryset, value):
+        if value == "none":
             return queryset.filter(derivation__isnull=True)
-        return queryset
+        return queryset.filter(derivation__is_stale=value == "stale")
 
 
 DERIVED_LIST_FILTERS = (
@@ -439,11 +432,12 @@ DERIVED_LIST_FILTERS = (
 
 
 @admin.register(AnalysisSettings)
-class AnalysisSettingsAdmin(SimpleHistoryAdmin):
+class AnalysisSettingsAdmin(ReadOnlyHistoryMixin, NulParametersRefusedMixin, UnseenIsMissingMixin, SimpleHistoryAdmin):
     """The one row of settings (rules §0). Anyone with a registry role reads it; administrators change it.
 
     Saving goes through `analysis_settings_update`, which validates, keeps the history, marks every
-    derivation stale and re-derives them all.
+    derivation stale and re-derives them all. The history pages are read-only (ReadOnlyHistoryMixin):
+    going back to earlier settings is a change made on the change page, by an administrator.
     """
 
     list_display = ("__str__", "data_cutoff", "updated_at")
@@ -470,7 +464,7 @@ class AnalysisSettingsAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         # The form has applied its values to `obj`; the service takes only what differs from the
-        # stored row (a history revert posts every field, of which only some differ).
+        # stored row (the change form posts every field, of which only some differ).
         stored = AnalysisSettings.objects.filter(pk=obj.pk).first() if obj.pk else None
         values = {
             name: getattr(obj, name) for name in form.fields
@@ -478,10 +472,3 @@ class AnalysisSettingsAdmin(SimpleHistoryAdmin):
         }
         # On an add, the service creates the row as pk 1; the admin's redirect needs that pk.
         obj.pk = analysis_settings_update(values=values, user=request.user).pk
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple_history saves a revert for anyone who may view the history: only those who may
-        # change the settings may post one.
-        if request.method == "POST" and not self.has_change_permission(request):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)

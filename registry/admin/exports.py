@@ -20,6 +20,8 @@ from registry.selectors.export_access import ExportNotAllowed, may_export_identi
 from registry.services.datasets import DATASETS, FORMATS
 from registry.services.export_jobs import export_job_file, export_job_request
 
+from .mixins import NulParametersRefusedMixin, UnseenIsMissingMixin
+
 FORMAT_LABELS = {
     "csv": "CSV (.csv)", "xlsx": "Excel (.xlsx)", "sav": "SPSS (.sav)", "dta": "Stata (.dta)",
     "parquet": "Parquet (.parquet)",
@@ -56,7 +58,7 @@ class ExportRequestForm(forms.Form):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.ModelAdmin):
     list_display = ("created_at", "dataset", "file_format", "deidentified", "site", "status", "progress", "rows",
                     "download", "error_message")
     list_display_links = None

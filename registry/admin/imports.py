@@ -12,7 +12,8 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,6 +28,8 @@ from registry.records.spreadsheet_files import MAX_UPLOAD_BYTES, csv_file_proble
 from registry.selectors.access import access_for, changeable_sites, may_see_identified
 from registry.services.identified_exports import identified_export_log
 from registry.services.records import records_export, records_import
+
+from .mixins import refuse_nul_characters
 
 # Uploads awaiting confirmation, by token, in the uploader's session: a token is only good for
 # the user who uploaded the file, and the staged path is built from our own token, never from input.
@@ -99,6 +102,14 @@ class UserScopedResourcesMixin:
             parameters={"filters": request.GET.urlencode()},
         )
         return exported
+
+    def get_export_queryset(self, request):
+        # The export applies the list's filters; one the list would refuse (?site=abc) is a bad request.
+        refuse_nul_characters(request)
+        try:
+            return super().get_export_queryset(request)
+        except IncorrectLookupParameters as error:
+            raise BadRequest(str(error)) from error
 
 
 class RedcapImportForm(forms.Form):

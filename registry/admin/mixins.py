@@ -6,12 +6,14 @@ and sites (registry.selectors.access), never from Django model permissions.
 from datetime import UTC
 
 from django import forms
-from django.contrib.admin.utils import quote
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
+from django.forms.models import InlineForeignKeyField
+from django.http import Http404, HttpResponseNotAllowed
 from django.urls import reverse
 from django.utils.html import format_html
-from django.contrib import admin
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.forms.models import InlineForeignKeyField
 
 from registry.models import Patient, Role, Site
 from registry.records.dictionary import data_dictionary
@@ -23,6 +25,7 @@ from registry.services.instances import (
     patient_id_of, record_version_check,
 )
 from registry.services.patient_versions import current_versions
+
 PATIENT_SITE_PATH = "site_id"
 INSTRUMENT_SITE_PATH = "patient__site_id"
 BLANK_CHOICE_LABEL = "Unknown / not recorded"
@@ -63,7 +66,31 @@ class ScopedForeignKeysMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SiteListFilter(admin.SimpleListFilter):
+class ChoiceListFilter(admin.SimpleListFilter):
+    """A list filter whose value must be one of its own choices.
+
+    A value the filter does not offer (typed into the URL) is refused the way Django's admin refuses
+    an unknown lookup: IncorrectLookupParameters, which the changelist answers with a redirect to
+    `?e=1`. Never a server error, and never a list that silently ignores the filter.
+    Subclasses implement `filter_by(queryset, value)` for a value of `lookups()`.
+    """
+
+    def choice_values(self) -> set[str]:
+        return {str(value) for value, _label in self.lookup_choices}
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value not in self.choice_values():
+            raise IncorrectLookupParameters(f"{self.parameter_name}: {value!r} is not one of this filter's choices.")
+        return self.filter_by(queryset, value)
+
+    def filter_by(self, queryset, value: str):
+        raise NotImplementedError
+
+
+class SiteListFilter(ChoiceListFilter):
     """Filter by site, offering only the sites the user may see."""
 
     title = "site"
@@ -77,14 +104,118 @@ class SiteListFilter(admin.SimpleListFilter):
         return [(str(site.id), site.code) for site in visible_sites(request.user)]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        # The admin's queryset is already narrowed to visible sites, so naming another site's id
-        # in the URL yields an empty list, never that site's rows.
-        return queryset.filter(**{self.site_path: self.value()})
+        value = self.value()
+        if value is not None and value.isascii() and value.isdigit() and value not in self.choice_values():
+            # Another site's id and an id that does not exist both give the same empty list: the
+            # answer tells nothing about which site ids exist. The database is not asked, so an id
+            # too large for an integer column is no error either.
+            return queryset.none()
+        return super().queryset(request, queryset)
+
+    def filter_by(self, queryset, value: str):
+        return queryset.filter(**{self.site_path: int(value)})
 
 
-class RegistryAccessMixin(ScopedForeignKeysMixin):
+def refuse_nul_characters(request) -> None:
+    """A query parameter holding a NUL character is a bad request (400).
+
+    PostgreSQL text cannot hold one, so a filter or search naming it would fail in the database
+    (a server error), and no value the admin offers contains one.
+    """
+    if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+        raise BadRequest("A query parameter contains a NUL character.")
+
+
+class NulParametersRefusedMixin:
+    """The changelist refuses a NUL character in its parameters (filters, search) before using them."""
+
+    def changelist_view(self, request, extra_context=None):
+        refuse_nul_characters(request)
+        return super().changelist_view(request, extra_context)
+
+
+class UnseenIsMissingMixin:
+    """An object the user may not see answers exactly what an id that does not exist answers: 404.
+
+    Django's admin answers a missing id with a redirect to the index (and a message naming the id)
+    and an object the user may not view with 403: two answers that tell which ids exist at sites
+    the user may not see. Every page that looks its object up with `get_object` (change, delete,
+    Django's history, the password page, the patient's audit trail) answers the same plain 404 for both.
+    """
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise Http404("Nothing you may see has this id.")
+        return obj
+
+
+class ReadOnlyHistoryMixin:
+    """django-simple-history's pages show the past and never write, for anyone.
+
+    simple_history saves a form POSTed to a version's page ("revert") for anyone who may *view* the
+    object, so read-only users could change data through it. Here both history pages (the list of
+    versions and one version's page) answer a POST with 405 Method Not Allowed and write nothing;
+    a version's page shows its values as disabled fields without a save button. To undo a change,
+    someone who may change the record enters the old values on its ordinary change page, which
+    saves through the ordinary door. An object the user may not see answers 404, as a missing id.
+    Mixed in before SimpleHistoryAdmin.
+    """
+
+    read_only_methods = ("GET", "HEAD")
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def _history_manager(self):
+        return getattr(self.model, self.model._meta.simple_history_manager_attribute)
+
+    def history_object(self, request, object_id):
+        """The object whose history is asked for, if the user may see it; Http404 otherwise.
+
+        A deleted object is read from its latest version, as simple_history does.
+        """
+        try:
+            obj = self.get_queryset(request).filter(pk=object_id).first()
+            if obj is None:
+                latest = self._history_manager().filter(**{self.model._meta.pk.attname: object_id}).order_by(
+                    "-history_date", "-history_id").first()
+                obj = latest.instance if latest is not None else None
+        except (ValueError, TypeError, ValidationError):  # an id that cannot be a primary key
+            obj = None
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise Http404("Nothing you may see has this id.")
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.history_object(request, unquote(object_id))
+        if request.method not in self.read_only_methods:
+            return HttpResponseNotAllowed(self.read_only_methods)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        object_id = unquote(object_id)
+        self.history_object(request, object_id)
+        try:
+            version_exists = self._history_manager().filter(
+                **{self.model._meta.pk.attname: object_id, "history_id": version_id}).exists()
+        except (ValueError, TypeError, ValidationError):
+            version_exists = False
+        if not version_exists:
+            raise Http404("Nothing you may see has this id.")
+        if request.method not in self.read_only_methods:
+            return HttpResponseNotAllowed(self.read_only_methods)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        admin_form = context.get("adminform")
+        if admin_form is not None:  # a version's page: its values are shown, not offered for editing
+            for field in admin_form.form.fields.values():
+                field.disabled = True
+        return super().render_history_view(request, template, context, **kwargs)
+
+
+class RegistryAccessMixin(NulParametersRefusedMixin, UnseenIsMissingMixin, ScopedForeignKeysMixin):
     """Permissions and querysets from the registry's one access rule.
 
     `site_path` is the lookup from the model to its site id; `site_id_of(obj)` reads it from one
@@ -142,7 +273,7 @@ class RegistryAccessMixin(ScopedForeignKeysMixin):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
-class AdministratorOnlyMixin:
+class AdministratorOnlyMixin(NulParametersRefusedMixin, UnseenIsMissingMixin):
     """For the tables that decide access itself: only registry administrators see or touch them."""
 
     def _is_administrator(self, request) -> bool:
@@ -290,7 +421,7 @@ class RecordVersionMixin:
         return with_record_version(super().get_fieldsets(request, obj), obj)
 
 
-class RegistryAdmin(RegistryAccessMixin, RecordVersionMixin, AuditedSaveMixin):
+class RegistryAdmin(ReadOnlyHistoryMixin, RegistryAccessMixin, RecordVersionMixin, AuditedSaveMixin):
     """Mixed in before SimpleHistoryAdmin by every instrument and patient admin."""
 
 

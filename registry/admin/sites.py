@@ -5,18 +5,28 @@ code and name), because the site filters and the patient's site field name them.
 """
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry.models import RegistryRole, Role, Site, SiteMembership
 from registry.selectors.access import access_for
 
-from .mixins import AdministratorOnlyMixin, AuditedSaveMixin, RegistryAccessMixin
+from .mixins import (
+    AdministratorOnlyMixin, AuditedSaveMixin, NulParametersRefusedMixin, ReadOnlyHistoryMixin, RegistryAccessMixin,
+    UnseenIsMissingMixin,
+)
 
 
 @admin.register(Site)
-class SiteAdmin(RegistryAccessMixin, AuditedSaveMixin, SimpleHistoryAdmin):
+class SiteAdmin(ReadOnlyHistoryMixin, RegistryAccessMixin, AuditedSaveMixin, SimpleHistoryAdmin):
+    """Users read the sites they see; only administrators add, change or delete one.
+
+    A site's code is its REDCap data access group name, which every REDCap client sees: a coordinator
+    changes their sites' patients, never the site row itself (not even through its history pages).
+    """
+
     site_path = "id"
     list_display = ("code", "name", "patient_count")
     search_fields = ("code", "name")
@@ -51,7 +61,7 @@ class SiteMembershipInline(AdministratorOnlyMixin, admin.TabularInline):
 
 
 @admin.register(RegistryRole)
-class RegistryRoleAdmin(AdministratorOnlyMixin, AuditedSaveMixin, SimpleHistoryAdmin):
+class RegistryRoleAdmin(ReadOnlyHistoryMixin, AdministratorOnlyMixin, AuditedSaveMixin, SimpleHistoryAdmin):
     list_display = ("user", "role")
     list_select_related = ("user",)
     list_filter = ("role",)
@@ -59,7 +69,7 @@ class RegistryRoleAdmin(AdministratorOnlyMixin, AuditedSaveMixin, SimpleHistoryA
 
 
 @admin.register(SiteMembership)
-class SiteMembershipAdmin(AdministratorOnlyMixin, AuditedSaveMixin, SimpleHistoryAdmin):
+class SiteMembershipAdmin(ReadOnlyHistoryMixin, AdministratorOnlyMixin, AuditedSaveMixin, SimpleHistoryAdmin):
     list_display = ("user", "site")
     list_select_related = ("user", "site")
     list_filter = ("site",)
@@ -81,5 +91,15 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class RegistryUserAdmin(AuditedSaveMixin, UserAdmin):
+class RegistryUserAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, AuditedSaveMixin, UserAdmin):
     inlines = [RegistryRoleInline, SiteMembershipInline]
+
+
+# Groups are Django's own (superusers only); re-registered so that a user id or group id answers the
+# same 404 whether it exists or not, like every other admin page.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RegistryGroupAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, GroupAdmin):
+    pass

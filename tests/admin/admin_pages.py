@@ -24,6 +24,10 @@ def _add_form(data: dict, form) -> None:
             if value:
                 data[bound.html_name] = "on"
             continue
+        if isinstance(field, forms.MultiValueField):  # a date and a time, posted as two inputs
+            for index, part in enumerate(field.widget.decompress(value)):
+                data[f"{bound.html_name}_{index}"] = "" if part is None else part
+            continue
         data[bound.html_name] = "" if value is None else value
 
 
@@ -31,7 +35,9 @@ def form_data_of(response) -> dict:
     """The POST data a browser would send back unchanged from an admin change (or add) page."""
     data: dict = {}
     _add_form(data, response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
+    # A history version's page has no inlines.
+    inlines = response.context["inline_admin_formsets"] if "inline_admin_formsets" in response.context else []
+    for inline in inlines:
         formset = inline.formset
         _add_form(data, formset.management_form)
         for form in formset.forms:
