@@ -45,9 +45,10 @@ def second_client(coordinator_b):
 
 @pytest.fixture
 def at_changed_at(monkeypatch):
-    """The clock (timezone.now, read by the history rows and the version stamps) stands an hour before
-    CHANGED_AT while the test sets up, and at CHANGED_AT from the other writer's change on."""
-    clock = [CHANGED_AT - timedelta(hours=1)]
+    """The clock (timezone.now, read by the history rows and the version stamps) stands ten minutes
+    before CHANGED_AT (within the idle time that ends a login session) while the test sets up, and at
+    CHANGED_AT from the other writer's change on."""
+    clock = [CHANGED_AT - timedelta(minutes=10)]
     monkeypatch.setattr(timezone, "now", lambda: clock[0])
 
     def run(change):

@@ -116,7 +116,8 @@ def test_production_never_reads_the_local_key_file(monkeypatch, tmp_path):
     write_key_file(tmp_path, "f" * 64)
 
     production = settings_module(monkeypatch, tmp_path, "production", REGISTRY_DEIDENTIFICATION_KEY="",
-                                 SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="registry.example.org")
+                                 SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="registry.example.org",
+                                 CACHE_URL="redis://127.0.0.1:6379/1")
 
     assert production["DEIDENTIFICATION_KEY"] is None
     assert "DEIDENTIFICATION_KEY_SOURCE" not in production
