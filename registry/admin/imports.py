@@ -21,6 +21,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from registry.models import Site
+from registry.records.spreadsheet_formats import EXPORT_FORMATS
 from registry.selectors.access import access_for, changeable_sites
 from registry.services.records import records_export, records_import
 
@@ -37,7 +38,12 @@ OVERWRITE_CHOICES = [
 
 
 class UserScopedResourcesMixin:
-    """django-import-export on a registry admin: resources see only the user's patients."""
+    """django-import-export on a registry admin: resources see only the user's patients.
+
+    Exports are CSV or Excel written so that no cell becomes a live formula (spreadsheet_formats.py).
+    """
+
+    export_formats = EXPORT_FORMATS
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         # The resources scope rows to the user; the form and encoding arguments are not theirs.
