@@ -6,12 +6,19 @@ These files are for people, who open them in Excel or LibreOffice:
   against formula injection); numbers, codes and dates are written as they are.
 - Excel: every text is a text cell, never a formula (registry/exports/excel_cells.py).
 
-Imports keep django-import-export's own formats (registry/records/spreadsheets.py reads them).
+Imports keep django-import-export's own formats (registry/records/spreadsheets.py reads them); their
+preview shows each change with `StyleFreeDiff`, marked up without the inline styles the
+Content-Security-Policy refuses.
 """
+from html import escape
 from io import BytesIO
 
 import tablib
+from diff_match_patch import diff_match_patch
+from django.utils.encoding import force_str
+from django.utils.safestring import mark_safe
 from import_export.formats import base_formats
+from import_export.resources import Diff
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -63,3 +70,29 @@ class SpreadsheetXLSX(base_formats.XLSX):
 
 
 EXPORT_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX]
+
+# diff-match-patch operation → markup: <ins> and <del> as the browser shows them, no style attribute
+# (the library's own diff_prettyHtml writes `style="background:#e6ffe6;"`).
+_DIFF_MARKUP = {
+    diff_match_patch.DIFF_INSERT: "<ins>{}</ins>",
+    diff_match_patch.DIFF_DELETE: "<del>{}</del>",
+    diff_match_patch.DIFF_EQUAL: "<span>{}</span>",
+}
+
+
+class StyleFreeDiff(Diff):
+    """django-import-export's preview of a row's changes, marked up with <ins>/<del> and no inline style."""
+
+    def as_html(self):
+        cells = []
+        matcher = diff_match_patch()
+        for before, after in zip(self.left, self.right):
+            if before != after and self.new:
+                before = ""
+            diff = matcher.diff_main(force_str(before), force_str(after))
+            matcher.diff_cleanupSemantic(diff)
+            cells.append(mark_safe("".join(
+                _DIFF_MARKUP[operation].format(escape(text).replace("\n", "&para;<br>"))
+                for operation, text in diff
+            )))
+        return cells

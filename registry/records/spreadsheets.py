@@ -30,6 +30,7 @@ from registry.services.patient_versions import records_version_bump
 
 from .dictionary import data_dictionary
 from .instruments import RECORD_ID, InvalidValue, column_owner, format_decimal, format_value, parse_value
+from .spreadsheet_formats import StyleFreeDiff
 
 SPREADSHEET_CHANGE_REASON = "spreadsheet import"
 
@@ -149,6 +150,10 @@ class InstrumentSpreadsheetResource(ModelResource):
     def __init__(self, *, user=None, **kwargs):
         super().__init__(**kwargs)
         self.user = user
+
+    def get_diff_class(self):
+        # The admin's import preview, without the inline styles the Content-Security-Policy refuses.
+        return StyleFreeDiff
 
     # ------------------------------------------------------------------ access
 
