@@ -154,8 +154,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Each coded field's codes inline, where the field is (not as shared Enum components named by guess).
-    "POSTPROCESSING_HOOKS": [],
+    # Each coded field's codes inline, where the field is (not as shared Enum components named by guess);
+    # then what the server enforces, stated in the schema (registry/api/schema.py).
+    "POSTPROCESSING_HOOKS": ["registry.api.schema.stated_limits"],
     # The interactive docs' JavaScript and CSS come from drf-spectacular-sidecar, served by the
     # application itself: no CDN, so the docs work on a closed hospital network.
     "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
