@@ -144,7 +144,7 @@ def stated_limits(result, generator, request, public):
 
     - query parameters: lengths, ranges, date-times with a time zone, record ID patterns;
     - If-Match: the shape of a version;
-    - request bodies: an unknown field is refused (`additionalProperties: false`).
+    - request bodies: an unknown field is refused (`additionalProperties: false`), a text holds no NUL.
     """
     parameter_schemas = _query_parameter_schemas()
     for path_item in result.get("paths", {}).values():
@@ -160,4 +160,7 @@ def stated_limits(result, generator, request, public):
         # COMPONENT_SPLIT_REQUEST: request bodies are the `...Request` components.
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
+            for field in component.get("properties", {}).values():
+                if field.get("type") == "string" and not {"format", "enum", "pattern"} & field.keys():
+                    field["pattern"] = STORABLE_TEXT_PATTERN
     return result

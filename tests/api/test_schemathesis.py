@@ -53,11 +53,14 @@ CROSS_RECORD_REFUSALS = [
     (400, "lm_lesion", r"no lesion of this patient is identified as"),
     (400, "var_bx_date", r"no biopsy of this patient is dated"),
     # One instance per date or identifier per patient: duplicates of stored instances.
-    (400, None, r"^another [a-z ]+ of this patient \(instance \d+\) (is dated|has the identifier)"),
-    # Rules across the fields of one instance (the model's clean()), which JSON Schema could only
-    # state as if/then trees: dates in order, a detail only with its answer, a drug of its line type.
-    (400, None, r"cannot be (before|after)|only when|is ticked|are ticked|but the line is recorded as|"
-                r"is recorded as .* but|must be (on or )?(before|after)|without|is not Yes"),
+    (400, None, r"^another [a-z ]+ of this patient \(instance \d+\) (is dated|has )"),
+    # ... and within one bulk request: an instance number given twice (JSON Schema's uniqueItems compares
+    # whole items, not one key of them).
+    (400, "redcap_repeat_instance", r"appears on more than one row"),
+    # Rules across the fields of one instance (the model's clean(): dates in order, a detail only with
+    # its answer, a drug of its line's type ...), which JSON Schema could only state as if/then trees.
+    # They are written as sentences; the codecs' refusals of one value are fragments ("must be ...").
+    (400, None, r"^(?!Ensure this value|This field)[A-Z].*\.$"),
 ]
 # REDCap flat rows (POST /records/flat/): what a cell may hold depends on its column and on the row's
 # instrument (redcap_repeat_instrument); the data dictionary (/redcap/api/ metadata) states it, the
