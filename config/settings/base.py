@@ -3,6 +3,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, env_database, env_int, env_list, env_str
@@ -215,11 +216,24 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Each coded field's codes inline, where the field is (not as shared Enum components named by guess).
-    "POSTPROCESSING_HOOKS": [],
+    # Each coded field's codes inline, where the field is (not as shared Enum components named by guess);
+    # then what the server enforces, stated in the schema (registry/api/schema.py).
+    "POSTPROCESSING_HOOKS": ["registry.api.schema.stated_limits"],
     # The interactive docs' JavaScript and CSS come from drf-spectacular-sidecar, served by the
     # application itself: no CDN, so the docs work on a closed hospital network.
     "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+    # Nothing from another host: no online validator badge; ReDoc with the system's fonts (its default
+    # theme names web fonts), and without its search, which runs in a worker made from a blob: URL
+    # that the Content-Security-Policy refuses.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "disableSearch": True,
+        "theme": {"typography": {
+            "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
+            "code": {"fontFamily": "ui-monospace, 'SF Mono', Menlo, Consolas, monospace"},
+        }},
+    },
 }
 INSTALLED_APPS.append("drf_spectacular_sidecar")
 
@@ -307,3 +321,25 @@ LOGGING = {
     # Django's own default handler on "django" would print every message a second time via the root.
     "loggers": {"django": {"handlers": [], "propagate": True}},
 }
+
+# Security headers. A Content-Security-Policy on every page (django-csp): scripts, styles, fonts and
+# images only from the registry itself (images also as data: URIs, the study report's curves), no
+# plugins, no framing; no inline script or style anywhere. NONCE is in the header only on a page
+# that uses `request.csp_nonce`: the ReDoc page, whose library inserts its styles with that nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+INSTALLED_APPS.append("csp")
+# Our copies of third-party templates (django-import-export's export page, django-simple-history's
+# history list) without their inline style and event-handler attributes; found before the apps' own.
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "registry" / "template_overrides"]
+# Every REST and REDCap API answer carries `Cache-Control: no-store` (patient data stays out of
+# browser and proxy caches); ETag and If-None-Match still work for clients that keep their own copy.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "registry.api.middleware.NoStoreApiAnswers"]

@@ -25,6 +25,7 @@ from import_export.forms import ImportForm
 
 from registry.models import ExportDoor, Site
 from registry.records.spreadsheet_files import MAX_UPLOAD_BYTES, csv_file_problems, xlsx_file_problems
+from registry.records.spreadsheet_formats import EXPORT_FORMATS
 from registry.selectors.access import access_for, changeable_sites, may_see_identified
 from registry.services.identified_exports import identified_export_log
 from registry.services.records import records_export, records_import
@@ -80,6 +81,8 @@ class UserScopedResourcesMixin:
     def get_import_formats(self):
         # The formats the registry documents; tablib's JSON, YAML and HTML readers are left shut.
         return [CSV, XLSX]
+
+    export_formats = EXPORT_FORMATS
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         # The resources scope rows to the user; the form and encoding arguments are not theirs.

@@ -1,6 +1,8 @@
 """The OpenAPI schema's error answers: every operation lists each 4xx it can give, in the one error
 shape (registry/api/errors.py), so that a client generated from the schema knows them all.
 """
+import re
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
@@ -75,3 +77,91 @@ class RegistryAutoSchema(AutoSchema):
             return True
         return any(getattr(parameter, "location", "query") == "query"
                    for parameter in self.get_override_parameters())
+
+
+# ---------------------------------------------------------------- what the server enforces, stated
+
+# A record ID as the URLs and the audit filter take it (registry/api/urls.py RecordIdConverter).
+RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+# Text the databases can store: no NUL (registry/records/instruments.py unstorable_text_reason).
+STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
+# An ISO 8601 date-time with its time zone, as registry/api/query.py optional_datetime reads it.
+AWARE_DATE_TIME = {"type": "string", "format": "date-time"}
+# If-Match: `*`, or one or more strong ETags as the API sends them ("12.3"); a version the record is
+# no longer at is a 412 (its state, not the request's shape).
+IF_MATCH_PATTERN = r'^(\*|"[0-9]+\.[0-9]+"(, *"[0-9]+\.[0-9]+")*)$'
+
+
+def _query_parameter_schemas() -> dict[str, dict]:
+    """Each query parameter's limits, taken from the code that enforces them."""
+    from .audit import MAX_LIMIT
+    from .records import DeletionsView
+
+    return {
+        "site": {"type": "string", "minLength": 1, "maxLength": 30, "pattern": STORABLE_TEXT_PATTERN},
+        "updated_since": AWARE_DATE_TIME,
+        "since": AWARE_DATE_TIME,
+        "until": AWARE_DATE_TIME,
+        "changed_by": {"type": "string", "minLength": 1, "maxLength": 150, "pattern": STORABLE_TEXT_PATTERN},
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": DeletionsView.max_page_size},
+        "record": {"type": "array", "items": {"type": "string", "pattern": RECORD_ID_PATTERN}},
+    }
+
+
+def _stricter(schema: dict, limits: dict) -> dict:
+    """`schema` with `limits` added where it states none (a paginated list states its own page size)."""
+    if schema.get("type") == "array" and limits.get("type") == "array":
+        return {**schema, "items": {**limits["items"], **schema.get("items", {})}}
+    return {**limits, **schema, **({"format": limits["format"]} if "format" in limits else {})}
+
+
+def _flat_request_body(body: dict) -> dict:
+    """REDCap flat records: a CSV file whose header names only the project's flat columns (record_id
+    first), or a JSON list of rows holding only those columns, each row with its record ID."""
+    from registry.records.instruments import flat_columns
+
+    columns = list(flat_columns())
+    others = "|".join(re.escape(column) for column in columns if column != "record_id")
+    content = body["content"]
+    content["text/csv"]["schema"] = {
+        "type": "string", "pattern": rf"^record_id(,({others}))*(\r?\n|$)",
+        "description": "CSV: a header line (record_id, then other flat columns), then one line per row.",
+    }
+    row = content["application/json"]["schema"]["items"]
+    content["application/json"]["schema"] = {**content["application/json"]["schema"], "minItems": 1, "items": {
+        **row, "additionalProperties": False, "required": ["record_id"],
+        "properties": {
+            column: {"type": "string", "pattern": RECORD_ID_PATTERN if column == "record_id" else STORABLE_TEXT_PATTERN}
+            for column in columns
+        },
+    }}
+    return {**body, "required": True}
+
+
+def stated_limits(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the schema states what the server refuses, so that a client
+    (and schemathesis' positive-data check) knows it before sending.
+
+    - query parameters: lengths, ranges, date-times with a time zone, record ID patterns;
+    - If-Match: the shape of a version;
+    - request bodies: an unknown field is refused (`additionalProperties: false`), a text holds no NUL.
+    """
+    parameter_schemas = _query_parameter_schemas()
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter["name"] in parameter_schemas:
+                    parameter["schema"] = _stricter(parameter.get("schema", {}), parameter_schemas[parameter["name"]])
+                elif parameter["in"] == "header" and parameter["name"] == "If-Match":
+                    parameter["schema"] = {"type": "string", "pattern": IF_MATCH_PATTERN}
+        if "post" in path_item and path_item["post"].get("operationId") == "records_upsert_flat":
+            path_item["post"]["requestBody"] = _flat_request_body(path_item["post"]["requestBody"])
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        # COMPONENT_SPLIT_REQUEST: request bodies are the `...Request` components.
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+            for field in component.get("properties", {}).values():
+                if field.get("type") == "string" and not {"format", "enum", "pattern"} & field.keys():
+                    field["pattern"] = STORABLE_TEXT_PATTERN
+    return result

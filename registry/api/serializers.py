@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,23 +20,40 @@ from . import record_format
 from .record_format import PATIENT_FORM, REPEATING_FORMS, VITAL_STATUS_FORM, ApiField, api_fields
 
 
+def _model_bounds(field: ApiField) -> dict:
+    """The stored column's own range (e.g. a big integer's), which the database enforces too."""
+    model_field = field.column.model_field if field.column.reference is None else None
+    bounds = {}
+    for validator in getattr(model_field, "validators", ()):
+        if isinstance(validator, MinValueValidator):
+            bounds["min_value"] = validator.limit_value
+        elif isinstance(validator, MaxValueValidator):
+            bounds["max_value"] = validator.limit_value
+    return bounds
+
+
 def _drf_field(field: ApiField, *, for_create: bool):
     common = {"help_text": field.label, "required": for_create and field.required}
+    # A field an instance needs is refused when null or blank, also when it is sent in a change.
+    needed = field.required
+    allow_null = field.nullable and not needed
     if field.kind in ("code", "checkbox"):
-        return serializers.ChoiceField(choices=[code for code, _ in field.codes], allow_null=field.nullable, **common)
+        return serializers.ChoiceField(choices=[code for code, _ in field.codes], allow_null=allow_null, **common)
     if field.kind == "date":
-        return serializers.DateField(allow_null=field.nullable, **common)
+        return serializers.DateField(allow_null=allow_null, **common)
     dictionary = field.column.field
-    bounds = {}
+    bounds = _model_bounds(field) if field.kind == "integer" else {}
     if dictionary is not None and dictionary.minimum:
-        bounds["min_value"] = float(dictionary.minimum) if field.kind == "number" else int(dictionary.minimum)
+        minimum = float(dictionary.minimum) if field.kind == "number" else int(dictionary.minimum)
+        bounds["min_value"] = max(minimum, bounds.get("min_value", minimum))
     if dictionary is not None and dictionary.maximum:
-        bounds["max_value"] = float(dictionary.maximum) if field.kind == "number" else int(dictionary.maximum)
+        maximum = float(dictionary.maximum) if field.kind == "number" else int(dictionary.maximum)
+        bounds["max_value"] = min(maximum, bounds.get("max_value", maximum))
     if field.kind == "integer":
-        return serializers.IntegerField(allow_null=field.nullable, **bounds, **common)
+        return serializers.IntegerField(allow_null=allow_null, **bounds, **common)
     if field.kind == "number":
-        return serializers.FloatField(allow_null=field.nullable, **bounds, **common)
-    return serializers.CharField(allow_blank=True, max_length=field.max_length, **common)
+        return serializers.FloatField(allow_null=allow_null, **bounds, **common)
+    return serializers.CharField(allow_blank=not needed, max_length=field.max_length, **common)
 
 
 def _form_fields(form: str, *, for_create: bool) -> dict:

@@ -3,9 +3,9 @@
 The REDCap-compatible endpoint (registry/api/redcap/) has URLs of its own.
 """
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import audit, datasets, patients, records
+from . import audit, datasets, docs, patients, records
 from .errors import not_found
 
 
@@ -66,6 +66,11 @@ v1 += [
 urlpatterns = [
     path("v1/", include((v1, "api-v1"))),
     path("schema/", SpectacularAPIView.as_view(urlconf="registry.api.schema_urls"), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The docs pages hold no inline script or style (the Content-Security-Policy forbids them): Swagger
+    # UI's start script is its own request (`?script`), ReDoc's a static file.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+         name="api-docs"),
+    path("redoc/redoc.standalone.js", docs.redoc_bundle, name="api-redoc-bundle"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+         name="api-redoc"),
 ]

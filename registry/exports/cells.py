@@ -30,3 +30,17 @@ def plain_decimal(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+# OWASP "CSV Injection": a spreadsheet program reads a cell starting with one of these as a formula
+# (a tab or carriage return lets Excel skip to a formula behind it).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell that a spreadsheet program shows as text: a leading `'` before a formula trigger.
+
+    Only for values of text columns of files meant for people: a number (-35) or a date is never
+    passed here, and files for programs (the REDCap flat format) keep every value byte for byte.
+    """
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text

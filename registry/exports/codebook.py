@@ -9,6 +9,7 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cells import spreadsheet_safe
 from .columns import Column, Kind
 
 CODEBOOK_HEADER = ("column", "label", "type", "unit", "codes", "source", "deidentification")
@@ -42,4 +43,5 @@ def write_codebook_csv(path: Path, rows: Sequence[Sequence[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(CODEBOOK_HEADER)
-        writer.writerows(rows)
+        # Every column of the codebook is text, read by people in a spreadsheet program.
+        writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)

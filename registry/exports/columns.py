@@ -27,6 +27,10 @@ class Kind(StrEnum):
     TEXT = "text"
 
 
+# Columns whose values are free or coded text: what a spreadsheet program could take for a formula.
+TEXT_KINDS = frozenset({Kind.TEXT, Kind.TEXT_CODE})
+
+
 # Value labels of every boolean column: rules §8 writes booleans 1/0.
 BOOLEAN_CODES = (("1", "Yes"), ("0", "No"))
 # REDCap's labels of a checkbox option column `field___code`.

@@ -30,7 +30,7 @@ class ExportFile:
 def _csv(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
     # newline="": the writer's own LF line ends are kept as they are on every platform.
     with path.open("w", encoding="utf-8", newline="") as stream:
-        return write_csv(stream, [column.name for column in export.columns], rows)
+        return write_csv(stream, export.columns, rows)
 
 
 def _imported_when_used(module: str, function: str) -> Callable[[Path, ExportFile, Iterable[Sequence]], int]:

@@ -2,7 +2,9 @@
 
 Written with openpyxl's write-only workbook, which streams rows to a temporary file, so memory
 stays flat whatever the number of rows. Cells are typed (registry/exports/typed.py): dates as
-dates, numbers as numbers, booleans as 1/0, blanks empty. A sheet holds at most 1,048,576 rows;
+dates, numbers as numbers, booleans as 1/0, blanks empty, and every text as a text cell: openpyxl
+would store a text starting with `=` as a live formula (an MRN `=HYPERLINK(...)`), so such a
+value is written as an explicit string cell. A sheet holds at most 1,048,576 rows;
 more rows go on to continuation sheets `<dataset> (2)` ..., each with the header.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .codebook import CODEBOOK_HEADER
+from .excel_cells import text_cells
 from .formats import ExportFile
 from .typed import TYPED_VALUE
 
@@ -85,18 +88,18 @@ def _write(workbook: Workbook, path: Path, export: ExportFile, rows: Iterable[Se
             data = _sheet(workbook, f"{export.dataset} ({sheets_of_data})", names, widths)
             on_sheet = 1
         # A boolean is written 1/0 (rules §8), not as Excel's TRUE/FALSE.
-        data.append([
+        data.append(text_cells(data, [
             int(value) if isinstance(value, bool) else convert(value)
             for convert, value in zip(converters, row, strict=True)
-        ])
+        ]))
         on_sheet += 1
         count += 1
 
     codebook = _sheet(workbook, "codebook", CODEBOOK_HEADER, (28, 60, 12, 8, 60, 30, 30))
     for codebook_row in export.codebook:
-        codebook.append(list(codebook_row))
+        codebook.append(text_cells(codebook, list(codebook_row)))
     provenance = _sheet(workbook, "provenance", ("key", "value"), (28, 100))
     for key, value in {**export.provenance, "rows": count}.items():
-        provenance.append([key, _provenance_value(value)])
+        provenance.append(text_cells(provenance, [key, _provenance_value(value)]))
     workbook.save(path)
     return count

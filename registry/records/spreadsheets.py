@@ -29,6 +29,7 @@ from registry.services.instances import instance_write, records_lock, records_wr
 
 from .dictionary import data_dictionary
 from .instruments import RECORD_ID, InvalidValue, column_owner, format_decimal, format_value, parse_value
+from .spreadsheet_formats import StyleFreeDiff
 
 SPREADSHEET_CHANGE_REASON = "spreadsheet import"
 
@@ -148,6 +149,10 @@ class InstrumentSpreadsheetResource(ModelResource):
     def __init__(self, *, user=None, **kwargs):
         super().__init__(**kwargs)
         self.user = user
+
+    def get_diff_class(self):
+        # The admin's import preview, without the inline styles the Content-Security-Policy refuses.
+        return StyleFreeDiff
 
     # ------------------------------------------------------------------ access
 

@@ -14,6 +14,7 @@ import base64
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -146,9 +147,15 @@ def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first,
     return result
 
 
+# The report's styles: a static file that the admin's page links, embedded in the downloadable page.
+STUDY_REPORT_CSS = Path(__file__).resolve().parent.parent / "static" / "registry" / "study_report.css"
+
+
 def study_report_html(report: dict) -> str:
-    """One self-contained page (styles inline, curves as data: URIs)."""
-    return render_to_string("registry/study_report.html", {"report": report, "views": report_views(report)})
+    """One self-contained page (styles inline, curves as data: URIs), a file to keep and open offline."""
+    return render_to_string("registry/study_report.html", {
+        "report": report, "views": report_views(report), "styles": STUDY_REPORT_CSS.read_text(encoding="utf-8"),
+    })
 
 
 def report_views(report: dict) -> dict:

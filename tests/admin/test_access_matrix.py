@@ -11,7 +11,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
-from import_export.formats.base_formats import CSV
+from registry.records.spreadsheet_formats import SpreadsheetCSV
 
 from registry.models import NgsVariant, Patient, TreatmentLine
 from tests import factories
@@ -279,7 +279,7 @@ def test_the_redcap_export_holds_a_patient_only_for_those_who_see_its_site(as_ro
 @matrix
 def test_the_variant_spreadsheet_export_holds_a_variant_only_for_those_who_see_its_site(as_role, world, role, site):
     model_admin = admin.site.get_model_admin(NgsVariant)
-    data = {"format": str(model_admin.get_export_formats().index(CSV)), "resource": "0",
+    data = {"format": str(model_admin.get_export_formats().index(SpreadsheetCSV)), "resource": "0",
             "ngsvariantresource_record_id": "on", "ngsvariantresource_var_gene": "on"}
 
     response = as_role.post(reverse("admin:registry_ngsvariant_export"), data)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from import_export.formats.base_formats import CSV
 
 from registry.models import NgsVariant, Patient, RegistryRole
+from registry.records.spreadsheet_formats import SpreadsheetCSV
 from tests import factories
 
 from .admin_pages import changelist_url
@@ -17,7 +18,7 @@ def export_as_csv(client, model, resource_name: str) -> list[dict]:
     """Press the admin's Export button for `model`, CSV, every column."""
     model_admin = admin.site.get_model_admin(model)
     resource = model_admin.get_export_resource_classes(None)[0]
-    data = {"format": str(model_admin.get_export_formats().index(CSV)), "resource": "0"}
+    data = {"format": str(model_admin.get_export_formats().index(SpreadsheetCSV)), "resource": "0"}
     data.update({f"{resource_name}_{field}": "on" for field in resource().get_export_order()})
     response = client.post(reverse(f"admin:registry_{model._meta.model_name}_export"), data)
     assert response.status_code == 200
