@@ -142,6 +142,9 @@ SESSION_SAVE_EVERY_REQUEST = False
 REQUIRE_SECOND_FACTOR_ROLES = env_list("REGISTRY_REQUIRE_SECOND_FACTOR_ROLES", [])
 # The issuer shown in the authenticator app beside the username.
 OTP_TOTP_ISSUER = "ALK+ NSCLC registry"
+# Nobody reads another user's TOTP key in the admin (not even a superuser): a user sets up their own app
+# on /admin/second-factor/, and a lost app is reset, never copied (registry/admin/third_party.py).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

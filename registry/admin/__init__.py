@@ -1,7 +1,9 @@
 """Data entry for coordinators: one module per concept, each registering its admins on import."""
-from . import api_tokens, audit, derived, exports, identified_exports, imports, instruments, mixins, patients, sites
+from . import (
+    api_tokens, audit, derived, exports, identified_exports, imports, instruments, mixins, patients, sites, third_party,
+)
 
 __all__ = [
     "api_tokens", "audit", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
-    "sites",
+    "sites", "third_party",
 ]

@@ -7,9 +7,11 @@ from django.contrib import admin
 from registry.models import IdentifiedExport, Role
 from registry.selectors.access import access_for
 
+from .mixins import NulParametersRefusedMixin, UnseenIsMissingMixin
+
 
 @admin.register(IdentifiedExport)
-class IdentifiedExportAdmin(admin.ModelAdmin):
+class IdentifiedExportAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.ModelAdmin):
     list_display = ("exported_at", "username", "door", "content", "file_format", "site_codes", "record_count")
     list_filter = ("door", ("user", admin.RelatedOnlyFieldListFilter), "exported_at")
     date_hierarchy = "exported_at"
