@@ -4,14 +4,15 @@ Nobody adds, changes or deletes a row here: the doors write it (registry/service
 """
 from django.contrib import admin
 
-from registry.models import IdentifiedExport, Role
-from registry.selectors.access import access_for
+from registry.models import IdentifiedExport
 
-from .mixins import NulParametersRefusedMixin, UnseenIsMissingMixin
+from .mixins import AdministratorOnlyMixin
 
 
 @admin.register(IdentifiedExport)
-class IdentifiedExportAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.ModelAdmin):
+class IdentifiedExportAdmin(AdministratorOnlyMixin, admin.ModelAdmin):
+    """Administrators read the log; nobody adds, changes or deletes a row of it."""
+
     list_display = ("exported_at", "username", "door", "content", "file_format", "site_codes", "record_count")
     list_filter = ("door", ("user", admin.RelatedOnlyFieldListFilter), "exported_at")
     date_hierarchy = "exported_at"
@@ -21,15 +22,6 @@ class IdentifiedExportAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, adm
               "parameters")
     readonly_fields = fields
     list_per_page = 100
-
-    def _is_administrator(self, request) -> bool:
-        return access_for(request.user).role == Role.ADMINISTRATOR
-
-    def has_module_permission(self, request):
-        return self._is_administrator(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._is_administrator(request)
 
     def has_add_permission(self, request):
         return False

@@ -74,15 +74,15 @@ class UserScopedResourcesMixin:
     in and out as CSV or Excel (.xlsx), each upload checked before it is opened.
 
     A spreadsheet holds real record IDs and dates: exporting one is an identified export, for users
-    who may see identified data only (the others have the de-identified datasets), and is logged."""
+    who may see identified data only (the others have the de-identified datasets), and is logged.
+    Exports are CSV or Excel written so that no cell becomes a live formula (spreadsheet_formats.py)."""
 
     import_form_class = CheckedSpreadsheetImportForm
+    export_formats = EXPORT_FORMATS
 
     def get_import_formats(self):
         # The formats the registry documents; tablib's JSON, YAML and HTML readers are left shut.
         return [CSV, XLSX]
-
-    export_formats = EXPORT_FORMATS
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         # The resources scope rows to the user; the form and encoding arguments are not theirs.
@@ -99,7 +99,7 @@ class UserScopedResourcesMixin:
         site_code_path = self.site_path.removesuffix("_id") + "__code"
         identified_export_log(
             user=request.user, door=ExportDoor.ADMIN_SPREADSHEET, content=self.model._meta.model_name,
-            file_format=type(file_format).__name__.lower(),
+            file_format=file_format.get_extension(),
             site_codes=queryset.values_list(site_code_path, flat=True).distinct(),
             record_count=queryset.values(self.site_path.removesuffix("site_id") + "id").distinct().count(),
             parameters={"filters": request.GET.urlencode()},

@@ -1,27 +1,20 @@
 """Two coordinators saving admin pages of one record at the same moment (PostgreSQL row locks): two adds
 take consecutive instance numbers (no IntegrityError, no 500), and of two saves of pages showing the
 same version exactly one goes through."""
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from registry.models import Patient, Role, TreatmentLine
 from registry.services import instances
 from registry.services.patient_versions import current_versions
 from tests import factories
+from tests.concurrency import postgresql_only, race  # noqa: F401 (postgresql_only: an autouse fixture)
 
 from .admin_pages import change_url, changelist_url, form_data_of
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite runs one writing transaction at a time")
 
 
 def slowed_writes(monkeypatch, seconds: float = 0.5) -> None:
@@ -34,26 +27,6 @@ def slowed_writes(monkeypatch, seconds: float = 0.5) -> None:
         return real(instance, **arguments)
 
     monkeypatch.setattr(instances, "instance_write", slow)
-
-
-def race(requests) -> list:
-    """Runs each callable in its own thread (its own database connection), all started together."""
-    start = threading.Barrier(len(requests))
-    answers = [None] * len(requests)
-
-    def run(position, request):
-        try:
-            start.wait()
-            answers[position] = request()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(position, request)) for position, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return answers
 
 
 def logged_in(username, site) -> Client:

@@ -13,9 +13,9 @@ from datetime import date
 import pytest
 from django.contrib import admin
 from django.urls import reverse
-from import_export.formats.base_formats import CSV
 
 from registry.models import ExportDoor, IdentifiedExport, NgsVariant, Patient, RegistryRole, Role
+from registry.records.spreadsheet_formats import SpreadsheetCSV
 from tests import factories
 
 from .admin_pages import change_url, changelist_url
@@ -104,7 +104,7 @@ def test_the_change_form_of_a_reader_without_the_grant_has_no_identifier_field(c
 
 def _spreadsheet_post(client):
     model_admin = admin.site.get_model_admin(NgsVariant)
-    data = {"format": str(model_admin.get_export_formats().index(CSV)), "resource": "0",
+    data = {"format": str(model_admin.get_export_formats().index(SpreadsheetCSV)), "resource": "0",
             "ngsvariantresource_record_id": "on", "ngsvariantresource_var_gene": "on"}
     return client.post(reverse("admin:registry_ngsvariant_export"), data)
 

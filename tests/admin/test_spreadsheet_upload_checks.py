@@ -10,20 +10,9 @@ from django.urls import reverse
 from import_export.formats.base_formats import CSV, XLSX
 
 from registry.models import Patient
-from tests import factories
-from tests.records.malformed_csv import MALFORMED_CSV
+from tests.records.malformed_csv import MALFORMED_CSV, vitals
 
 IMPORT_URL = "admin:registry_patient_import"
-
-
-@pytest.fixture
-def alive_patients(site_a):
-    factories.make_patient(site_a, "P-1", vital=1)
-    factories.make_patient(site_a, "P-2", vital=1)
-
-
-def vitals() -> list[tuple]:
-    return list(Patient.objects.order_by("record_id").values_list("record_id", "vital", "death_date"))
 
 
 def upload(client, name: str, data: bytes, file_format):

@@ -15,7 +15,7 @@ from tests import factories
 from tests.redcap.conftest import make_token
 
 from .conftest import token_client
-from .test_concurrent_writers import postgresql_only, race  # noqa: F401 (an autouse fixture)
+from tests.concurrency import postgresql_only, race  # noqa: F401 (postgresql_only: an autouse fixture)
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -1,25 +1,18 @@
 """Two coordinators sending a change to the same record with the same If-Match at the same moment:
 exactly one wins, the other gets 412, and nothing is overwritten silently (PostgreSQL row locks)."""
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from registry.models import Patient, Role
 from registry.services import record_writes
 from registry.services.patient_versions import current_versions
 from tests import factories
+from tests.concurrency import postgresql_only, race  # noqa: F401 (postgresql_only: an autouse fixture)
 
 from .conftest import token_client
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite runs one writing transaction at a time")
 
 
 def slowed_import(monkeypatch, seconds: float = 0.5) -> None:
@@ -32,26 +25,6 @@ def slowed_import(monkeypatch, seconds: float = 0.5) -> None:
         return real(**arguments)
 
     monkeypatch.setattr(record_writes, "records_import", slow)
-
-
-def race(requests) -> list:
-    """Runs each callable in its own thread (its own database connection), all started together."""
-    start = threading.Barrier(len(requests))
-    answers = [None] * len(requests)
-
-    def run(position, request):
-        try:
-            start.wait()
-            answers[position] = request()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(position, request)) for position, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return answers
 
 
 def test_of_two_racing_updates_with_the_same_version_exactly_one_wins(monkeypatch):

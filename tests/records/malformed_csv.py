@@ -1,5 +1,10 @@
 """Malformed CSV files shared by the tests of every CSV door: each would change patients P-1 and P-2
-(stored alive, vital 1) to dead; each has one fault, reported with its physical line."""
+(stored alive, vital 1) to dead; each has one fault, reported with its physical line.
+
+`alive_patients` (tests/conftest.py) stores P-1 and P-2; `vitals()` reads what a refused import must
+leave as it was."""
+from registry.models import Patient
+
 HEADER = "record_id,redcap_repeat_instrument,redcap_repeat_instance,vital,death_date\n"
 
 MALFORMED_CSV = {
@@ -26,3 +31,7 @@ MALFORMED_CSV = {
         3, "has 6 values, but the header names 5 columns",
     ),
 }
+
+
+def vitals() -> list[tuple]:
+    return list(Patient.objects.order_by("record_id").values_list("record_id", "vital", "death_date"))

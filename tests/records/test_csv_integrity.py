@@ -7,21 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from registry.models import Patient
 from registry.records.flat_source import checked_csv_rows
-from tests import factories
 
-from .malformed_csv import MALFORMED_CSV
-
-
-@pytest.fixture
-def alive_patients(site_a):
-    factories.make_patient(site_a, "P-1", vital=1)
-    factories.make_patient(site_a, "P-2", vital=1)
-
-
-def vitals() -> list[tuple]:
-    return list(Patient.objects.order_by("record_id").values_list("record_id", "vital", "death_date"))
+from .malformed_csv import MALFORMED_CSV, vitals
 
 
 @pytest.mark.parametrize("kind", MALFORMED_CSV)

@@ -4,22 +4,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry.api.redcap.filter_logic import FilterLogicError, parse_filter_logic
-from registry.models import Patient
-from tests import factories
-from tests.records.malformed_csv import MALFORMED_CSV
+from tests.records.malformed_csv import MALFORMED_CSV, vitals
 from tests.redcap.client import URL
 
 TOO_DEEP = "[" * 65 + "]" * 65
-
-
-@pytest.fixture
-def alive_patients(site_a):
-    factories.make_patient(site_a, "P-1", vital=1)
-    factories.make_patient(site_a, "P-2", vital=1)
-
-
-def vitals() -> list[tuple]:
-    return list(Patient.objects.order_by("record_id").values_list("record_id", "vital", "death_date"))
 
 
 def test_json_data_nested_65_levels_is_a_400_naming_the_byte(redcap, coordinator_token, alive_patients):
