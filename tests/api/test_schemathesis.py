@@ -38,7 +38,7 @@ RECORD_ID = "P-A"
 # patterns, unknown fields, the shape of If-Match) the schema states (registry/api/schema.py).
 CROSS_RECORD_REFUSALS = [
     # A version (If-Match, or `version` in a bulk record) that is not the record's current one: state.
-    (412, "version", r"was changed since version|names a version, but the record no longer exists"),
+    (412, "version", r"was changed since version|names a version, but there is no record with this ID at a site you see"),
     (412, "", r"records? changed since the versions given"),
     # The cursor is opaque: only a `next` link the API sent is one.
     (400, "cursor", r"is not a cursor this API sent"),
