@@ -6,9 +6,21 @@ network cannot reach): the bundle is served here with that one image replaced by
 """
 from functools import cache
 
+from csp.decorators import csp_update
+
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
+
+# ReDoc (the sidecar's pinned bundle) sets two style attributes itself as it draws the page: an empty one
+# and one of its own. Seen as CSP violations in Chromium; the ReDoc page alone allows exactly these two
+# attribute values by their hashes ('unsafe-hashes' covers style attributes, never a <style> element or
+# a script). A new sidecar release (pinned in requirements.txt) may change them: look again in a browser.
+REDOC_STYLE_ATTRIBUTE_HASHES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # style="" (the hash of no text)
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+)
+redoc_page_policy = csp_update({"style-src": ["'unsafe-hashes'", *REDOC_STYLE_ATTRIBUTE_HASHES]})
 
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
 REMOTE_LOGO = 'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"'

@@ -71,6 +71,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
          name="api-docs"),
     path("redoc/redoc.standalone.js", docs.redoc_bundle, name="api-redoc-bundle"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
-         name="api-redoc"),
+    path("redoc/", docs.redoc_page_policy(
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")), name="api-redoc"),
 ]
