@@ -34,7 +34,8 @@ from registry.records.flat_source import FlatSource, UnreadableFile
 from registry.records.instruments import RECORD_ID
 from registry.selectors.access import changeable_sites
 from registry.selectors.api_records import api_patients, deletions_since, record_instances
-from registry.services.record_writes import CreatedMeanwhile, VersionConflict, records_upsert
+from registry.services.patient_versions import VersionConflict
+from registry.services.record_writes import CreatedMeanwhile, records_upsert
 
 from . import query
 from .base import ApiView, conflict, refused

@@ -36,8 +36,7 @@ from registry.models import (
 )
 from registry.records.import_result import ImportProblem
 from registry.services.derivation import records_changed
-from registry.services.patient_versions import patients_lock, records_version_bump
-from registry.services.record_writes import VersionConflict
+from registry.services.patient_versions import VersionConflict, patients_lock, records_version_bump
 
 # history_change_reason of every change made through an admin form: which door the data came in by.
 ADMIN_DOOR = "admin"

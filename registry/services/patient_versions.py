@@ -29,6 +29,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from registry.models import Patient, PatientVersion
+from registry.records.import_result import ImportProblem
+
+class VersionConflict(Exception):
+    """Records changed since the versions the caller expected; nothing was written."""
+
+    def __init__(self, problems: list[ImportProblem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.record}: {p.reason}" for p in problems))
+
 
 FIRST_NUMBER = 1  # the version of a patient without a PatientVersion row
 

@@ -34,8 +34,8 @@ from registry.records.flat_import import record_taken
 from registry.records.import_result import ImportProblem, ImportResult
 from registry.records.instruments import INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT
 from registry.selectors.access import access_for
-from registry.services.derivation import records_changed
-from registry.services.patient_versions import patients_lock, record_version, records_version_bump
+from registry.services.instances import instance_remove, records_written
+from registry.services.patient_versions import VersionConflict, patients_lock, record_version
 from registry.services.records import CREATED_MEANWHILE, records_delete, records_import
 
 # A record the user sees but may not change (an investigator's, a viewer's): its site may be told.
@@ -48,14 +48,6 @@ DEPENDANTS = {
     "lesion": (LesionMeasurement, "lesion"),
     "biopsy": (NgsVariant, "biopsy"),
 }
-
-
-class VersionConflict(Exception):
-    """Records changed since the versions the caller expected; nothing was written."""
-
-    def __init__(self, problems: list[ImportProblem]):
-        self.problems = problems
-        super().__init__("; ".join(f"{p.record}: {p.reason}" for p in problems))
 
 
 class InstanceNotFound(LookupError):
@@ -272,11 +264,8 @@ def record_instance_delete(
         deleted.extend(model.objects.filter(**{attribute: target}))
     deleted.append(target)
     for row in deleted:
-        row._history_user = user
-        row._change_reason = door
-        row.delete()
-    records_changed(patient)
-    records_version_bump(patient)
+        instance_remove(row, user=user, door=door)
+    records_written(*deleted)
     return len(deleted)
 
 
