@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from registry.admin.second_factor import second_factor_page
 
@@ -9,7 +8,6 @@ admin.site.site_title = "ALK+ NSCLC registry"
 admin.site.index_title = "Data entry and review"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # Before the admin's own URLs: the one-time password page of registry/admin/second_factor.py.
     path("admin/second-factor/", second_factor_page, name="second_factor"),
     path("admin/", admin.site.urls),
@@ -17,4 +15,6 @@ urlpatterns = [
     path("redcap/api/", include("registry.api.redcap.urls")),
     # The REST API for sites (registry/api/): /api/v1/..., its OpenAPI schema and interactive docs.
     path("api/", include("registry.api.urls")),
+    # The workspace (registry/workspace/): worklist, record home pages and data entry, at the site's root.
+    path("", include("registry.workspace.urls")),
 ]

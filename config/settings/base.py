@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "axes",  # login lockout (below)
     "django_otp",  # second factor (below)
     "django_otp.plugins.otp_totp",
+    "django_htmx",  # request.htmx: the workspace's views answer a fragment to an htmx request
     "registry",
 ]
 
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     # Sends a user whose role requires a second factor to set it up and enter it (registry/admin/second_factor.py).
     "registry.admin.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the logged-in user on every audit-trail row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -58,6 +60,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# People log in to the workspace (registry/workspace/) and land on their worklist; the admin keeps its own login.
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:worklist"
+LOGOUT_REDIRECT_URL = "workspace:login"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -70,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registry.workspace.context.workspace_access",
             ],
         },
     },

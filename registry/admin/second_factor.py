@@ -55,7 +55,7 @@ class SecondFactorMiddleware:
         path = request.path_info
         if path.startswith(UNGUARDED_PREFIXES) or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
             return False
-        if path in (reverse("second_factor"), reverse("admin:logout")):
+        if path in (reverse("second_factor"), reverse("admin:logout"), reverse("workspace:logout")):
             return False
         user = request.user
         return user.is_authenticated and not user.is_verified() and second_factor_required(user)

@@ -15,6 +15,7 @@ from .patients import Patient, PatientVersion
 from .sites import Site
 from .treatment_lines import TreatmentLine
 from .tumor_assessments import TumorAssessment
+from .workspace import SoftCheckConfirmation, WorkspaceSettings
 
 __all__ = [
     "AnalysisSettings",
@@ -38,6 +39,8 @@ __all__ = [
     "Role",
     "Site",
     "SiteMembership",
+    "SoftCheckConfirmation",
     "TreatmentLine",
     "TumorAssessment",
+    "WorkspaceSettings",
 ]

@@ -1,0 +1,79 @@
+"""Saving one instrument form from the workspace: the steps every form page shares.
+
+    1. values left in fields that branching logic hides: the coordinator chooses to clear or keep them;
+    2. soft checks (registry/records/soft_checks.py) not confirmed yet: asked beside their fields;
+    3. the save itself, through `instance_save` (record lock, version check, validation, audit trail,
+       re-derivation, version bump) with the confirmations ticked, in one transaction;
+    4. a record changed meanwhile (RecordChangedMeanwhile): nothing is written, the page keeps what the
+       user typed and says who changed the record and when.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+
+from registry.models import Patient
+from registry.records.soft_checks import SoftCheck, instance_soft_checks
+from registry.services.instances import RecordChangedMeanwhile, instance_save
+from registry.services.soft_checks import checks_unconfirmed, soft_checks_confirm
+
+WORKSPACE_DOOR = "workspace"
+HIDDEN_VALUES_DECISION = "hidden_values"  # POST field: "clear" or "keep"
+CONFIRM_CHECK = "confirm_check"  # POST field, one per confirmed check: its key
+
+
+@dataclass
+class FormSave:
+    saved: bool
+    conflict: RecordChangedMeanwhile | None = None
+    asking: list[SoftCheck] = field(default_factory=list)  # soft checks waiting for a confirmation
+    hidden_values: list[str] = field(default_factory=list)  # hidden fields holding values, to clear or keep
+
+    @property
+    def checks_by_field(self) -> dict[str, list[SoftCheck]]:
+        found: dict[str, list[SoftCheck]] = {}
+        for check in self.asking:
+            found.setdefault(check.field, []).append(check)
+        return found
+
+
+def confirmed_keys(post) -> set[str]:
+    return set(post.getlist(CONFIRM_CHECK))
+
+
+def form_save(request, form, *, patient: Patient | None, today: date, forms: list[str] | None = None,
+              door: str = WORKSPACE_DOOR) -> FormSave:
+    """Saves a valid InstrumentForm's instance, or says what stands in the way (nothing written then).
+    `patient` is the record (None while enrolling a new patient); `forms` the dictionary forms the page
+    shows (a patient holds two)."""
+    hidden = form.values_in_hidden_fields()
+    decision = request.POST.get(HIDDEN_VALUES_DECISION, "")
+    if hidden and decision not in ("clear", "keep"):
+        return FormSave(False, hidden_values=hidden)
+    if hidden and decision == "clear":
+        form.clear_fields(hidden)
+    instance = form.instance
+    checks = instance_soft_checks(instance, today=today, forms=forms)
+    ticked = confirmed_keys(request.POST)
+    asking = [check for check in checks_unconfirmed(checks, patient_id=patient.pk if patient else None)
+              if check.key not in ticked]
+    if asking:
+        return FormSave(False, asking=asking)
+    expected = form.cleaned_data.get("record_version") or None
+    try:
+        with transaction.atomic():
+            instance_save(instance=instance, user=request.user, door=door,
+                          expected_version=expected if patient is not None else None)
+            confirmed = [check for check in checks if check.key in ticked]
+            if confirmed:
+                record = patient or instance
+                numbered = instance_soft_checks(instance, today=today, forms=forms)  # now with its instance number
+                keys = {check.key for check in confirmed}
+                numbered_confirmed = [
+                    check for check, before in zip(numbered, checks, strict=False) if before.key in keys]
+                soft_checks_confirm(patient=record, checks=numbered_confirmed, user=request.user, door=door)
+    except RecordChangedMeanwhile as conflict:
+        return FormSave(False, conflict=conflict)
+    return FormSave(True)
