@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from django import forms
 from django.db import models
+from django.utils import timezone
 
 from registry.records.dictionary import DictionaryField, data_dictionary
 from registry.records.instruments import INSTRUMENTS, checkbox_attribute
@@ -95,9 +96,14 @@ class InstrumentForm(forms.ModelForm):
     checkbox_groups: dict[str, list[tuple[str, str, str]]] = {}  # field → [(code, label, model attribute)]
 
     record_version = RecordVersionField()
+    # When the page was rendered (aware UTC, ISO): a refused save lists the changes made since.
+    loaded_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, record_version: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["record_version"].initial = record_version
+            self.fields["loaded_at"].initial = timezone.now().isoformat()
         for name, options in self.checkbox_groups.items():
             dictionary = _dictionary_field(name)
             self.fields[name] = forms.MultipleChoiceField(

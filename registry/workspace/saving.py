@@ -15,6 +15,7 @@ from datetime import date
 from django.db import transaction
 
 from registry.models import Patient
+from registry.selectors.audit_trail import AuditEntry, audit_trail
 from registry.records.soft_checks import SoftCheck, instance_soft_checks
 from registry.services.instances import RecordChangedMeanwhile, instance_save
 from registry.services.soft_checks import checks_unconfirmed, soft_checks_confirm
@@ -30,6 +31,18 @@ class FormSave:
     conflict: RecordChangedMeanwhile | None = None
     asking: list[SoftCheck] = field(default_factory=list)  # soft checks waiting for a confirmation
     hidden_values: list[str] = field(default_factory=list)  # hidden fields holding values, to clear or keep
+
+    def conflict_changes(self, *, since) -> list[AuditEntry]:
+        """What was changed in the record since the page was loaded (`since`; None: the last change),
+        newest first, from the audit trail: who, when, which fields from what to what."""
+        if self.conflict is None:
+            return []
+        patient_id = Patient.objects.filter(record_id=self.conflict.record_id).values_list("pk", flat=True).first()
+        if patient_id is None:
+            return []
+        if since is None and self.conflict.last_change.changed_at is not None:
+            since = self.conflict.last_change.changed_at
+        return audit_trail(patient_ids=[patient_id], since=since)
 
     @property
     def checks_by_field(self) -> dict[str, list[SoftCheck]]:
