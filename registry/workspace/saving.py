@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
 from registry.models import Patient
 from registry.selectors.audit_trail import AuditEntry, audit_trail
@@ -90,3 +91,13 @@ def form_save(request, form, *, patient: Patient | None, today: date, forms: lis
     except RecordChangedMeanwhile as conflict:
         return FormSave(False, conflict=conflict)
     return FormSave(True)
+
+
+def form_rebased(form, conflict: RecordChangedMeanwhile):
+    """The bound form, still holding what the user typed, now carrying the record's current version:
+    once the user has seen the change made meanwhile, saving again applies theirs over it."""
+    data = form.data.copy()
+    data[form.add_prefix("record_version")] = conflict.current_version
+    data[form.add_prefix("loaded_at")] = timezone.now().isoformat()
+    form.data = data
+    return form
