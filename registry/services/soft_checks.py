@@ -1,13 +1,23 @@
 """Confirmations of values a soft check asked about (registry/records/soft_checks.py): stored with who,
-when and by which door, and read back so that a confirmed value is not asked about again."""
+when and by which door, and read back so that a confirmed value is not asked about again; and the
+warnings the imports and APIs answer for what they wrote."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
-from registry.models import Patient, SoftCheckConfirmation
-from registry.records.soft_checks import SoftCheck
+from registry.models import LesionMeasurement, Patient, SoftCheckConfirmation, WorkspaceSettings
+from registry.records.soft_checks import SoftCheck, SoftCheckWarning, instances_soft_checks, soft_check_warnings
+
+# Instances whose checks are computed together by written_warnings (a chunk costs a fixed number of queries).
+WARNING_CHUNK = 1000
+
+
+def _confirmation_key(check: SoftCheck) -> tuple:
+    return (check.form, check.instance, check.field, check.code, check.value)
 
 
 def checks_unconfirmed(checks: Iterable[SoftCheck], *, patient_id: int | None) -> list[SoftCheck]:
@@ -17,7 +27,18 @@ def checks_unconfirmed(checks: Iterable[SoftCheck], *, patient_id: int | None) -
         return checks
     confirmed = set(SoftCheckConfirmation.objects.filter(patient_id=patient_id).values_list(
         "form", "instance", "field", "check_code", "value"))
-    return [c for c in checks if (c.form, c.instance, c.field, c.code, c.value) not in confirmed]
+    return [c for c in checks if _confirmation_key(c) not in confirmed]
+
+
+def checks_unconfirmed_by_patient(checks: Mapping[int, list[SoftCheck]]) -> dict[int, list[SoftCheck]]:
+    """checks_unconfirmed for many patients at once (one query)."""
+    wanted = {patient_id for patient_id, found in checks.items() if found}
+    if not wanted:
+        return {patient_id: list(found) for patient_id, found in checks.items()}
+    confirmed = set(SoftCheckConfirmation.objects.filter(patient_id__in=wanted).values_list(
+        "patient_id", "form", "instance", "field", "check_code", "value"))
+    return {patient_id: [c for c in found if (patient_id, *_confirmation_key(c)) not in confirmed]
+            for patient_id, found in checks.items()}
 
 
 @transaction.atomic
@@ -33,3 +54,36 @@ def soft_checks_confirm(*, patient: Patient, checks: Iterable[SoftCheck], user, 
         )
         stored.append(confirmation)
     return stored
+
+
+def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | None = None,
+                     settings=None) -> list[SoftCheckWarning]:
+    """The warnings of the instances an import (or an API write) has just written, in the writer's
+    transaction: their soft checks not confirmed yet, each with its record ID. `written`: the ids
+    written, by model (Patient or a repeating instrument's).
+
+    Queries: the settings (unless given), then per model and chunk of WARNING_CHUNK ids: the instances
+    (with their patient; measurements with their assessment and lesion), check_context's (at most
+    three) and the confirmations (one)."""
+    today = today or timezone.localdate()
+    warnings: list[SoftCheckWarning] = []
+    ids_by_model = {model: sorted(set(ids)) for model, ids in written.items()}
+    if not any(ids_by_model.values()):
+        return warnings
+    settings = settings or WorkspaceSettings.current()
+    for model, ids in ids_by_model.items():
+        related = ["patient"] if model is not Patient else []
+        if model is LesionMeasurement:
+            related += ["assessment", "lesion"]
+        for start in range(0, len(ids), WARNING_CHUNK):
+            instances = model.objects.filter(pk__in=ids[start:start + WARNING_CHUNK]).select_related(*related)
+            found = instances_soft_checks(instances, today=today, settings=settings)
+            by_patient: dict[int, list[SoftCheck]] = {}
+            record_of: dict[int, str] = {}
+            for instance, checks in found:
+                patient = instance if model is Patient else instance.patient
+                record_of[patient.pk] = patient.record_id
+                by_patient.setdefault(patient.pk, []).extend(checks)
+            for patient_id, checks in checks_unconfirmed_by_patient(by_patient).items():
+                warnings.extend(soft_check_warnings(checks, record=record_of[patient_id]))
+    return sorted(warnings, key=lambda w: (w.record, w.form, w.instance or 0, w.field, w.check))
