@@ -41,14 +41,9 @@ def _drf_field(field: ApiField, *, for_create: bool):
         return serializers.ChoiceField(choices=[code for code, _ in field.codes], allow_null=allow_null, **common)
     if field.kind == "date":
         return serializers.DateField(allow_null=allow_null, **common)
-    dictionary = field.column.field
+    # The column's own range only: the dictionary's min/max are a soft check (a warning in the answer,
+    # registry/records/soft_checks.py), not a bound of what a request may hold.
     bounds = _model_bounds(field) if field.kind == "integer" else {}
-    if dictionary is not None and dictionary.minimum:
-        minimum = float(dictionary.minimum) if field.kind == "number" else int(dictionary.minimum)
-        bounds["min_value"] = max(minimum, bounds.get("min_value", minimum))
-    if dictionary is not None and dictionary.maximum:
-        maximum = float(dictionary.maximum) if field.kind == "number" else int(dictionary.maximum)
-        bounds["max_value"] = min(maximum, bounds.get("max_value", maximum))
     if field.kind == "integer":
         return serializers.IntegerField(allow_null=allow_null, **bounds, **common)
     if field.kind == "number":

@@ -4,9 +4,7 @@ Dictionary field names are kept as model field names: they are the contract for 
 exports and APIs. A checkbox field `f` with code `c` (REDCap column `f___c`) is the boolean
 model field `f_c`, because Django field names cannot contain a double underscore.
 """
-from decimal import Decimal
-
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 
 from .choices import RecordStatus, YesNo
@@ -33,21 +31,20 @@ def text(label: str, *, max_length: int = 200, required: bool = False, **kwargs)
     return models.CharField(label, max_length=max_length, blank=not required, default="", **kwargs)
 
 
-def integer(label: str, *, minimum: int | None = None, required: bool = False):
-    validators = [MinValueValidator(minimum)] if minimum is not None else []
-    return models.PositiveIntegerField(label, null=not required, blank=not required, validators=validators)
+# The dictionary's Text Validation Min/Max are not validators here: as in REDCap, a value outside them
+# is saved once confirmed, so they are a soft check (registry/records/soft_checks.py OUTSIDE_RANGE,
+# read from the dictionary). What the column itself can hold stays a refusal: a positive integer's
+# sign and range, a decimal's digits and places.
 
 
-def number(label: str, *, minimum: int | None = None, maximum: int | None = None, decimal_places: int = 2):
+def integer(label: str, *, required: bool = False):
+    return models.PositiveIntegerField(label, null=not required, blank=not required)
+
+
+def number(label: str, *, decimal_places: int = 2):
     """A `number` text field, kept exact (RECIST thresholds are compared with exact arithmetic)."""
-    validators = []
-    if minimum is not None:
-        validators.append(MinValueValidator(Decimal(minimum)))
-    if maximum is not None:
-        validators.append(MaxValueValidator(Decimal(maximum)))
     return models.DecimalField(
-        label, max_digits=7 + decimal_places - 2, decimal_places=decimal_places,
-        null=True, blank=True, validators=validators,
+        label, max_digits=7 + decimal_places - 2, decimal_places=decimal_places, null=True, blank=True,
     )
 
 

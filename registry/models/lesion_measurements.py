@@ -25,7 +25,7 @@ class LesionMeasurement(RepeatingInstance):
         verbose_name="Lesion identifier (les_id)",
     )
     lm_status = fields.coded(MeasurementStatus, "Status", required=True)
-    lm_mm = fields.number("Diameter in mm (long axis; short axis for lymph nodes)", minimum=0, maximum=500)
+    lm_mm = fields.number("Diameter in mm (long axis; short axis for lymph nodes)")
     lesion_measurement_complete = fields.record_status("Lesion measurement")
     history = HistoricalRecords()
 

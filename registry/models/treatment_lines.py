@@ -14,7 +14,7 @@ class TreatmentLine(RepeatingInstance):
     """One line of systemic therapy for advanced disease (repeating instrument `treatment_line`)."""
 
     patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="treatment_lines")
-    line_no = fields.integer("Line number", minimum=1, required=True)
+    line_no = fields.integer("Line number", required=True)
     line_type = fields.coded(LineType, "Type of systemic therapy", required=True)
     line_drug = fields.coded(Regimen, "Regimen", required=True)
     line_drug_other = fields.text("Other regimen, specify")

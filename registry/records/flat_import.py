@@ -407,6 +407,7 @@ class FlatImport:
             changed = self._count_record_forms(row, old_texts, new_texts, is_new=is_new)
             writes.add(patient, is_new=is_new, attributes={c.attribute for c in columns if c.name in changed})
         writes.save(Patient, user=self.user, reason=self.change_reason, now=self.now)
+        self._note_written(Patient, writes)
 
     def _count_record_forms(self, row, old_texts, new_texts, *, is_new: bool) -> set[str]:
         """Counts enrollment and vital status apart (REDCap's forms); returns the changed columns.
@@ -496,6 +497,13 @@ class FlatImport:
             elif changes:
                 writes.add_changed(instance, {column.attribute for column in columns if column.name in changes})
         writes.save(model, user=self.user, reason=self.change_reason, now=self.now)
+        self._note_written(model, writes)
+
+    def _note_written(self, model: type[models.Model], writes: "_Writes") -> None:
+        """Remembers the ids written, for the soft checks of what the import wrote (records_import)."""
+        ids = self.result.written_ids.setdefault(model, [])
+        ids.extend(instance.pk for instance in writes.new)
+        ids.extend(instance.pk for instances in writes.changed.values() for instance in instances)
 
     def _patient_of(self, row: ParsedRow, patients: dict) -> int | None:
         """The stored patient a repeating row belongs to; None (the row is checked, never written)

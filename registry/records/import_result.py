@@ -1,6 +1,8 @@
 """What an import of flat records reports back (re-exported by registry.services.records)."""
 from dataclasses import dataclass, field
 
+from .soft_checks import SoftCheckWarning
+
 
 @dataclass(frozen=True)
 class ImportProblem:
@@ -33,6 +35,10 @@ class ImportResult:
     changes_truncated: bool = False
     rows_read: int = 0
     written_records: set[str] = field(default_factory=set)  # record IDs of every created or updated instance
+    # The ids of every instance created or changed, by model (what the soft checks look at).
+    written_ids: dict[type, list[int]] = field(default_factory=dict)
+    # Soft checks of the values written (registry/records/soft_checks.py): accepted, but worth a look.
+    warnings: list[SoftCheckWarning] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

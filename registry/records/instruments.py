@@ -196,12 +196,7 @@ def parse_value(field: DictionaryField | None, raw: str, *, checkbox_code: str |
     if field.validation == "integer":
         if not _INTEGER.match(raw):
             raise InvalidValue("is not a whole number")
-        value = int(raw)
-        if field.minimum and value < int(field.minimum):
-            raise InvalidValue(f"is below the minimum of {field.minimum}")
-        if field.maximum and value > int(field.maximum):
-            raise InvalidValue(f"is above the maximum of {field.maximum}")
-        return value
+        return int(raw)  # the dictionary's min/max: a soft check (registry/records/soft_checks.py)
     if field.validation == "number":
         if not _NUMBER.match(raw):
             raise InvalidValue("is not a number (digits with an optional decimal point)")
@@ -209,11 +204,7 @@ def parse_value(field: DictionaryField | None, raw: str, *, checkbox_code: str |
             value = Decimal(raw)
         except InvalidOperation:
             raise InvalidValue("is not a number") from None
-        if field.minimum and value < Decimal(field.minimum):
-            raise InvalidValue(f"is below the minimum of {field.minimum}")
-        if field.maximum and value > Decimal(field.maximum):
-            raise InvalidValue(f"is above the maximum of {field.maximum}")
-        return value
+        return value  # the dictionary's min/max: a soft check (registry/records/soft_checks.py)
     return raw
 
 

@@ -23,6 +23,7 @@ from registry.selectors.export_access import check_export_allowed
 from registry.services.derivation import patients_changed
 from registry.services.identified_exports import identified_export_log
 from registry.services.patient_versions import patients_version_bump
+from registry.services.soft_checks import written_warnings
 
 __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", "records_export", "records_import"]
 
@@ -53,6 +54,8 @@ def records_import(
     records are created (None: the file may only change existing records). `user` None is the
     system, with full access; otherwise the user must be allowed to change `site` (PermissionDenied).
     Every written row gets an audit-trail entry by `user` with the reason "<door>: <file name>".
+    The result's `warnings` are the soft checks of the values written that no one has confirmed yet
+    (registry/records/soft_checks.py): accepted values, answered by every door as warnings.
     `sites_by_record` names a site for some records (REDCap's redcap_data_access_group): instead of
     `site`, a new one of them goes there and an existing one must already be there; `user` must be
     allowed to change each of these sites too.
@@ -96,6 +99,10 @@ def _records_import(
         overwrite=overwrite_behavior == "overwrite", change_reason=f"{door}: {file_name}" if file_name else door,
         max_changes=max_changes, max_problems=max_problems, dry_run=dry_run, sites_by_record=sites_by_record,
     ).run()
+    if not result.problems:
+        # What was written, checked as the workspace would ask (a dry run too: the rows are still
+        # there until the rollback below). Accepted values; the caller answers them as warnings.
+        result.warnings = written_warnings(result.written_ids)
     if dry_run or result.problems:
         # All or nothing: the rows already written were only there so later rows could be checked
         # against them.

@@ -124,7 +124,9 @@ def test_a_bulk_upsert_reports_every_problem_of_every_record_and_writes_nothing(
     before = database_state()
     records = [
         {"record_id": "NEW-1", "sex": 3, "adv_dx_date": "2021-02-30"},
-        {"record_id": "P-A", "smoking": "yes", "treatment_line": [{"redcap_repeat_instance": 1, "line_no": 0}]},
+        # line_no -1: not a positive integer (0 would be accepted with a warning: the dictionary's min of 1 is
+        # a soft check).
+        {"record_id": "P-A", "smoking": "yes", "treatment_line": [{"redcap_repeat_instance": 1, "line_no": -1}]},
         {"record_id": "NEW-2", "sex": 1, "adv_dx_date": "2021-01-01", "biopsy": [{"bx_date": "2021-01-02"}]},
         {"sex": 1},
     ]

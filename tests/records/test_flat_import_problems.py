@@ -35,7 +35,7 @@ def test_a_file_with_many_bad_rows_reports_every_problem_and_writes_nothing(site
         instance_row("EX-1", "tumor_assessment", 2, ta_date="2020-03-01"),  # 10: good
         instance_row("EX-1", "tumor_assessment", 3, ta_date="2020-03-01"),  # 11
         instance_row("EX-1", "lesion", 1, les_id="L1", **{**lesion, "les_class": "3"}),  # 12
-        instance_row("EX-1", "lesion", 2, les_id="L2", **{**lesion, "les_line": "0"}),  # 13
+        instance_row("EX-1", "lesion", 2, les_id="L2", **{**lesion, "les_line": "-1"}),  # 13
         instance_row("EX-1", "lesion", 3, les_id="L3", **lesion),  # 14: good
         instance_row("EX-1", "lesion", 4, les_id="L3", **lesion),  # 15
         instance_row("EX-1", "lesion_measurement", 1, lm_date="2020-05-01", lm_lesion="L3", lm_status="1",
@@ -45,7 +45,7 @@ def test_a_file_with_many_bad_rows_reports_every_problem_and_writes_nothing(site
         instance_row("EX-1", "lesion_measurement", 3, lm_date="2020-03-01", lm_lesion="L3", lm_status="2",
                      lm_mm="5"),  # 18
         instance_row("EX-1", "lesion_measurement", 4, lm_date="2020-03-01", lm_lesion="L3", lm_status="1",
-                     lm_mm="600"),  # 19
+                     lm_mm="123456"),  # 19
         instance_row("EX-1", "lesion_measurement", 5, lm_date="2020-03-01", lm_lesion="L3", lm_status="1",
                      lm_mm="12"),  # 20: good
         instance_row("EX-1", "lesion_measurement", 6, lm_date="2020-03-01", lm_lesion="L3", lm_status="1",
@@ -81,12 +81,12 @@ def test_a_file_with_many_bad_rows_reports_every_problem_and_writes_nothing(site
         (9, "EX-1", "line_no", "4"),
         (11, "EX-1", "ta_date", "2020-03-01"),
         (12, "EX-1", "les_class", "3"),
-        (13, "EX-1", "les_line", "0"),
+        (13, "EX-1", "les_line", "-1"),
         (15, "EX-1", "les_id", "L3"),
         (16, "EX-1", "lm_date", "2020-05-01"),
         (17, "EX-1", "lm_lesion", "L9"),
         (18, "EX-1", "lm_mm", "5"),
-        (19, "EX-1", "lm_mm", "600"),
+        (19, "EX-1", "lm_mm", "123456"),
         (21, "EX-1", "lm_lesion", "L3"),
         (22, "EX-1", "redcap_repeat_instance", "5"),
         (23, "EX-1", "bx_ngs_panel", "x" * 201),
@@ -109,7 +109,10 @@ def test_a_file_with_many_bad_rows_reports_every_problem_and_writes_nothing(site
     assert reasons[(11, "ta_date")] == "another tumor assessment of this patient (instance 2) is dated 2020-03-01"
     assert reasons[(16, "lm_date")] == "no tumor assessment of this patient is dated 2020-05-01"
     assert reasons[(17, "lm_lesion")] == "no lesion of this patient is identified as L9"
-    assert reasons[(19, "lm_mm")] == "is above the maximum of 500"
+    # The dictionary's range (lm_mm 0 to 500, les_line from 1) is a soft check, not a refusal
+    # (tests/records/test_import_warnings.py); what the column cannot hold stays a refusal.
+    assert reasons[(13, "les_line")] == "Ensure this value is greater than or equal to 0."
+    assert reasons[(19, "lm_mm")] == "Ensure that there are no more than 5 digits before the decimal point."
     assert reasons[(21, "lm_lesion")] == (
         "another measurement of this patient (instance 5) is of lesion L3 at the assessment of 2020-03-01"
     )

@@ -49,12 +49,18 @@ def test_importing_20_patients_costs_as_many_queries_as_importing_5(site_a):
     # plus SAVEPOINT and RELEASE of records_import's atomic block inside the test's transaction -> 2
     # plus the UPDATE marking the written patients' derived results stale (patients_changed)    -> 1
     # plus the upsert of the written records' versions (patients_version_bump)                -> 1
+    # plus the soft checks of what was written (registry/services/soft_checks.py written_warnings):
+    #   the workspace settings; per written model the instances (patients; lines, local therapies,
+    #   assessments, lesions, biopsies, measurements with assessment and lesion, variants), and
+    #   what their checks read: death dates (lines, local therapies, assessments, biopsies), lines
+    #   (assessments), lesions with their measurements (measurements); confirmations only where a
+    #   check was found (none here)                                     -> 1 + 8 + 4 + 1 + 1 = 15
     # (SQLite splits an INSERT every 999 parameters: 20 tumor assessments with their 39 history
     # columns still fit in one. A chunk of CHUNK_ROWS rows takes more INSERTs, a fixed number.)
     few = _import_queries(site_a, "FEW", 5)
     many = _import_queries(site_a, "MANY", 20)
 
-    assert len(few) == len(many) == 3 + 20 + 4 + 7 + 5 + 2 + 1 + 1
+    assert len(few) == len(many) == 3 + 20 + 4 + 7 + 5 + 2 + 1 + 1 + 15
 
 
 def test_reimporting_20_unchanged_patients_costs_as_many_queries_as_5(site_a):

@@ -206,7 +206,7 @@ P-A1,2022-01-26,ALK,1,G1202R,3,,,2,
 P-A1,2023-03-10,ALK,7,G1202R,3,,,2,
 P-A1,2020-13-01,ALK,1,L1196M,3,,,2,
 P-A1,2023-03-10,MET,2,Y1230C,,6,,2,
-P-A2,2021-07-01,ALK,1,G1202R,101,,,2,
+P-A2,2021-07-01,ALK,1,G1202R,1O1,,,2,
 """
 
 
@@ -227,7 +227,8 @@ def test_a_variant_file_with_bad_rows_lists_every_problem_and_writes_nothing(pat
         (5, "P-A1", "var_bx_date", "2020-13-01", '"2020-13-01" is not a real calendar date'),
         (6, "P-A1", "var_protein", "Y1230C",
          "A protein change is recorded only for a point mutation or small indel."),
-        (7, "P-A2", "var_vaf", "101", '"101" is above the maximum of 100'),
+        # A VAF of 101% would be a soft check (accepted with a warning); "1O1" is not a number at all.
+        (7, "P-A2", "var_vaf", "1O1", '"1O1" is not a number (digits with an optional decimal point)'),
     ]
     # Row 1 was valid on its own, but a file is imported whole or not at all.
     assert (NgsVariant.objects.count(), history_rows()) == counts_before
