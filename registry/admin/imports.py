@@ -30,7 +30,7 @@ from registry.selectors.access import access_for, changeable_sites, may_see_iden
 from registry.services.identified_exports import identified_export_log
 from registry.services.records import records_export, records_import
 
-from .mixins import refuse_nul_characters
+from .mixins import refuse_nul_characters, warn_soft_checks
 
 # Uploads awaiting confirmation, by token, in the uploader's session: a token is only good for
 # the user who uploaded the file, and the staged path is built from our own token, never from input.
@@ -87,6 +87,12 @@ class UserScopedResourcesMixin:
     def get_resource_kwargs(self, request, *args, **kwargs):
         # The resources scope rows to the user; the form and encoding arguments are not theirs.
         return {"user": request.user}
+
+    def process_result(self, result, request):
+        response = super().process_result(result, request)
+        # Values a soft check asks about were imported (registry/records/spreadsheets.py after_import).
+        warn_soft_checks(request, getattr(result, "soft_check_warnings", []))
+        return response
 
     def has_import_permission(self, request):
         return access_for(request.user).can_write
@@ -275,6 +281,7 @@ class RedcapRecordsMixin:
             f"Imported {pending['file_name']}: {created} instances created, {updated} updated, "
             f"{sum(result.unchanged.values())} unchanged.",
         )
+        warn_soft_checks(request, result.warnings)
         return HttpResponseRedirect(reverse("admin:registry_patient_changelist"))
 
     def redcap_export_view(self, request):

@@ -6,12 +6,13 @@ and sites (registry.selectors.access), never from Django model permissions.
 from datetime import UTC
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
 from django.forms.models import InlineForeignKeyField
 from django.http import Http404, HttpResponseNotAllowed
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -295,15 +296,41 @@ class AdministratorOnlyMixin(NulParametersRefusedMixin, UnseenIsMissingMixin):
         return self._is_administrator(request)
 
 
+def warn_soft_checks(request, warnings) -> None:
+    """One messages.warning listing the soft checks of values an admin page or import stored: they
+    are accepted (REDCap's behaviour for a value outside its range), but worth a second look."""
+    if not warnings:
+        return
+    listed = "; ".join(
+        f"{warning.record} {warning.form}{'' if warning.instance is None else f' #{warning.instance}'}: "
+        f"{warning.message}" for warning in warnings)
+    messages.warning(request, f"Saved, with {len(warnings)} value{pluralize(len(warnings))} to check: {listed}")
+
+
+def _warn_saved(request, instances) -> None:
+    """The soft checks of the record instances just saved (others, such as sites, have none)."""
+    from registry.records.instruments import INSTRUMENTS
+    from registry.services.soft_checks import written_warnings
+
+    record_models = {instrument.model for instrument in INSTRUMENTS.values()}
+    written: dict[type, list[int]] = {}
+    for instance in instances:
+        if type(instance) in record_models and instance.pk is not None:
+            written.setdefault(type(instance), []).append(instance.pk)
+    warn_soft_checks(request, written_warnings(written))
+
+
 class AuditedSaveMixin:
     """Every save and deletion through an admin page goes through the services of
     registry/services/instances.py, with the user and the door ("admin") in the audit trail; they
-    lock the record, number new instances and wire the side effects."""
+    lock the record, number new instances and wire the side effects. A value a soft check asks about
+    is saved, with a warning message listing the checks."""
 
     def save_model(self, request, obj, form, change):
         # The page's version was checked, and the record locked, when the form was validated
         # (RecordVersionForm.clean), in this same transaction: nothing to check again here.
         instance_save(instance=obj, user=request.user, door=ADMIN_DOOR)
+        _warn_saved(request, [obj])
 
     def delete_model(self, request, obj):
         instance_delete(instance=obj, user=request.user, door=ADMIN_DOOR)
@@ -315,6 +342,7 @@ class AuditedSaveMixin:
         saved = formset.save(commit=False)
         instances_save(saved=saved, deleted=formset.deleted_objects, user=request.user, door=ADMIN_DOOR)
         formset.save_m2m()
+        _warn_saved(request, saved)
 
 
 RECORD_VERSION_FIELD = "record_version"

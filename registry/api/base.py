@@ -112,6 +112,23 @@ def with_etag(response: Response, version: str) -> Response:
     return response
 
 
+def warnings_json(outcome: UpsertResult | None) -> list[dict]:
+    """The soft checks of what a write stored (accepted values worth a look), as every answer gives
+    them: [{record, form, instance, field, value, check, message}] (registry/records/soft_checks.py)."""
+    if outcome is None or outcome.result is None:
+        return []
+    return [warning.as_json() for warning in outcome.result.warnings]
+
+
+def with_warnings(response: Response, outcome: UpsertResult | None) -> Response:
+    """A single write's answer (the resource as a read gives it) with "warnings" added when there are
+    any, so that an answer without them stays the representation a GET answers."""
+    warnings = warnings_json(outcome)
+    if warnings:
+        response.data = {**response.data, "warnings": warnings}
+    return response
+
+
 def refused(outcome: UpsertResult) -> None:
     """Raises the 400 of an upsert that found problems (nothing was written)."""
     if not outcome.ok:

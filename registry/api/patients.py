@@ -37,7 +37,7 @@ from registry.services.record_writes import (
 )
 
 from . import query, record_format
-from .base import IF_MATCH, IF_MATCH_OPTIONAL, ApiView, conflict, etag, refused
+from .base import IF_MATCH, IF_MATCH_OPTIONAL, ApiView, conflict, etag, refused, with_warnings
 from .errors import Conflict, RecordsInvalid, field_error
 from .pagination import KeysetPagination
 from .parsers import json_object
@@ -58,9 +58,10 @@ def record_json(patient: Patient) -> dict:
     return PatientSerializer(patient).data
 
 
-def _change_patient_form(view, request, record_id: str, *, form: str, replace: bool) -> None:
+def _change_patient_form(view, request, record_id: str, *, form: str, replace: bool):
     """PUT (`replace`: what the body leaves out is blanked) or PATCH one of the patient row's forms,
-    with the If-Match the view requires; raises the API's 4xx on a conflict or a refused value."""
+    with the If-Match the view requires; raises the API's 4xx on a conflict or a refused value.
+    Returns the write's outcome (its warnings)."""
     patient = view.visible_patient(record_id)
     expected = view.expected_version(required=True)
     problems = Problems()
@@ -73,6 +74,7 @@ def _change_patient_form(view, request, record_id: str, *, form: str, replace: b
     except VersionConflict as error:
         raise conflict(error.problems) from None
     refused(outcome)
+    return outcome
 
 
 def _patient_cells(request_data: dict, patient: Patient | None, problems: Problems, *, form: str) -> dict[str, str]:
@@ -80,6 +82,7 @@ def _patient_cells(request_data: dict, patient: Patient | None, problems: Proble
     record = patient.record_id if patient is not None else str(request_data.get(RECORD_ID, ""))
     values = dict(request_data)
     if form == PATIENT_FORM:
+        values.pop("warnings", None)  # a write's answer sent back as it came: the warnings are read-only
         for key in (RECORD_ID, "site", "version"):
             if key not in values:
                 continue
@@ -171,7 +174,8 @@ class PatientListView(ApiView):
         except (CreatedMeanwhile, IntegrityError):  # created by a concurrent request after the check
             raise Conflict(f"{RecordExists(record)}; nothing was written.") from None
         refused(outcome)
-        response = _answer_with_record(request.user, record, status_code=status.HTTP_201_CREATED)
+        response = with_warnings(_answer_with_record(request.user, record, status_code=status.HTTP_201_CREATED),
+                                 outcome)
         response["Location"] = request.build_absolute_uri(f"{record}/")
         return response
 
@@ -186,8 +190,8 @@ class PatientDetailView(ApiView):
         return self.unless_unchanged(patient, lambda: record_json(patient))
 
     def _change(self, request, record_id, *, replace: bool):
-        _change_patient_form(self, request, record_id, form=PATIENT_FORM, replace=replace)
-        return _answer_with_record(request.user, record_id)
+        outcome = _change_patient_form(self, request, record_id, form=PATIENT_FORM, replace=replace)
+        return with_warnings(_answer_with_record(request.user, record_id), outcome)
 
     @extend_schema(tags=[TAG_PATIENTS], operation_id="patients_replace", parameters=[IF_MATCH],
                    request=PatientSerializer, responses=PatientSerializer,
@@ -269,8 +273,8 @@ class VitalStatusView(ApiView):
         return self.unless_unchanged(patient, lambda: record_format.form_values(VITAL_STATUS_FORM, patient))
 
     def _change(self, request, record_id, *, replace: bool):
-        _change_patient_form(self, request, record_id, form=VITAL_STATUS_FORM, replace=replace)
-        return self._answer(api_patient(request.user, record_id))
+        outcome = _change_patient_form(self, request, record_id, form=VITAL_STATUS_FORM, replace=replace)
+        return with_warnings(self._answer(api_patient(request.user, record_id)), outcome)
 
     @extend_schema(tags=[TAG_PATIENTS], operation_id="vital_status_replace", parameters=[IF_MATCH],
                    request=VitalStatusSerializer, responses=VitalStatusSerializer)
@@ -303,6 +307,7 @@ def instrument_views(form: str) -> tuple[type[ApiView], type[ApiView]]:
 
     def cells_of(request, patient: Patient, problems: Problems, instance=None) -> dict[str, str]:
         values = json_object(request.data)
+        values.pop("warnings", None)  # a write's answer sent back as it came: the warnings are read-only
         sent = values.pop(REPEAT_INSTANCE, None)
         if sent is not None and sent != instance:
             problems.add(patient.record_id, form, instance, REPEAT_INSTANCE, sent,
@@ -342,7 +347,7 @@ def instrument_views(form: str) -> tuple[type[ApiView], type[ApiView]]:
                 raise conflict(error.problems) from None
             refused(outcome)
             instance = visible_instances(request.user, form, patient).get(redcap_repeat_instance=number)
-            response = answer(request, patient, instance, status_code=status.HTTP_201_CREATED)
+            response = with_warnings(answer(request, patient, instance, status_code=status.HTTP_201_CREATED), outcome)
             response["Location"] = request.build_absolute_uri(f"{number}/")
             return response
 
@@ -380,7 +385,7 @@ def instrument_views(form: str) -> tuple[type[ApiView], type[ApiView]]:
             except InstanceNotFound as error:
                 raise NotFound(str(error)) from None
             refused(outcome)
-            return answer(request, patient, self._instance(request, patient, instance))
+            return with_warnings(answer(request, patient, self._instance(request, patient, instance)), outcome)
 
         @extend_schema(tags=[tag], operation_id=f"{form}_replace", parameters=[IF_MATCH], request=serializer,
                        responses=serializer, description="Replaces the instance: a field left out is erased.")

@@ -38,7 +38,7 @@ from registry.services.patient_versions import VersionConflict
 from registry.services.record_writes import CreatedMeanwhile, records_upsert
 
 from . import query
-from .base import ApiView, conflict, refused
+from .base import ApiView, conflict, refused, warnings_json
 from .errors import Conflict, RecordsInvalid, field_error, problem_json
 from .pagination import KeysetPagination, aware_datetime, cursor_of, cursor_text, next_link, page_size_of
 from .parsers import SpooledCSVParser, SpooledJSONParser
@@ -83,6 +83,7 @@ def _answer(outcome, dry_run: bool) -> Response:
         "updated": {form: count for form, count in result.updated.items() if count},
         "unchanged": {form: count for form, count in result.unchanged.items() if count},
         "versions": outcome.versions,
+        "warnings": warnings_json(outcome),
     })
 
 

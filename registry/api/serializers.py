@@ -55,6 +55,27 @@ def _form_fields(form: str, *, for_create: bool) -> dict:
     return {field.name: _drf_field(field, for_create=for_create) for field in api_fields(form)}
 
 
+class WarningSerializer(serializers.Serializer):
+    record = serializers.CharField(help_text="The record ID.")
+    form = serializers.CharField(help_text="The instrument (REDCap form) name.")
+    instance = serializers.IntegerField(allow_null=True, help_text="The instance number; null on a non-repeating form.")
+    field = serializers.CharField()
+    value = serializers.CharField(help_text="The value written, as REDCap raw text.")
+    check = serializers.ChoiceField(
+        choices=["future_date", "outside_range", "scan_after_death", "after_death", "target_change",
+                 "scan_after_line_end"], help_text="Which soft check (docs/soft-checks.md).")
+    message = serializers.CharField(help_text="What the check asks, in plain words, with both values and the threshold.")
+
+
+WARNINGS_HELP = ("Soft checks of the values written: accepted and stored, but worth a look (a date in the future, a "
+                 "value outside the dictionary's range ...). On a single write's answer only when there are any.")
+
+
+def _written_warnings():
+    """The read-only "warnings" of a write's answer (present only when there are any)."""
+    return WarningSerializer(many=True, read_only=True, required=False, help_text=WARNINGS_HELP)
+
+
 def _class_name(form: str) -> str:
     return "".join(part.capitalize() for part in form.split("_"))
 
@@ -88,13 +109,15 @@ def _instance_serializer(form: str, for_bulk: bool) -> type[serializers.Serializ
         REPEAT_INSTANCE: number,
         **_form_fields(form, for_create=True),
         "updated_at": serializers.DateTimeField(read_only=True, help_text="When this instance was last written."),
+        "warnings": _written_warnings(),
     }
     name = _class_name(form) + ("BulkInstance" if for_bulk else "")
     return type(name, (_InstanceSerializer,), attributes)
 
 
 VitalStatusSerializer = type(
-    "VitalStatus", (_FormSerializer,), {"form": VITAL_STATUS_FORM, **_form_fields(VITAL_STATUS_FORM, for_create=False)}
+    "VitalStatus", (_FormSerializer,), {"form": VITAL_STATUS_FORM, **_form_fields(VITAL_STATUS_FORM, for_create=False),
+                                        "warnings": _written_warnings()}
 )
 
 
@@ -117,6 +140,7 @@ def _patient_attributes() -> dict:
             read_only=True, help_text="When a door last wrote anything of this record.",
         ),
         **_form_fields(PATIENT_FORM, for_create=True),
+        "warnings": _written_warnings(),
     }
 
 
@@ -191,6 +215,7 @@ class BulkResultSerializer(serializers.Serializer):
     versions = serializers.DictField(
         child=serializers.CharField(), help_text="Each record's version after the upsert, by record ID (empty "
                                                  "for a dry run).")
+    warnings = WarningSerializer(many=True, help_text=WARNINGS_HELP)
 
 
 class DeletionSerializer(serializers.Serializer):

@@ -56,7 +56,8 @@ class SoftCheckConfirmation(models.Model):
     """A value a soft check asked about, confirmed as correct by a person: who and when.
 
     Keyed by the value itself: a confirmation holds while the field keeps the value confirmed and
-    no longer applies once it changes. The data-quality rules read these as "verified as correct".
+    no longer applies once it changes. The data-quality rules read these as "verified as correct";
+    the audit trail (registry/selectors/audit_trail.py) lists them as "confirmed" entries.
     """
 
     patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="soft_check_confirmations")
@@ -70,7 +71,9 @@ class SoftCheckConfirmation(models.Model):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     confirmed_at = models.DateTimeField(auto_now_add=True)
     door = models.CharField(max_length=30, help_text="Where it was confirmed: workspace, admin, import, api ...")
-    history = HistoricalRecords()
+    # No HistoricalRecords: a confirmation is itself the record of who confirmed what and when, written
+    # once and never changed (the audit trail lists these rows). django-simple-history's historical
+    # rows also have an `instance` property, which the repeat-instance field above would clash with.
 
     class Meta:
         constraints = [

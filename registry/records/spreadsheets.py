@@ -26,6 +26,7 @@ from registry.derive.biopsies import normalise_protein_change
 from registry.models import Biopsy, NgsVariant, Patient
 from registry.selectors.access import restrict_to_changeable, restrict_to_visible
 from registry.services.instances import instance_write, records_lock, records_written
+from registry.services.soft_checks import written_warnings
 
 from .dictionary import data_dictionary
 from .instruments import RECORD_ID, InvalidValue, column_owner, format_decimal, format_value, parse_value
@@ -285,6 +286,19 @@ class InstrumentSpreadsheetResource(ModelResource):
         # cleaning it would only add noise to the problem already reported.
         if errors:
             raise ValidationError(errors)
+
+    def after_import(self, dataset, result, **kwargs):
+        """The soft checks of what the file wrote, as `result.soft_check_warnings` (the same checks and
+        shape as every door: registry/records/soft_checks.py); read here, in import-export's
+        transaction, so that a dry run (the admin's preview) has them too."""
+        super().after_import(dataset, result, **kwargs)
+        result.soft_check_warnings = []
+        if result.has_errors() or result.has_validation_errors():
+            return
+        written: dict[type, list[int]] = {}
+        for instance in self._saved_instances:
+            written.setdefault(type(instance), []).append(instance.pk)
+        result.soft_check_warnings = written_warnings(written)
 
     def after_save_instance(self, instance, row, **kwargs):
         self._saved_instances.append(instance)

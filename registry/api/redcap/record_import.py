@@ -4,7 +4,7 @@ Parameters (REDCap API help, "Import Records"; PyCap's `import_records` sends th
 - `data` the records, `format` csv or json (xml is refused), `type` flat;
 - `overwriteBehavior` normal (a blank value leaves the stored one) or overwrite (a blank erases it);
 - `returnContent` count (`{"count": n}`: the records in the file, changed or not, as REDCap counts
-  them), ids (their record IDs), nothing; auto_ids and `forceAutoNumber=true` are refused: record
+  them; in JSON with `"warnings"` beside it when a value written raised a soft check), ids (their record IDs), nothing; auto_ids and `forceAutoNumber=true` are refused: record
   IDs are the sites' own, never numbered by the registry;
 - `dateFormat` YMD (YYYY-MM-DD), MDY (MM/DD/YYYY) or DMY (DD/MM/YYYY): dates given so are turned
   into YYYY-MM-DD before the import reads them; `csvDelimiter` as for exports.
@@ -106,7 +106,7 @@ def import_records(parameters: Parameters, *, user, token_prefix: str) -> HttpRe
     problems = _merged(prepared.problems, result.problems)
     if problems:
         raise ApiError(BAD_REQUEST, problems_text(problems, file_format))
-    return _import_answer(prepared.records, return_content, parameters.error_format())
+    return _import_answer(prepared.records, return_content, parameters.error_format(), result.warnings)
 
 
 def _home_site(user) -> Site | None:
@@ -160,7 +160,12 @@ def problems_text(problems: list[ImportProblem], file_format: str) -> str:
     return output.getvalue().rstrip("\n")
 
 
-def _import_answer(records: list[str], return_content: str, file_format: str) -> HttpResponse:
+def _import_answer(records: list[str], return_content: str, file_format: str, warnings=()) -> HttpResponse:
+    """REDCap's answer. Soft checks of the values written (accepted: registry/records/soft_checks.py)
+    are added only where a REDCap client tolerates them: a "warnings" list beside "count" in the JSON
+    answer of returnContent=count, when there are any (PyCap returns that object as it is, and takes
+    only an "error" key for a failure). The csv and xml answers, the ids list and "nothing" stay
+    exactly REDCap's; the REST API and the admin answer the same warnings there."""
     if return_content == "nothing":
         return HttpResponse("{}" if file_format == "json" else "", content_type=CONTENT_TYPES[file_format])
     if return_content == "ids":
@@ -171,7 +176,10 @@ def _import_answer(records: list[str], return_content: str, file_format: str) ->
         ids = "".join(f"<id>{record}</id>" for record in records)
         return HttpResponse(f"{XML_DECLARATION}<ids>{ids}</ids>", content_type=CONTENT_TYPES["xml"])
     if file_format == "json":
-        return HttpResponse(json.dumps({"count": len(records)}), content_type=CONTENT_TYPES["json"])
+        answer = {"count": len(records)}
+        if warnings:
+            answer["warnings"] = [warning.as_json() for warning in warnings]
+        return HttpResponse(json.dumps(answer, ensure_ascii=False), content_type=CONTENT_TYPES["json"])
     return value_response(len(records), file_format, xml_tag="count")
 
 

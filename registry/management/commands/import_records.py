@@ -56,10 +56,24 @@ class Command(BaseCommand):
                 f"{instrument:<20} {result.created[instrument]:>8} {result.updated[instrument]:>8} "
                 f"{result.unchanged[instrument]:>10}"
             )
+        self._write_warnings(result)
         if result.dry_run:
             self.stdout.write("Dry run: nothing was written.")
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported {result.rows_read} rows."))
+
+    def _write_warnings(self, result: ImportResult) -> None:
+        """The soft checks of the values written: accepted, listed for a look (docs/soft-checks.md)."""
+        if not result.warnings:
+            return
+        self.stdout.write(self.style.WARNING(
+            f"{len(result.warnings)} value(s) accepted with a warning (soft checks; confirm or correct them):"))
+        self.stdout.write("record	instrument	instance	field	value	check	message")
+        for warning in result.warnings:
+            self.stdout.write("\t".join((
+                warning.record, warning.form, "" if warning.instance is None else str(warning.instance),
+                warning.field, warning.value, warning.check, warning.message,
+            )))
 
     def _write_problems(self, result: ImportResult) -> None:
         self.stdout.write("line\trecord\tinstrument\tinstance\tfield\tvalue\treason")
