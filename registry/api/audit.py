@@ -36,7 +36,8 @@ class AuditView(ApiView):
         ],
         responses=AuditSerializer,
         description="Recorded changes, newest first, with who made them, when, through which door and each field's "
-                    "old and new value. Administrators only.",
+                    "old and new value; and confirmations of values a soft check asked about (action `confirmed`, "
+                    "the check's message in `note`). Administrators only.",
     )
     def get(self, request):
         records = request.query_params.getlist("record") or None
@@ -57,7 +58,8 @@ class AuditView(ApiView):
                 {"when": entry.when.isoformat(), "user": entry.user, "door": entry.door, "record_id": entry.record_id,
                  "instrument": entry.instrument, "instance": entry.instance, "action": entry.action,
                  "changes": [{"field": change.field, "label": change.label, "old": change.old, "new": change.new}
-                             for change in entry.changes]}
+                             for change in entry.changes],
+                 "note": entry.note}
                 for entry in entries[:limit]
             ],
             "truncated": len(entries) > limit,

@@ -245,8 +245,10 @@ class AuditEntrySerializer(serializers.Serializer):
     record_id = serializers.CharField()
     instrument = serializers.CharField()
     instance = serializers.IntegerField(allow_null=True)
-    action = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    action = serializers.ChoiceField(choices=["created", "changed", "deleted", "confirmed"],
+                                     help_text="confirmed: a value a soft check asked about, confirmed as correct.")
     changes = FieldChangeSerializer(many=True)
+    note = serializers.CharField(allow_blank=True, help_text="For `confirmed`: what the soft check asked; else \"\".")
 
 
 class AuditSerializer(serializers.Serializer):

@@ -4,7 +4,9 @@ value. Read by the admin's per-patient page and by both APIs' audit/log endpoint
 
 One query per history table (the patient and the seven repeating instruments) whatever the number
 of changes; each change is diffed in Python against the previous historical row of the same object
-(never `prev_record`, a query per row).
+(never `prev_record`, a query per row). Confirmations of values a soft check asked about
+(SoftCheckConfirmation, one more query) are entries too: action "confirmed", the field with the value
+confirmed, and the check's message as the entry's `note`.
 """
 from __future__ import annotations
 
@@ -16,12 +18,15 @@ from decimal import Decimal
 from django.db.models import Max, Q
 
 from registry.models import (
-    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, TreatmentLine, TumorAssessment,
+    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, SoftCheckConfirmation, TreatmentLine,
+    TumorAssessment,
 )
+from registry.records.dictionary import data_dictionary
 from registry.records.instruments import INSTRUMENTS, column_owner, format_decimal
 from registry.selectors.access import access_for
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+CONFIRMED = "confirmed"  # a value a soft check asked about, confirmed as correct
 # Bookkeeping columns that change on every save and say nothing a reader needs.
 NOT_AUDITED = {"id", "updated_at"}
 # Instruments in case report form order; the patient row holds two forms (enrollment, vital status).
@@ -47,8 +52,9 @@ class AuditEntry:
     record_id: str
     instrument: str
     instance: int | None
-    action: str  # created, changed or deleted
-    changes: tuple[FieldChange, ...]  # for "changed" only: the fields whose value differs
+    action: str  # created, changed, deleted or confirmed
+    changes: tuple[FieldChange, ...]  # for "changed": the fields whose value differs; "confirmed": the value
+    note: str = ""  # for "confirmed": what the soft check asked
 
 
 def patient_form_of(field_name: str) -> str:
@@ -90,7 +96,7 @@ def _audited_fields(model) -> list:
 
 
 def _user_name(row) -> str:
-    return row.history_user.get_username() if row.history_user is not None else "(no user recorded)"
+    return _user_name_of(row.history_user)
 
 
 def _entries_of_model(model, rows, labels: ValueLabels, record_ids: dict[int, str]) -> list[AuditEntry]:
@@ -127,8 +133,26 @@ def _entries_of_model(model, rows, labels: ValueLabels, record_ids: dict[int, st
     return entries
 
 
+def _confirmation_entries(rows, record_ids: dict[int, str]) -> list[AuditEntry]:
+    fields = data_dictionary().by_name
+    entries = []
+    for row in rows:
+        label = fields[row.field].label if row.field in fields else row.field
+        entries.append(AuditEntry(
+            when=row.confirmed_at, user=_user_name_of(row.confirmed_by), door=row.door,
+            record_id=record_ids.get(row.patient_id, ""), instrument=row.form, instance=row.instance,
+            action=CONFIRMED, changes=(FieldChange(field=row.field, label=label, old=row.value, new=row.value),),
+            note=row.message,
+        ))
+    return entries
+
+
+def _user_name_of(user) -> str:
+    return user.get_username() if user is not None else "(no user recorded)"
+
+
 def patient_audit_trail(patient: Patient) -> list[AuditEntry]:
-    """Every recorded change to the patient and its instruments, newest first (9 queries)."""
+    """Every recorded change to the patient and its instruments, newest first (10 queries)."""
     return audit_trail(patient_ids=[patient.pk])
 
 
@@ -138,8 +162,9 @@ def audit_trail(
 ) -> list[AuditEntry]:
     """Recorded changes, newest first: of the given patients (ids, or record IDs, also of patients
     deleted since), made from `since` (inclusive) to `until` (exclusive), by the user named
-    `changed_by`; only patients of the sites `user` may see (None: the system, every site). Nine
-    queries: the patients in scope with their record IDs, then one per history table.
+    `changed_by`; only patients of the sites `user` may see (None: the system, every site). Ten
+    queries: the patients in scope with their record IDs, one per history table, and the soft-check
+    confirmations.
     """
     patient_rows = Patient.history.all()
     if user is not None:
@@ -185,6 +210,13 @@ def audit_trail(
         entry for model, rows in rows_by_model.items() for entry in _entries_of_model(model, rows, labels, record_id_of)
         if _entry_matches(entry, since, until, changed_by)  # the rows read only for a diff are not listed
     ]
+    confirmations = SoftCheckConfirmation.objects.filter(patient_id__in=scope_ids).select_related("confirmed_by")
+    if since is not None:
+        confirmations = confirmations.filter(confirmed_at__gte=since)
+    if until is not None:
+        confirmations = confirmations.filter(confirmed_at__lt=until)
+    entries += [entry for entry in _confirmation_entries(confirmations.order_by("confirmed_at", "pk"), record_id_of)
+                if _entry_matches(entry, since, until, changed_by)]
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries
 

@@ -115,6 +115,7 @@ RIGHTS = {
     "auth.User": _nobody,  # superusers only, and no case of the matrix is a superuser
     "auth.Group": _nobody,
     "registry.IdentifiedExport": _nobody,  # administrators read it; nobody writes it through the admin
+    "registry.SoftCheckConfirmation": _nobody,  # read by the access rule; written by the workspace only
     # django-axes and django-otp (registry/admin/third_party.py): Django's permissions, superusers only.
     "axes.AccessAttempt": _nobody,
     "axes.AccessLog": _nobody,
@@ -154,6 +155,9 @@ def build_walk(site_a, site_b) -> Walk:
     member = factories.make_user("member_of_b", role=Role.COORDINATOR, sites=[site_b])
     spare = factories.make_user("spare_user")  # no role, no token: a user account any page may name
     second_lesion = factories.make_lesion(patients["B"], les_id="L2")  # measured by the added measurement
+    for patient in patients.values():  # a confirmed soft check of each site's patient
+        patient.soft_check_confirmations.create(form="tumor_assessment", instance=1, field="ta_date",
+                                                check_code="scan_after_death", value="2020-03-04", door="workspace")
     settings_row = AnalysisSettings.objects.create(pk=1, data_cutoff=date(2023, 12, 31))
     token, _secret = api_token_create(user=member, name="member's token")
     job = ExportJob.objects.create(requested_by=member, dataset="lines", file_format="csv", deidentified=True)
@@ -450,6 +454,9 @@ SUPERUSER_REFUSED = {
     # The identified-export log is written by the doors that export, never through its admin.
     ("registry.IdentifiedExport", "add"), ("registry.IdentifiedExport", "change"),
     ("registry.IdentifiedExport", "delete"), ("registry.IdentifiedExport", "changelist"),
+    # Soft-check confirmations are written by the workspace, never through their admin.
+    ("registry.SoftCheckConfirmation", "add"), ("registry.SoftCheckConfirmation", "change"),
+    ("registry.SoftCheckConfirmation", "delete"), ("registry.SoftCheckConfirmation", "changelist"),
 }
 
 

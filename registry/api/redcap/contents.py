@@ -37,11 +37,14 @@ LOG_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"  # REDCap's logging export
 # logtype → the audit-trail actions it lists; REDCap's other log types (export, manage, user,
 # page_view, lock_record) are not recorded by the registry's audit trail, so they list nothing.
 LOG_TYPES = {
-    "": ("created", "changed", "deleted"), "record": ("created", "changed", "deleted"),
+    "": ("created", "changed", "deleted", "confirmed"), "record": ("created", "changed", "deleted", "confirmed"),
     "record_add": ("created",), "record_edit": ("changed",), "record_delete": ("deleted",),
     "export": (), "manage": (), "user": (), "page_view": (), "lock_record": (),
 }
-LOG_ACTIONS = {"created": "Create record", "changed": "Update record", "deleted": "Delete record"}
+# "confirmed": a value a soft check asked about, confirmed as correct (REDCap logs its data quality
+# "verified" the same way: an action on the record that changes no value).
+LOG_ACTIONS = {"created": "Create record", "changed": "Update record", "deleted": "Delete record",
+               "confirmed": "Confirm value"}
 DESIGN_IS_FIXED = (
     "The project's design (data dictionary, instruments, sites and users) is changed by the registry's "
     "administrators in the registry, not through the API"
@@ -227,6 +230,8 @@ def _log_details(entry: AuditEntry) -> str:
     instrument and the door (admin, import file, API token) the change came through."""
     where = entry.instrument + (f" [instance = {entry.instance}]" if entry.instance is not None else "")
     changes = ", ".join(f"{change.field} = '{change.new}'" for change in entry.changes)
+    if entry.note:  # a confirmation: the value confirmed and what the check asked
+        changes = f"{changes} confirmed as correct ({entry.note})"
     details = f"{where}: {changes}" if changes else where
     return f"{details} (via {entry.door})" if entry.door else details
 
