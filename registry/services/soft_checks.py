@@ -9,7 +9,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from registry.models import LesionMeasurement, Patient, SoftCheckConfirmation, WorkspaceSettings
+from registry.models import LesionMeasurement, Patient, SoftCheckConfirmation, TumorAssessment, WorkspaceSettings
 from registry.records.soft_checks import SoftCheck, SoftCheckWarning, instances_soft_checks, soft_check_warnings
 
 # Instances whose checks are computed together by written_warnings (a chunk costs a fixed number of queries).
@@ -62,7 +62,7 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
     transaction: their soft checks not confirmed yet, each with its record ID. `written`: the ids
     written, by model (Patient or a repeating instrument's).
 
-    Queries: the settings (unless given), then per model and chunk of WARNING_CHUNK ids: the instances
+    Queries: the settings (unless given; only for assessments and measurements), then per model and chunk of WARNING_CHUNK ids: the instances
     (with their patient; measurements with their assessment and lesion), check_context's (at most
     three) and the confirmations (one)."""
     today = today or timezone.localdate()
@@ -70,7 +70,8 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
     ids_by_model = {model: sorted(set(ids)) for model, ids in written.items()}
     if not any(ids_by_model.values()):
         return warnings
-    settings = settings or WorkspaceSettings.current()
+    if settings is None and any(ids_by_model.get(model) for model in (TumorAssessment, LesionMeasurement)):
+        settings = WorkspaceSettings.current()  # once, not per chunk; only the checks of these two read it
     for model, ids in ids_by_model.items():
         related = ["patient"] if model is not Patient else []
         if model is LesionMeasurement:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from registry.models import LesionMeasurement, Patient, TreatmentLine, TumorAssessment
+from registry.records.soft_checks import OUTSIDE_RANGE, instance_soft_checks
 from tests import factories
 
 
@@ -163,11 +164,22 @@ def test_a_measurement_cannot_join_an_assessment_and_a_lesion_of_different_patie
     assert _errors(measurement)["lesion"] == ["The lesion belongs to another patient."]
 
 
-def test_a_diameter_above_the_dictionarys_500_mm_is_refused(site_a):
+def test_a_diameter_above_the_dictionarys_500_mm_is_accepted_and_asked_about(site_a):
+    # REDCap's range check is soft: the model accepts the value, the soft check asks about it.
     patient = factories.make_patient(site_a)
     measurement = LesionMeasurement(patient=patient, assessment=factories.make_assessment(patient),
                                     lesion=factories.make_lesion(patient), redcap_repeat_instance=1,
                                     lm_status=1, lm_mm=Decimal("500.5"))
+
+    measurement.full_clean()  # no error
+    assert [check.code for check in instance_soft_checks(measurement, today=date(2024, 1, 1))] == [OUTSIDE_RANGE]
+
+
+def test_a_diameter_with_more_digits_than_the_column_holds_is_refused(site_a):
+    patient = factories.make_patient(site_a)
+    measurement = LesionMeasurement(patient=patient, assessment=factories.make_assessment(patient),
+                                    lesion=factories.make_lesion(patient), redcap_repeat_instance=1,
+                                    lm_status=1, lm_mm=Decimal("123456"))
 
     assert "lm_mm" in _errors(measurement)
 

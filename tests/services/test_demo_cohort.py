@@ -60,10 +60,12 @@ def test_load_demo_sets_the_study_cutoff_derives_everyone_and_adds_nothing_the_s
 def test_a_broken_demo_file_is_refused_whole(tmp_path: Path):
     broken = tmp_path / "demo_cohort.csv"
     good = demo_cohort.DEMO_COHORT_FILE.read_text(encoding="utf-8")
-    broken.write_text(good.replace(",2018-04-02,L1-T1,1,18,", ",2018-04-02,L1-T1,1,-18,", 1), encoding="utf-8")
+    # "18mm": not a number (a negative diameter would be accepted with a warning: the dictionary's range
+    # is a soft check).
+    broken.write_text(good.replace(",2018-04-02,L1-T1,1,18,", ",2018-04-02,L1-T1,1,18mm,", 1), encoding="utf-8")
     sites = {code: Site.objects.create(code=code, name=code) for code in demo_cohort.DEMO_SITE_CODES}
 
-    with pytest.raises(demo_cohort.DemoCohortError, match=r"(?s)did not import into demo-a.*lm_mm='-18'"):
+    with pytest.raises(demo_cohort.DemoCohortError, match=r"(?s)did not import into demo-a.*lm_mm='18mm'"):
         demo_cohort.demo_cohort_load(sites=sites, source=broken)
 
     assert not Patient.objects.exists()
