@@ -65,3 +65,12 @@ def scan_post(mm=("", "", ""), *, ta_date=SCAN_DATE, nontarget=str(PRESENT_NOT_M
         data[f"status-{les_id}"] = ""
     data.update(extra)
     return data
+
+
+def page_text(response) -> str:
+    """The response's text as a reader sees it: tags removed, whitespace collapsed."""
+    import html
+    import re
+
+    text = re.sub(r"<[^>]+>", " ", response.content.decode())
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()

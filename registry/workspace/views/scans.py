@@ -157,8 +157,14 @@ def _post(request, page: _Page):
     form = page.form_class(data, instance=instance)
     hidden = form.values_in_hidden_fields()
     decision = data.get(HIDDEN_VALUES_DECISION, "")
-    if hidden and (is_preview or decision == "clear"):
-        # The preview shows the scan as it would be saved with the values that no longer apply cleared.
+    shown = None  # the form as typed, when the one validated has the hidden values cleared
+    if hidden and decision != "keep":
+        # Validated (and previewed) as it would be saved with the values that no longer apply cleared:
+        # the model refuses e.g. a count of new lesions without a new lesion, and the coordinator is
+        # asked about those values instead. Until they answer, the page keeps the values as typed.
+        if decision != "clear" and not is_preview:
+            shown = form
+        data = data.copy()
         _without_values(data, form, hidden)
         form = page.form_class(data, instance=instance)
 
@@ -183,9 +189,14 @@ def _post(request, page: _Page):
         form.add_error("ta_date", "This patient already has a scan on this date.")
         valid = False
     if not valid:
+        if shown is not None:  # the errors of the form as it would be saved, beside the values as typed
+            shown._errors, shown.cleaned_data = form.errors, getattr(form, "cleaned_data", {})
+            return _render(request, page, shown, rows, lines=lines, rows_date=rows_date,
+                           save=FormSave(False, hidden_values=hidden))
         return _render(request, page, form, rows, lines=lines, rows_date=rows_date)
-    if hidden and decision not in ("clear", "keep"):
-        return _render(request, page, form, rows, lines=lines, rows_date=rows_date,
+    if shown is not None:
+        shown._errors, shown.cleaned_data = form.errors, form.cleaned_data
+        return _render(request, page, shown, rows, lines=lines, rows_date=rows_date,
                        save=FormSave(False, hidden_values=hidden))
 
     assessment = form.instance
