@@ -333,10 +333,13 @@ def _problem_texts(form, rows) -> list[str]:
 
 def _render(request, page: _Page, form, rows, *, lines, rows_date, preview=None, preview_note="", save=None,
             conflict_changes=(), lesion_checks=None):
-    if preview is None and form.is_bound and form.is_valid() and rows.is_valid():
-        scan = assessment_input(form.instance)
-        preview = scan_preview(page.record, scan=scan, measurements=rows.derive_measurements(scan.ta_date),
-                               settings=page.settings, today=page.today)
+    if preview is None and form.is_bound:
+        if form.is_valid() and rows.is_valid():
+            scan = assessment_input(form.instance)
+            preview = scan_preview(page.record, scan=scan, measurements=rows.derive_measurements(scan.ta_date),
+                                   settings=page.settings, today=page.today)
+        else:
+            preview_note = "Not computed yet: " + "; ".join(_problem_texts(form, rows))
     rows.checks = lesion_checks or {}
     checks_by_field = save.checks_by_field if save else {}
     context = {
