@@ -66,7 +66,7 @@ class LesionRowsForm(forms.Form):
                 self.fields[mm_name(les_id)] = forms.DecimalField(
                     label=f"Diameter of {les_id} in mm", required=False,
                     max_digits=_MM_FIELD.max_digits, decimal_places=_MM_FIELD.decimal_places,
-                    initial=stored.lm_mm if stored else None,
+                    initial=_mm_text(stored.lm_mm) if stored else None,
                     widget=forms.TextInput(attrs={"inputmode": "decimal", "size": "6", "autocomplete": "off"}),
                 )
                 statuses = tuple(MeasurementStatus)
@@ -121,6 +121,11 @@ class LesionRowsForm(forms.Form):
         return tuple(inputs.LesionMeasurement(lm_date=scan_date, lm_lesion=les_id, lm_status=typed.lm_status,
                                               lm_mm=typed.lm_mm)
                      for les_id, typed in self.typed.items())
+
+
+def _mm_text(value: Decimal | None) -> str | None:
+    """A stored diameter as typed: 20, 20.5 (not 20.00)."""
+    return None if value is None else format(value.normalize(), "f")
 
 
 def _model_problems(status: int, mm: Decimal | None) -> dict[str, list[str]]:

@@ -365,8 +365,9 @@ def _read_only_page(request, patient: Patient, assessment: TumorAssessment):
     form = page.form_class(instance=assessment, record_version=page.version)
     rows = LesionRowsForm(histories=histories, existing=page.existing)
     values = []
+    not_applicable = form.hidden_by_logic()
     for field in form:
-        if field.is_hidden:
+        if field.is_hidden or field.name in not_applicable:
             continue
         initial = field.initial
         choices = dict(getattr(field.field, "choices", ()) or ())
