@@ -144,3 +144,8 @@ def test_the_preview_reads_the_record_with_a_fixed_number_of_queries(coordinator
 # the derive input (six: patients, lines, local therapy, assessments, lesions with measurements,
 # biopsies with variants), the analysis settings, the lesions, the record version.
 QUERIES = 14
+
+
+def test_a_date_another_scan_has_computes_nothing_and_says_so(coordinator, scan_patient):
+    text = _preview(coordinator, scan_patient, (20, 18, 12), ta_date="2024-03-05", rows_for="2024-03-05")
+    assert "Not computed yet: Date of this imaging time point (its first scan): This patient already has a scan" in text

@@ -176,6 +176,9 @@ def _post(request, page: _Page):
         rows_date != _iso_date(data.get(ROWS_DATE)))
     valid = form.is_valid()
     valid = rows.is_valid() and valid
+    if valid and _date_taken(page, form.instance.ta_date):
+        form.add_error("ta_date", "This patient already has a scan on this date.")
+        valid = False
 
     if is_preview:
         return _preview_answer(request, page, form, rows, valid=valid, lines=lines, rows_date=rows_date,
@@ -184,9 +187,6 @@ def _post(request, page: _Page):
     if rows_moved:
         form.add_error(None, f"The lesions shown were for another date; they are now those of "
                              f"{rows_date:%Y-%m-%d}. Check their values, then save again.")
-        valid = False
-    if valid and _date_taken(page, form.instance.ta_date):
-        form.add_error("ta_date", "This patient already has a scan on this date.")
         valid = False
     if not valid:
         if shown is not None:  # the errors of the form as it would be saved, beside the values as typed
@@ -233,10 +233,9 @@ def _post(request, page: _Page):
 
 
 def _date_taken(page: _Page, ta_date: date) -> bool:
-    others = TumorAssessment.objects.filter(patient=page.patient, ta_date=ta_date)
-    if page.assessment is not None:
-        others = others.exclude(pk=page.assessment.pk)
-    return others.exists()
+    """Another scan of the patient has this date (the record read for this request holds every scan but
+    the one edited; one written since is refused by the database's constraint on save)."""
+    return any(assessment.ta_date == ta_date for assessment in page.record.assessments)
 
 
 def _measurement_changes(page: _Page, assessment: TumorAssessment, rows: LesionRowsForm):
