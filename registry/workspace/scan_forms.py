@@ -1,6 +1,6 @@
 """The scan entry page's forms: the tumor assessment (the dictionary's instrument form) and one row per
-lesion of the scan's line(s): today's diameter (`mm-<les_id>`, targets only) and status
-(`status-<les_id>`).
+lesion of the scan's line(s): today's diameter (`mm-<les_id>`, targets, and non-targets already stored as
+measured) and status (`status-<les_id>`).
 
 A row left blank is no measurement (an existing one is deleted on save). A target with a diameter and no
 status is Measured: typing a number means it was measured. Everything else the model says about a
@@ -59,10 +59,16 @@ class LesionRowsForm(forms.Form):
         self.histories = tuple(histories)
         self.checks: dict[str, list] = {}  # les_id → soft checks asking about its row (set by the view)
         existing = existing or {}
+        # Rows with a diameter input: the targets, and a non-target stored as measured (e.g. a node imported
+        # with its short axis), which would otherwise lose its diameter on the next save.
+        self.with_mm = {
+            history.les_id for history in self.histories
+            if history.is_target
+            or getattr(existing.get(history.les_id), "lm_status", None) == MeasurementStatus.MEASURED}
         for history in self.histories:
             les_id = history.les_id
             stored = existing.get(les_id)
-            if history.is_target:
+            if les_id in self.with_mm:
                 self.fields[mm_name(les_id)] = forms.DecimalField(
                     label=f"Diameter of {les_id} in mm", required=False,
                     max_digits=_MM_FIELD.max_digits, decimal_places=_MM_FIELD.decimal_places,
@@ -81,7 +87,7 @@ class LesionRowsForm(forms.Form):
     def rows(self):
         """(history, mm BoundField or None, status BoundField, soft checks) per lesion, in the page's order."""
         for history in self.histories:
-            mm = self[mm_name(history.les_id)] if history.is_target else None
+            mm = self[mm_name(history.les_id)] if history.les_id in self.with_mm else None
             yield history, mm, self[status_name(history.les_id)], self.checks.get(history.les_id, ())
 
     def clean(self):
@@ -90,9 +96,10 @@ class LesionRowsForm(forms.Form):
         for history in self.histories:
             les_id = history.les_id
             mm_field, status_field = mm_name(les_id), status_name(les_id)
-            if (history.is_target and mm_field not in cleaned) or status_field not in cleaned:
+            with_mm = les_id in self.with_mm
+            if (with_mm and mm_field not in cleaned) or status_field not in cleaned:
                 continue  # the field's own error is shown already
-            mm = cleaned.get(mm_field) if history.is_target else None
+            mm = cleaned.get(mm_field) if with_mm else None
             status = cleaned.get(status_field)
             if status is None and mm is not None:
                 status = MeasurementStatus.MEASURED  # a diameter typed: the lesion was measured
@@ -100,7 +107,7 @@ class LesionRowsForm(forms.Form):
                 continue  # a blank row: no measurement
             problems = _model_problems(status, mm)
             for model_field, messages in problems.items():
-                target = mm_field if model_field == "lm_mm" and history.is_target else status_field
+                target = mm_field if model_field == "lm_mm" and with_mm else status_field
                 for message in messages:
                     self.add_error(target, message)
             if not problems:

@@ -192,3 +192,16 @@ def test_a_viewer_reads_the_scan_without_any_input_and_cannot_post(client, scan_
     assert client.get(scan_patient.new_url).status_code == 403
     assert client.post(url, scan_post((99, 99, 99), ta_date="2024-03-05")).status_code == 403
     assert scan.measurements.get(lesion__les_id="L1-T1").lm_mm == Decimal("20.00")
+
+
+def test_a_non_target_node_stored_with_its_diameter_keeps_it_when_the_scan_is_saved_again(coordinator, scan_patient):
+    # Non-targets get a status only, except one stored as measured (an imported short axis): it keeps its input.
+    scan = _scans_on(scan_patient, date(2024, 3, 5)).get()
+    scan.measurements.filter(lesion__les_id="L1-N1").update(lm_status=1, lm_mm=Decimal("8"))
+    url = scan_patient.edit_url(scan.redcap_repeat_instance)
+    assert 'name="mm-L1-N1" value="8"' in coordinator.get(url).content.decode()
+
+    data = scan_post((20, 12, 8), ta_date="2024-03-05", rows_for="2024-03-05", version=_version(scan_patient),
+                     nontarget="1", **{"mm-L1-N1": "8"})
+    assert coordinator.post(url, data).status_code == 302
+    assert scan.measurements.values_list("lm_status", "lm_mm").get(lesion__les_id="L1-N1") == (1, Decimal("8.00"))
