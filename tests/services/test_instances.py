@@ -123,3 +123,33 @@ def test_the_version_check_of_a_page_passes_with_the_current_version_and_refuses
         f"{patient.record_id}: was changed since version {patient.pk}.2: it is at version "
         f"{patient.pk}.3 now; read it again, then send your change"
     )
+
+
+def test_a_new_scan_and_its_new_measurements_are_saved_together_and_the_version_moves_once(site_a):
+    from registry.models import LesionMeasurement, TumorAssessment
+
+    patient = factories.make_patient(site_a)
+    lesion = factories.make_lesion(patient, "L1-T1")
+    before = current_versions([patient.pk])[patient.pk]
+    scan = TumorAssessment(patient=patient, ta_date=date(2024, 5, 6))
+    measurement = LesionMeasurement(patient=patient, assessment=scan, lesion=lesion, lm_status=1, lm_mm=20)
+
+    instances_save(saved=[scan, measurement], user=None, door="workspace")
+
+    assert LesionMeasurement.objects.get().assessment_id == scan.pk
+    assert current_versions([patient.pk])[patient.pk] == f"{patient.pk}.{int(before.split('.')[1]) + 1}"
+
+
+def test_a_new_measurement_whose_new_scan_is_not_saved_with_it_is_refused(site_a):
+    from registry.models import LesionMeasurement, TumorAssessment
+
+    patient = factories.make_patient(site_a)
+    lesion = factories.make_lesion(patient, "L1-T1")
+    scan = TumorAssessment(patient=patient, ta_date=date(2024, 5, 6))
+    measurement = LesionMeasurement(patient=patient, assessment=scan, lesion=lesion, lm_status=1, lm_mm=20)
+
+    with pytest.raises(ValidationError) as refused:
+        instances_save(saved=[measurement], user=None, door="workspace")
+
+    assert "assessment" in refused.value.message_dict
+    assert (TumorAssessment.objects.count(), LesionMeasurement.objects.count()) == (0, 0)
