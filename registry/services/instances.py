@@ -190,17 +190,32 @@ def instances_save(
     expected_version: str | None = None,
 ) -> None:
     """What one inline formset wrote: deletes `deleted`, then creates or changes `saved` (new
-    repeating instances numbered in order after the highest), all validated first, as instance_save."""
+    repeating instances numbered in order after the highest), all validated first, as instance_save.
+    An instance may point at a new one listed before it in `saved` (a new scan, then its measurements)."""
     saved, deleted = list(saved), list(deleted)
     records_lock([patient_id_of(instance) for instance in [*saved, *deleted]], expected_version=expected_version)
     for instance in deleted:
         instance_remove(instance, user=user, door=door)
     _next_numbers(saved)
     for instance in saved:
-        instance.full_clean()
+        instance.full_clean(exclude=_parents_saved_first(instance, saved))
     for instance in saved:
         instance_write(instance, user=user, door=door)
     records_written(*deleted, *saved)
+
+
+def _parents_saved_first(instance: Model, saved: list[Model]) -> list[str]:
+    """The foreign keys of `instance` that point at a new instance saved before it in the same call (a new
+    scan's measurements point at the new scan): they have no id to validate yet, and Django sets it
+    when the instance is written after its parent."""
+    earlier = saved[: next(position for position, other in enumerate(saved) if other is instance)]
+    names = []
+    for field in instance._meta.concrete_fields:
+        if field.is_relation and field.many_to_one and field.is_cached(instance):
+            parent = field.get_cached_value(instance)
+            if parent is not None and parent.pk is None and any(parent is other for other in earlier):
+                names.append(field.name)
+    return names
 
 
 @transaction.atomic

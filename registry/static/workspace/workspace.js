@@ -60,3 +60,25 @@ document.addEventListener("htmx:afterSettle", (event) => {
   addDatePickers(event.target);
   applyBranching(event.target);
 });
+
+// Rows entered on their parent's page (a line's baseline lesions, a biopsy's NGS variants): "Add a ..."
+// appends a copy of the formset's empty row (<template id="row-template-PREFIX">) numbered after the
+// others, and counts it in the formset's TOTAL_FORMS; the first input of the new row takes the focus.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest ? event.target.closest("[data-add-row]") : null;
+  if (!button) return;
+  const prefix = button.dataset.addRow;
+  const template = document.getElementById("row-template-" + prefix);
+  const total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+  const section = document.getElementById("rows-" + prefix);
+  if (!template || !total || !section) return;
+  const index = parseInt(total.value, 10) || 0;
+  const holder = document.createElement("div");
+  holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(index));
+  const row = holder.firstElementChild;
+  section.querySelector(".row-list").appendChild(row);
+  total.value = String(index + 1);
+  addDatePickers(row);
+  const first = row.querySelector("input:not([type=hidden]), select, textarea");
+  if (first) first.focus();
+});
