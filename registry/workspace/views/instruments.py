@@ -302,7 +302,7 @@ def _page_valid(page: Page) -> bool:
                 label = row.fields[field_name].label if field_name in row.fields else ""
                 anchor = row[field_name].auto_id if field_name in row.fields else f"row-{row.prefix}"
                 for error in errors:
-                    page.extra_errors.append((anchor, f"{page.rows.noun.capitalize()} row {number} — "
+                    page.extra_errors.append((anchor, f"{page.rows.noun[0].upper()}{page.rows.noun[1:]} row {number} — "
                                                       f"{label + ': ' if label else ''}{error}"))
         for error in page.formset.non_form_errors():
             page.extra_errors.append((f"rows-{page.rows.prefix}", error))
