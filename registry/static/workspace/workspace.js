@@ -22,7 +22,7 @@ function addDatePickers(root) {
     button.type = "button";
     button.className = "button small";
     button.textContent = "Pick";
-    const label = input.labels && input.labels[0] ? input.labels[0].textContent.trim() : "date";
+    const label = input.labels && input.labels[0] ? input.labels[0].textContent.replace(/[\s:*]+$/, "").trim() : "date";
     button.setAttribute("aria-label", "Pick a date for " + label);
     button.addEventListener("click", () => {
       if (/^\d{4}-\d{2}-\d{2}$/.test(input.value)) native.value = input.value;
@@ -40,8 +40,10 @@ function addDatePickers(root) {
   }
 }
 
-function applyBranching(root) {
-  const state = root.querySelector ? root.querySelector("#branching-state") : null;
+function applyBranching() {
+  // The answer replaces #branching-state itself (outerHTML): htmx's event may name it, its old self or
+  // its parent, so look it up in the document.
+  const state = document.getElementById("branching-state");
   if (!state) return;
   const form = document.getElementById(state.dataset.form);
   if (!form) return;
@@ -58,7 +60,7 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 document.addEventListener("htmx:afterSettle", (event) => {
   addDatePickers(event.target);
-  applyBranching(event.target);
+  applyBranching();
 });
 
 // Rows entered on their parent's page (a line's baseline lesions, a biopsy's NGS variants): "Add a ..."

@@ -80,6 +80,7 @@ class Rows:
     prefix: str  # the formset's prefix in the page's POST
     heading: str
     noun: str  # one row, in messages
+    add_label: str  # the button that adds a row
     base: type[RowForm]
     exclude: tuple[str, ...] = ()
 
@@ -128,8 +129,9 @@ class BiopsyVariants(Rows):
 INSTRUMENTS_OF = {instrument.model: name for name, instrument in INSTRUMENTS.items() if name not in RECORD_FORMS}
 ROWS = {
     "treatment_line": BaselineLesions("lesion", "lesions", "Lesions selected at this line's baseline",
-                                      "baseline lesion", LesionRowForm, exclude=("les_line",)),
-    "biopsy": BiopsyVariants("ngs_variant", "variants", "NGS variants found in this biopsy", "NGS variant", RowForm),
+                                      "baseline lesion", "Add a lesion", LesionRowForm, exclude=("les_line",)),
+    "biopsy": BiopsyVariants("ngs_variant", "variants", "NGS variants found in this biopsy", "NGS variant",
+                             "Add an NGS variant", RowForm),
 }
 EXTRA_ROWS = 2  # empty rows offered; "Add a row" (workspace.js) adds more from the formset's empty form
 
