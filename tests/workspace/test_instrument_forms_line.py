@@ -220,3 +220,22 @@ def test_renumbering_a_line_carries_its_lesions_and_deletes_a_ticked_one(client,
     assert other_line.les_line == 2
     assert not Lesion.objects.filter(pk=dropped.pk).exists()
     assert Lesion.history.filter(id=dropped.pk, history_type="-").get().history_user == coordinator
+
+
+def _page_queries(client, patient) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = instance_url(patient, "treatment_line", TreatmentLine.objects.get(patient=patient, line_no=1).redcap_repeat_instance)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_the_line_page_reads_as_many_queries_for_many_lesions_as_for_one(client, patient, coordinator):
+    factories.make_lesion(patient, "L1-T1")
+    one = _page_queries(client, patient)
+    for number in range(2, 6):
+        factories.make_lesion(patient, f"L1-T{number}")
+
+    assert len(_page_queries(client, patient)) == len(one)
