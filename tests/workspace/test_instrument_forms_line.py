@@ -226,7 +226,8 @@ def _page_queries(client, patient) -> list[str]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    url = instance_url(patient, "treatment_line", TreatmentLine.objects.get(patient=patient, line_no=1).redcap_repeat_instance)
+    line = TreatmentLine.objects.get(patient=patient, line_no=1)
+    url = instance_url(patient, "treatment_line", line.redcap_repeat_instance)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return [query["sql"] for query in queries.captured_queries]

@@ -300,6 +300,8 @@ def _page_valid(page: Page) -> bool:
                 _constraints_check(row)
     if page.formset is not None:
         for number, row in enumerate(page.formset.forms, start=1):
+            if _deleted(row):
+                continue  # a row ticked for deletion is not checked (the formset does not save it either)
             for field_name, errors in row.errors.items():
                 label = row.fields[field_name].label if field_name in row.fields else ""
                 anchor = row[field_name].auto_id if field_name in row.fields else f"row-{row.prefix}"
@@ -429,17 +431,19 @@ def _row_blocks(page: Page, hidden: list[str], with_errors: set[str]) -> dict | 
     hidden_set = set(hidden) - with_errors
 
     def block(row, hidden_names) -> dict:
+        title = page.rows.row_title(row.instance)  # "Lesion L1-T1": its delete box says "Delete lesion L1-T1"
         return {
-            "form": row, "title": page.rows.row_title(row.instance),
+            "form": row, "title": title,
             "cells": [(bound, bound.html_name in hidden_names) for bound in row.visible_fields()
                       if bound.name != "DELETE"],
             "delete": row["DELETE"] if row.instance.pk else None,
-            "delete_label": f"Delete {page.rows.row_title(row.instance)[0].lower()}{page.rows.row_title(row.instance)[1:]}",
+            "delete_label": f"Delete {title[0].lower()}{title[1:]}",
             "measurements": _measurement_count(row.instance) if page.rows.form == "lesion" and row.instance.pk else 0,
         }
 
     empty = page.formset.empty_form  # the template of a row added in the browser ("Add a ...")
-    return {"rows": page.rows, "formset": page.formset, "blocks": [block(row, hidden_set) for row in page.formset.forms],
+    return {"rows": page.rows, "formset": page.formset,
+            "blocks": [block(row, hidden_set) for row in page.formset.forms],
             "empty": block(empty, {empty.add_prefix(name) for name in empty.hidden_by_logic()})}
 
 
