@@ -183,3 +183,20 @@ def test_an_advanced_diagnosis_before_birth_is_refused_and_nothing_is_written(cl
     patient.refresh_from_db()
     assert patient.adv_dx_date == date(2020, 3, 2)
     assert version_of(patient) == before
+
+
+def test_a_death_date_left_for_a_patient_said_alive_is_kept_when_the_coordinator_says_so(client, patient, coordinator):
+    url = record_form_url(patient, "vital_status")
+    data = shown_values(client.get(url)) | {"vital": "1", "death_date": "2024-02-03"}
+
+    asked = client.post(url, data)
+
+    assert asked.context["save"].hidden_values == ["death_date"]
+    patient.refresh_from_db()
+    assert patient.death_date is None
+
+    kept = client.post(url, data | {"hidden_values": "keep"})
+
+    assert kept.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.vital, patient.death_date) == (1, date(2024, 2, 3))
