@@ -9,16 +9,18 @@
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from registry.models import Patient
 from registry.selectors.audit_trail import AuditEntry, audit_trail
 from registry.records.soft_checks import SoftCheck, instance_soft_checks
-from registry.services.instances import RecordChangedMeanwhile, instance_save
+from registry.services.instances import RecordChangedMeanwhile, instance_save, instances_save
 from registry.services.soft_checks import checks_unconfirmed, soft_checks_confirm
 
 WORKSPACE_DOOR = "workspace"
@@ -58,36 +60,48 @@ def confirmed_keys(post) -> set[str]:
 
 
 def form_save(request, form, *, patient: Patient | None, today: date, forms: list[str] | None = None,
-              door: str = WORKSPACE_DOOR) -> FormSave:
+              door: str = WORKSPACE_DOOR, related: Sequence = (), deleted: Sequence[Model] = ()) -> FormSave:
     """Saves a valid InstrumentForm's instance, or says what stands in the way (nothing written then).
     `patient` is the record (None while enrolling a new patient); `forms` the dictionary forms the page
-    shows (a patient holds two)."""
-    hidden = form.values_in_hidden_fields()
+    shows (a patient holds two). `related` are valid InstrumentForms of instances saved with it and
+    `deleted` instances deleted with it (a line's baseline lesions, a biopsy's NGS variants), all in
+    one transaction (`instances_save`); a hidden field of a related form is named with its prefix."""
+    page_forms = [form, *related]
+    hidden = [page_form.add_prefix(name) for page_form in page_forms for name in page_form.values_in_hidden_fields()]
     decision = request.POST.get(HIDDEN_VALUES_DECISION, "")
     if hidden and decision not in ("clear", "keep"):
         return FormSave(False, hidden_values=hidden)
     if hidden and decision == "clear":
-        form.clear_fields(hidden)
+        for page_form in page_forms:
+            page_form.clear_fields(page_form.values_in_hidden_fields())
     instance = form.instance
-    checks = instance_soft_checks(instance, today=today, forms=forms)
+    # Each instance with the forms its checks read: the page's `forms` for the main one, its own for the others.
+    checked = [(instance, forms), *((page_form.instance, None) for page_form in related)]
+    checks_of = [instance_soft_checks(each, today=today, forms=each_forms) for each, each_forms in checked]
+    checks = [check for found in checks_of for check in found]
     ticked = confirmed_keys(request.POST)
     asking = [check for check in checks_unconfirmed(checks, patient_id=patient.pk if patient else None)
               if check.key not in ticked]
     if asking:
         return FormSave(False, asking=asking)
     expected = form.cleaned_data.get("record_version") or None
+    expected = expected if patient is not None else None
     try:
         with transaction.atomic():
-            instance_save(instance=instance, user=request.user, door=door,
-                          expected_version=expected if patient is not None else None)
-            confirmed = [check for check in checks if check.key in ticked]
-            if confirmed:
-                record = patient or instance
-                numbered = instance_soft_checks(instance, today=today, forms=forms)  # now with its instance number
-                keys = {check.key for check in confirmed}
-                numbered_confirmed = [
-                    check for check, before in zip(numbered, checks, strict=False) if before.key in keys]
-                soft_checks_confirm(patient=record, checks=numbered_confirmed, user=request.user, door=door)
+            if related or deleted:
+                instances_save(saved=[instance, *(page_form.instance for page_form in related)], deleted=deleted,
+                               user=request.user, door=door, expected_version=expected)
+            else:
+                instance_save(instance=instance, user=request.user, door=door, expected_version=expected)
+            keys = {check.key for check in checks if check.key in ticked}
+            if keys:
+                numbered_confirmed = []
+                for (each, each_forms), before in zip(checked, checks_of, strict=True):
+                    numbered = instance_soft_checks(each, today=today, forms=each_forms)  # now with its instance number
+                    numbered_confirmed += [
+                        check for check, earlier in zip(numbered, before, strict=False) if earlier.key in keys]
+                soft_checks_confirm(patient=patient or instance, checks=numbered_confirmed, user=request.user,
+                                    door=door)
     except RecordChangedMeanwhile as conflict:
         return FormSave(False, conflict=conflict)
     return FormSave(True)
@@ -101,3 +115,15 @@ def form_rebased(form, conflict: RecordChangedMeanwhile):
     data[form.add_prefix("loaded_at")] = timezone.now().isoformat()
     form.data = data
     return form
+
+
+def form_data_without_hidden_values(data, page_forms):
+    """A copy of the POST `data` with the values of fields that branching logic hides emptied, in each
+    of `page_forms` (bound InstrumentForms): what "delete those values" means before validation, so
+    that a value the model refuses where its field does not apply (an 'other regimen' once the regimen
+    is not 'Other') is deleted rather than reported."""
+    data = data.copy()
+    for page_form in page_forms:
+        for name in page_form.values_in_hidden_fields():
+            data.setlist(page_form.add_prefix(name), [])
+    return data

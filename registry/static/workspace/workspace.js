@@ -22,7 +22,7 @@ function addDatePickers(root) {
     button.type = "button";
     button.className = "button small";
     button.textContent = "Pick";
-    const label = input.labels && input.labels[0] ? input.labels[0].textContent.trim() : "date";
+    const label = input.labels && input.labels[0] ? input.labels[0].textContent.replace(/[\s:*]+$/, "").trim() : "date";
     button.setAttribute("aria-label", "Pick a date for " + label);
     button.addEventListener("click", () => {
       if (/^\d{4}-\d{2}-\d{2}$/.test(input.value)) native.value = input.value;
@@ -40,8 +40,10 @@ function addDatePickers(root) {
   }
 }
 
-function applyBranching(root) {
-  const state = root.querySelector ? root.querySelector("#branching-state") : null;
+function applyBranching() {
+  // The answer replaces #branching-state itself (outerHTML): htmx's event may name it, its old self or
+  // its parent, so look it up in the document.
+  const state = document.getElementById("branching-state");
   if (!state) return;
   const form = document.getElementById(state.dataset.form);
   if (!form) return;
@@ -58,5 +60,27 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 document.addEventListener("htmx:afterSettle", (event) => {
   addDatePickers(event.target);
-  applyBranching(event.target);
+  applyBranching();
+});
+
+// Rows entered on their parent's page (a line's baseline lesions, a biopsy's NGS variants): "Add a ..."
+// appends a copy of the formset's empty row (<template id="row-template-PREFIX">) numbered after the
+// others, and counts it in the formset's TOTAL_FORMS; the first input of the new row takes the focus.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest ? event.target.closest("[data-add-row]") : null;
+  if (!button) return;
+  const prefix = button.dataset.addRow;
+  const template = document.getElementById("row-template-" + prefix);
+  const total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+  const section = document.getElementById("rows-" + prefix);
+  if (!template || !total || !section) return;
+  const index = parseInt(total.value, 10) || 0;
+  const holder = document.createElement("div");
+  holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(index));
+  const row = holder.firstElementChild;
+  section.querySelector(".row-list").appendChild(row);
+  total.value = String(index + 1);
+  addDatePickers(row);
+  const first = row.querySelector("input:not([type=hidden]), select, textarea");
+  if (first) first.focus();
 });
