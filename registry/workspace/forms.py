@@ -191,7 +191,8 @@ def instrument_form_class(
     attributes = {
         "form_name": form_name,
         "checkbox_groups": {name: options for name, options in groups.items() if name not in hidden},
-        "Meta": type("Meta", (), {"model": model, "fields": names}),
+        # Django 5 reads the callback from Meta only (a class attribute is ignored).
+        "Meta": type("Meta", (), {"model": model, "fields": names, "formfield_callback": _formfield}),
         "formfield_callback": _formfield,
     }
     return type(f"{model.__name__}{form_name.title().replace('_', '')}Form", (base,), attributes)
