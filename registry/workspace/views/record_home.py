@@ -71,7 +71,9 @@ class EnrolmentForm(forms.Form):
     """The site and record ID of a new patient; the enrollment instrument's fields come beside it."""
 
     site = forms.ModelChoiceField(queryset=None, label="Site", empty_label=None)
+    # A model field's validators are the model's (full_clean); the form checks the same rule up front.
     record_id = Patient._meta.get_field("record_id").formfield(
+        validators=Patient._meta.get_field("record_id").validators,
         label="Record ID", help_text="Proposed as the next number of the site (“<site id>-<n>”); you may change it.")
 
     def __init__(self, *args, sites, **kwargs):
