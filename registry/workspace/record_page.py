@@ -7,7 +7,7 @@ writes both; stored blanks are "" where the live ones are None.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -62,7 +62,9 @@ class Header:
     age: str  # "57" or "57 at death"; blank without a birth date
     cohort: str
     current_line: str
+    current_line_dates: str  # "since 2022-01-06", kept on one line by the page
     vital_status: str
+    vital_status_date: str
     last_scan: str
 
 
@@ -82,17 +84,23 @@ def header(home: RecordHome) -> Header:
     ongoing = [line for line in home.lines if line.line_end is None]
     if ongoing:
         line = max(ongoing, key=lambda line: (line.line_start, line.line_no))
-        current = f"Line {line.line_no}: {drug_label(line)} since {line.line_start:%Y-%m-%d}"
+        current, current_dates = f"Line {line.line_no}: {drug_label(line)}", f"since {line.line_start:%Y-%m-%d}"
     elif home.lines:
         line = max(home.lines, key=lambda line: (line.line_start, line.line_no))
-        current = f"none ongoing (line {line.line_no}, {drug_label(line)}, ended {line.line_end:%Y-%m-%d})"
+        current = f"none ongoing (last: line {line.line_no}, {drug_label(line)})"
+        current_dates = f"ended {line.line_end:%Y-%m-%d}"
     else:
-        current = "no line recorded"
-    vital = _vital_description(patient)
+        current, current_dates = "no line recorded", ""
+    vital = patient.get_vital_display() if patient.vital is not None else NOT_RECORDED
+    vital_date = ""
+    if patient.death_date is not None:
+        vital_date = f"died {patient.death_date:%Y-%m-%d}"
+    elif patient.last_alive_date is not None:
+        vital_date = f"last known alive {patient.last_alive_date:%Y-%m-%d}"
     last_scan = max((a.ta_date for a in home.assessments), default=None)
     return Header(
         record_id=patient.record_id, site=f"{patient.site.code} — {patient.site.name}", age=age, cohort=cohort,
-        current_line=current, vital_status=vital, last_scan=f"{last_scan:%Y-%m-%d}" if last_scan else "none yet",
+        current_line=current, current_line_dates=current_dates, vital_status=vital, vital_status_date=vital_date, last_scan=f"{last_scan:%Y-%m-%d}" if last_scan else "none yet",
     )
 
 
@@ -103,6 +111,7 @@ def header(home: RecordHome) -> Header:
 class GridRow:
     form: str
     form_label: str
+    group: str  # the heading of the group of rows this one starts ("Treatment lines (4)"); "" inside a group
     instance: int | None  # None: a non-repeating form
     description: str
     detail: str  # what goes with it (measurements of a scan, variants of a biopsy)
@@ -125,7 +134,7 @@ def _row(home: RecordHome, form: str, instance, description: str, status, *, det
             url = reverse("workspace:instance", args=[record_id, form, number])
         delete_url = reverse("workspace:instance_delete", args=[record_id, form, number])
     return GridRow(
-        form=form, form_label=FORM_LABELS[form], instance=instance.redcap_repeat_instance if instance else None,
+        form=form, form_label=FORM_LABELS[form], group="", instance=instance.redcap_repeat_instance if instance else None,
         description=description, detail=detail, status=status,
         status_label=STATUS_LABELS.get(status, NO_STATUS_LABEL), url=url, delete_url=delete_url,
     )
@@ -144,9 +153,9 @@ def status_grid(home: RecordHome) -> list[GridRow]:
     measurements are summarised on their scan's row, NGS variants listed after their biopsy."""
     patient = home.patient
     rows = [
-        _row(home, "enrollment", None, f"Advanced disease diagnosed {_iso(patient.adv_dx_date)}",
+        _row(home, "enrollment", None, f"Enrollment: advanced disease diagnosed {_iso(patient.adv_dx_date)}",
              patient.enrollment_complete),
-        _row(home, "vital_status", None, _vital_description(patient), patient.vital_status_complete),
+        _row(home, "vital_status", None, f"Vital status: {_vital_description(patient)}", patient.vital_status_complete),
     ]
     for line in home.lines:
         end = f"to {line.line_end:%Y-%m-%d}" if line.line_end else "ongoing"
@@ -176,7 +185,30 @@ def status_grid(home: RecordHome) -> list[GridRow]:
         for variant in home.variants_by_biopsy.get(biopsy.pk, []):
             rows.append(_row(home, "ngs_variant", variant, f"{_variant_name(variant)} (biopsy {biopsy.bx_date:%Y-%m-%d})",
                              variant.ngs_variant_complete))
-    return rows
+    return _grouped(rows)
+
+
+# Group headings of the grid; NGS variants are listed in the biopsies' group, after their biopsy.
+GROUP_OF_FORM = {"enrollment": "record", "vital_status": "record", "ngs_variant": "biopsy"}
+GROUP_LABELS = {
+    "record": "Enrollment and vital status", "treatment_line": "Treatment lines", "local_therapy": "Local therapy",
+    "tumor_assessment": "Tumour assessments (scans)", "lesion": "Lesions", "biopsy": "Biopsies and NGS variants",
+}
+
+
+def _grouped(rows: list[GridRow]) -> list[GridRow]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        group = GROUP_OF_FORM.get(row.form, row.form)
+        counts[group] = counts.get(group, 0) + 1
+    grouped, seen = [], set()
+    for row in rows:
+        group = GROUP_OF_FORM.get(row.form, row.form)
+        if group not in seen:
+            seen.add(group)
+            row = replace(row, group=f"{GROUP_LABELS[group]} ({counts[group]})" if group != "record" else GROUP_LABELS[group])
+        grouped.append(row)
+    return grouped
 
 
 def _variant_name(variant) -> str:

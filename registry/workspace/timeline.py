@@ -160,10 +160,11 @@ def timeline_layout(
         title = f"Line {line.line_no}: {label}, started {line.line_start:%Y-%m-%d}, {ended}"
         if width >= text_width:
             label_x, inside, anchor = bar_start + 6, True, "start"
-        elif bar_start + width + text_width <= plot_right:
-            label_x, inside, anchor = bar_start + width + 6, False, "start"
+        elif bar_start + width + text_width + 8 <= plot_right:
+            # Beside the bar, clear of a progression mark at its end.
+            label_x, inside, anchor = bar_start + width + 14, False, "start"
         else:
-            label_x, inside, anchor = bar_start - 6, False, "end"
+            label_x, inside, anchor = bar_start - 14, False, "end"
         top = line_y[line.pk] - BAR_HEIGHT / 2
         bars.append(Bar(x=bar_start, y=top, width=round(width, 1), label=label, label_x=round(label_x, 1),
                         label_y=top + 14, label_inside=inside, label_anchor=anchor, title=title, ongoing=line.line_end is None))
@@ -173,7 +174,11 @@ def timeline_layout(
                               title=f"Progression on line {line.line_no} ({label}): {result.pd_date:%Y-%m-%d}"))
 
     responses = scan_responses(live)
-    for assessment in assessments:
+    # Close scans overlap: the later-drawn mark is on top, so progressions are drawn last, then
+    # responses, and scans without a response first.
+    drawing_order = {None: 0, Response.NE: 1, Response.SD: 2, Response.NON_CR_NON_PD: 2, Response.PR: 3,
+                     Response.CR: 3, Response.PD: 4}
+    for assessment in sorted(assessments, key=lambda a: (drawing_order[responses.get(a.ta_date)], a.ta_date)):
         response = responses.get(assessment.ta_date)
         if response is not None:
             suffix, words = RESPONSE_CLASSES[response]
