@@ -91,3 +91,16 @@ def test_readers_and_users_without_a_role_get_no_enrolment_form(client, site_a, 
     assert client.get(reverse("workspace:record_new")).status_code == 403
     assert enrol(client, user, site=site_a.id, record_id="X-1").status_code == 403
     assert not Patient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_choosing_another_site_answers_that_sites_proposal_alone_for_htmx(client, site_a, site_b):
+    coordinator = factories.make_user(role=Role.COORDINATOR, sites=[site_a, site_b])
+    factories.make_patient(site_b, f"{site_b.id}-4")
+    client.force_login(coordinator)
+
+    response = client.get(reverse("workspace:record_new"), {"site": site_b.id}, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert html.lstrip().startswith("<div") and "<form" not in html
+    assert 'id="field-record_id"' in html and f'value="{site_b.id}-5"' in html
