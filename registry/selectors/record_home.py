@@ -74,7 +74,8 @@ def record_home(*, user, record_id: str, today: date) -> RecordHome | None:
         return list(rows.select_related(*related) if related else rows)
 
     lines = sorted(of_patient(TreatmentLine), key=lambda line: (line.line_no, line.line_start))
-    local_therapies = sorted(of_patient(LocalTherapy), key=lambda therapy: (therapy.lt_date, therapy.redcap_repeat_instance))
+    local_therapies = sorted(of_patient(LocalTherapy),
+                             key=lambda therapy: (therapy.lt_date, therapy.redcap_repeat_instance))
     assessments = sorted(of_patient(TumorAssessment), key=lambda assessment: assessment.ta_date)
     lesions = sorted(of_patient(Lesion), key=lambda lesion: lesion.les_id)
     # The measurement's assessment and lesion are the rows read above: no join needed.

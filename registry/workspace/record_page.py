@@ -100,7 +100,8 @@ def header(home: RecordHome) -> Header:
     last_scan = max((a.ta_date for a in home.assessments), default=None)
     return Header(
         record_id=patient.record_id, site=f"{patient.site.code} — {patient.site.name}", age=age, cohort=cohort,
-        current_line=current, current_line_dates=current_dates, vital_status=vital, vital_status_date=vital_date, last_scan=f"{last_scan:%Y-%m-%d}" if last_scan else "none yet",
+        current_line=current, current_line_dates=current_dates, vital_status=vital, vital_status_date=vital_date,
+        last_scan=f"{last_scan:%Y-%m-%d}" if last_scan else "none yet",
     )
 
 
@@ -134,7 +135,8 @@ def _row(home: RecordHome, form: str, instance, description: str, status, *, det
             url = reverse("workspace:instance", args=[record_id, form, number])
         delete_url = reverse("workspace:instance_delete", args=[record_id, form, number])
     return GridRow(
-        form=form, form_label=FORM_LABELS[form], group="", instance=instance.redcap_repeat_instance if instance else None,
+        form=form, form_label=FORM_LABELS[form], group="",
+        instance=instance.redcap_repeat_instance if instance else None,
         description=description, detail=detail, status=status,
         status_label=STATUS_LABELS.get(status, NO_STATUS_LABEL), url=url, delete_url=delete_url,
     )
@@ -172,7 +174,8 @@ def status_grid(home: RecordHome) -> list[GridRow]:
         detail = ""
         if measurements:
             noun = "lesion measurement" if len(measurements) == 1 else "lesion measurements"
-            detail = f"{len(measurements)} {noun} ({_status_counts(m.lesion_measurement_complete for m in measurements)})"
+            statuses = _status_counts(m.lesion_measurement_complete for m in measurements)
+            detail = f"{len(measurements)} {noun} ({statuses})"
         rows.append(_row(home, "tumor_assessment", assessment, f"Scan {assessment.ta_date:%Y-%m-%d}",
                          assessment.tumor_assessment_complete, detail=detail))
     for lesion in home.lesions:
@@ -180,10 +183,12 @@ def status_grid(home: RecordHome) -> list[GridRow]:
                          f"{lesion.les_id}: {lesion.get_les_class_display()}, {lesion.get_les_site_display()}, "
                          f"baseline of line {lesion.les_line}", lesion.lesion_complete))
     for biopsy in home.biopsies:
-        rows.append(_row(home, "biopsy", biopsy, f"Biopsy {biopsy.bx_date:%Y-%m-%d}: {biopsy.get_bx_specimen_display()}",
+        rows.append(_row(home, "biopsy", biopsy,
+                         f"Biopsy {biopsy.bx_date:%Y-%m-%d}: {biopsy.get_bx_specimen_display()}",
                          biopsy.biopsy_complete))
         for variant in home.variants_by_biopsy.get(biopsy.pk, []):
-            rows.append(_row(home, "ngs_variant", variant, f"{_variant_name(variant)} (biopsy {biopsy.bx_date:%Y-%m-%d})",
+            rows.append(_row(home, "ngs_variant", variant,
+                             f"{_variant_name(variant)} (biopsy {biopsy.bx_date:%Y-%m-%d})",
                              variant.ngs_variant_complete))
     return _grouped(rows)
 
@@ -206,7 +211,8 @@ def _grouped(rows: list[GridRow]) -> list[GridRow]:
         group = GROUP_OF_FORM.get(row.form, row.form)
         if group not in seen:
             seen.add(group)
-            row = replace(row, group=f"{GROUP_LABELS[group]} ({counts[group]})" if group != "record" else GROUP_LABELS[group])
+            label = GROUP_LABELS[group] if group == "record" else f"{GROUP_LABELS[group]} ({counts[group]})"
+            row = replace(row, group=label)
         grouped.append(row)
     return grouped
 

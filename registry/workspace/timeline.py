@@ -167,7 +167,8 @@ def timeline_layout(
             label_x, inside, anchor = bar_start - 14, False, "end"
         top = line_y[line.pk] - BAR_HEIGHT / 2
         bars.append(Bar(x=bar_start, y=top, width=round(width, 1), label=label, label_x=round(label_x, 1),
-                        label_y=top + 14, label_inside=inside, label_anchor=anchor, title=title, ongoing=line.line_end is None))
+                        label_y=top + 14, label_inside=inside, label_anchor=anchor, title=title,
+                        ongoing=line.line_end is None))
         result = live_lines.get(line.line_no)
         if result is not None and result.pd_date is not None:
             marks.append(Mark(x=x_of(result.pd_date), y=line_y[line.pk], kind="progression", css_class="tl-progression",
@@ -204,7 +205,8 @@ def timeline_layout(
 
     cutoff_x = x_of(analysis_cutoff) if analysis_cutoff is not None and start <= analysis_cutoff <= end else None
     return TimelineLayout(
-        width=WIDTH, height=height, plot_left=plot_left, plot_right=plot_right, lane_label_x=plot_left - 10, axis_y=axis_y,
+        width=WIDTH, height=height, plot_left=plot_left, plot_right=plot_right, lane_label_x=plot_left - 10,
+        axis_y=axis_y,
         ticks=_ticks(start, end, x_of), lanes=tuple(lanes), bars=tuple(bars), marks=tuple(marks),
         cutoff_x=cutoff_x, cutoff_label=f"analysis cut-off {analysis_cutoff:%Y-%m-%d}" if analysis_cutoff else "",
         today_x=x_of(min(today, end)), start=start, end=end,

@@ -124,7 +124,8 @@ def record_new(request):
             return render(request, "workspace/includes/field.html", {"field": enrolment["record_id"]})
     context = {
         "nav": "enrol", "page_title": "Enrol a patient", "enrolment": enrolment, "form": form, "save": save,
-        "fields": _fields_with_checks(form, save), "extra_errors": _enrolment_errors(enrolment), "hidden_by_logic": form.hidden_by_logic(),
+        "fields": _fields_with_checks(form, save), "extra_errors": _enrolment_errors(enrolment),
+        "hidden_by_logic": form.hidden_by_logic(),
         "one_site": len(site_list) == 1, "site": chosen,
     }
     return render(request, "workspace/record_new.html", context, status=200)
