@@ -9,9 +9,12 @@ Queries, whatever the number of lines, scans, lesions or biopsies (the user's ac
      2  the record's version (registry/services/patient_versions.py current_versions)
    3-9  the instances of each repeating instrument: lines, local therapy, scans, lesions, lesion
         measurements, biopsies, NGS variants
- 10-12  the stored results: PatientDerivation, LineDerivation, AssessmentDerivation
-    13  the analysis settings
- 14-19  the live view's input (registry/selectors/derivation_inputs.py patient_records: six queries)
+ 10-11  the stored results: PatientDerivation, LineDerivation
+    12  the analysis settings
+ 13-18  the live view's input (registry/selectors/derivation_inputs.py patient_records: six queries)
+
+The scans' responses (the timeline's colours) are the live view's: it covers every scan, also those
+after the analysis cut-off, which have no stored AssessmentDerivation.
 
 The live view is derived in memory by registry/derive with `today` as the data cut-off and the other
 analysis settings as stored; nothing of it is stored. `today` is the caller's (the view's local date):
@@ -26,7 +29,7 @@ from datetime import date
 from registry import derive
 from registry.derive.results import PatientDerivation as LiveDerivation
 from registry.models import (
-    AnalysisSettings, AssessmentDerivation, Biopsy, Lesion, LesionMeasurement, LineDerivation, LocalTherapy,
+    AnalysisSettings, Biopsy, Lesion, LesionMeasurement, LineDerivation, LocalTherapy,
     NgsVariant, Patient, PatientDerivation, TreatmentLine, TumorAssessment,
 )
 from registry.selectors.access import visible_patients
@@ -47,7 +50,6 @@ class RecordHome:
     variants: list[NgsVariant]
     stored: PatientDerivation | None  # None: not derived yet
     stored_lines: list[LineDerivation]
-    stored_assessments: list[AssessmentDerivation]
     settings: AnalysisSettings
     live: LiveDerivation  # derived now, with `today` as the cut-off; not stored
     today: date
@@ -63,7 +65,7 @@ class RecordHome:
 
 
 def record_home(*, user, record_id: str, today: date) -> RecordHome | None:
-    """The record `record_id` as its home page shows it, when `user` may see it (else None); 19 queries."""
+    """The record `record_id` as its home page shows it, when `user` may see it (else None); 18 queries."""
     patient = visible_patients(user).select_related("site").filter(record_id=record_id).first()
     if patient is None:
         return None
@@ -90,8 +92,6 @@ def record_home(*, user, record_id: str, today: date) -> RecordHome | None:
 
     stored = PatientDerivation.objects.filter(patient_id=patient.pk).first()
     stored_lines = list(LineDerivation.objects.filter(patient_id=patient.pk).order_by("line_no"))
-    stored_assessments = list(
-        AssessmentDerivation.objects.filter(patient_id=patient.pk).order_by("line_no", "ta_date"))
 
     settings = stored_analysis_settings()
     record = patient_records([patient.pk])[patient.pk]
@@ -106,7 +106,7 @@ def record_home(*, user, record_id: str, today: date) -> RecordHome | None:
     return RecordHome(
         patient=patient, version=version, lines=lines, local_therapies=local_therapies, assessments=assessments,
         lesions=lesions, measurements=measurements, biopsies=biopsies, variants=variants, stored=stored,
-        stored_lines=stored_lines, stored_assessments=stored_assessments, settings=settings, live=live, today=today,
+        stored_lines=stored_lines, settings=settings, live=live, today=today,
         measurements_by_assessment=dict(measurements_by_assessment), variants_by_biopsy=dict(variants_by_biopsy),
     )
 

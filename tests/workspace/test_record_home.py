@@ -220,10 +220,10 @@ def test_the_page_costs_the_same_queries_with_one_or_five_lines_and_scans(
     # 1 session, 2 user, 3 role, 4 site memberships (access_for, once per request);
     # the selector (registry/selectors/record_home.py): 5 patient with site, 6 record version,
     # 7-13 lines, local therapy, scans, lesions, measurements, biopsies, NGS variants,
-    # 14-16 stored patient, line and assessment results, 17 analysis settings,
-    # 18-23 the live view's input (patient_records: patients, lines, local therapy, assessments,
+    # 14-15 stored patient and line results, 16 analysis settings,
+    # 17-22 the live view's input (patient_records: patients, lines, local therapy, assessments,
     # lesions with measurements, biopsies with variants).
     for record_id in ("P-1L", "P-5L"):
-        with django_assert_num_queries(23):
+        with django_assert_num_queries(22):
             response = client.get(reverse("workspace:record", args=[record_id]))
         assert response.status_code == 200
