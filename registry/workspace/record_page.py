@@ -245,8 +245,10 @@ class LineRow:
     pd_date: str
     labels: tuple[str, ...]  # the progression's labels that hold, in words
     unknown: tuple[str, ...]  # labels blank for want of data (§0: unknown is not no)
-    pfs: str
+    pfs: str  # "7.7 months (234 days)"
+    pfs_outcome: str  # "event: progression", "censored at the cut-off"
     os: str
+    os_outcome: str
 
 
 @dataclass(frozen=True)
@@ -272,15 +274,21 @@ def _months(value) -> str:
     return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def time_to_event(days, months, event, event_type, censor_reason, *, event_label: str = "") -> str:
-    """"13.5 months (412 days), event: progression" or "… censored at the cut-off"."""
+def time_and_outcome(days, months, event, event_type, censor_reason, *, event_label: str = "") -> tuple[str, str]:
+    """("13.5 months (412 days)", "event: progression") or (…, "censored at the cut-off"); (BLANK, "")."""
     if days is None:
-        return BLANK
+        return BLANK, ""
     if event:
         outcome = event_label or PFS_EVENT_LABELS.get(event_type or "", f"event: {event_type or 'yes'}")
     else:
         outcome = CENSOR_LABELS.get(censor_reason or "", "censored")
-    return f"{_months(months)} months ({days} days), {outcome}"
+    return f"{_months(months)} months ({days} days)", outcome
+
+
+def time_to_event(days, months, event, event_type, censor_reason, *, event_label: str = "") -> str:
+    """"13.5 months (412 days), event: progression" or "… censored at the cut-off"."""
+    time, outcome = time_and_outcome(days, months, event, event_type, censor_reason, event_label=event_label)
+    return f"{time}, {outcome}" if outcome else time
 
 
 def progression_words(result) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -311,15 +319,16 @@ def progression_words(result) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _line_row(result, drug: str, start: date | None) -> LineRow:
     best = result.best_response.value if hasattr(result.best_response, "value") else (result.best_response or "")
     labels, unknown = progression_words(result)
+    pfs, pfs_outcome = time_and_outcome(result.pfs_days, result.pfs_months, result.pfs_event, result.pfs_event_type,
+                                        result.pfs_censor_reason)
+    os, os_outcome = time_and_outcome(result.os_days, result.os_months, result.os_event, "death",
+                                      result.os_censor_reason, event_label="event: death")
     return LineRow(
         line_no=result.line_no, drug=drug, start=_iso(start),
         best_response=RESPONSE_LABELS.get(best, best or BLANK), best_response_css=RESPONSE_CSS.get(best, ""),
         best_response_words=RESPONSE_WORDS.get(best, "no response derived"),
         pd_date=_iso(result.pd_date) if result.pd_date else "no progression", labels=labels, unknown=unknown,
-        pfs=time_to_event(result.pfs_days, result.pfs_months, result.pfs_event, result.pfs_event_type,
-                          result.pfs_censor_reason),
-        os=time_to_event(result.os_days, result.os_months, result.os_event, "death", result.os_censor_reason,
-                         event_label="event: death"),
+        pfs=pfs, pfs_outcome=pfs_outcome, os=os, os_outcome=os_outcome,
     )
 
 

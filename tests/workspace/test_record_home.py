@@ -25,7 +25,8 @@ def section(html: str, element_id: str) -> str:
 
 
 def text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    """The words of `html` as a reader sees them: tags gone, spaces collapsed, none before a comma."""
+    return re.sub(r" ,", ",", re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 @pytest.mark.django_db
