@@ -32,7 +32,7 @@ from registry.models import (
     TumorAssessment, WorkspaceSettings,
 )
 from registry.models.choices import LineType, RecordStatus, Regimen, VitalStatus
-from registry.selectors.access import access_for, visible_sites
+from registry.selectors.access import access_for, visible_patients, visible_sites
 
 PAGE_SIZE = 50
 
@@ -197,7 +197,7 @@ def _parse_site(value: str | None, sites: list[Site]) -> Site | None:
     raise WorklistParameterError(f"No site {value!r} among the sites you see.")
 
 
-def _parse_page(value) -> int:
+def parse_page(value) -> int:
     try:
         page = int(value or 1)
     except (TypeError, ValueError):
@@ -231,15 +231,6 @@ def _ordering(sort: str, fields: dict[str, list]) -> list:
             expression = F(expression)
         expressions.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True))
     return expressions
-
-
-def _scan_intervals(settings: WorkspaceSettings) -> Case:
-    """The expected scan interval (days) of the line's type, as a SQL expression."""
-    return Case(
-        When(line_type=LineType.ALK_TKI, then=Value(settings.scan_interval_alk_tki_days)),
-        When(line_type__in=CHEMOTHERAPY_LINE_TYPES, then=Value(settings.scan_interval_chemotherapy_days)),
-        default=Value(settings.scan_interval_other_days), output_field=IntegerField(),
-    )
 
 
 def scan_interval_days(line_type: int | None, settings: WorkspaceSettings) -> int:
@@ -366,7 +357,7 @@ def _line_label(line: TreatmentLine) -> str:
     return f"Line {line.line_no} · {drug}"
 
 
-def _overdue_rows(site_ids, settings, today, sort, offset, site_codes) -> list[WorklistRow]:
+def _overdue_rows(site_ids, settings, today, sort, offset, site_codes, can_change) -> list[WorklistRow]:
     lines = overdue_scans(site_ids, settings, today).annotate(
         record_id=F("patient__record_id"), site_id=F("patient__site_id"), changed=_last_change("patient__"),
         # The due date is reference + interval: sorting by it is sorting by days overdue (reversed).
@@ -383,16 +374,19 @@ def _overdue_rows(site_ids, settings, today, sort, offset, site_codes) -> list[W
     rows = []
     for line in lines.order_by(*ordering, "record_id")[offset:offset + PAGE_SIZE]:
         due = line.reference + timedelta(days=scan_interval_days(line.line_type, settings))
+        # A reader (viewer, investigator) cannot enter a scan: their link opens the read-only record.
+        writer = can_change(line.site_id)
         rows.append(WorklistRow(
             record_id=line.record_id, site_code=site_codes[line.site_id],
-            url=reverse("workspace:scan_new", args=[line.record_id]), action="Enter the scan",
+            url=reverse("workspace:scan_new" if writer else "workspace:record", args=[line.record_id]),
+            action="Enter the scan" if writer else "Open the record",
             what=_line_label(line), detail=line.get_line_type_display(), day=line.last_scan, due=due,
             days_overdue=(today - due).days, changed_at=line.changed,
         ))
     return rows
 
 
-def _vital_rows(site_ids, settings, today, sort, offset, site_codes) -> list[WorklistRow]:
+def _vital_rows(site_ids, settings, today, sort, offset, site_codes, can_change) -> list[WorklistRow]:
     patients = vital_status_due(site_ids, settings, today).annotate(changed=_last_change()).only(
         "id", "record_id", "site_id", "vital", "last_alive_date")
     # Days overdue grow as the last known alive date gets older; never confirmed is the most overdue.
@@ -408,7 +402,8 @@ def _vital_rows(site_ids, settings, today, sort, offset, site_codes) -> list[Wor
         rows.append(WorklistRow(
             record_id=patient.record_id, site_code=site_codes[patient.site_id],
             url=reverse("workspace:record_form", args=[patient.record_id, "vital_status"]),
-            action="Update the vital status", what="Vital status",
+            action="Update the vital status" if can_change(patient.site_id) else "See the vital status",
+            what="Vital status",
             status=patient.get_vital_display() if patient.vital is not None else "Not recorded",
             day=patient.last_alive_date, due=due, days_overdue=(today - due).days if due else None,
             changed_at=patient.changed,
@@ -541,7 +536,7 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
     sites = list(visible_sites(user).order_by("code"))
     selected_site = _parse_site(site, sites)
     category = _parse_category(category)
-    page_number = _parse_page(page)
+    page_number = parse_page(page)
     settings = WorkspaceSettings.current()
     if not sites:
         chosen = category or OVERDUE_SCAN
@@ -573,9 +568,9 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
     if total == 0:
         rows = []
     elif category == OVERDUE_SCAN:
-        rows = _overdue_rows(site_ids, settings, today, sort, offset, site_codes)
+        rows = _overdue_rows(site_ids, settings, today, sort, offset, site_codes, access.can_change_site)
     elif category == VITAL_STATUS:
-        rows = _vital_rows(site_ids, settings, today, sort, offset, site_codes)
+        rows = _vital_rows(site_ids, settings, today, sort, offset, site_codes, access.can_change_site)
     elif category == DATA_QUALITY_FLAGS:
         rows = _flag_rows(site_ids, sort, offset, site_codes)
     elif category == INCOMPLETE_FORMS:
@@ -588,3 +583,42 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
         site=selected_site, rows=tuple(rows), total=total, page=page_number, page_count=page_count, today=today,
         settings=settings, has_access=True,
     )
+
+
+# ---------------------------------------------------------------- every record
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    record_id: str
+    site_code: str
+    url: str
+    adv_dx_date: date | None
+    vital: str
+    last_alive_date: date | None
+    changed_at: datetime | None
+
+
+def visible_records(user, *, search: str = "", site: Site | None = None) -> QuerySet[Patient]:
+    """The records the user sees, by record ID; `search` keeps those whose record ID starts with it
+    (ignoring letter case), `site` those of one site (one the user sees)."""
+    patients = visible_patients(user)
+    if search:
+        patients = patients.filter(record_id__istartswith=search)
+    if site is not None:
+        patients = patients.filter(site_id=site.id)
+    return patients.annotate(changed=_last_change()).only(
+        "id", "record_id", "site_id", "adv_dx_date", "vital", "last_alive_date").order_by("record_id")
+
+
+def record_rows(patients, sites: list[Site]) -> list[RecordRow]:
+    site_codes = {site.id: site.code for site in sites}
+    return [
+        RecordRow(
+            record_id=patient.record_id, site_code=site_codes.get(patient.site_id, ""),
+            url=reverse("workspace:record", args=[patient.record_id]), adv_dx_date=patient.adv_dx_date,
+            vital=patient.get_vital_display() if patient.vital is not None else "Not recorded",
+            last_alive_date=patient.last_alive_date, changed_at=patient.changed,
+        )
+        for patient in patients
+    ]
