@@ -1,9 +1,10 @@
 """Data entry for coordinators: one module per concept, each registering its admins on import."""
 from . import (
     api_tokens, audit, derived, exports, identified_exports, imports, instruments, mixins, patients, sites, third_party,
+    workspace,
 )
 
 __all__ = [
     "api_tokens", "audit", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
-    "sites", "third_party",
+    "sites", "third_party", "workspace",
 ]
