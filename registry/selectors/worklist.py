@@ -435,7 +435,8 @@ def _flag_rows(site_ids, sort, offset, site_codes) -> list[WorklistRow]:
             form = flag.get("form", "")
             rows.append(WorklistRow(
                 record_id=patient.record_id, site_code=site_codes[patient.site_id],
-                url=_flag_url(patient.record_id, form), action="Open the record",
+                url=_flag_url(patient.record_id, form),
+                action="Open the form" if form in PATIENT_FORMS else "Open the record",
                 what=FLAG_LABELS.get(flag.get("code"), flag.get("code", "")), detail=flag.get("message", ""),
                 status=" ".join(part for part in (FORM_LABELS.get(form, form.replace("_", " ")),
                                                    flag.get("instance", "")) if part and part != form),
