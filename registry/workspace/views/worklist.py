@@ -20,6 +20,7 @@ from registry.selectors.access import visible_sites
 
 @dataclass(frozen=True)
 class Link:
+    key: str
     label: str
     url: str
     current: bool = False
@@ -59,12 +60,12 @@ def worklist(request):
     site = result.site.code if result.site else None
     # The category tabs keep the site; the sort links keep category and site; the pages keep all three.
     tabs = [
-        Link(category.label, _url("workspace:worklist", category=category.key, site=site),
+        Link(category.key, category.label, _url("workspace:worklist", category=category.key, site=site),
              current=category.key == result.category, count=category.count)
         for category in result.categories
     ]
     sort_links = {
-        choice.key: Link(choice.label, _url("workspace:worklist", category=result.category, site=site,
+        choice.key: Link(choice.key, choice.label, _url("workspace:worklist", category=result.category, site=site,
                                             sort=choice.next_value), direction=choice.direction)
         for choice in result.sort_choices
     }
