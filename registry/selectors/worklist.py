@@ -27,6 +27,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 
+from registry.derive import quality
 from registry.models import (
     Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, PatientDerivation, Site, TreatmentLine,
     TumorAssessment, WorkspaceSettings,
@@ -430,8 +431,6 @@ def _vital_rows(site_ids, settings, today, sort, offset, site_codes, can_change)
 def _flag_rows(site_ids, sort, offset, site_codes) -> list[WorklistRow]:
     """The flags of rows offset … offset+50. Each derivation holds several flags: a running total of
     flag_count (a window function) finds the derivations holding those rows, in one query."""
-    from registry.admin.derived import FLAG_LABELS  # the flags' names as coordinators read them
-
     ordering = _ordering(sort, {SORT_RECORD: ["patient__record_id"], SORT_CHANGED: ["changed"]})
     ordering += [F("patient__record_id").asc()]
     derivations = flagged_derivations(site_ids).annotate(
@@ -453,7 +452,7 @@ def _flag_rows(site_ids, sort, offset, site_codes) -> list[WorklistRow]:
                 record_id=patient.record_id, site_code=site_codes[patient.site_id],
                 url=_flag_url(patient.record_id, form),
                 action="Open the form" if form in PATIENT_FORMS else "Open the record",
-                what=FLAG_LABELS.get(flag.get("code"), flag.get("code", "")), detail=flag.get("message", ""),
+                what=quality.FLAG_LABELS.get(flag.get("code"), flag.get("code", "")), detail=flag.get("message", ""),
                 status=" ".join(part for part in (FORM_LABELS.get(form, form.replace("_", " ")),
                                                    flag.get("instance", "")) if part and part != form),
                 changed_at=derivation.changed, stale=derivation.is_stale,
