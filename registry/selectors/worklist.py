@@ -572,6 +572,7 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
         DATA_QUALITY_FLAGS: flagged_derivations(site_ids).aggregate(flags=Coalesce(Sum("flag_count"), 0))["flags"],
         INCOMPLETE_FORMS: unfinished_forms_count(site_ids),
         RECENT: recent_changes(site_ids, settings, now).count(),
+        # OPEN_QUERIES (issue 12): its COUNT goes here, and its rows below, once data queries exist.
     }
     if category is None:
         category = next((key for key in CATEGORIES if counts[key]), OVERDUE_SCAN)

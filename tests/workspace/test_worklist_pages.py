@@ -224,3 +224,22 @@ def test_the_worklist_costs_the_same_queries_for_one_patient_and_for_twenty_five
         twenty_five = client.get(WORKLIST, {"category": category})
 
     assert len(one.context["worklist"].rows) < len(twenty_five.context["worklist"].rows)
+
+
+def test_the_records_page_costs_the_same_queries_for_one_patient_and_for_twenty_five(
+    client, site_a, django_assert_num_queries,
+):
+    coordinator = factories.make_user(role=Role.COORDINATOR, sites=[site_a])
+    client.force_login(coordinator)
+
+    # 1 the session, 2 the user, 3 the user's registry role, 4 the coordinator's sites (access_for),
+    # 5 the sites the user sees (filter, codes), 6 the COUNT of the records found, 7 their page.
+    factories.make_full_patient(site_a)
+    with django_assert_num_queries(7):
+        one = client.get(RECORDS)
+    for _ in range(24):
+        factories.make_full_patient(site_a)
+    with django_assert_num_queries(7):
+        twenty_five = client.get(RECORDS)
+
+    assert (len(one.context["rows"]), len(twenty_five.context["rows"])) == (1, 25)
