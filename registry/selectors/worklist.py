@@ -16,6 +16,7 @@ number of queries (see `worklist`), and no Python loop runs over all the patient
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -430,7 +431,8 @@ def _vital_rows(site_ids, settings, today, sort, offset, site_codes, can_change)
 
 def _flag_rows(site_ids, sort, offset, site_codes) -> list[WorklistRow]:
     """The flags of rows offset … offset+50. Each derivation holds several flags: a running total of
-    flag_count (a window function) finds the derivations holding those rows, in one query."""
+    flag_count (a window function) finds the derivations holding those rows, in one query; one more
+    finds the instances the page's flags name (`_flagged_instances`), when any does."""
     ordering = _ordering(sort, {SORT_RECORD: ["patient__record_id"], SORT_CHANGED: ["changed"]})
     ordering += [F("patient__record_id").asc()]
     derivations = flagged_derivations(site_ids).annotate(
@@ -440,33 +442,78 @@ def _flag_rows(site_ids, sort, offset, site_codes) -> list[WorklistRow]:
         flags_through__lte=offset + PAGE_SIZE + F("flag_count") - 1,
     ).select_related("patient").only(
         "flags", "flag_count", "is_stale", "patient__record_id", "patient__site_id").order_by(*ordering)
-    rows = []
+    page = []  # (derivation, flag)
     for derivation in derivations:
         skip = max(0, offset - (derivation.flags_through - derivation.flag_count))
-        patient = derivation.patient
-        for flag in derivation.flags[skip:]:
-            if len(rows) == PAGE_SIZE:
-                break
-            form = flag.get("form", "")
-            rows.append(WorklistRow(
-                record_id=patient.record_id, site_code=site_codes[patient.site_id],
-                url=_flag_url(patient.record_id, form),
-                action="Open the form" if form in PATIENT_FORMS else "Open the record",
-                what=quality.FLAG_LABELS.get(flag.get("code"), flag.get("code", "")), detail=flag.get("message", ""),
-                status=" ".join(part for part in (FORM_LABELS.get(form, form.replace("_", " ")),
-                                                   flag.get("instance", "")) if part and part != form),
-                changed_at=derivation.changed, stale=derivation.is_stale,
-            ))
+        page += [(derivation, flag) for flag in derivation.flags[skip:]]
+    page = page[:PAGE_SIZE]
+    instances = _flagged_instances([(derivation.patient_id, flag) for derivation, flag in page])
+    rows = []
+    for derivation, flag in page:
+        patient, form = derivation.patient, flag.get("form", "")
+        instance = instances.get((derivation.patient_id, form, _flag_key(form, flag.get("instance", ""))))
+        if form in PATIENT_FORMS or instance is not None:
+            url, action = _instance_url(patient.record_id, form, instance), "Open the form"
+        else:
+            url, action = reverse("workspace:record", args=[patient.record_id]), "Open the record"
+        rows.append(WorklistRow(
+            record_id=patient.record_id, site_code=site_codes[patient.site_id], url=url, action=action,
+            what=quality.FLAG_LABELS.get(flag.get("code"), flag.get("code", "")), detail=flag.get("message", ""),
+            status=" ".join(part for part in (FORM_LABELS.get(form, form.replace("_", " ")),
+                                               flag.get("instance", "")) if part and part != form),
+            changed_at=derivation.changed, stale=derivation.is_stale,
+        ))
     return rows
 
 
-def _flag_url(record_id: str, form: str) -> str:
-    """Where a flag is fixed. The non-repeating forms are addressed by name; a repeating instrument's
-    flag names its instance by a date or a line number (not the instance number), and some flags name
-    several instances: those open the record's home page, which lists every instance."""
-    if form in PATIENT_FORMS:
-        return reverse("workspace:record_form", args=[record_id, form])
-    return reverse("workspace:record", args=[record_id])
+# How a flag names the instance it is about (registry/derive/quality.py): by a date at the end ("2024-01-08",
+# "assessment 2024-01-08"), a line number ("line 2", "line 2 start") or a lesion identifier; the model
+# field holding that key. A flag naming several instances ("all lines") or a key two instances share
+# (two assessments on one date) is fixed from the record's home page, which lists them all.
+_ISO_DATE_AT_END = re.compile(r"(\d{4}-\d{2}-\d{2})$")
+_LINE_NUMBER = re.compile(r"^line (\d+)\b")
+_FLAG_INSTANCE_KEYS = {
+    "treatment_line": (TreatmentLine, "line_no", _LINE_NUMBER),
+    "local_therapy": (LocalTherapy, "lt_date", _ISO_DATE_AT_END),
+    "tumor_assessment": (TumorAssessment, "ta_date", _ISO_DATE_AT_END),
+    "lesion": (Lesion, "les_id", re.compile(r"^(\S+)$")),
+    "biopsy": (Biopsy, "bx_date", _ISO_DATE_AT_END),
+}
+
+
+def _flag_key(form: str, instance_text: str) -> str | None:
+    """The key a flag names its instance by, as text ("2024-01-08", "2", "L1-T1"); None when it names none."""
+    if form not in _FLAG_INSTANCE_KEYS:
+        return None
+    match = _FLAG_INSTANCE_KEYS[form][2].search(instance_text)
+    return match.group(1) if match else None
+
+
+def _flagged_instances(flags: list[tuple[int, dict]]) -> dict[tuple[int, str, str], int]:
+    """(patient id, form, key) → the instance number, for the instances `flags` name that one instance
+    alone has; one UNION ALL query (none when no flag names an instance)."""
+    wanted: dict[str, set[tuple[int, str]]] = {}
+    for patient_id, flag in flags:
+        form = flag.get("form", "")
+        key = _flag_key(form, flag.get("instance", ""))
+        if key is not None:
+            wanted.setdefault(form, set()).add((patient_id, key))
+    parts = []
+    for form, keys in wanted.items():
+        model, field, _pattern = _FLAG_INSTANCE_KEYS[form]
+        condition = Q()
+        for patient_id, key in keys:
+            condition |= Q(patient_id=patient_id, **{field: int(key) if field == "line_no" else key})
+        parts.append(model.objects.filter(condition).annotate(
+            form_name=Value(form), key=_text(field),
+        ).values("form_name", "patient_id", "key", "redcap_repeat_instance").order_by())
+    if not parts:
+        return {}
+    first, *others = parts
+    found: dict[tuple[int, str, str], list[int]] = {}
+    for row in first.union(*others, all=True):
+        found.setdefault((row["patient_id"], row["form_name"], row["key"]), []).append(row["redcap_repeat_instance"])
+    return {key: numbers[0] for key, numbers in found.items() if len(numbers) == 1}
 
 
 def _instance_url(record_id: str, form: str, instance: int | None) -> str:

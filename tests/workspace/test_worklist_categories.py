@@ -207,6 +207,33 @@ def test_each_flag_of_a_stored_derivation_is_a_row_with_its_message(site_a, coor
     ]
 
 
+def test_a_flag_naming_one_instance_links_to_its_page_and_one_naming_several_to_the_record(site_a, coordinator):
+    patient = factories.make_patient(site_a, "P-1")
+    factories.make_line(patient, line_no=1, line_start=date(2020, 3, 10), line_end=date(2021, 1, 4))
+    factories.make_line(patient, line_no=2, line_start=date(2021, 1, 5))  # instance 2
+    factories.make_assessment(patient, ta_date=date(2020, 3, 4))
+    factories.make_assessment(patient, ta_date=date(2020, 6, 1))  # instance 2
+    derived_with_flags(patient, [
+        {"code": "progression_end_without_pd", "message": "Line 2 ended for progression ...",
+         "form": "treatment_line", "instance": "line 2"},
+        {"code": "response_discrepancy", "message": "Line 1, assessment 2020-06-01: ...",
+         "form": "tumor_assessment", "instance": "2020-06-01"},
+        {"code": "line_numbers_not_in_start_order", "message": "Line numbers do not follow ...",
+         "form": "treatment_line", "instance": "all lines"},
+        {"code": "response_discrepancy", "message": "An assessment deleted since ...",
+         "form": "tumor_assessment", "instance": "2020-09-01"},
+    ])
+
+    result = listed(coordinator, DATA_QUALITY_FLAGS)
+
+    assert [(row.url, row.action) for row in result.rows] == [
+        ("/records/P-1/treatment_line/2/", "Open the form"),
+        ("/records/P-1/scans/2/", "Open the form"),
+        ("/records/P-1/", "Open the record"),
+        ("/records/P-1/", "Open the record"),
+    ]
+
+
 def test_flag_rows_are_paged_across_patients_fifty_at_a_time(site_a, coordinator):
     # 30 + 30 + 1 = 61 flags. Page 1: F-1's 30 and F-2's first 20; page 2: F-2's last 10 and F-3's one.
     for record_id, count in (("F-1", 30), ("F-2", 30), ("F-3", 1)):
