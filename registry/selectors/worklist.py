@@ -590,8 +590,8 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
     the first category with rows is shown. `today`/`now` default to the clock.
 
     Queries, whatever the number of patients: the user's access (up to 2, once per user object),
-    the visible sites (1), the workspace settings (1), one COUNT per category (5) and the chosen
-    category's page (1) — at most 10.
+    the visible sites (1), the workspace settings (1), one COUNT per category (5), the chosen
+    category's page (1) and, on the flags' page, the instances they name (1) — at most 11.
     """
     today = today or timezone.localdate()
     now = now or timezone.now()
