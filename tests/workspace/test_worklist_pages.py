@@ -184,6 +184,18 @@ def test_a_value_the_worklist_does_not_offer_is_answered_400_with_what_it_does(c
     assert message in response.content.decode()
 
 
+@pytest.mark.parametrize("page", [WORKLIST, RECORDS])
+@pytest.mark.parametrize("name", ["category", "site", "sort", "page", "q"])
+def test_a_nul_character_in_any_parameter_is_a_bad_request_not_a_server_error(client, world, page, name):
+    client.force_login(user_for("investigator", world))
+
+    response = client.get(page, {name: "a\x00b"})
+
+    assert response.status_code in (200, 400)  # a parameter a page does not read is ignored
+    if (page, name) in ((WORKLIST, "category"), (WORKLIST, "site"), (WORKLIST, "sort"), (RECORDS, "q")):
+        assert response.status_code == 400
+
+
 def test_the_records_page_searches_by_record_id_prefix_and_filters_by_site(client, site_a, site_b):
     investigator = factories.make_user(role=Role.INVESTIGATOR)
     for site, record_id in ((site_a, "WU-001"), (site_a, "WU-002"), (site_b, "wu-003"), (site_a, "XY-001")):

@@ -92,6 +92,8 @@ def worklist(request):
 def records(request):
     sites = list(visible_sites(request.user).order_by("code"))
     search = request.GET.get("q", "").strip()
+    if "\x00" in search:  # PostgreSQL refuses a NUL in a string: answer it here, not with a server error
+        return _bad_request(request, "A record ID cannot contain a NUL character.")
     site_code = request.GET.get("site", "")
     site = next((candidate for candidate in sites if candidate.code == site_code), None)
     if site_code and site is None:
