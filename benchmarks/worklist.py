@@ -14,7 +14,8 @@ hundred are given a recent change and Incomplete/Unverified forms. The tables ar
 a database in service would be. A coordinator of that site is created when missing.
 
 Then renders the worklist page (GET "/", the first 50 rows of the default category and the count of
-every category; with --category, that category's first page) through Django's test Client as that coordinator: one cold run, then --runs warm runs.
+every category; with --category, that category's first page) through Django's test Client as that
+coordinator: one cold run, then --runs warm runs.
 Prints each warm run's milliseconds and queries, their median and the target (median under 500 ms).
 """
 import argparse
@@ -122,7 +123,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--category", default="", help="a category's page instead of the landing page (e.g. incomplete_forms)")
+    parser.add_argument("--category", default="",
+                        help="a category's page instead of the landing page (e.g. incomplete_forms)")
     parser.add_argument("--setup-only", action="store_true", help="write the cohort and stop")
     arguments = parser.parse_args()
     if connection.vendor != "postgresql":

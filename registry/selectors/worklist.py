@@ -265,7 +265,8 @@ def overdue_scans(site_ids: list[int] | None, settings: WorkspaceSettings, today
     later_ongoing = TreatmentLine.objects.filter(ongoing, patient=OuterRef("patient_id")).filter(
         Q(line_start__gt=OuterRef("line_start")) | Q(line_start=OuterRef("line_start"), line_no__gt=OuterRef("line_no"))
     )
-    last_scan = TumorAssessment.objects.filter(patient=OuterRef("patient_id")).order_by("-ta_date").values("ta_date")[:1]
+    last_scan = (TumorAssessment.objects.filter(patient=OuterRef("patient_id"))
+                 .order_by("-ta_date").values("ta_date")[:1])
     grace = settings.scan_grace_days
     # today − reference > interval + grace  ⇔  reference < today − (interval + grace): dates computed
     # here, compared there, so the same SQL runs on PostgreSQL and SQLite.
@@ -371,7 +372,8 @@ def unfinished_forms_count(site_ids: list[int] | None) -> int:
 
 
 def _line_label(line: TreatmentLine) -> str:
-    drug = line.line_drug_other if line.line_drug == Regimen.OTHER and line.line_drug_other else line.get_line_drug_display()
+    named_other = line.line_drug == Regimen.OTHER and line.line_drug_other
+    drug = line.line_drug_other if named_other else line.get_line_drug_display()
     return f"Line {line.line_no} · {drug}"
 
 

@@ -47,7 +47,8 @@ def on_line(site, record_id, *, last_scan=None, line_type=LineType.ALK_TKI, line
 def derived_with_flags(patient, flags: list[dict]) -> PatientDerivation:
     return PatientDerivation.objects.create(
         patient=patient, rules_version=1, settings_snapshot={}, derived_at=timezone.now(), flags=flags,
-        flag_count=len(flags), flag_codes="".join(f";{code}" for code in sorted({flag["code"] for flag in flags})) + ";",
+        flag_count=len(flags),
+        flag_codes="".join(f";{code}" for code in sorted({flag["code"] for flag in flags})) + ";",
     )
 
 
