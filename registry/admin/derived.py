@@ -35,22 +35,8 @@ NOT_DERIVED_YET = "not derived yet"
 BLANK = "—"
 DATA_QUALITY_PAGE_SIZE = 100
 
-# §0 flag codes as coordinators read them, in the order the derivation raises them.
-FLAG_LABELS = {
-    quality.LINE_NUMBERS_NOT_IN_START_ORDER: "Line numbers not in start-date order",
-    quality.LINES_SAME_START: "Two lines start the same day",
-    quality.ASSESSMENTS_SAME_DATE: "Two assessments on one date",
-    quality.BIOPSIES_SAME_DATE: "Two biopsies on one date",
-    quality.MEASUREMENT_WITHOUT_ASSESSMENT: "Measurement dated on no assessment",
-    quality.MEASUREMENT_WITHOUT_LESION: "Measurement naming no lesion",
-    quality.TARGET_AT_NON_MEASURABLE_SITE: "Target lesion at a non-measurable site",
-    quality.TARGET_WITH_NON_TARGET_STATUS: "Target lesion with a non-target status",
-    quality.PROGRESSION_END_WITHOUT_PD: "Line ended for progression without a PD time point",
-    quality.DEAD_WITHOUT_DEATH_DATE: "Dead without a date of death",
-    quality.DEATH_DATE_WITHOUT_DEAD: "Date of death but not Dead",
-    quality.DATE_AFTER_DEATH: "Date after the date of death",
-    quality.RESPONSE_DISCREPANCY: "Reported and derived responses differ",
-}
+# §0 flag codes as coordinators read them (kept beside the codes, for the workspace's worklist too).
+FLAG_LABELS = quality.FLAG_LABELS
 # Forms stored on the patient row itself: their flags point at the patient page, not a changelist.
 PATIENT_PAGE_FORMS = {"enrollment": "Enrollment", "vital_status": "Vital status"}
 

@@ -22,6 +22,24 @@ DEATH_DATE_WITHOUT_DEAD = "death_date_without_dead"
 DATE_AFTER_DEATH = "date_after_death"
 RESPONSE_DISCREPANCY = "response_discrepancy"
 
+# §0 flag codes as coordinators read them, in the order the derivation raises them (the admin's
+# data-quality page and the workspace's worklist name the flags so).
+FLAG_LABELS = {
+    LINE_NUMBERS_NOT_IN_START_ORDER: "Line numbers not in start-date order",
+    LINES_SAME_START: "Two lines start the same day",
+    ASSESSMENTS_SAME_DATE: "Two assessments on one date",
+    BIOPSIES_SAME_DATE: "Two biopsies on one date",
+    MEASUREMENT_WITHOUT_ASSESSMENT: "Measurement dated on no assessment",
+    MEASUREMENT_WITHOUT_LESION: "Measurement naming no lesion",
+    TARGET_AT_NON_MEASURABLE_SITE: "Target lesion at a non-measurable site",
+    TARGET_WITH_NON_TARGET_STATUS: "Target lesion with a non-target status",
+    PROGRESSION_END_WITHOUT_PD: "Line ended for progression without a PD time point",
+    DEAD_WITHOUT_DEATH_DATE: "Dead without a date of death",
+    DEATH_DATE_WITHOUT_DEAD: "Date of death but not Dead",
+    DATE_AFTER_DEATH: "Date after the date of death",
+    RESPONSE_DISCREPANCY: "Reported and derived responses differ",
+}
+
 
 def _same_day_duplicates(days: list[date]) -> list[date]:
     return sorted(day for day, count in Counter(days).items() if count > 1)

@@ -33,6 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from registry.admin.mixins import RegistryAccessMixin
 from registry.models import (
     AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, RegistryRole, Role, Site, SiteMembership,
+    WorkspaceSettings,
 )
 from registry.services.api_tokens import api_token_create
 from registry.services.records import records_export
@@ -77,7 +78,7 @@ def _instrument(case: str, kind: str, site: str) -> bool:
     return site in CHANGES[case]
 
 
-def _analysis_settings(case: str, kind: str, site: str) -> bool:
+def _settings_row(case: str, kind: str, site: str) -> bool:
     return kind == "change" and CASES[case].role == Role.ADMINISTRATOR  # one row, never added again or deleted
 
 
@@ -109,7 +110,8 @@ RIGHTS = {
     "registry.Site": _administrator,
     "registry.RegistryRole": _administrator,
     "registry.SiteMembership": _administrator,
-    "registry.AnalysisSettings": _analysis_settings,
+    "registry.AnalysisSettings": _settings_row,
+    "registry.WorkspaceSettings": _settings_row,
     "registry.ApiToken": _api_tokens,
     "registry.ExportJob": _own_rows,
     "auth.User": _nobody,  # superusers only, and no case of the matrix is a superuser
@@ -159,6 +161,7 @@ def build_walk(site_a, site_b) -> Walk:
         patient.soft_check_confirmations.create(form="tumor_assessment", instance=1, field="ta_date",
                                                 check_code="scan_after_death", value="2020-03-04", door="workspace")
     settings_row = AnalysisSettings.objects.create(pk=1, data_cutoff=date(2023, 12, 31))
+    workspace_settings = WorkspaceSettings.objects.create(pk=1)
     token, _secret = api_token_create(user=member, name="member's token")
     job = ExportJob.objects.create(requested_by=member, dataset="lines", file_format="csv", deidentified=True)
     group = Group.objects.create(name="a group")
@@ -178,6 +181,7 @@ def build_walk(site_a, site_b) -> Walk:
         "registry.RegistryRole": RegistryRole.objects.get(user=member),
         "registry.SiteMembership": SiteMembership.objects.get(user=member),
         "registry.AnalysisSettings": settings_row,
+        "registry.WorkspaceSettings": workspace_settings,
         "registry.ApiToken": token,
         "registry.ExportJob": job,
         "auth.User": spare,
@@ -397,6 +401,9 @@ def payload_for(url, obj, walk: Walk) -> dict | None:
             return {"dataset": "lines", "file_format": "csv"}  # identified: no de-identification key needed
         if url.model is AnalysisSettings:
             return {"data_cutoff": "2024-01-01"}
+        if url.model is WorkspaceSettings:
+            return {field.name: "30" for field in WorkspaceSettings._meta.concrete_fields if field.editable
+                    and field.name != "id"}
         if url.model is User:
             page = walk.client.get(reverse("admin:auth_user_add"))
             return {**form_data_of(page), "username": "new_user", "password1": "a-Long-pass-123",
@@ -444,6 +451,8 @@ SUPERUSER_REFUSED = {
     # One row of settings, never deleted nor added twice.
     ("registry.AnalysisSettings", "add"), ("registry.AnalysisSettings", "delete"),
     ("registry.AnalysisSettings", "changelist"),
+    ("registry.WorkspaceSettings", "add"), ("registry.WorkspaceSettings", "delete"),
+    ("registry.WorkspaceSettings", "changelist"),
     # A site holding patients is never deleted (its patients are protected).
     ("registry.Site", "delete"), ("registry.Site", "changelist"),
     # Tokens are revoked, never edited or deleted; export jobs are only asked for.
@@ -522,7 +531,7 @@ def _sees_row(case: str, label: str, site: str) -> bool:
         return site in SEES[case]
     if label in ("registry.RegistryRole", "registry.SiteMembership", "registry.ApiToken"):
         return role == Role.ADMINISTRATOR  # the token is another user's: administrators see every token
-    if label == "registry.AnalysisSettings":
+    if label in ("registry.AnalysisSettings", "registry.WorkspaceSettings"):
         return role is not None
     if label == "registry.IdentifiedExport":
         return role == Role.ADMINISTRATOR

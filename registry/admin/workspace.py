@@ -1,0 +1,62 @@
+"""The workspace settings in the admin: one row, read by anyone with a registry role, changed by
+administrators only, through `workspace_settings_update` (which keeps the history). Like the analysis
+settings (registry/admin/derived.py), but a change here re-derives nothing."""
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from registry.models import Role, WorkspaceSettings
+from registry.selectors.access import access_for
+from registry.services.workspace_settings import workspace_settings_update
+
+from .mixins import NulParametersRefusedMixin, ReadOnlyHistoryMixin, UnseenIsMissingMixin
+
+
+@admin.register(WorkspaceSettings)
+class WorkspaceSettingsAdmin(ReadOnlyHistoryMixin, NulParametersRefusedMixin, UnseenIsMissingMixin,
+                             SimpleHistoryAdmin):
+    """The worklist's intervals and the soft checks' thresholds. The history pages are read-only
+    (ReadOnlyHistoryMixin): going back to earlier values is a change made on the change page."""
+
+    list_display = (
+        "__str__", "scan_interval_alk_tki_days", "scan_interval_chemotherapy_days", "scan_grace_days",
+        "vital_status_days", "recent_days", "updated_at",
+    )
+    fieldsets = (
+        ("Worklist", {"fields": (
+            "scan_interval_alk_tki_days", "scan_interval_chemotherapy_days", "scan_interval_other_days",
+            "scan_grace_days", "vital_status_days", "recent_days",
+        )}),
+        ("Soft checks", {"fields": ("target_change_percent", "scan_after_line_end_days")}),
+        (None, {"fields": ("updated_at",)}),
+    )
+    readonly_fields = ("updated_at",)
+
+    def _is_administrator(self, request) -> bool:
+        return access_for(request.user).role == Role.ADMINISTRATOR
+
+    def has_module_permission(self, request):
+        return access_for(request.user).role is not None
+
+    def has_view_permission(self, request, obj=None):
+        return access_for(request.user).role is not None
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_administrator(request)
+
+    def has_add_permission(self, request):
+        # One row only: until an administrator first saves it the defaults apply, and it can be added;
+        # never a second one.
+        return self._is_administrator(request) and not WorkspaceSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the worklist and the soft checks need settings; there is no "no settings" state
+
+    def save_model(self, request, obj, form, change):
+        # The form applied its values to `obj`; the service takes only what differs from the stored row.
+        stored = WorkspaceSettings.objects.filter(pk=obj.pk).first() if obj.pk else None
+        values = {
+            name: getattr(obj, name) for name in form.fields
+            if stored is None or getattr(stored, name) != getattr(obj, name)
+        }
+        # On an add, the service creates the row as pk 1; the admin's redirect needs that pk.
+        obj.pk = workspace_settings_update(values=values, user=request.user).pk
