@@ -77,6 +77,14 @@ def activate(page, locator) -> None:
     page.keyboard.press("Enter")
 
 
+def choose_option(page, select, label: str) -> None:
+    """Tab to a drop-down and type the start of an option's label (the browser selects it as one types)."""
+    tab_to(page, select)
+    page.keyboard.type(label)
+    chosen = select.evaluate("element => element.options[element.selectedIndex].text")
+    assert chosen.startswith(label), f"typing {label!r} chose {chosen!r}"
+
+
 def log_in(page, username: str, password: str = PASSWORD) -> None:
     """Log in through /login/ by keyboard; lands on the worklist."""
     page.goto("/login/")
@@ -84,6 +92,22 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     type_into(page, page.get_by_label("Password"), password)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+
+
+def set_field(form, name: str, value: str) -> None:
+    """Enter `value` into the field `name` of `form` whatever its widget (text, drop-down, radio group,
+    tick box), as the pointer would: for the forms whose tests are not about the keyboard."""
+    fields = form.locator(f'[name="{name}"]')
+    first = fields.first
+    kind = first.evaluate("element => element.tagName === 'SELECT' ? 'select' : (element.type || 'text')")
+    if kind == "select":
+        first.select_option(value)
+    elif kind == "radio":
+        form.locator(f'[name="{name}"][value="{value}"]').check()
+    elif kind == "checkbox":
+        form.locator(f'[name="{name}"][value="{value}"]').check() if fields.count() > 1 else first.check()
+    else:
+        first.fill(value)
 
 
 def audit_trail_url(patient) -> str:
