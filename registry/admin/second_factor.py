@@ -14,7 +14,7 @@ from urllib.parse import quote
 import segno
 from django import forms
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -69,13 +69,16 @@ class OneTimePasswordForm(forms.Form):
     )
 
 
-@staff_member_required
+@login_required
 def second_factor_page(request):
-    """GET: the form (and the key to scan when the app is not set up yet); POST: check the code."""
+    """GET: the form (and the key to scan when the app is not set up yet); POST: check the code.
+
+    For every logged-in user, staff or not: workspace users (coordinators need no admin access) reach it
+    from the workspace's login, administrators from the admin's."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
-        next_url = reverse("admin:index")
+        next_url = reverse("admin:index") if request.user.is_staff else reverse("workspace:worklist")
     if request.user.is_verified():
         return HttpResponseRedirect(next_url)
     form = OneTimePasswordForm(request.POST or None)
