@@ -1,41 +1,46 @@
-"""A value that is allowed but unusual (a date in the future) is asked about before it is kept; the
-coordinator confirms it, and the confirmation is in the patient's audit trail: who, and what was
-confirmed."""
+"""A value that is allowed but unusual (a scan dated in the future) is asked about before it is kept;
+the coordinator confirms it, and the confirmation is in the patient's audit trail: who confirmed which
+value."""
 import re
 from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from registry.models import Patient, SoftCheckConfirmation
+from registry.models import SoftCheckConfirmation, TumorAssessment
 from tests.browser import pages
 
+UNCHANGED_MM = {"L1-T1": "19", "L1-T2": "13", "L1-T3": "6"}  # stable disease against the nadir
 
-def test_a_confirmed_future_date_is_saved_and_the_confirmation_appears_in_the_audit_trail(new_context, world):
-    future = (world.today + timedelta(days=30)).isoformat()
+
+def test_a_confirmed_future_scan_date_is_saved_and_the_confirmation_appears_in_the_audit_trail(new_context, world):
+    future = (world.today + timedelta(days=10)).isoformat()
     page = new_context().new_page()
     pages.log_in(page, world.coordinator.username)
-    page.goto("/records/B-101/vital_status/")
-    form = page.locator("#instance-form")
+    page.goto("/records/B-101/scans/new/")
+    form = page.locator("#scan-form")
+    form.locator('[name="ta_date"]').fill(future)
+    for les_id, mm in UNCHANGED_MM.items():
+        form.locator(f'[name="mm-{les_id}"]').fill(mm)
+    form.locator('[name="ta_new_lesion"][value="0"]').check()
 
-    pages.set_field(form, "last_alive_date", future)
-    form.get_by_role("button", name="Save", exact=True).click()
+    form.get_by_role("button", name="Save scan").click()
 
     # Asked, not saved.
     confirm = page.locator('input[name="confirm_check"]')
-    expect(confirm).to_be_visible()
-    assert Patient.objects.get(pk=world.overdue.pk).last_alive_date == world.today - timedelta(days=130)
+    expect(confirm).to_have_count(1)
+    assert not TumorAssessment.objects.filter(patient=world.overdue, ta_date=future).exists()
     confirm.check()
-    page.locator("#instance-form").get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator('input[name="confirm_check"]')).to_have_count(0)
+    page.locator("#scan-form").get_by_role("button", name="Save scan").click()
+    page.wait_for_url(re.compile(r"/records/B-101/$"))
 
-    assert Patient.objects.get(pk=world.overdue.pk).last_alive_date.isoformat() == future
-    confirmation = SoftCheckConfirmation.objects.get(patient=world.overdue, field="last_alive_date")
+    assert TumorAssessment.objects.filter(patient=world.overdue, ta_date=future).exists()
+    confirmation = SoftCheckConfirmation.objects.get(patient=world.overdue, field="ta_date")
     assert (confirmation.value, confirmation.confirmed_by, confirmation.door) == (
         future, world.coordinator, "workspace")
 
     admin = new_context().new_page()
     pages.log_in(admin, world.administrator.username)
     admin.goto(pages.audit_trail_url(world.overdue))
-    confirmed_row = admin.locator("tr").filter(has_text=re.compile("confirm", re.IGNORECASE)).filter(has_text=future)
-    expect(confirmed_row.first).to_be_visible()
-    expect(confirmed_row.first).to_contain_text(world.coordinator.username)
+    confirmed = admin.locator("tr").filter(has_text=re.compile("confirmed", re.IGNORECASE)).filter(has_text=future)
+    expect(confirmed).to_have_count(1)
+    expect(confirmed).to_contain_text(world.coordinator.username)
