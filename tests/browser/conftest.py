@@ -28,7 +28,6 @@ from tests.browser.world import build_world  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 800}
 FALLBACK_CHROMIUM = "/usr/bin/chromium"  # the Debian package's path, when PATH is minimal
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -47,15 +46,21 @@ def chromium_path() -> str | None:
     return FALLBACK_CHROMIUM if Path(FALLBACK_CHROMIUM).exists() else None
 
 
+def required_chromium() -> str:
+    """The browser's path; without one the browser tests skip, and under CI=true they fail."""
+    executable = chromium_path()
+    if executable is not None:
+        return executable
+    reason = ("No Chromium on this machine: install the distribution's package (apt-get install chromium; "
+              "scripts/test does it when run as root).")
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"{reason} CI=true: the browser tests must run, so this is a failure.", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    executable = chromium_path()
-    if executable is None:
-        reason = ("No Chromium on this machine: install the distribution's package (apt-get install chromium; "
-                  "scripts/test does it when run as root).")
-        if IN_CI:
-            pytest.fail(f"{reason} CI=true: the browser tests must run, so this is a failure.", pytrace=False)
-        pytest.skip(reason)
+    executable = required_chromium()
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()

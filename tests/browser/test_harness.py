@@ -2,7 +2,19 @@
 page. If these fail, the scenario tests' failures say nothing about the workspace."""
 import re
 
-from tests.browser import pages
+import pytest
+
+from tests.browser import conftest, pages
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("1", pytest.fail.Exception),
+                                             ("", pytest.skip.Exception)])
+def test_without_chromium_the_browser_tests_skip_except_under_ci_where_they_fail(monkeypatch, ci, outcome):
+    monkeypatch.setattr(conftest, "chromium_path", lambda: None)
+    monkeypatch.setenv("CI", ci)
+
+    with pytest.raises(outcome, match="No Chromium"):
+        conftest.required_chromium()
 
 
 def test_a_coordinator_logs_in_by_keyboard_and_lands_on_the_worklist(page, world):
