@@ -1,6 +1,6 @@
 """Every page a coordinator works in passes axe-core without a serious or critical violation, fits
 1,280 px without sideways scrolling and breaks no rule of the Content-Security-Policy (the `page`
-fixture fails the test on a violation)."""
+fixtures fail the test on a violation)."""
 import pytest
 
 from tests.browser import pages
