@@ -4,14 +4,15 @@ pytest-django's live server.
 - The browser is the system's (Debian package `chromium`, found on the PATH), never one downloaded by
   `playwright install`: the CI machine has no network for that, and the package gets security updates.
   Missing, the tests skip with the reason; under CI=true they fail instead (scripts/test installs it).
-- One browser per session; a fresh context per test (1,280 × 800, the narrowest screen we promise to fit)
-  so that no cookie or storage leaks from one test to the next.
+- One browser while this package's tests run; a fresh context per test (1,280 × 800, the narrowest
+  screen we promise to fit) so that no cookie or storage leaks from one test to the next.
 - Every context collects Content-Security-Policy violations (the `securitypolicyviolation` event, through
   a binding Playwright injects, so the listener is not an inline script of ours and trips nothing, and
   the console's "Content Security Policy" messages); a test that ends with one fails at teardown.
 - The live server needs committed data (transactional_db). Playwright's sync API runs an event loop in
   this thread, which Django's async-safety check takes for async code: DJANGO_ALLOW_ASYNC_UNSAFE lets the
-  test thread read the database it shares with the server thread.
+  test thread use the database, set only while this package's tests run, and the browser is stopped
+  after them, so that neither reaches the rest of the suite in the same process.
 """
 from __future__ import annotations
 
@@ -21,10 +22,8 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from tests.browser import pages  # noqa: E402 - after the environment variable above, on purpose
-from tests.browser.world import build_world  # noqa: E402
+from tests.browser import pages
+from tests.browser.world import build_world
 
 VIEWPORT = {"width": 1280, "height": 800}
 FALLBACK_CHROMIUM = "/usr/bin/chromium"  # the Debian package's path, when PATH is minimal
@@ -58,8 +57,11 @@ def required_chromium() -> str:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium under Playwright while the browser tests run. Not for the whole session: Playwright's
+    event loop would make Django refuse the database in the tests that run after these in the same
+    process."""
     executable = required_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -73,8 +75,22 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
-def _committed_data_for_the_live_server(transactional_db):
+def _committed_data_for_the_live_server(_database_beside_playwrights_event_loop, transactional_db):
     """The server thread reads what the test writes: every browser test runs on a transactional database."""
+
+
+@pytest.fixture(scope="package")
+def _database_beside_playwrights_event_loop():
+    """Set for the browser tests only (this package: from before a test's database is set up until after
+    it is flushed), so that it reaches no other test, nor a subprocess one starts (`check --deploy`
+    refuses it)."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture
