@@ -9,6 +9,7 @@ COORDINATOR_PAGES = {
     "worklist": "/",
     "record home": "/records/B-101/",
     "new scan": "/records/B-101/scans/new/",
+    "a recorded scan": "/records/B-101/scans/3/",  # the third of B-101's scans (tests/browser/world.py)
     "new treatment line": "/records/B-101/treatment_line/new/",
 }
 
