@@ -156,9 +156,6 @@ def test_a_scan_dated_in_the_future_asks_before_it_is_saved(coordinator, scan_pa
     assert not _scans_on(scan_patient, future).exists()
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "SoftCheckConfirmation has a field named `instance`, which its history model (django-simple-history) "
-    "has as a read-only property: every soft_checks_confirm fails until the model or its history changes"))
 def test_a_confirmed_future_date_is_saved_with_the_confirmation(coordinator, scan_patient):
     future, data, key = _future_scan(scan_patient)
     response = coordinator.post(scan_patient.new_url, {**data, "confirm_check": key})
