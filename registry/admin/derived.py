@@ -23,13 +23,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from registry.derive import quality
 from registry.models import (
-    AnalysisSettings, AssessmentDerivation, LineDerivation, PatientDerivation, Role,
+    AnalysisSettings, AssessmentDerivation, LineDerivation, PatientDerivation,
 )
 from registry.records.instruments import INSTRUMENTS
-from registry.selectors.access import access_for, restrict_to_visible, visible_sites
+from registry.selectors.access import restrict_to_visible, visible_sites
 from registry.services.derivation import analysis_settings_update
 
-from .mixins import ChoiceListFilter, NulParametersRefusedMixin, ReadOnlyHistoryMixin, UnseenIsMissingMixin
+from .mixins import (
+    ChoiceListFilter, NulParametersRefusedMixin, ReadOnlyHistoryMixin, SettingsRowAdminMixin, UnseenIsMissingMixin,
+)
 
 NOT_DERIVED_YET = "not derived yet"
 BLANK = "—"
@@ -418,7 +420,8 @@ DERIVED_LIST_FILTERS = (
 
 
 @admin.register(AnalysisSettings)
-class AnalysisSettingsAdmin(ReadOnlyHistoryMixin, NulParametersRefusedMixin, UnseenIsMissingMixin, SimpleHistoryAdmin):
+class AnalysisSettingsAdmin(SettingsRowAdminMixin, ReadOnlyHistoryMixin, NulParametersRefusedMixin, UnseenIsMissingMixin,
+                            SimpleHistoryAdmin):
     """The one row of settings (rules §0). Anyone with a registry role reads it; administrators change it.
 
     Saving goes through `analysis_settings_update`, which validates, keeps the history, marks every
@@ -427,26 +430,8 @@ class AnalysisSettingsAdmin(ReadOnlyHistoryMixin, NulParametersRefusedMixin, Uns
     """
 
     list_display = ("__str__", "data_cutoff", "updated_at")
+    settings_model = AnalysisSettings
     readonly_fields = ("updated_at",)
-
-    def _is_administrator(self, request) -> bool:
-        return access_for(request.user).role == Role.ADMINISTRATOR
-
-    def has_module_permission(self, request):
-        return access_for(request.user).role is not None
-
-    def has_view_permission(self, request, obj=None):
-        return access_for(request.user).role is not None
-
-    def has_change_permission(self, request, obj=None):
-        return self._is_administrator(request)
-
-    def has_add_permission(self, request):
-        # One row only: it can be created while it does not exist, never a second one.
-        return self._is_administrator(request) and not AnalysisSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # derivations need settings; there is no "no settings" state
 
     def save_model(self, request, obj, form, change):
         # The form has applied its values to `obj`; the service takes only what differs from the

@@ -539,3 +539,30 @@ class RegistryInlineMixin(ScopedForeignKeysMixin):
 
     def has_delete_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
+
+
+class SettingsRowAdminMixin:
+    """A one-row settings table (analysis settings, workspace settings): anyone with a registry role
+    reads it, administrators change it; it is added while it does not exist, never twice, and never
+    deleted (the registry has no "no settings" state). The subclass names `settings_model`."""
+
+    settings_model = None
+
+    @staticmethod
+    def _is_administrator(request) -> bool:
+        return access_for(request.user).role == Role.ADMINISTRATOR
+
+    def has_module_permission(self, request):
+        return access_for(request.user).role is not None
+
+    def has_view_permission(self, request, obj=None):
+        return access_for(request.user).role is not None
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_administrator(request)
+
+    def has_add_permission(self, request):
+        return self._is_administrator(request) and not self.settings_model.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

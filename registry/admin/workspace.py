@@ -4,16 +4,15 @@ settings (registry/admin/derived.py), but a change here re-derives nothing."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from registry.models import Role, WorkspaceSettings
-from registry.selectors.access import access_for
+from registry.models import WorkspaceSettings
 from registry.services.workspace_settings import workspace_settings_update
 
-from .mixins import NulParametersRefusedMixin, ReadOnlyHistoryMixin, UnseenIsMissingMixin
+from .mixins import NulParametersRefusedMixin, ReadOnlyHistoryMixin, SettingsRowAdminMixin, UnseenIsMissingMixin
 
 
 @admin.register(WorkspaceSettings)
-class WorkspaceSettingsAdmin(ReadOnlyHistoryMixin, NulParametersRefusedMixin, UnseenIsMissingMixin,
-                             SimpleHistoryAdmin):
+class WorkspaceSettingsAdmin(SettingsRowAdminMixin, ReadOnlyHistoryMixin, NulParametersRefusedMixin,
+                             UnseenIsMissingMixin, SimpleHistoryAdmin):
     """The worklist's intervals and the soft checks' thresholds. The history pages are read-only
     (ReadOnlyHistoryMixin): going back to earlier values is a change made on the change page."""
 
@@ -29,27 +28,8 @@ class WorkspaceSettingsAdmin(ReadOnlyHistoryMixin, NulParametersRefusedMixin, Un
         ("Soft checks", {"fields": ("target_change_percent", "scan_after_line_end_days")}),
         (None, {"fields": ("updated_at",)}),
     )
+    settings_model = WorkspaceSettings
     readonly_fields = ("updated_at",)
-
-    def _is_administrator(self, request) -> bool:
-        return access_for(request.user).role == Role.ADMINISTRATOR
-
-    def has_module_permission(self, request):
-        return access_for(request.user).role is not None
-
-    def has_view_permission(self, request, obj=None):
-        return access_for(request.user).role is not None
-
-    def has_change_permission(self, request, obj=None):
-        return self._is_administrator(request)
-
-    def has_add_permission(self, request):
-        # One row only: until an administrator first saves it the defaults apply, and it can be added;
-        # never a second one.
-        return self._is_administrator(request) and not WorkspaceSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the worklist and the soft checks need settings; there is no "no settings" state
 
     def save_model(self, request, obj, form, change):
         # The form applied its values to `obj`; the service takes only what differs from the stored row.

@@ -28,7 +28,6 @@ from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -43,6 +42,7 @@ from registry.selectors.derivation_inputs import (
     patient_inputs, settings_snapshot,
 )
 from registry.services.bulk_statements import insert_rows
+from registry.services.settings_rows import settings_row_update
 
 logger = logging.getLogger(__name__)
 
@@ -399,11 +399,6 @@ def records_changed(*instances) -> None:
 
 # ---------------------------------------------------------------------------- settings
 
-_SETTING_FIELDS = tuple(
-    field.name for field in AnalysisSettings._meta.concrete_fields if field.editable and field.name != "id"
-)
-
-
 @transaction.atomic
 def analysis_settings_update(*, values: dict, user, derive_all_after_commit: bool = True) -> AnalysisSettings:
     """Changes the analysis settings (rules §0), keeping the history; when anything changed, every
@@ -413,22 +408,11 @@ def analysis_settings_update(*, values: dict, user, derive_all_after_commit: boo
     `values` maps setting names to new values (text is converted as a form would); an unknown name or
     an invalid value raises ValidationError and nothing is written.
     """
-    unknown = sorted(set(values) - set(_SETTING_FIELDS))
-    if unknown:
-        raise ValidationError({name: "is not an analysis setting" for name in unknown})
-    stored = AnalysisSettings.objects.select_for_update().filter(pk=1).first()
-    is_new = stored is None
-    if is_new:
-        stored = AnalysisSettings(pk=1)
-    before = analysis_settings_from(stored)
-    for name, value in values.items():
-        setattr(stored, name, value)
-    stored.full_clean()  # also converts text ("2024-06-30") to the field's type
-    if not is_new and analysis_settings_from(stored) == before:
+    stored, changed = settings_row_update(
+        AnalysisSettings, values=values, user=user, reason=SETTINGS_CHANGE_REASON, what="an analysis setting",
+        comparable=analysis_settings_from)
+    if not changed:
         return stored
-    stored._history_user = user
-    stored._change_reason = SETTINGS_CHANGE_REASON
-    stored.save()
     PatientDerivation.objects.filter(is_stale=False).update(is_stale=True, stale_since=timezone.now())
     if derive_all_after_commit:
         transaction.on_commit(_derive_all_later, robust=True)

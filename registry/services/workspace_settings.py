@@ -6,19 +6,13 @@ administrators in the admin, with its history.
 Unlike the analysis settings, a change here re-derives nothing: it changes what the worklist lists
 and what the soft checks ask about, from the next page on.
 """
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from registry.models import WorkspaceSettings
+from registry.services.settings_rows import setting_fields, settings_row_update
 
 SETTINGS_CHANGE_REASON = "workspace settings changed"
-SETTING_FIELDS = tuple(
-    field.name for field in WorkspaceSettings._meta.concrete_fields if field.name not in ("id", "updated_at")
-)
-
-
-def _values_of(settings: WorkspaceSettings) -> dict:
-    return {name: getattr(settings, name) for name in SETTING_FIELDS}
+SETTING_FIELDS = setting_fields(WorkspaceSettings)
 
 
 @transaction.atomic
@@ -31,20 +25,6 @@ def workspace_settings_update(*, values: dict, user) -> WorkspaceSettings:
     ones write nothing (no history row). The caller has checked that `user` may change them (the
     admin lets administrators only).
     """
-    unknown = sorted(set(values) - set(SETTING_FIELDS))
-    if unknown:
-        raise ValidationError({name: "is not a workspace setting" for name in unknown})
-    stored = WorkspaceSettings.objects.select_for_update().filter(pk=1).first()
-    is_new = stored is None
-    if is_new:
-        stored = WorkspaceSettings(pk=1)
-    before = _values_of(stored)
-    for name, value in values.items():
-        setattr(stored, name, value)
-    stored.full_clean()  # also converts text ("84") to the field's type
-    if not is_new and _values_of(stored) == before:
-        return stored
-    stored._history_user = user
-    stored._change_reason = SETTINGS_CHANGE_REASON
-    stored.save()
+    stored, _ = settings_row_update(
+        WorkspaceSettings, values=values, user=user, reason=SETTINGS_CHANGE_REASON, what="a workspace setting")
     return stored
