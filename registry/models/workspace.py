@@ -76,10 +76,16 @@ class SoftCheckConfirmation(models.Model):
     # rows also have an `instance` property, which the repeat-instance field above would clash with.
 
     class Meta:
+        # One confirmation per value. Two partial constraints rather than one with nulls_distinct=False,
+        # which SQLite cannot keep: a non-repeating form's confirmations have no instance number.
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "form", "instance", "field", "check_code", "value"],
-                name="soft_check_confirmed_once", nulls_distinct=False,
+                condition=models.Q(instance__isnull=False), name="soft_check_confirmed_once",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "form", "field", "check_code", "value"],
+                condition=models.Q(instance__isnull=True), name="soft_check_confirmed_once_on_a_form",
             ),
         ]
         indexes = [models.Index(fields=["patient", "form", "instance"])]

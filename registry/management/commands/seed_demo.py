@@ -65,7 +65,7 @@ class Command(BaseCommand):
         caught_up = derivations_refresh()
 
         report_demo_load(self, sites, load, caught_up)
-        self.stdout.write(self.style.SUCCESS("Log in to the admin with:"))
+        self.stdout.write(self.style.SUCCESS("Log in to the workspace (/) with:"))
         width = max(len(user.username) for user in passwords)
         descriptions = {admin: "administrator, every site", coordinator: "coordinator, demo-a",
                         investigator: "investigator, every site, read-only"}
