@@ -145,7 +145,8 @@ def stated_limits(result, generator, request, public):
 
     - query parameters: lengths, ranges, date-times with a time zone, record ID patterns;
     - If-Match: the shape of a version;
-    - request bodies: an unknown field is refused (`additionalProperties: false`), a text holds no NUL.
+    - request bodies: an unknown field is refused (`additionalProperties: false`), a text holds no NUL;
+    - answers: a single write's "warnings" is there only when there are any (not required).
     """
     parameter_schemas = _query_parameter_schemas()
     for path_item in result.get("paths", {}).values():
@@ -158,6 +159,13 @@ def stated_limits(result, generator, request, public):
         if "post" in path_item and path_item["post"].get("operationId") == "records_upsert_flat":
             path_item["post"]["requestBody"] = _flat_request_body(path_item["post"]["requestBody"])
     for name, component in result.get("components", {}).get("schemas", {}).items():
+        # A write's answer has "warnings" only when there are some (and a read never): drf-spectacular
+        # lists every read-only field as required in an answer, so this one is taken out again.
+        warnings = component.get("properties", {}).get("warnings", {})
+        if "warnings" in component.get("required", []) and warnings.get("readOnly"):
+            component["required"] = [field for field in component["required"] if field != "warnings"]
+            if not component["required"]:  # OpenAPI 3.0 wants a non-empty list, or none
+                del component["required"]
         # COMPONENT_SPLIT_REQUEST: request bodies are the `...Request` components.
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
