@@ -431,15 +431,5 @@ class AnalysisSettingsAdmin(SettingsRowAdminMixin, ReadOnlyHistoryMixin, NulPara
 
     list_display = ("__str__", "data_cutoff", "updated_at")
     settings_model = AnalysisSettings
+    settings_update = staticmethod(analysis_settings_update)
     readonly_fields = ("updated_at",)
-
-    def save_model(self, request, obj, form, change):
-        # The form has applied its values to `obj`; the service takes only what differs from the
-        # stored row (the change form posts every field, of which only some differ).
-        stored = AnalysisSettings.objects.filter(pk=obj.pk).first() if obj.pk else None
-        values = {
-            name: getattr(obj, name) for name in form.fields
-            if stored is None or getattr(stored, name) != getattr(obj, name)
-        }
-        # On an add, the service creates the row as pk 1; the admin's redirect needs that pk.
-        obj.pk = analysis_settings_update(values=values, user=request.user).pk

@@ -544,9 +544,22 @@ class RegistryInlineMixin(ScopedForeignKeysMixin):
 class SettingsRowAdminMixin:
     """A one-row settings table (analysis settings, workspace settings): anyone with a registry role
     reads it, administrators change it; it is added while it does not exist, never twice, and never
-    deleted (the registry has no "no settings" state). The subclass names `settings_model`."""
+    deleted (the registry has no "no settings" state). The subclass names `settings_model` and its update
+    service `settings_update(*, values, user)`, through which every save goes (it keeps the history)."""
 
     settings_model = None
+    settings_update = None
+
+    def save_model(self, request, obj, form, change):
+        # The form has applied its values to `obj`; the service takes only what differs from the
+        # stored row (the change form posts every field, of which only some differ).
+        stored = self.settings_model.objects.filter(pk=obj.pk).first() if obj.pk else None
+        values = {
+            name: getattr(obj, name) for name in form.fields
+            if stored is None or getattr(stored, name) != getattr(obj, name)
+        }
+        # On an add, the service creates the row as pk 1; the admin's redirect needs that pk.
+        obj.pk = type(self).settings_update(values=values, user=request.user).pk
 
     @staticmethod
     def _is_administrator(request) -> bool:

@@ -29,14 +29,5 @@ class WorkspaceSettingsAdmin(SettingsRowAdminMixin, ReadOnlyHistoryMixin, NulPar
         (None, {"fields": ("updated_at",)}),
     )
     settings_model = WorkspaceSettings
+    settings_update = staticmethod(workspace_settings_update)
     readonly_fields = ("updated_at",)
-
-    def save_model(self, request, obj, form, change):
-        # The form applied its values to `obj`; the service takes only what differs from the stored row.
-        stored = WorkspaceSettings.objects.filter(pk=obj.pk).first() if obj.pk else None
-        values = {
-            name: getattr(obj, name) for name in form.fields
-            if stored is None or getattr(stored, name) != getattr(obj, name)
-        }
-        # On an add, the service creates the row as pk 1; the admin's redirect needs that pk.
-        obj.pk = workspace_settings_update(values=values, user=request.user).pk
