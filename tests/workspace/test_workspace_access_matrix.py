@@ -72,13 +72,14 @@ def test_pages_that_write_are_refused_to_whoever_may_not_change_the_site(client,
         assert response.status_code == 404
 
 
-@roles
-@matrix
+# Every (role, site) pair whose writes are refused; writers' saves are tested with each form.
+REFUSED = [(role, site) for role in CHANGES for site in "AB" if site not in CHANGES[role]]
+
+
+@pytest.mark.parametrize(("role", "site"), REFUSED)
 def test_a_refused_edit_or_delete_writes_nothing(client, world, role, site):
     _login(client, role, world, "poster")
     patient = world.patients[site]
-    if site in CHANGES[role]:
-        pytest.skip("writers' saves are tested with each form")
     line = TreatmentLine.objects.get(patient=patient)
     edit = client.post(reverse("workspace:instance", args=[patient.record_id, "treatment_line", 1]), {
         "line_no": "1", "line_type": "1", "line_drug": "7", "line_start": "2019-01-01",
