@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.db import transaction
@@ -78,6 +78,7 @@ def form_save(request, form, *, patient: Patient | None, today: date, forms: lis
     # Each instance with the forms its checks read: the page's `forms` for the main one, its own for the others.
     checked = [(instance, forms), *((page_form.instance, None) for page_form in related)]
     checks_of = [instance_soft_checks(each, today=today, forms=each_forms) for each, each_forms in checked]
+    instances = [each for each, _ in checked]
     checks = [check for found in checks_of for check in found]
     ticked = confirmed_keys(request.POST)
     asking = [check for check in checks_unconfirmed(checks, patient_id=patient.pk if patient else None)
@@ -93,18 +94,24 @@ def form_save(request, form, *, patient: Patient | None, today: date, forms: lis
                                user=request.user, door=door, expected_version=expected)
             else:
                 instance_save(instance=instance, user=request.user, door=door, expected_version=expected)
-            keys = {check.key for check in checks if check.key in ticked}
-            if keys:
-                numbered_confirmed = []
-                for (each, each_forms), before in zip(checked, checks_of, strict=True):
-                    numbered = instance_soft_checks(each, today=today, forms=each_forms)  # now with its instance number
-                    numbered_confirmed += [
-                        check for check, earlier in zip(numbered, before, strict=False) if earlier.key in keys]
-                soft_checks_confirm(patient=patient or instance, checks=numbered_confirmed, user=request.user,
-                                    door=door)
+            ticked_checks_confirm(patient=patient or instance, checked=list(zip(instances, checks_of, strict=True)),
+                                  ticked=ticked, user=request.user, door=door)
     except RecordChangedMeanwhile as conflict:
         return FormSave(False, conflict=conflict)
     return FormSave(True)
+
+
+def ticked_checks_confirm(*, patient: Patient, checked: Sequence[tuple[Model, Sequence[SoftCheck]]], ticked: set[str],
+                          user, door: str) -> None:
+    """Stores a confirmation of every check the user ticked, inside the save and after it: `checked` pairs
+    each instance with the checks it raised before it was saved. A new instance got its number from the
+    save, the one thing its checks lacked, so the checks are numbered here rather than run again."""
+    confirmed = [
+        replace(check, instance=getattr(instance, "redcap_repeat_instance", None))
+        for instance, checks in checked for check in checks if check.key in ticked
+    ]
+    if confirmed:
+        soft_checks_confirm(patient=patient, checks=confirmed, user=user, door=door)
 
 
 def form_rebased(form, conflict: RecordChangedMeanwhile):

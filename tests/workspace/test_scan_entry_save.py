@@ -202,3 +202,21 @@ def test_a_non_target_node_stored_with_its_diameter_keeps_it_when_the_scan_is_sa
                      nontarget="1", **{"mm-L1-N1": "8"})
     assert coordinator.post(url, data).status_code == 302
     assert scan.measurements.values_list("lm_status", "lm_mm").get(lesion__les_id="L1-N1") == (1, Decimal("8.00"))
+
+
+def test_a_confirmed_target_change_is_stored_with_the_new_measurement_s_number(coordinator, scan_patient):
+    # L1-T2 measured 12 mm at the follow-up of 2024-03-05; 20 mm today is (20 - 12) / 12 = +66.7 %, more than
+    # the setting's 50 %: the check asks about that lesion's row. L1-T1 (20 → 20) and L1-T3 (8 → 8) do not.
+    data = scan_post((20, 20, 8), version=_version(scan_patient))
+    asked = coordinator.post(scan_patient.new_url, data)
+    (check,) = asked.context["rows"].checks["L1-T2"]
+    assert (check.code, check.field, check.subject) == ("target_change", "lm_mm", "L1-T2")
+    assert not _scans_on(scan_patient).exists()
+
+    saved = coordinator.post(scan_patient.new_url, data | {"confirm_check": check.key})
+
+    assert saved.status_code == 302
+    measurement = LesionMeasurement.objects.get(assessment__in=_scans_on(scan_patient), lesion__les_id="L1-T2")
+    confirmation = SoftCheckConfirmation.objects.get(patient=scan_patient.patient)
+    assert (confirmation.form, confirmation.instance, confirmation.field, confirmation.check_code) == (
+        "lesion_measurement", measurement.redcap_repeat_instance, "lm_mm", "target_change")

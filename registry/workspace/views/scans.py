@@ -26,15 +26,17 @@ from django.utils import timezone
 
 from registry.derive.results import Response
 from registry.models import Lesion, LesionMeasurement, Patient, TumorAssessment
-from registry.records.soft_checks import SoftCheck, instance_soft_checks
+from registry.records.soft_checks import instance_soft_checks
 from registry.selectors.access import can_change_patient, may_see_identified, visible_patients
 from registry.selectors.derivation_inputs import current_analysis_settings, patient_records
 from registry.services.instances import RecordChangedMeanwhile, instances_save
 from registry.services.patient_versions import current_versions
-from registry.services.soft_checks import checks_unconfirmed, soft_checks_confirm
+from registry.services.soft_checks import checks_unconfirmed
 
 from ..forms import ISO_DATE_FORMAT
-from ..saving import HIDDEN_VALUES_DECISION, WORKSPACE_DOOR, FormSave, confirmed_keys, form_rebased
+from ..saving import (
+    HIDDEN_VALUES_DECISION, WORKSPACE_DOOR, FormSave, confirmed_keys, form_rebased, ticked_checks_confirm,
+)
 from ..scan_entry import (
     RESPONSE_LABELS, ScanPreview, current_line, membership_text, percent_text, preview_summary, record_without_scan,
     response_label, scan_lesions, scan_lines, scan_preview,
@@ -216,7 +218,8 @@ def _post(request, page: _Page):
         with transaction.atomic():
             instances_save(saved=[assessment, *saved], deleted=deleted, user=request.user, door=WORKSPACE_DOOR,
                            expected_version=form.cleaned_data.get("record_version") or None)
-            _confirm(request, page, checks, ticked)
+            ticked_checks_confirm(patient=page.patient, checked=checks, ticked=ticked, user=request.user,
+                                  door=WORKSPACE_DOOR)
     except RecordChangedMeanwhile as conflict:
         save = FormSave(False, conflict=conflict)
         form_rebased(form, conflict)
@@ -255,17 +258,6 @@ def _measurement_changes(page: _Page, assessment: TumorAssessment, rows: LesionR
         measurement.lm_mm = typed.lm_mm
         saved.append(measurement)
     return saved, deleted
-
-
-def _confirm(request, page: _Page, checks: list, ticked: set[str]) -> None:
-    """Stores the confirmations ticked, now that every instance has its number (inside the save)."""
-    confirmed: list[SoftCheck] = []
-    for obj, before in checks:
-        numbered = instance_soft_checks(obj, today=page.today)
-        keys = {check.key for check in before if check.key in ticked}
-        confirmed += [check for check, earlier in zip(numbered, before, strict=False) if earlier.key in keys]
-    if confirmed:
-        soft_checks_confirm(patient=page.patient, checks=confirmed, user=request.user, door=WORKSPACE_DOOR)
 
 
 # ---------------------------------------------------------------------------- rendering
