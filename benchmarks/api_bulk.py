@@ -49,6 +49,7 @@ from registry.api import record_format  # noqa: E402
 from registry.models import Patient, Role, Site  # noqa: E402
 from registry.services.api_tokens import api_token_create  # noqa: E402
 from registry.services.synthetic_cohort import synthetic_patient  # noqa: E402
+from benchmarks.query_counter import QueryCounter  # noqa: E402
 from tests import factories  # noqa: E402
 
 FORMS = (
@@ -61,15 +62,6 @@ REFERENCES = {
     "lesion_measurement": lambda m: {"lm_date": m.assessment.ta_date.isoformat(), "lm_lesion": m.lesion.les_id},
     "ngs_variant": lambda v: {"var_bx_date": v.biopsy.bx_date.isoformat()},
 }
-
-
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def nested_payload(path: Path, *, patients: int, seed: int, site: Site) -> int:

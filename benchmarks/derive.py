@@ -44,19 +44,9 @@ from registry.models import AnalysisSettings, LesionMeasurement, Patient, Treatm
 from registry.selectors.derivation_inputs import current_analysis_settings  # noqa: E402
 from registry.services.derivation import DerivationSummary, patients_changed, patients_derive  # noqa: E402
 from registry.services.synthetic_cohort import FOLLOW_UP_PROFILES, synthetic_record_id  # noqa: E402
+from benchmarks.query_counter import QueryCounter  # noqa: E402
 
 DATA_CUTOFF = "2024-06-30"
-
-
-class QueryCounter:
-    """Counts the statements run on the default connection, without keeping their text."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def cohort_patient_ids(patients: int, seed: int, follow_up: str) -> list[int]:

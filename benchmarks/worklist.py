@@ -44,23 +44,13 @@ from registry.models import Patient, PatientVersion, Role, Site, TreatmentLine, 
 from registry.models.choices import RecordStatus  # noqa: E402
 from registry.selectors.worklist import worklist  # noqa: E402
 from registry.services.synthetic_cohort import synthetic_cohort_create, synthetic_record_id  # noqa: E402
+from benchmarks.query_counter import QueryCounter  # noqa: E402
 
 SITE_CODE = "worklist-bench"
 COORDINATOR = "worklist_bench_coordinator"
 TARGET_MS = 500
 # Every this-many-th patient is given a recent change and Incomplete/Unverified forms.
 TOUCHED_EVERY = 40
-
-
-class QueryCounter:
-    """Counts the statements run on the default connection, without keeping their text."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def cohort(patients: int, seed: int) -> Site:
