@@ -174,8 +174,11 @@ def _post(request, page: _Page):
     rows_date = typed_date or _iso_date(data.get(ROWS_DATE))
     lines, histories = page.lines_and_lesions(rows_date)
     rows = LesionRowsForm(data, histories=histories, existing=page.existing)
-    rows_moved = [h.les_id for h in histories] != data.get(ROWS_SHOWN, "").split() or (
-        rows_date != _iso_date(data.get(ROWS_DATE)))
+    # The rows move only when the date brings other lesions (another line): a preview answer then swaps
+    # them in, and a save of rows typed for the other lesions is refused. With the same lesions the rows
+    # stay as typed, so a value typed while the date's preview was on its way is never lost; the preview
+    # (derive) reads the record itself, not the baseline, nadir and last values the rows show.
+    rows_moved = [h.les_id for h in histories] != data.get(ROWS_SHOWN, "").split()
     valid = form.is_valid()
     valid = rows.is_valid() and valid
     if valid and _date_taken(page, form.instance.ta_date):
