@@ -31,6 +31,8 @@ def _case(role, member_of=(), *, sees="", changes="") -> RoleCase:
 ROLE_CASES: dict[Role, tuple[str, RoleCase]] = {
     Role.ADMINISTRATOR: ("administrator", _case(Role.ADMINISTRATOR, sees="AB", changes="AB")),
     Role.INVESTIGATOR: ("investigator", _case(Role.INVESTIGATOR, sees="AB")),
+    # A data manager reads every site and enters no data (queries, rules and locks are not data entry).
+    Role.DATA_MANAGER: ("data manager", _case(Role.DATA_MANAGER, sees="AB")),
     Role.COORDINATOR: ("coordinator of A", _case(Role.COORDINATOR, "A", sees="A", changes="A")),
     Role.VIEWER: ("viewer of A", _case(Role.VIEWER, "A", sees="A")),
 }
@@ -62,9 +64,9 @@ SEES = {name: set(case.sees) if case else set() for name, case in CASES.items()}
 CHANGES = {name: set(case.changes) if case else set() for name, case in CASES.items()}
 WRITERS = {role for role, sites in CHANGES.items() if sites}
 # Roles that see identified data (identifier fields, real record IDs and dates) of the sites they see:
-# those who enter records; investigators and viewers only with the grant, which this matrix's users
+# those who enter records, and data managers who verify them; investigators and viewers only with the grant, which this matrix's users
 # lack (tests/api/test_identified_data.py gives it to them).
-IDENTIFIED = {"administrator", "coordinator of A", "coordinator of A and B"}
+IDENTIFIED = {"administrator", "data manager", "coordinator of A", "coordinator of A and B"}
 matrix = pytest.mark.parametrize("site", ["A", "B"])
 roles = pytest.mark.parametrize("role", ROLES)
 

@@ -12,6 +12,7 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "Site coordinator (enters and corrects its sites' data)"
     VIEWER = "viewer", "Site viewer (reads its sites' data)"
     INVESTIGATOR = "investigator", "Investigator (reads every site)"
+    DATA_MANAGER = "data_manager", "Data manager (reads every site; queries, rules, locks; enters no data)"
     ADMINISTRATOR = "administrator", "Administrator (reads and changes everything)"
 
 

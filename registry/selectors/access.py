@@ -3,10 +3,15 @@
 Admin, imports, exports and (later) the APIs all ask this module; nothing else decides.
 
 - administrators (and superusers) see and change every site;
-- investigators see every site and change nothing;
-- coordinators see and change their own sites only;
+- data managers see every site and enter no data; they open, close and reopen queries, run the
+  data-quality rules, lock and unlock records, and sign locked records;
+- investigators see every site and change nothing; they open queries and sign locked records;
+- coordinators see and change their own sites only, and answer their sites' queries;
 - viewers see their own sites only;
 - anyone else (no role, inactive, anonymous) sees nothing.
+
+What a user may do is a set of capabilities (`Capability`), each held for the sites the user sees:
+`access_for(user).can(Capability.LOCK, site_id)`. `ROLE_CAPABILITIES` is the whole table.
 
 Identified data (the data dictionary's identifier fields, real record IDs and dates) is a second
 question, `may_see_identified`: administrators and coordinators always see it for the sites they
@@ -15,6 +20,7 @@ data" grant on their role; without it they read de-identified data only (the dat
 report, the REDCap API's de-identified export), and the admin hides the identifier fields from them.
 """
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.db.models import Q, QuerySet
 
@@ -22,33 +28,73 @@ from registry.models import Patient, RegistryRole, Role, Site, SiteMembership
 from registry.records.dictionary import data_dictionary
 
 
+class Capability(StrEnum):
+    """What a user may do with the records of the sites they see (reading needs no capability)."""
+
+    ENTER_DATA = "enter_data"  # create, change and delete records and instances
+    OPEN_QUERY = "open_query"  # open a query (data resolution) on a field, instance or record
+    RESPOND_QUERY = "respond_query"  # answer an open query of one's sites
+    CLOSE_QUERY = "close_query"  # close or reopen any query (its opener may always close their own)
+    RUN_RULES = "run_rules"  # run data-quality rules, mark hits "verified as correct"
+    LOCK = "lock"  # lock and unlock instances and records
+    SIGN = "sign"  # e-sign a locked record
+    EXPORT_IDENTIFIED = "export_identified"  # see and export identified data (identifiers, real IDs and dates)
+
+
+# The whole table. EXPORT_IDENTIFIED is granted by role (those who enter, correct or verify identified
+# records) or, for read-only roles, by the "may export identified data" tick on their registry role.
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.ADMINISTRATOR: frozenset(Capability),
+    Role.DATA_MANAGER: frozenset({
+        Capability.OPEN_QUERY, Capability.CLOSE_QUERY, Capability.RUN_RULES, Capability.LOCK, Capability.SIGN,
+        Capability.EXPORT_IDENTIFIED,
+    }),
+    Role.INVESTIGATOR: frozenset({Capability.OPEN_QUERY, Capability.SIGN}),
+    Role.COORDINATOR: frozenset({Capability.ENTER_DATA, Capability.RESPOND_QUERY, Capability.EXPORT_IDENTIFIED}),
+    Role.VIEWER: frozenset(),
+}
+# Read-only roles that see identified data only with the grant on their registry role.
+IDENTIFIED_WITH_GRANT = frozenset({Role.INVESTIGATOR, Role.VIEWER})
+# Roles that see every site; the others see the sites they are members of.
+ALL_SITES_ROLES = frozenset({Role.ADMINISTRATOR, Role.DATA_MANAGER, Role.INVESTIGATOR})
+
+
 @dataclass(frozen=True)
 class Access:
     role: str | None
     site_ids: frozenset[int] | None  # None: every site
-    can_write: bool
-    identified: bool = False  # may see identified data of the sites it sees (may_see_identified)
+    capabilities: frozenset[Capability] = frozenset()
 
     @property
     def sees_all_sites(self) -> bool:
         return self.site_ids is None
 
+    @property
+    def can_write(self) -> bool:
+        """Whether the user enters data at all (for the sites they see)."""
+        return Capability.ENTER_DATA in self.capabilities
+
+    @property
+    def identified(self) -> bool:
+        """Whether the user sees identified data of the sites they see (may_see_identified)."""
+        return Capability.EXPORT_IDENTIFIED in self.capabilities
+
     def can_see_site(self, site_id: int) -> bool:
         return self.site_ids is None or site_id in self.site_ids
 
+    def can(self, capability: Capability, site_id: int | None = None) -> bool:
+        """Whether the user holds `capability` — for `site_id` when given (a site they see)."""
+        return capability in self.capabilities and (site_id is None or self.can_see_site(site_id))
+
     def can_change_site(self, site_id: int) -> bool:
-        return self.can_write and self.can_see_site(site_id)
+        return self.can(Capability.ENTER_DATA, site_id)
 
     def can_see_identified(self, site_id: int) -> bool:
-        return self.identified and self.can_see_site(site_id)
+        return self.can(Capability.EXPORT_IDENTIFIED, site_id)
 
 
-NO_ACCESS = Access(role=None, site_ids=frozenset(), can_write=False)
+NO_ACCESS = Access(role=None, site_ids=frozenset())
 _CACHE_ATTRIBUTE = "_registry_access"
-# Roles that enter and correct identified records: they always see them (of their sites).
-IDENTIFIED_BY_ROLE = frozenset({Role.ADMINISTRATOR, Role.COORDINATOR})
-# Roles that read only: identified data needs the grant on their registry role.
-IDENTIFIED_WITH_GRANT = frozenset({Role.INVESTIGATOR, Role.VIEWER})
 
 
 def access_for(user) -> Access:
@@ -60,20 +106,19 @@ def access_for(user) -> Access:
     if cached is not None:
         return cached
     if user.is_superuser:
-        access = Access(role=Role.ADMINISTRATOR, site_ids=None, can_write=True, identified=True)
+        access = Access(role=Role.ADMINISTRATOR, site_ids=None, capabilities=ROLE_CAPABILITIES[Role.ADMINISTRATOR])
     else:
         role, granted = RegistryRole.objects.filter(user=user).values_list(
             "role", "may_export_identified").first() or (None, False)
-        identified = role in IDENTIFIED_BY_ROLE or (role in IDENTIFIED_WITH_GRANT and granted)
-        if role == Role.ADMINISTRATOR:
-            access = Access(role=role, site_ids=None, can_write=True, identified=identified)
-        elif role == Role.INVESTIGATOR:
-            access = Access(role=role, site_ids=None, can_write=False, identified=identified)
-        elif role in (Role.COORDINATOR, Role.VIEWER):
-            site_ids = frozenset(SiteMembership.objects.filter(user=user).values_list("site_id", flat=True))
-            access = Access(role=role, site_ids=site_ids, can_write=role == Role.COORDINATOR, identified=identified)
-        else:
+        if role not in ROLE_CAPABILITIES:
             access = NO_ACCESS
+        else:
+            capabilities = ROLE_CAPABILITIES[role]
+            if role in IDENTIFIED_WITH_GRANT and granted:
+                capabilities = capabilities | {Capability.EXPORT_IDENTIFIED}
+            site_ids = None if role in ALL_SITES_ROLES else frozenset(
+                SiteMembership.objects.filter(user=user).values_list("site_id", flat=True))
+            access = Access(role=role, site_ids=site_ids, capabilities=capabilities)
     setattr(user, _CACHE_ATTRIBUTE, access)
     return access
 
@@ -145,3 +190,9 @@ def can_change_patient(user, patient: Patient) -> bool:
 
 def can_change_site(user, site: Site) -> bool:
     return access_for(user).can_change_site(site.id)
+
+
+def user_can(user, capability: Capability, *, site_id: int | None = None) -> bool:
+    """Whether `user` holds `capability` (for `site_id` when given): the question every door asks
+    before a query transition, a rule run, a lock or a signature."""
+    return access_for(user).can(capability, site_id)
