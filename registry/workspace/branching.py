@@ -1,6 +1,6 @@
 """The data dictionary's branching logic ("show the field only if ..."), evaluated on the server.
 
-The logic is read by the registry's own REDCap-logic parser (registry/api/redcap/filter_logic.py), the
+The logic is read by the registry's own REDCap-logic parser (registry/records/filter_logic.py), the
 one the REDCap API's filterLogic uses, so `[vital] = '2'` means the same in both places. A field whose
 logic does not hold on the values of the page is hidden; a field without logic is always shown.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from functools import cache
 
-from registry.api.redcap.filter_logic import FilterLogic, parse_filter_logic
+from registry.records.filter_logic import FilterLogic, parse_filter_logic
 from registry.api.redcap.project import column_kinds
 from registry.records.dictionary import data_dictionary
 from registry.records.instruments import format_value

@@ -3,7 +3,7 @@ nested or long past its bounds each answer 400 with the reason, never a 500, and
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from registry.api.redcap.filter_logic import FilterLogicError, parse_filter_logic
+from registry.records.filter_logic import FilterLogicError, parse_filter_logic
 from tests.records.malformed_csv import MALFORMED_CSV, vitals
 from tests.redcap.client import URL
 

@@ -1,7 +1,7 @@
 """filterLogic read and judged on one row, without a database: REDCap's comparisons, and/or, parentheses."""
 import pytest
 
-from registry.api.redcap.filter_logic import DATE, NUMBER, TEXT, FilterLogicError, parse_filter_logic
+from registry.records.filter_logic import DATE, NUMBER, TEXT, FilterLogicError, parse_filter_logic
 
 KINDS = {
     "record_id": TEXT, "sex": NUMBER, "line_drug": NUMBER, "adv_dx_date": DATE, "lm_mm": NUMBER, "mrn": TEXT,

@@ -15,7 +15,7 @@ from registry.records.instruments import (
     RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, column_owner, flat_columns,
 )
 
-from . import filter_logic
+from registry.records import filter_logic
 
 ACCESS_GROUP = "redcap_data_access_group"
 # The metadata keys of REDCap's API (export metadata), one for each of the data dictionary's 18

@@ -62,7 +62,7 @@ from registry.selectors.record_export import exportable_patients, site_codes_by_
 from registry.services.identified_exports import identified_export_log
 
 from . import project
-from .filter_logic import FilterLogic, FilterLogicError, parse_filter_logic
+from registry.records.filter_logic import FilterLogic, FilterLogicError, parse_filter_logic
 from .parameters import BAD_REQUEST, ApiError, Parameters
 from .project import ACCESS_GROUP, RECORD_FORMS, UnknownNames
 from .responses import table_response
