@@ -45,7 +45,7 @@ def test_a_misspelt_second_factor_role_stops_the_web_server_from_starting(settin
 
     assert str(refused.value) == (
         "REGISTRY_REQUIRE_SECOND_FACTOR_ROLES names unknown roles adminstrator; "
-        "the roles are administrator, coordinator, investigator, viewer"
+        "the roles are administrator, coordinator, data_manager, investigator, viewer"
     )
 
 
