@@ -15,11 +15,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from registry.api.redcap import project
-from registry.models import Role, SavedReport, SortDirection
+from registry.models import ExportDoor, Role, SavedReport, SortDirection
 from registry.records.dictionary import data_dictionary
 from registry.records.filter_logic import FilterLogicError, parse_filter_logic
 from registry.records.instruments import RECORD_ID
 from registry.selectors.access import access_for
+from registry.selectors.record_export import exportable_patients, site_codes_by_record
+from registry.services.identified_exports import identified_export_log
 
 EDITABLE = ("name", "shared", "fields", "filter_logic", "sort_field", "sort_direction")
 
@@ -131,3 +133,21 @@ def saved_report_delete(*, report: SavedReport, user) -> None:
     report._history_user = user
     report._change_reason = "report deleted"
     report.delete()
+
+
+def saved_report_export_log(table, *, user, door: ExportDoor, file_format: str, via: str = "") -> None:
+    """Logs an identified read of a report's rows (a download or a REDCap API answer; `table` from
+    registry.selectors.saved_reports.report_table) as every identified export is logged: the sites
+    and number of the records it holds. Two queries: the sites of the records the user sees, the
+    INSERT. The report page itself is reading, not an export, and is not logged."""
+    sites = site_codes_by_record(exportable_patients(user=user))
+    per_site: dict[str, int] = {}
+    for record_id in table.record_ids:
+        per_site[sites[record_id]] = per_site.get(sites[record_id], 0) + 1
+    report = table.report
+    identified_export_log(
+        user=user, door=door, content=f"saved report {report.pk}", file_format=file_format,
+        site_codes=per_site, record_count=len(table.record_ids),
+        parameters={"report_id": report.pk, "name": report.name, "fields": list(report.fields),
+                    "filter_logic": report.filter_logic, "via": via},
+    )
