@@ -66,7 +66,7 @@ def visible_report(user, report_id) -> SavedReport:
         number = None
     report = None if number is None else visible_reports(user).filter(pk=number).first()
     if report is None:
-        raise ReportUnavailable(f"No report {report_id!r} among the reports you can see")
+        raise ReportUnavailable(f"No report {str(report_id)!r} among the reports you can see")
     return report
 
 
