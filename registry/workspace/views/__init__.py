@@ -1,7 +1,7 @@
 """The workspace's views, one module per page family; urls.py names them from here."""
 from .instruments import instance_edit, instance_new, record_form
 from .record_home import instance_delete, record_home, record_new
-from .reports import report_delete, report_download, report_edit, report_new, report_view, reports
+from .saved_reports import report_delete, report_download, report_edit, report_new, report_view, reports
 from .scans import scan_edit, scan_new
 from .worklist import records, worklist
 
