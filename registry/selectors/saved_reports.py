@@ -89,7 +89,10 @@ def report_table(report: SavedReport, *, user, labels: bool = False, checkbox_la
             key = deidentification_key()
         except DeidentificationKeyMissing as error:
             raise ReportUnavailable(str(error)) from None
-    data_columns = project.selected_columns(fields=list(report.fields), forms=[])
+    try:
+        data_columns = project.selected_columns(fields=list(report.fields), forms=[])
+    except project.UnknownNames as error:  # saved before the dictionary changed
+        raise ReportUnavailable(f"The report names fields the data dictionary no longer has: {error}") from None
     if key is not None:
         identifiers = identifier_columns()
         data_columns = [name for name in data_columns if name not in identifiers]

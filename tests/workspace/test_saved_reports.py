@@ -206,3 +206,30 @@ def test_the_list_of_reports_costs_the_same_queries_for_one_report_and_for_ten(
         response = client.get(REPORTS)
 
     assert len(response.context["rows"]) == 10
+
+
+def test_the_form_offers_fields_grouped_by_instrument_and_edits_a_report_as_saved(client, world, coordinator_a):
+    report = saved_report_create(user=coordinator_a, **WOMEN_ON_ALECTINIB)
+    client.force_login(coordinator_a)
+
+    new_page = client.get(NEW)
+    edit_page = client.get(reverse("workspace:report_edit", kwargs={"report_id": report.pk}))
+
+    groups = [group for group, _ in new_page.context["form"].fields["fields"].choices]
+    assert groups[:2] == ["Enrollment", "Treatment line"]
+    assert edit_page.context["form"].initial["fields"] == ["sex", "line_drug", "line_start"]
+    html = edit_page.content.decode()
+    assert 'value="line_start" id="id_fields_1_5" checked>' in html  # ticked, in the second group
+    assert '<option value="line_start" selected>' in html  # the sort field
+    assert 'value="ta_date" id="id_fields_3_0">' in html  # a field the report does not hold: not ticked
+
+
+def test_a_report_naming_a_field_the_dictionary_no_longer_has_says_so(client, world, coordinator_a):
+    report = saved_report_create(user=coordinator_a, **WOMEN_ON_ALECTINIB)
+    SavedReport.objects.filter(pk=report.pk).update(fields=["sex", "retired_field"])
+    client.force_login(coordinator_a)
+
+    response = client.get(_page(report))
+
+    assert response.status_code == 409
+    assert "no longer has" in response.content.decode() and "retired_field" in response.content.decode()
