@@ -50,6 +50,10 @@ class ReportUnavailable(LookupError):
     """A report the user may not read, or not this way; the message says why."""
 
 
+class DeidentificationUnavailable(ReportUnavailable):
+    """The reader reads de-identified data and no de-identification key is configured."""
+
+
 def visible_reports(user) -> QuerySet[SavedReport]:
     """The user's own reports and every shared one, by name; one query, owners joined."""
     if access_for(user).role is None:
@@ -88,7 +92,7 @@ def report_table(report: SavedReport, *, user, labels: bool = False, checkbox_la
         try:
             key = deidentification_key()
         except DeidentificationKeyMissing as error:
-            raise ReportUnavailable(str(error)) from None
+            raise DeidentificationUnavailable(str(error)) from None
     try:
         data_columns = project.selected_columns(fields=list(report.fields), forms=[])
     except project.UnknownNames as error:  # saved before the dictionary changed

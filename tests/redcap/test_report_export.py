@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 
 from registry.models import ExportDoor, IdentifiedExport, Patient, Role
 from registry.services.saved_reports import saved_report_create
@@ -101,3 +102,18 @@ def test_a_report_filtering_on_a_date_is_refused_to_a_deidentified_reader(redcap
 
     assert answer.status == 400
     assert "filters on identifier or date fields (line_start)" in answer.json()["error"]
+
+
+def test_without_a_key_a_deidentified_report_is_refused_with_503_and_the_page_says_why(
+        redcap, client, report, settings):
+    settings.DEIDENTIFICATION_KEY = None
+    settings.SECRET_KEY = settings.LOCAL_DEVELOPMENT_SECRET_KEY
+    investigator = factories.make_user("investigator", role=Role.INVESTIGATOR)
+
+    answer = redcap(make_token(investigator), "report", report_id=str(report.pk), format="json")
+    client.force_login(investigator)
+    page = client.get(reverse("workspace:report", kwargs={"report_id": report.pk}))
+
+    assert answer.status == 503
+    assert "REGISTRY_DEIDENTIFICATION_KEY" in answer.json()["error"]
+    assert page.status_code == 409 and "REGISTRY_DEIDENTIFICATION_KEY" in page.content.decode()

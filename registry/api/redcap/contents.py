@@ -18,7 +18,9 @@ from registry.selectors.audit_trail import AuditEntry, audit_trail
 from registry.selectors.export_access import may_export_identified
 from registry.selectors.record_export import patient_ids_of_site
 from registry.selectors.record_names import next_record_name
-from registry.selectors.saved_reports import ReportUnavailable, report_table, visible_report
+from registry.selectors.saved_reports import (
+    DeidentificationUnavailable, ReportUnavailable, report_table, visible_report,
+)
 from registry.services.records import records_delete
 from registry.services.saved_reports import saved_report_export_log
 
@@ -290,6 +292,8 @@ def report(parameters: Parameters, caller: Caller) -> HttpResponse:
     try:
         table = report_table(saved, user=caller.user, labels=labels,
                              checkbox_labels=parameters.flag("exportCheckboxLabel"))
+    except DeidentificationUnavailable as error:  # as content=record answers it
+        raise ApiError(SERVICE_UNAVAILABLE, str(error)) from None
     except ReportUnavailable as error:
         raise ApiError(BAD_REQUEST, str(error)) from None
     if not table.deidentified:
