@@ -117,3 +117,22 @@ def test_without_a_key_a_deidentified_report_is_refused_with_503_and_the_page_sa
     assert answer.status == 503
     assert "REGISTRY_DEIDENTIFICATION_KEY" in answer.json()["error"]
     assert page.status_code == 409 and "REGISTRY_DEIDENTIFICATION_KEY" in page.content.decode()
+
+
+def test_a_report_export_costs_the_same_queries_for_four_records_and_for_twenty_four(
+        redcap, admin_token, report, site_b, django_assert_num_queries):
+    from datetime import date
+    redcap(admin_token, "version")  # the token's first use writes last_used_at; then not for a minute
+    # 1 the token with its user (its last use was just written: no UPDATE), 2 the report,
+    # 3 the ids of the patients the user sees (a superuser: access_for needs no query), 4 their treatment
+    # lines, 5 their record rows (one batch), 6 the site of every record (the identified export's log),
+    # 7 the log's INSERT.
+    with django_assert_num_queries(7):
+        four = redcap(admin_token, "report", report_id=str(report.pk), format="json").json()
+    for number in range(20):
+        patient = factories.make_patient(site_b, f"C-{number:02d}", sex=2)
+        factories.make_line(patient, 1, line_drug=2, line_start=date(2022, 1, 1))
+    with django_assert_num_queries(7):
+        twenty_four = redcap(admin_token, "report", report_id=str(report.pk), format="json").json()
+
+    assert (len(four), len(twenty_four)) == (len(ADMINISTRATOR_ROWS), len(ADMINISTRATOR_ROWS) + 40)
