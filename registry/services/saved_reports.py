@@ -37,6 +37,17 @@ def report_field_names() -> list[str]:
     return names
 
 
+def filter_logic_problem(logic: str) -> str | None:
+    """Why a report's filter cannot be used (the parser's reason), or None when it can (or is blank)."""
+    if not logic.strip():
+        return None
+    try:
+        parse_filter_logic(logic.strip(), project.column_kinds())
+    except FilterLogicError as error:
+        return f"The filter {logic.strip()!r} cannot be used: {error}."
+    return None
+
+
 def _checked(values: dict) -> dict:
     """The definition, cleaned; raises ValidationError with every problem found."""
     errors: dict[str, list[str]] = {}
@@ -58,11 +69,9 @@ def _checked(values: dict) -> dict:
     if not fields and not unknown and "fields" not in errors:
         errors.setdefault("fields", []).append("Choose at least one field.")
     logic = str(values.get("filter_logic") or "").strip()
-    if logic:
-        try:
-            parse_filter_logic(logic, project.column_kinds())
-        except FilterLogicError as error:
-            errors.setdefault("filter_logic", []).append(f"The filter {logic!r} cannot be used: {error}.")
+    problem = filter_logic_problem(logic)
+    if problem:
+        errors.setdefault("filter_logic", []).append(problem)
     sort_field = str(values.get("sort_field") or "").strip()
     dictionary = data_dictionary()
     if sort_field and sort_field != RECORD_ID:

@@ -4,6 +4,7 @@ The form only shapes input; the service (registry/services/saved_reports.py) che
 against the data dictionary and the filterLogic parser, and its messages are shown beside the fields.
 """
 from django import forms
+from django.urls import reverse_lazy
 
 from registry.api.redcap import project
 from registry.models import SortDirection
@@ -37,7 +38,10 @@ class SavedReportForm(forms.Form):
                   "read data.")
     fields = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False, label="Fields")
     filter_logic = forms.CharField(
-        required=False, label="Filter", widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        required=False, label="Filter", widget=forms.Textarea(attrs={
+            "rows": 3, "spellcheck": "false", "hx-get": reverse_lazy("workspace:report_filter_check"),
+            "hx-trigger": "input changed delay:400ms", "hx-target": "#filter-check", "hx-swap": "outerHTML",
+            "aria-describedby": "filter-check"}),
         help_text='REDCap filterLogic, e.g. [sex] = "2" and [line_drug] = "2". Blank: every record.')
     sort_field = forms.ChoiceField(required=False, label="Sort by")
     sort_direction = forms.ChoiceField(choices=SortDirection.choices, label="Direction")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("records/new/", views.record_new, name="record_new"),
     path("reports/", views.reports, name="reports"),
     path("reports/new/", views.report_new, name="report_new"),
+    path("reports/filter-check/", views.report_filter_check, name="report_filter_check"),
     path("reports/<int:report_id>/", views.report_view, name="report"),
     path("reports/<int:report_id>/edit/", views.report_edit, name="report_edit"),
     path("reports/<int:report_id>/delete/", views.report_delete, name="report_delete"),

@@ -233,3 +233,15 @@ def test_a_report_naming_a_field_the_dictionary_no_longer_has_says_so(client, wo
 
     assert response.status_code == 409
     assert "no longer has" in response.content.decode() and "retired_field" in response.content.decode()
+
+
+def test_the_filter_is_checked_as_it_is_typed_and_nothing_is_saved(client, coordinator_a):
+    client.force_login(coordinator_a)
+    check = reverse("workspace:report_filter_check")
+
+    bad = client.get(check, {"filter_logic": '[sex] = "2" or'}, HTTP_HX_REQUEST="true").content.decode()
+    good = client.get(check, {"filter_logic": '[sex] = "2"'}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "The filter &#x27;[sex] = &quot;2&quot; or&#x27; cannot be used: filterLogic ends too early." in bad
+    assert "The filter reads correctly." in good
+    assert SavedReport.objects.count() == 0

@@ -29,7 +29,7 @@ from registry.models import ExportDoor
 from registry.selectors.access import access_for
 from registry.selectors.saved_reports import ReportUnavailable, report_table, visible_report, visible_reports
 from registry.services.saved_reports import (
-    may_change_report, saved_report_create, saved_report_delete, saved_report_export_log, saved_report_update,
+    filter_logic_problem, may_change_report, saved_report_create, saved_report_delete, saved_report_export_log, saved_report_update,
 )
 from registry.workspace.report_forms import SavedReportForm
 
@@ -112,6 +112,16 @@ def report_edit(request, report_id: int):
             messages.success(request, f"Report “{saved.name}” saved.")
             return redirect("workspace:report", report_id=saved.pk)
     return _form_page(request, form, report, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_GET
+def report_filter_check(request):
+    """The form's filter, read as it is typed (an htmx fragment): the parser's reason, or that it reads.
+    Nothing is saved and no record is read."""
+    logic = request.GET.get("filter_logic", "")
+    return render(request, "workspace/fragments/report_filter_check.html", {
+        "logic": logic.strip(), "problem": filter_logic_problem(logic)})
 
 
 @login_required
