@@ -12,6 +12,7 @@ from .lesions import Lesion
 from .local_therapy import LocalTherapy
 from .ngs_variants import NgsVariant
 from .patients import Patient, PatientVersion
+from .saved_reports import SavedReport, SortDirection
 from .sites import Site
 from .treatment_lines import TreatmentLine
 from .tumor_assessments import TumorAssessment
@@ -39,7 +40,9 @@ __all__ = [
     "Role",
     "Site",
     "SiteMembership",
+    "SavedReport",
     "SoftCheckConfirmation",
+    "SortDirection",
     "TreatmentLine",
     "TumorAssessment",
     "WorkspaceSettings",

@@ -18,6 +18,7 @@ class ExportDoor(models.TextChoices):
     API_DATASET = "api dataset", "REST API: dataset"
     API_RECORD_LIST = "api record list", "REST API: list of patients or records (sync)"
     REDCAP_API = "redcap api", "REDCap API: record export"
+    WORKSPACE_REPORT = "workspace report", "Workspace: saved report download"
     SERVICE = "service", "Direct call of the export service"
 
 

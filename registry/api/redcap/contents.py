@@ -12,13 +12,17 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse
 
 from registry.exports.deidentify import DeidentificationKeyMissing, deidentification_key
-from registry.models import Role
+from registry.models import ExportDoor, Role
 from registry.selectors.access import Access, access_for, visible_sites
 from registry.selectors.audit_trail import AuditEntry, audit_trail
 from registry.selectors.export_access import may_export_identified
 from registry.selectors.record_export import patient_ids_of_site
 from registry.selectors.record_names import next_record_name
+from registry.selectors.saved_reports import (
+    DeidentificationUnavailable, ReportUnavailable, report_table, visible_report,
+)
 from registry.services.records import records_delete
+from registry.services.saved_reports import saved_report_export_log
 
 from . import project
 from .parameters import BAD_REQUEST, FORBIDDEN, FORMATS, SERVICE_UNAVAILABLE, ApiError, Parameters
@@ -265,6 +269,39 @@ def record(parameters: Parameters, caller: Caller) -> HttpResponse:
             "via": caller.door,
         })
     return export_response(export, user=caller.user)
+
+
+def report(parameters: Parameters, caller: Caller) -> HttpResponse:
+    """A saved report's rows (PyCap's `export_report(report_id=...)`): REDCap's flat format with the
+    report's columns after record_id and the repeat columns, sorted and filtered as the report says,
+    for the records the token's user sees, de-identified for users without the identified grant
+    (registry/selectors/saved_reports.py). `rawOrLabel`, `rawOrLabelHeaders` (CSV),
+    `exportCheckboxLabel` and `csvDelimiter` as for records. An unknown report, or another user's
+    private one, is a 400 error that says no more than that. An identified answer is logged."""
+    if not parameters.given("report_id") or not parameters.get("report_id").strip():
+        raise ApiError(BAD_REQUEST, "The parameter \"report_id\" is missing")
+    file_format = export_format(parameters)
+    report_id = parameters.get("report_id").strip()
+    try:
+        saved = visible_report(caller.user, report_id)
+    except ReportUnavailable:
+        raise ApiError(BAD_REQUEST, f"The value of the parameter \"report_id\" is not valid: '{report_id}' "
+                                    "(no such report among those you can see)") from None
+    labels = parameters.choice("rawOrLabel", ("raw", "label"), "raw") == "label"
+    label_headers = parameters.choice("rawOrLabelHeaders", ("raw", "label"), "raw") == "label"
+    try:
+        table = report_table(saved, user=caller.user, labels=labels,
+                             checkbox_labels=parameters.flag("exportCheckboxLabel"))
+    except DeidentificationUnavailable as error:  # as content=record answers it
+        raise ApiError(SERVICE_UNAVAILABLE, str(error)) from None
+    except ReportUnavailable as error:
+        raise ApiError(BAD_REQUEST, str(error)) from None
+    if not table.deidentified:
+        saved_report_export_log(table, user=caller.user, door=ExportDoor.REDCAP_API, file_format=file_format,
+                                via=caller.door)
+    header = table.header_labels if label_headers and file_format == "csv" else None
+    return table_response(table.columns, table.rows, file_format, header=header,
+                          delimiter=parameters.csv_delimiter())
 
 
 def _delete_records(parameters: Parameters, caller: Caller) -> HttpResponse:

@@ -242,23 +242,33 @@ def _holds(logic: FilterLogic, row: list[str], record_row: list[str], site_codes
 
 
 def _flat_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[list[str]]:
-    positions = column_index()
-    infos = project.columns()
-    data_positions = [positions[name] for name in export.data_columns]
     if export.columns == flat_columns() and not export.labels:  # the whole flat row, as it is
         yield from (row for row, _ in _chosen_rows(export, patients))
         return
     for row, site_codes in _chosen_rows(export, patients):
-        values = [row[positions[RECORD_ID]], row[positions[REPEAT_INSTRUMENT]], row[positions[REPEAT_INSTANCE]]]
-        if export.access_groups:
-            values.append(site_codes.get(row[0], ""))
-        values += [row[position] for position in data_positions]
-        if export.labels:
-            values = [
-                infos[name].value_label(value, checkbox_labels=export.checkbox_labels)
-                for name, value in zip(export.columns, values, strict=True)
-            ]
-        yield values
+        yield written_row(export, row, site_codes)
+
+
+def chosen_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """The whole flat rows the export holds (filtered, de-identified when it is), each with the
+    written site codes; a saved report sorts these before writing them with written_row()."""
+    return _chosen_rows(export, patients)
+
+
+def written_row(export: RecordExport, row: list[str], site_codes: dict[str, str]) -> list[str]:
+    """One whole flat row as the export writes it: its columns, labelled when asked for."""
+    positions = column_index()
+    values = [row[positions[RECORD_ID]], row[positions[REPEAT_INSTRUMENT]], row[positions[REPEAT_INSTANCE]]]
+    if export.access_groups:
+        values.append(site_codes.get(row[0], ""))
+    values += [row[positions[name]] for name in export.data_columns]
+    if export.labels:
+        infos = project.columns()
+        values = [
+            infos[name].value_label(value, checkbox_labels=export.checkbox_labels)
+            for name, value in zip(export.columns, values, strict=True)
+        ]
+    return values
 
 
 def _eav_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[list[str]]:

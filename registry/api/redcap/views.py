@@ -33,14 +33,15 @@ CONTENTS = {
     "user": contents.users,
     "log": contents.log,
     "record": contents.record,
+    "report": contents.report,
     # A classic project has none of these (REDCap's own error; PyCap detects classic projects by it).
     "event": contents.classic_project_error("events"),
     "arm": contents.classic_project_error("arms"),
     "formEventMapping": contents.classic_project_error("form/event mappings"),
 }
-# REDCap API methods this registry does not offer (no files, surveys, reports or user roles here).
+# REDCap API methods this registry does not offer (no files, surveys or user roles here).
 NOT_OFFERED = frozenset({
-    "file", "fileRepository", "report", "pdf", "surveyLink", "surveyQueueLink", "surveyReturnCode",
+    "file", "fileRepository", "pdf", "surveyLink", "surveyQueueLink", "surveyReturnCode",
     "participantList", "surveyAccessCode", "userRole", "userRoleMapping", "userDagMapping", "attachment",
     "appRightsCheck", "fieldValidation", "mycap", "tableau", "project_xml", "renameRecord",
 })

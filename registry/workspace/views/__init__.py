@@ -1,10 +1,14 @@
 """The workspace's views, one module per page family; urls.py names them from here."""
 from .instruments import instance_edit, instance_new, record_form
 from .record_home import instance_delete, record_home, record_new
+from .saved_reports import (
+    report_delete, report_download, report_edit, report_filter_check, report_new, report_view, reports,
+)
 from .scans import scan_edit, scan_new
 from .worklist import records, worklist
 
 __all__ = [
     "instance_delete", "instance_edit", "instance_new", "record_form", "record_home", "record_new", "records",
     "scan_edit", "scan_new", "worklist",
+    "report_delete", "report_download", "report_edit", "report_filter_check", "report_new", "report_view", "reports",
 ]
