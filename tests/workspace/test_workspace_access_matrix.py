@@ -12,6 +12,8 @@ import pytest
 from django.urls import reverse
 
 from registry.models import LocalTherapy, Patient, TreatmentLine
+from registry.models.access import Role
+from tests.factories import make_user
 from tests.access_roles import CHANGES, SEES, matrix, roles, user_for, world  # noqa: F401 (world is a fixture)
 
 READ_PAGES = {
@@ -106,3 +108,15 @@ def test_someone_not_logged_in_is_sent_to_the_login_page(client, world):
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("workspace:login"))
     assert client.get(reverse("workspace:worklist"))["Location"].startswith(reverse("workspace:login"))
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_is_named_in_the_page_header(client, db, role):
+    # The header says who you are: a role missing from the workspace's labels was shown as "no role".
+    user = make_user(role=role)
+    client.force_login(user)
+
+    page = client.get(reverse("workspace:worklist")).content.decode()
+
+    assert role.value.replace("_", " ") in page
+    assert "no role" not in page
