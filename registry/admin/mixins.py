@@ -25,6 +25,7 @@ from registry.services.instances import (
     ADMIN_DOOR, RecordChangedMeanwhile, instance_delete, instance_save, instances_delete, instances_save,
     patient_id_of, record_version_check,
 )
+from registry.services.locks import RecordLocked, locked_data_refuse
 from registry.services.patient_versions import current_versions
 
 PATIENT_SITE_PATH = "site_id"
@@ -404,6 +405,12 @@ class RecordVersionForm(forms.Form):
             else:
                 self.add_error(None, UNVERSIONED_PAGE_MESSAGE)
             self._carry_version(conflict.current_version)
+            return cleaned_data
+        try:
+            # Locked data: said on the page, before the save (the save service refuses it too).
+            locked_data_refuse(saved=[self.instance])
+        except RecordLocked as locked:
+            self.add_error(None, str(locked))
         return cleaned_data
 
     def _carry_version(self, version: str) -> None:
