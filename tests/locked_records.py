@@ -1,6 +1,8 @@
 """Shared by the lock tests of every door: a locked record and the database as a comparable snapshot."""
 from datetime import UTC, datetime
 
+from django.contrib.auth import get_user_model
+
 from registry.models import Patient, RecordLock, Role
 from registry.records.record_content import record_content_hashes
 from registry.services.locks import instance_lock, record_lock
@@ -16,14 +18,15 @@ def make_data_manager(username: str = "data_manager"):
 
 
 def locked_record(site, *, record_id: str = "P-1", data_manager=None, whole_record: bool = True) -> Patient:
-    """Record `record_id` of `site` with enrollment, vital status, two treatment lines (instances 1 and
-    2) and a biopsy with one NGS variant; locked as a whole (or, with whole_record=False, only its
+    """Record `record_id` of `site` with enrollment (MRN-1), vital status (alive), two treatment lines
+    (instances 1, ECOG 1, and 2) and a biopsy with one NGS variant; locked as a whole (or, with whole_record=False, only its
     treatment line 1) by `data_manager` at LOCKED_AT."""
-    patient = factories.make_patient(site, record_id, vital=1)
-    factories.make_line(patient, 1)
+    patient = factories.make_patient(site, record_id, vital=1, mrn="MRN-1")
+    factories.make_line(patient, 1, line_ecog=1)
     factories.make_line(patient, 2, line_start=datetime(2021, 6, 1).date())
     factories.make_variant(factories.make_biopsy(patient))
-    data_manager = data_manager or make_data_manager()
+    if data_manager is None:
+        data_manager = get_user_model().objects.filter(username="data_manager").first() or make_data_manager()
     if whole_record:
         lock = record_lock(patient=patient, user=data_manager)
     else:
