@@ -15,6 +15,10 @@ urlpatterns = [
     path("records/", views.records, name="records"),
     path("records/new/", views.record_new, name="record_new"),
     path("records/<str:record_id>/", views.record_home, name="record"),
+    # Before the record's forms below, whose <form> would take these names.
+    path("records/<str:record_id>/lock/", views.lock, name="lock"),
+    path("records/<str:record_id>/unlock/", views.unlock, name="unlock"),
+    path("records/<str:record_id>/sign/", views.sign, name="sign"),
     path("records/<str:record_id>/scans/new/", views.scan_new, name="scan_new"),
     path("records/<str:record_id>/scans/<int:instance>/", views.scan_edit, name="scan"),
     path("records/<str:record_id>/<str:form>/new/", views.instance_new, name="instance_new"),
