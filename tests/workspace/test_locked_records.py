@@ -86,3 +86,16 @@ def test_coordinators_may_not_lock_and_viewers_may_not_sign(client, coordinator_
     assert client.get(reverse("workspace:sign", args=["P-1"])).status_code == 403
     assert "Lock the record" not in client.get(record_url(patient)).content.decode()
     assert RecordLock.objects.filter(unlocked_at__isnull=True).count() == 1
+
+
+def test_the_record_page_marks_a_locked_form_and_offers_no_deletion_of_it(client, coordinator_a, site_a):
+    patient = locked_record(site_a, whole_record=False)  # treatment line 1
+    client.force_login(coordinator_a)
+
+    home = client.get(record_url(patient)).content.decode()
+
+    delete_1 = reverse("workspace:instance_delete", args=["P-1", "treatment_line", 1])
+    delete_2 = reverse("workspace:instance_delete", args=["P-1", "treatment_line", 2])
+    assert f'href="{delete_1}"' not in home and f'href="{delete_2}"' in home
+    assert home.count('<span class="badge badge-locked"') == 1
+    assert "treatment_line 1 of record P-1 is locked (by data_manager on 2026-11-30 09:15 UTC)" in home

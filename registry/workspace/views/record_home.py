@@ -62,7 +62,8 @@ def record_home(request, record_id: str):
         "timeline": timeline_layout(
             patient=patient, lines=home.lines, assessments=home.assessments, biopsies=home.biopsies,
             local_therapies=home.local_therapies, live=home.live, today=today, analysis_cutoff=home.analysis_cutoff),
-        "grid": status_grid(home),
+        # Each form's row with its own lock, if any (a locked instance: no delete link, a lock badge).
+        "grid": [(row, locks.instances.get((row.form, row.instance))) for row in status_grid(home)],
         "stored": stored_results(home),
         "live": live_results(home),
         "audit_trail_url": reverse("admin:registry_patient_audit_trail", args=[patient.pk])
