@@ -186,8 +186,8 @@ def _unlock(patient: Patient, form: str, instance: int | None, *, user, reason: 
     lock = RecordLock.objects.filter(patient=patient, form=form, repeat_instance=instance,
                                      unlocked_at__isnull=True).first()
     if lock is None:
-        what = f"record {patient.record_id}" if form == WHOLE_RECORD else f"{form} {instance or ''} of record {patient.record_id}"
-        raise LockError(f"Not locked: {' '.join(what.split())}.")
+        what = RecordLock(patient=patient, form=form, repeat_instance=instance).what
+        raise LockError(f"Not locked: {what}.")
     lock.unlocked_by, lock.unlocked_at, lock.unlock_reason = user, timezone.now(), reason
     return _audited(lock, user=user, reason=f"unlocked: {reason}")
 
@@ -216,7 +216,8 @@ def record_unlock(*, patient: Patient, user, reason: str) -> RecordLock:
 
 @transaction.atomic
 def instance_unlock(*, patient: Patient, form: str, instance: int | None, user, reason: str) -> RecordLock:
-    """Lifts the lock of one instance (which may have been deleted since? no: a locked one cannot be)."""
+    """Lifts the lock of one instance (`instance` None for enrollment and vital status); `reason` is
+    required and kept with who and when. A locked instance cannot have been deleted meanwhile."""
     _may_lock(user, patient)
     if form not in INSTRUMENTS:
         raise LockError(f"{form!r} is not an instrument of this project ({', '.join(INSTRUMENTS)}).")
