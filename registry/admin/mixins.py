@@ -21,10 +21,12 @@ from registry.records.dictionary import data_dictionary
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
+from registry.selectors.locks import NOTHING_LOCKED, record_locks
 from registry.services.instances import (
     ADMIN_DOOR, RecordChangedMeanwhile, instance_delete, instance_save, instances_delete, instances_save,
     patient_id_of, record_version_check,
 )
+from registry.services.locks import RecordLocked, locked_data_refuse
 from registry.services.patient_versions import current_versions
 
 PATIENT_SITE_PATH = "site_id"
@@ -391,6 +393,9 @@ class RecordVersionForm(forms.Form):
             patient_id = patient_id_of(self.instance) or getattr(patient, "pk", None)
             if patient_id is not None:
                 record_version_check(patient_id=patient_id, expected_version=None)
+                whole_record = record_locks([patient_id]).get(patient_id, NOTHING_LOCKED).record
+                if whole_record is not None:  # a record locked as a whole takes no new instance
+                    self.add_error(None, str(RecordLocked([whole_record])))
             return cleaned_data
         patient_id = patient_id_of(self.instance)
         expected = cleaned_data.get(RECORD_VERSION_FIELD) or ""
@@ -404,6 +409,12 @@ class RecordVersionForm(forms.Form):
             else:
                 self.add_error(None, UNVERSIONED_PAGE_MESSAGE)
             self._carry_version(conflict.current_version)
+            return cleaned_data
+        try:
+            # Locked data: said on the page, before the save (the save service refuses it too).
+            locked_data_refuse(saved=[self.instance])
+        except RecordLocked as locked:
+            self.add_error(None, str(locked))
         return cleaned_data
 
     def _carry_version(self, version: str) -> None:

@@ -10,6 +10,7 @@ from .identified_exports import ExportDoor, IdentifiedExport
 from .lesion_measurements import LesionMeasurement
 from .lesions import Lesion
 from .local_therapy import LocalTherapy
+from .locks import RecordLock, RecordSignature
 from .ngs_variants import NgsVariant
 from .patients import Patient, PatientVersion
 from .saved_reports import SavedReport, SortDirection
@@ -36,6 +37,8 @@ __all__ = [
     "NgsVariant",
     "Patient",
     "PatientVersion",
+    "RecordLock",
+    "RecordSignature",
     "RegistryRole",
     "Role",
     "Site",

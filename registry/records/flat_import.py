@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from registry.models import Patient, Site
 from registry.selectors.access import access_for
+from registry.selectors.locks import RecordLocks, record_locks
 from registry.services.bulk_statements import create_with_history, update_with_history
 
 from .flat_layout import FlatColumn, form_columns
@@ -373,6 +374,7 @@ class FlatImport:
             .filter(lowered__in={row.record.lower() for row in rows}).select_related("site")
         }
         taken_ignoring_case = {record_id.lower() for record_id in stored}
+        locks = record_locks(patient.pk for patient in stored.values())
         columns = form_columns("enrollment") + form_columns("vital_status")
         writes = _Writes()
         for row in rows:
@@ -404,6 +406,10 @@ class FlatImport:
             if not self._valid(row, patient, columns, is_new=is_new) or row.record in self.records_reported:
                 continue
             new_texts = {column.name: column.text_of(patient) for column in columns}
+            if not is_new and patient.pk in locks and self._locked(row, locks[patient.pk], [
+                    form for form in RECORD_FORMS
+                    if any(old_texts[c.name] != new_texts[c.name] for c in form_columns(form))]):
+                continue
             changed = self._count_record_forms(row, old_texts, new_texts, is_new=is_new)
             writes.add(patient, is_new=is_new, attributes={c.attribute for c in columns if c.name in changed})
         writes.save(Patient, user=self.user, reason=self.change_reason, now=self.now)
@@ -462,6 +468,7 @@ class FlatImport:
             ):
                 stored_keys[(patient_id, *key)] = instance
         targets = self._reference_targets(references, rows, patient_ids, stored.values())
+        locks = record_locks(patient_ids)
         chunk_keys: dict[tuple, int] = {}
         writes = _Writes()
         for row in rows:
@@ -482,12 +489,15 @@ class FlatImport:
                 continue
             if unique_key is not None and not self._unique(row, instance, unique_key, stored_keys, chunk_keys):
                 continue
+            if not is_new:
+                changes = _changed(instance, columns, old_values)
+            if patient_id in locks and (is_new or changes) and self._locked(row, locks[patient_id], [instrument]):
+                continue
             if is_new:
                 # The values of a new instance are listed only while there is room for them.
                 changes = _created(instance, columns) if len(self.result.changes) < self.max_changes else {}
                 self._count(instrument, "create", row.record, row.instance, changes)
             else:
-                changes = _changed(instance, columns, old_values)
                 if changes:
                     self._count(instrument, "update", row.record, row.instance, changes)
                 else:
@@ -585,6 +595,19 @@ class FlatImport:
             self._refuse_record(row, form, f"belongs to site {site_code}, whose records you may not change")
             return False
         return True
+
+    def _locked(self, row: ParsedRow, locks: RecordLocks, forms: list[str]) -> bool:
+        """Whether the row would change locked data (reported, naming the lock): a record locked as a
+        whole takes nothing, a locked instance (or record form) is not changed. Unchanged rows pass,
+        so that a file exported from the registry imports again over its locked records."""
+        for form in forms:
+            lock = locks.lock_of(form, row.instance)
+            if lock is not None:
+                self._row_problem(row, form, RECORD_ID if lock.is_whole_record else REPEAT_INSTANCE,
+                                  row.record if lock.is_whole_record else row.instance_text,
+                                  f"cannot be changed: {lock.describe()}; a data manager may unlock it")
+                return True
+        return False
 
     def _refuse_record(self, row: ParsedRow, form: str, reason: str) -> None:
         """Reports a record refused as a whole, once, on the first of its rows read."""

@@ -26,6 +26,8 @@ from registry.derive.biopsies import normalise_protein_change
 from registry.models import Biopsy, NgsVariant, Patient
 from registry.selectors.access import restrict_to_changeable, restrict_to_visible
 from registry.services.instances import instance_write, records_lock, records_written
+from registry.services.locks import RecordLocked, locked_data_refuse
+from registry.selectors.locks import record_locks
 from registry.services.soft_checks import written_warnings
 
 from .dictionary import data_dictionary
@@ -215,6 +217,8 @@ class InstrumentSpreadsheetResource(ModelResource):
         # Locked before their instances are read: no other door writes them until this import ends,
         # so the instance numbers and unique checks worked out from the prefetch stay true.
         records_lock(patient.pk for patient in self._patients.values())
+        # The locks in force on them, read once under that lock: a row changing locked data is refused.
+        self._locks = record_locks(patient.pk for patient in self._patients.values())
         self._prefetch()
         # Checked after the prefetch: import-export still reads every row after a failed
         # before_import, and each row's own problems are worth listing with the header's.
@@ -281,6 +285,10 @@ class InstrumentSpreadsheetResource(ModelResource):
             except ValidationError as invalid:
                 for key, messages in invalid.message_dict.items():
                     errors.setdefault(self.attribute_columns.get(key, key), []).extend(messages)
+            try:  # unchanged rows were skipped before this: only a change is refused
+                locked_data_refuse(saved=[instance], locks=self._locks)
+            except RecordLocked as locked:
+                errors.setdefault(RECORD_ID, []).append(str(locked))
         # An unidentified row is not cleaned: its placeholder lacks the record, biopsy or instance
         # number the model's rules need (a death date is checked against the stored birth date), so
         # cleaning it would only add noise to the problem already reported.

@@ -16,7 +16,8 @@ spreadsheets): `records_lock`, `instance_write` / `instance_remove` (the audit t
 Each is atomic and first locks the records it writes (`patients_lock`, in id order), so that two
 writers of one record are serialised: a new repeating instance is numbered one past the highest
 under that lock, and two simultaneous adds never take the same number. `expected_version` (the
-version the writer read) is compared under the lock; a record changed meanwhile raises
+version the writer read) is compared under the lock; data locked by a data manager (a RecordLock,
+registry/services/locks.py) is refused with `RecordLocked`, naming the lock, and nothing is written; a record changed meanwhile raises
 `RecordChangedMeanwhile`, naming who changed it and when, and nothing is written.
 
 Models without a patient (sites, roles, memberships, users) are saved the same way, without a lock
@@ -36,6 +37,7 @@ from registry.models import (
 )
 from registry.records.import_result import ImportProblem
 from registry.services.derivation import records_changed
+from registry.services.locks import locked_data_refuse
 from registry.services.patient_versions import VersionConflict, patients_lock, records_version_bump
 
 # history_change_reason of every change made through an admin form: which door the data came in by.
@@ -178,6 +180,7 @@ def instance_save(*, instance: Model, user, door: str = ADMIN_DOOR, expected_ver
     (`full_clean`, ValidationError: nothing written), saves with `user` and `door` in the audit
     trail, marks the record's results stale and bumps its version."""
     records_lock([patient_id_of(instance)], expected_version=expected_version)
+    locked_data_refuse(saved=[instance])  # RecordLocked: nothing written
     _next_numbers([instance])
     instance.full_clean()
     instance_write(instance, user=user, door=door)
@@ -194,6 +197,7 @@ def instances_save(
     An instance may point at a new one listed before it in `saved` (a new scan, then its measurements)."""
     saved, deleted = list(saved), list(deleted)
     records_lock([patient_id_of(instance) for instance in [*saved, *deleted]], expected_version=expected_version)
+    locked_data_refuse(saved=saved, deleted=deleted)  # RecordLocked: nothing written
     for instance in deleted:
         instance_remove(instance, user=user, door=door)
     _next_numbers(saved)
@@ -231,6 +235,7 @@ def instances_delete(
     """Deletes each instance in turn, so that every deletion reaches the audit trail with its door."""
     instances = list(instances)
     records_lock([patient_id_of(instance) for instance in instances], expected_version=expected_version)
+    locked_data_refuse(deleted=instances)  # RecordLocked: nothing deleted
     for instance in instances:
         instance_remove(instance, user=user, door=door)
     records_written(*instances)

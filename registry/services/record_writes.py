@@ -35,6 +35,7 @@ from registry.records.import_result import ImportProblem, ImportResult
 from registry.records.instruments import INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT
 from registry.selectors.access import access_for
 from registry.services.instances import instance_remove, records_written
+from registry.services.locks import locked_data_refuse
 from registry.services.patient_versions import VersionConflict, patients_lock, record_version
 from registry.services.records import CREATED_MEANWHILE, records_delete, records_import
 
@@ -263,6 +264,7 @@ def record_instance_delete(
         model, attribute = DEPENDANTS[form]
         deleted.extend(model.objects.filter(**{attribute: target}))
     deleted.append(target)
+    locked_data_refuse(deleted=deleted)  # RecordLocked: nothing deleted
     for row in deleted:
         instance_remove(row, user=user, door=door)
     records_written(*deleted)

@@ -22,7 +22,8 @@ from registry.selectors.access import access_for, restrict_to_visible
 from registry.selectors.export_access import check_export_allowed
 from registry.services.derivation import patients_changed
 from registry.services.identified_exports import identified_export_log
-from registry.services.patient_versions import patients_version_bump
+from registry.services.locks import locked_data_refuse
+from registry.services.patient_versions import patients_lock, patients_version_bump
 from registry.services.soft_checks import written_warnings
 
 __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", "records_export", "records_import"]
@@ -158,7 +159,8 @@ def records_delete(*, record_ids, user, door: str = "delete") -> list[str]:
 
     Only administrators delete records (as in the admin: a deletion takes every instrument with it).
     `user` None is the system. Raises PermissionDenied for anyone else, and LookupError naming every
-    record ID that does not exist or that `user` may not see (then nothing is deleted). Every deleted
+    record ID that does not exist or that `user` may not see, and RecordLocked when any of them has a
+lock in force (registry/services/locks.py); then nothing is deleted. Every deleted
     row gets an audit-trail entry by `user` with the reason `door`.
     """
     wanted = list(dict.fromkeys(str(record_id) for record_id in record_ids))
@@ -171,6 +173,9 @@ def records_delete(*, record_ids, user, door: str = "delete") -> list[str]:
     missing = [record_id for record_id in wanted if record_id not in found]
     if missing:
         raise LookupError(f"No record with the ID {', '.join(missing)}")
+    patients_lock(patient.pk for patient in found.values())
+    # A record with anything locked in it is not deleted (RecordLocked names the locks; nothing deleted).
+    locked_data_refuse(deleted=found.values())
     for record_id in wanted:
         patient = found[record_id]
         _delete_with_history(patient, user=user, reason=door)

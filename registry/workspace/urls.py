@@ -22,6 +22,10 @@ urlpatterns = [
     path("reports/<int:report_id>/delete/", views.report_delete, name="report_delete"),
     path("reports/<int:report_id>/download.<str:file_format>", views.report_download, name="report_download"),
     path("records/<str:record_id>/", views.record_home, name="record"),
+    # Before the record's forms below, whose <form> would take these names.
+    path("records/<str:record_id>/lock/", views.lock, name="lock"),
+    path("records/<str:record_id>/unlock/", views.unlock, name="unlock"),
+    path("records/<str:record_id>/sign/", views.sign, name="sign"),
     path("records/<str:record_id>/scans/new/", views.scan_new, name="scan_new"),
     path("records/<str:record_id>/scans/<int:instance>/", views.scan_edit, name="scan"),
     path("records/<str:record_id>/<str:form>/new/", views.instance_new, name="instance_new"),

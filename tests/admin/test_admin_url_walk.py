@@ -118,6 +118,8 @@ RIGHTS = {
     "auth.Group": _nobody,
     "registry.IdentifiedExport": _nobody,  # administrators read it; nobody writes it through the admin
     "registry.SoftCheckConfirmation": _nobody,  # read by the access rule; written by the workspace only
+    "registry.RecordLock": _nobody,  # read by the access rule; written by the lock services only
+    "registry.RecordSignature": _nobody,
     # django-axes and django-otp (registry/admin/third_party.py): Django's permissions, superusers only.
     "axes.AccessAttempt": _nobody,
     "axes.AccessLog": _nobody,
@@ -160,6 +162,10 @@ def build_walk(site_a, site_b) -> Walk:
     for patient in patients.values():  # a confirmed soft check of each site's patient
         patient.soft_check_confirmations.create(form="tumor_assessment", instance=1, field="ta_date",
                                                 check_code="scan_after_death", value="2020-03-04", door="workspace")
+        # A lock lifted already (one in force would refuse the walk's writes) and a signature.
+        patient.locks.create(form="", locked_by=superuser, locked_at=timezone.now(), unlocked_by=superuser,
+                             unlocked_at=timezone.now(), unlock_reason="walk")
+        patient.signatures.create(signed_by=superuser, signed_at=timezone.now(), meaning="walk", content_hash="0" * 64)
     settings_row = AnalysisSettings.objects.create(pk=1, data_cutoff=date(2023, 12, 31))
     workspace_settings = WorkspaceSettings.objects.create(pk=1)
     token, _secret = api_token_create(user=member, name="member's token")
@@ -466,6 +472,11 @@ SUPERUSER_REFUSED = {
     # Soft-check confirmations are written by the workspace, never through their admin.
     ("registry.SoftCheckConfirmation", "add"), ("registry.SoftCheckConfirmation", "change"),
     ("registry.SoftCheckConfirmation", "delete"), ("registry.SoftCheckConfirmation", "changelist"),
+    # Locks and signatures are made in the workspace (registry/services/locks.py), never through their admin.
+    ("registry.RecordLock", "add"), ("registry.RecordLock", "change"),
+    ("registry.RecordLock", "delete"), ("registry.RecordLock", "changelist"),
+    ("registry.RecordSignature", "add"), ("registry.RecordSignature", "change"),
+    ("registry.RecordSignature", "delete"), ("registry.RecordSignature", "changelist"),
 }
 
 

@@ -46,6 +46,8 @@ def test_importing_20_patients_costs_as_many_queries_as_importing_5(site_a):
     #   lesion measurements: patients; stored instances; keys; assessments named; lesions
     #     named; INSERT; INSERT history                                                        -> 7
     #   NGS variants: patients; stored instances; biopsies named; INSERT; INSERT history       -> 5
+    # plus, per chunk of a repeating instrument, the locks in force on its records
+    #   (registry/selectors/locks.py; none for the record rows: every record is new)           -> 7
     # plus SAVEPOINT and RELEASE of records_import's atomic block inside the test's transaction -> 2
     # plus the UPDATE marking the written patients' derived results stale (patients_changed)    -> 1
     # plus the upsert of the written records' versions (patients_version_bump)                -> 1
@@ -60,19 +62,19 @@ def test_importing_20_patients_costs_as_many_queries_as_importing_5(site_a):
     few = _import_queries(site_a, "FEW", 5)
     many = _import_queries(site_a, "MANY", 20)
 
-    assert len(few) == len(many) == 3 + 20 + 4 + 7 + 5 + 2 + 1 + 1 + 15
+    assert len(few) == len(many) == 3 + 20 + 4 + 7 + 5 + 7 + 2 + 1 + 1 + 15
 
 
 def test_reimporting_20_unchanged_patients_costs_as_many_queries_as_5(site_a):
     # Unchanged rows are compared and not written: only each chunk's SELECTs remain
-    # (1 + 4 x 3 + 2 + 5 + 3), plus SAVEPOINT and RELEASE.
+    # (1 + 4 x 3 + 2 + 5 + 3), the locks of each of the 8 chunks' records, plus SAVEPOINT and RELEASE.
     _import_queries(site_a, "FEW", 5)
     _import_queries(site_a, "MANY", 20)
 
     few = _import_queries(site_a, "FEW", 5)
     many = _import_queries(site_a, "MANY", 20)
 
-    assert len(few) == len(many) == 1 + 12 + 2 + 5 + 3 + 2
+    assert len(few) == len(many) == 1 + 12 + 2 + 5 + 3 + 8 + 2
 
 
 def _export_queries(**options) -> int:

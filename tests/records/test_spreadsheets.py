@@ -344,13 +344,14 @@ def test_variant_import_fetches_the_named_records_once_whatever_the_number_of_ro
 
     assert result.totals["new"] == 3
     # Once: the coordinator's role and sites, the named patients, the lock on their records and their
-    # versions (records_lock, 2), their biopsies, their variants.
+    # versions (records_lock, 2), the data locks in force on them (registry/selectors/locks.py), their
+    # biopsies, their variants.
     # Per row, 5: full_clean() checks that the patient and the biopsy exist and that the instance number
     # is free (3), then the insert and its history row (2). After the import, once: the UPDATE marking
     # the patients' derived results stale (patients_changed), and the upsert of their records' versions;
     # and the soft checks of the variants written (registry/services/soft_checks.py written_warnings):
     # the variants with their patients, read back once (no check found: no confirmations read).
-    assert len(queries) == 7 + 3 * 5 + 2 + 1
+    assert len(queries) == 8 + 3 * 5 + 2 + 1
 
 
 def test_dry_run_reports_the_rows_and_writes_nothing(patient_a1, patient_a2):

@@ -142,8 +142,9 @@ def test_the_preview_reads_the_record_with_a_fixed_number_of_queries(coordinator
 
 # The session, the user, the user's role and memberships (access_for), the patient (visible_patients),
 # the derive input (six: patients, lines, local therapy, assessments, lesions with measurements,
-# biopsies with variants), the analysis settings, the lesions, the record version.
-QUERIES = 14
+# biopsies with variants), the analysis settings, the lesions, the record version, and the locks in
+# force on the record (a record locked as a whole takes no new scan: registry/workspace/views/locks.py).
+QUERIES = 15
 
 
 def test_a_date_another_scan_has_computes_nothing_and_says_so(coordinator, scan_patient):

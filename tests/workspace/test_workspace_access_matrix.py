@@ -32,7 +32,9 @@ WRITE_PAGES = {
     "new local therapy": lambda p: reverse("workspace:instance_new", args=[p.record_id, "local_therapy"]),
     "delete local therapy": lambda p: reverse("workspace:instance_delete", args=[p.record_id, "local_therapy", 1]),
 }
-_POSTING_FORM = re.compile(r'<form[^>]*method="post"(?![^>]*action="/logout/")', re.IGNORECASE)
+# A form posting data: the log-out form is none, nor a data manager's "Lock" button (a lock is not
+# data entry: registry/workspace/views/locks.py, tested in test_locked_records.py).
+_POSTING_FORM = re.compile(r'<form[^>]*method="post"(?![^>]*action="(/logout/|/records/[^"]+/lock/)")', re.IGNORECASE)
 
 
 def _login(client, role, world, name):

@@ -21,6 +21,7 @@ from registry.selectors.record_names import next_record_name
 from registry.selectors.saved_reports import (
     DeidentificationUnavailable, ReportUnavailable, report_table, visible_report,
 )
+from registry.services.locks import RecordLocked
 from registry.services.records import records_delete
 from registry.services.saved_reports import saved_report_export_log
 
@@ -322,6 +323,8 @@ def _delete_records(parameters: Parameters, caller: Caller) -> HttpResponse:
         raise ApiError(BAD_REQUEST, "The parameter \"records\" is missing: name the records to delete")
     try:
         deleted = records_delete(record_ids=record_ids, user=caller.user, door=caller.door)
+    except RecordLocked as locked:  # before PermissionDenied, which it is: the lock is named, not the role
+        raise ApiError(FORBIDDEN, str(locked)) from None
     except PermissionDenied:
         raise ApiError(FORBIDDEN, "You do not have Delete Record privileges (administrators only)") from None
     except LookupError as error:

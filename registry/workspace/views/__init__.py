@@ -1,5 +1,6 @@
 """The workspace's views, one module per page family; urls.py names them from here."""
 from .instruments import instance_edit, instance_new, record_form
+from .locks import lock, sign, unlock
 from .record_home import instance_delete, record_home, record_new
 from .saved_reports import (
     report_delete, report_download, report_edit, report_filter_check, report_new, report_view, reports,
@@ -11,4 +12,5 @@ __all__ = [
     "instance_delete", "instance_edit", "instance_new", "record_form", "record_home", "record_new", "records",
     "scan_edit", "scan_new", "worklist",
     "report_delete", "report_download", "report_edit", "report_filter_check", "report_new", "report_view", "reports",
+    "lock", "sign", "unlock",
 ]

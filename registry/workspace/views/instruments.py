@@ -33,12 +33,14 @@ from django.utils import timezone
 from registry.models import Lesion, NgsVariant, Patient, TreatmentLine
 from registry.models.choices import LesionClass
 from registry.records.instruments import INSTRUMENTS, format_value
-from registry.selectors.access import can_change_patient, may_see_identified, visible_patients
+from registry.selectors.access import Capability, can_change_patient, may_see_identified, user_can, visible_patients
+from registry.services.locks import RecordLocked
 from registry.services.patient_versions import current_versions
 from registry.workspace.forms import InstrumentForm, instrument_form_class
 from registry.workspace.saving import (
     HIDDEN_VALUES_DECISION, FormSave, form_data_without_hidden_values, form_rebased, form_save,
 )
+from registry.workspace.views.locks import page_lock
 
 BRANCHING = "_branching"  # POST field of the htmx request that asks which fields to hide
 FORM_ID = "instance-form"
@@ -161,6 +163,8 @@ class Page:
     save: FormSave = field(default_factory=lambda: FormSave(False))
     extra_errors: list[tuple[str, str]] = field(default_factory=list)
     conflict_changes: list = field(default_factory=list)
+    lock: object = None  # the RecordLock keeping the instance from changing (shown read-only), or None
+    may_lock: bool = False
 
     @property
     def forms(self) -> list[str] | None:
@@ -196,6 +200,12 @@ def _page(request, patient: Patient, form_name: str, instance) -> Page:
     page = Page(patient=patient, form_name=form_name, instance=instance, title=_title(form_name, instance),
                 can_change=can_change_patient(request.user, patient), sees_identified=sees_identified,
                 rows=ROWS.get(form_name))
+    page.lock = page_lock(patient, form_name, instance)
+    page.may_lock = user_can(request.user, Capability.LOCK, site_id=patient.site_id)
+    if page.lock is not None:
+        if request.method == "POST" and page.can_change:
+            raise RecordLocked([page.lock])  # a 403 naming the lock; nothing written
+        page.can_change = False
     if request.method == "POST" and not page.can_change:
         raise PermissionDenied("This record is read-only for you.")
     form_class = instrument_form_class(form_name, user_sees_identified=sees_identified)
@@ -388,7 +398,9 @@ def _saved_message(page: Page, saved_rows: list, deleted: list) -> str:
 def _render(request, page: Page) -> HttpResponse:
     context = {
         "page_title": f"{page.title} — {page.patient.record_id}", "patient": page.patient, "page": page,
-        "nav": "records", "form_id": FORM_ID,
+        "nav": "records", "form_id": FORM_ID, "lock": page.lock, "may_lock": page.may_lock,
+        "lock_form": page.form_name if page.instance.pk is not None else "",
+        "lock_instance": getattr(page.instance, "redcap_repeat_instance", None),
     }
     if not page.can_change:
         context.update(read_only=True, values=_values(page.form), row_tables=_row_tables(page))

@@ -20,8 +20,9 @@ from django.utils import timezone
 from registry.models import Patient
 from registry.records.instruments import REPEATING_INSTRUMENTS
 from registry.selectors.access import (
-    can_change_patient, changeable_sites, may_see_identified, visible_patients,
+    Capability, can_change_patient, changeable_sites, may_see_identified, user_can, visible_patients,
 )
+from registry.selectors.locks import NOTHING_LOCKED, record_locks, record_signatures
 from registry.selectors.record_home import record_home as record_home_facts
 from registry.selectors.record_names import next_record_name
 from registry.services.instances import RecordChangedMeanwhile, instances_delete
@@ -45,17 +46,24 @@ def record_home(request, record_id: str):
         raise Http404("No record you may see has this ID.")
     patient = home.patient
     identified = may_see_identified(request.user)
+    locks = record_locks([patient.pk]).get(patient.pk, NOTHING_LOCKED)
     context = {
         "nav": "records",
         "page_title": f"Record {patient.record_id}",
+        # A record locked as a whole offers no additions and no deletions (every door refuses them).
+        "locks": locks,
+        "signatures": record_signatures([patient.pk]).get(patient.pk, []),
+        "may_lock": user_can(request.user, Capability.LOCK, site_id=patient.site_id),
+        "may_sign": user_can(request.user, Capability.SIGN, site_id=patient.site_id),
         "home": home,
         "header": header(home),
         "identified": identified,
-        "can_change": can_change_patient(request.user, patient),
+        "can_change": can_change_patient(request.user, patient) and locks.record is None,
         "timeline": timeline_layout(
             patient=patient, lines=home.lines, assessments=home.assessments, biopsies=home.biopsies,
             local_therapies=home.local_therapies, live=home.live, today=today, analysis_cutoff=home.analysis_cutoff),
-        "grid": status_grid(home),
+        # Each form's row with its own lock, if any (a locked instance: no delete link, a lock badge).
+        "grid": [(row, locks.instances.get((row.form, row.instance))) for row in status_grid(home)],
         "stored": stored_results(home),
         "live": live_results(home),
         "audit_trail_url": reverse("admin:registry_patient_audit_trail", args=[patient.pk])

@@ -27,9 +27,10 @@ from django.utils import timezone
 from registry.derive.results import Response
 from registry.models import Lesion, LesionMeasurement, Patient, TumorAssessment
 from registry.records.soft_checks import instance_soft_checks
-from registry.selectors.access import can_change_patient, may_see_identified, visible_patients
+from registry.selectors.access import Capability, can_change_patient, may_see_identified, user_can, visible_patients
 from registry.selectors.derivation_inputs import current_analysis_settings, patient_records
 from registry.services.instances import RecordChangedMeanwhile, instances_save
+from registry.services.locks import RecordLocked
 from registry.services.patient_versions import current_versions
 from registry.services.soft_checks import checks_unconfirmed
 
@@ -42,6 +43,7 @@ from ..scan_entry import (
     response_label, scan_lesions, scan_lines, scan_preview,
 )
 from ..scan_forms import LesionRowsForm, assessment_input, scan_form_class
+from .locks import page_lock
 
 PREVIEW = "_preview"
 ROWS_DATE = "rows_for"  # hidden: the date the lesion rows were built for ("" = the line running today)
@@ -63,6 +65,9 @@ def scan_new(request, record_id: str):
     patient = _visible_patient(request.user, record_id)
     if not can_change_patient(request.user, patient):
         raise PermissionDenied("Your role may not change this record.")
+    lock = page_lock(patient, "tumor_assessment", None)
+    if lock is not None:
+        raise RecordLocked([lock])  # a record locked as a whole takes no new scan
     return _scan_page(request, patient, None)
 
 
@@ -70,10 +75,13 @@ def scan_new(request, record_id: str):
 def scan_edit(request, record_id: str, instance: int):
     patient = _visible_patient(request.user, record_id)
     assessment = get_object_or_404(TumorAssessment, patient=patient, redcap_repeat_instance=instance)
-    if not can_change_patient(request.user, patient):
+    lock = page_lock(patient, "tumor_assessment", assessment)
+    if not can_change_patient(request.user, patient) or lock is not None:
         if request.method != "GET":
+            if lock is not None and can_change_patient(request.user, patient):
+                raise RecordLocked([lock])  # a 403 naming the lock; nothing written
             raise PermissionDenied("Your role may not change this record.")
-        return _read_only_page(request, patient, assessment)
+        return _read_only_page(request, patient, assessment, lock=lock)
     return _scan_page(request, patient, assessment)
 
 
@@ -352,7 +360,7 @@ def _render(request, page: _Page, form, rows, *, lines, rows_date, preview=None,
     return render(request, TEMPLATE, context)
 
 
-def _read_only_page(request, patient: Patient, assessment: TumorAssessment):
+def _read_only_page(request, patient: Patient, assessment: TumorAssessment, *, lock=None):
     """The scan as a viewer or investigator sees it: the same content, no inputs and no form."""
     page = _page(request, patient, assessment)
     lines, histories = page.lines_and_lesions(assessment.ta_date)
@@ -379,5 +387,7 @@ def _read_only_page(request, patient: Patient, assessment: TumorAssessment):
         "lesion_values": [(history, page.existing.get(history.les_id)) for history in histories],
         "membership": membership_text(lines), "preview": _preview_view(_stored_preview(page, assessment)),
         "page_title": f"Scan · {patient.record_id}", "nav": "records",
+        "lock": lock, "may_lock": user_can(request.user, Capability.LOCK, site_id=patient.site_id),
+        "lock_form": "tumor_assessment", "lock_instance": assessment.redcap_repeat_instance,
     }
     return render(request, TEMPLATE, context)
