@@ -116,6 +116,22 @@ class Coded:
         return self.code
 
 
+# SPSS user-missing values of numeric variables: the codes in the list's order from -991 down (REDCap's
+# list gives NI -991, UNK -992, NASK -993, ASKU -994, NA -995, NAVU -996, ND -997), declared missing as one range.
+SPSS_MISSING_START = -991
+
+
+def spss_missing_values() -> dict[str, int]:
+    """Each code → the number a numeric SPSS variable holds for it (a user-missing value)."""
+    return {code: SPSS_MISSING_START - position for position, code in enumerate(missing_data_codes())}
+
+
+def missing_codes_text() -> str:
+    """The codes for a codebook: `NI -991 No information | UNK -992 Unknown | ...`."""
+    numbers = spss_missing_values()
+    return " | ".join(f"{code} {numbers[code]} {label}" for code, label in missing_data_codes().items())
+
+
 def cell_value(instance, field_name: str):
     """The value of `field_name`, or Coded(code) when a missing-data code is entered instead."""
     code = getattr(instance, missing_column(field_name), "")
