@@ -282,9 +282,10 @@ def form_cells(form: str, values: dict, problems: Problems, *, record: str, inst
         cells[name] = text
     for field_name, (name, code) in codes.items():
         if cells.get(field_name, ""):
+            # A rule across two fields (a sentence, as the models' own): the schema cannot state it.
             problems.add(record, form, instance, name, code,
-                         f"is sent together with a value of {field_name} ({values[field_name]}); a field holds a "
-                         f"value or a missing-data code, not both: send {field_name} null with the code")
+                         f"A value of {field_name} ({values[field_name]}) is sent with the missing-data code {code}; "
+                         f"a field holds one or the other: send {field_name} null with the code.")
             del cells[field_name]
         elif field_name in values and field_name not in cells:
             continue  # the value was refused (and reported) already

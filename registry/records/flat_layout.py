@@ -41,7 +41,7 @@ class FlatColumn:
         """Puts a parsed value (not a reference) on the instance: a Coded value stores the field's
         blank value and the code; any other value clears the code."""
         if self.missing_attribute is None:
-            setattr(instance, self.attribute, value)
+            setattr(instance, self.attribute, self.blank_value if value is None else value)
         elif isinstance(value, Coded):
             setattr(instance, self.attribute, self.blank_value)
             setattr(instance, self.missing_attribute, value.code)

@@ -58,8 +58,8 @@ def test_a_value_and_a_code_together_are_a_400_and_nothing_is_written(coordinato
     assert response.status_code == 400
     assert problems_of(response) == [(
         "P-A", "enrollment", "birth_date_missing",
-        "is sent together with a value of birth_date (1960-01-01); a field holds a value or a missing-data code, "
-        "not both: send birth_date null with the code",
+        "A value of birth_date (1960-01-01) is sent with the missing-data code UNK; a field holds one or the other: "
+        "send birth_date null with the code.",
     )]
     assert database_state() == before
 
