@@ -18,6 +18,7 @@ from django.utils.html import format_html
 
 from registry.models import Patient, Role, Site
 from registry.records.dictionary import data_dictionary
+from registry.records.missing_codes import codable_fields, missing_column
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
@@ -425,6 +426,19 @@ def changed_meanwhile_message(conflict: RecordChangedMeanwhile, instance) -> str
         'values (<a href="{}" target="_blank" rel="noopener">open in a new tab</a>) and save again.',
         who, when, url,
     )
+
+
+def with_missing_codes(fieldsets, model) -> list:
+    """`fieldsets` with each codable field's missing-data code on its line, beside it (issue 12 §4):
+    `"line_end"` becomes `("line_end", "line_end_missing")`. Fields already on a shared line stay."""
+    codable = set(codable_fields(model))
+    return [
+        (name, {**options, "fields": tuple(
+            (field, missing_column(field)) if isinstance(field, str) and field in codable else field
+            for field in options["fields"]
+        )})
+        for name, options in fieldsets
+    ]
 
 
 def with_record_version(fieldsets, obj) -> list:
