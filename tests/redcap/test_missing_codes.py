@@ -5,7 +5,7 @@ import pytest
 
 from registry.models import Patient, TreatmentLine
 from tests import factories
-from tests.records.flat_files import EMPTY, instance_row, record_row, row_counts
+from tests.records.flat_files import EMPTY, csv_text, instance_row, record_row, row_counts
 from tests.redcap.conftest import make_token
 
 LINE = {"line_no": "1", "line_type": "1", "line_drug": "2", "line_start": "2020-01-15"}
@@ -62,7 +62,7 @@ def test_a_code_in_a_field_that_takes_none_is_refused_naming_record_field_value_
         instance_row("NEW-1", "treatment_line", 1, **{**LINE, "line_start": "NI"}),
     ]
 
-    answer = redcap(coordinator_token, "record", format="csv", data=_csv(rows), returnFormat="json")
+    answer = redcap(coordinator_token, "record", format="csv", data=csv_text(rows), returnFormat="json")
 
     assert answer.status == 400
     assert answer.json()["error"].splitlines() == [
@@ -82,6 +82,10 @@ def test_an_export_with_codes_imports_back_unchanged(redcap, admin_token, coordi
     assert redcap(admin_token, "record", format="csv").text == exported
 
 
-def _csv(rows):
-    from tests.records.flat_files import csv_text
-    return csv_text(rows)
+def test_the_project_information_lists_the_codes_as_redcap_does(redcap, admin_token):
+    information = redcap(admin_token, "project", format="json").json()
+
+    assert information["missing_data_codes"] == (
+        "NI, No information | UNK, Unknown | NASK, Not asked | ASKU, Asked but unknown | NA, Not applicable | "
+        "NAVU, Not available | ND, Not done"
+    )
