@@ -71,9 +71,13 @@ class Column:
         return {}
 
     def codes_text(self) -> str:
-        """The codes as the data dictionary writes choices: `1, Male | 2, Female`; for a column that takes
-        missing-data codes, then what a coded cell is."""
-        text = " | ".join(f"{code}, {label}" for code, label in self.codes)
+        """The codes as the data dictionary writes choices: `1, Male | 2, Female`."""
+        return " | ".join(f"{code}, {label}" for code, label in self.codes)
+
+    def codebook_codes(self) -> str:
+        """The codebook's codes: codes_text(), and for a column that takes missing-data codes what a
+        coded cell is."""
+        text = self.codes_text()
         if not self.takes_missing_code:
             return text
         missing = ("Missing-data codes, written blank (SPSS: user-missing values" +

@@ -73,14 +73,11 @@ def _stored_values(model, forms: tuple[str, ...], **condition) -> list[tuple]:
     holding a missing-data code is Coded(code), which format_value writes as the code."""
     columns = [column for form in forms for column in form_columns(form)]
     lookups = [_lookup(column) for column in columns]
-    # The codes' companion columns are read after the columns: (position of the column, of its code).
-    coded = [
-        (2 + position, 2 + len(columns) + number)
-        for number, (position, column) in enumerate(
-            (position, column) for position, column in enumerate(columns) if column.missing_attribute is not None
-        )
-    ]
-    lookups += [columns[position - 2].missing_attribute for position, _ in coded]
+    # The codes' companion columns are read after the columns; `coded` pairs, in the row read (two key
+    # values first), the position of a codable column's value with the position of its code.
+    codable = [position for position, column in enumerate(columns) if column.missing_attribute is not None]
+    lookups += [columns[position].missing_attribute for position in codable]
+    coded = [(2 + position, 2 + len(columns) + number) for number, position in enumerate(codable)]
     if model is Patient:
         stored = model.objects.filter(**condition).values_list("id", "record_id", *lookups)
     else:
