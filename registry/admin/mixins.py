@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from registry.models import Patient, Role, Site
 from registry.records.dictionary import data_dictionary
-from registry.records.missing_codes import codable_fields, missing_column
+from registry.records.missing_codes import clear_codes_of_values, codable_fields, missing_column
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
@@ -475,6 +475,11 @@ class RepeatingInstanceForm(forms.ModelForm):
     patient" would otherwise only fail at INSERT, as a server error. This repeats those checks
     with the patient included and puts the message next to the field the coordinator typed.
     """
+
+    def clean(self):
+        cleaned_data = super().clean()
+        clear_codes_of_values(self.instance, cleaned_data, set(self.fields))
+        return cleaned_data
 
     def validate_unique(self):
         super().validate_unique()

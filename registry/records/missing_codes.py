@@ -132,6 +132,14 @@ def missing_codes_text() -> str:
     return " | ".join(f"{code} {numbers[code]} {label}" for code, label in missing_data_codes().items())
 
 
+def clear_codes_of_values(instance, values, shown: set[str] | frozenset[str]) -> None:
+    """A form that shows a field but not its code (a row of a table) and is given a value for it:
+    the value replaces the stored code, as a value typed in a flat file does."""
+    for field_name in codable_fields(type(instance)):
+        if field_name in values and missing_column(field_name) not in shown and values[field_name] not in (None, ""):
+            setattr(instance, missing_column(field_name), "")
+
+
 def cell_value(instance, field_name: str):
     """The value of `field_name`, or Coded(code) when a missing-data code is entered instead."""
     code = getattr(instance, missing_column(field_name), "")

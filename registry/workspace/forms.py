@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from registry.records.dictionary import DictionaryField, data_dictionary
 from registry.records.instruments import INSTRUMENTS, checkbox_attribute
-from registry.records.missing_codes import MISSING_SUFFIX, codable_fields, missing_code_choices, missing_column
+from registry.records.missing_codes import (
+    MISSING_SUFFIX, clear_codes_of_values, codable_fields, missing_code_choices, missing_column,
+)
 from registry.selectors.access import identifier_field_names
 
 from .branching import form_values, hidden_fields
@@ -181,10 +183,8 @@ class InstrumentForm(forms.ModelForm):
                     setattr(self.instance, attribute, code in ticked)
         super()._post_clean()
         # A form without a field's code select (a scan's or a row's) that saves a value clears the code.
-        for field_name in codable_fields(type(self.instance)):
-            if field_name in self.fields and missing_column(field_name) not in self.fields and getattr(
-                    self.instance, field_name) not in (None, ""):
-                setattr(self.instance, missing_column(field_name), "")
+        clear_codes_of_values(self.instance, {name: getattr(self.instance, name) for name in self.fields
+                                              if hasattr(self.instance, name)}, set(self.fields))
 
     # --- branching logic
     def current_values(self) -> dict[str, str]:

@@ -46,3 +46,15 @@ def test_a_value_and_a_code_together_are_refused_and_nothing_is_written(coordina
     assert "line_end holds a value and a missing-data code; it can hold only one of them." in (
         response.content.decode())
     assert TreatmentLine.objects.values_list("line_end", "line_end_missing").get() == (None, "")
+
+
+def test_a_value_typed_in_an_inline_row_replaces_the_stored_code(coordinator_client, site_a):
+    # The patient page's treatment-line inline shows no code column: a value typed there replaces a code.
+    patient = factories.make_patient(site_a)
+    factories.make_line(patient, line_ecog_missing="ND")
+    data = form_data_of(coordinator_client.get(change_url(patient)))
+
+    response = coordinator_client.post(change_url(patient), data | {"treatment_lines-0-line_ecog": "1"})
+
+    assert response.status_code == 302
+    assert TreatmentLine.objects.values_list("line_ecog", "line_ecog_missing").get() == (1, "")

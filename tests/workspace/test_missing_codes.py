@@ -90,3 +90,17 @@ def test_a_read_only_page_shows_the_code_for_the_value(client, patient, site_a):
     page = client.get(instance_url(patient, "treatment_line", 1)).content.decode()
 
     assert "NAVU (Not available)" in page
+
+
+def test_the_scan_page_saving_a_value_replaces_a_stored_code(client, patient, coordinator):
+    # The scan page has no code select: a new-lesion answer typed there replaces the stored code.
+    from registry.models import TumorAssessment
+    from registry.workspace.scan_forms import scan_form_class
+
+    assessment = factories.make_assessment(patient, date(2020, 6, 1), ta_new_lesion_missing="ASKU")
+    form = scan_form_class()(
+        {"ta_date": "2020-06-01", "ta_new_lesion": "0", "tumor_assessment_complete": "0"}, instance=assessment)
+
+    assert form.is_valid(), form.errors
+    form.save()
+    assert TumorAssessment.objects.values_list("ta_new_lesion", "ta_new_lesion_missing").get() == (0, "")
