@@ -97,3 +97,13 @@ def test_the_schema_shows_the_code_fields(coordinator_api):
     line = schema["components"]["schemas"]["TreatmentLine"]["properties"]
     assert line["line_end_missing"]["enum"] == ["", "NI", "UNK", "NASK", "ASKU", "NA", "NAVU", "ND"]
     assert "line_start_missing" not in line
+
+
+def test_a_patch_sending_the_field_null_removes_its_code(coordinator_api, patient):
+    Patient.objects.filter(pk=patient.pk).update(birth_date=None, birth_date_missing="NASK")
+
+    response = coordinator_api.patch("/api/v1/patients/P-A/", {"birth_date": None}, format="json",
+                                     **if_match(coordinator_api, "P-A"))
+
+    assert response.status_code == 200, response.content
+    assert Patient.objects.values_list("birth_date", "birth_date_missing").get() == (None, "")
