@@ -100,3 +100,17 @@ def test_a_de_identified_export_leaves_a_coded_date_blank(coded, tmp_path, setti
     line, = export_records(tmp_path, "treatment_line", deidentify=True)
 
     assert line["line_end"] == ""
+
+
+def test_an_analysis_dataset_keeps_a_coded_raw_column_user_missing_in_spss(coded, tmp_path):
+    # R-1's line 1: its end reason is coded NASK (-993); the lines dataset's raw column carries it.
+    from registry.models import TreatmentLine
+    TreatmentLine.objects.filter(patient=coded).update(line_end_reason=None, line_end_reason_missing="NASK")
+    output = tmp_path / "lines.sav"
+    dataset_export(name="lines", output=output, file_format="sav")
+
+    data, meta = pyreadstat.read_sav(output, user_missing=True)
+
+    assert data["line_end_reason"].tolist() == [-993]
+    assert meta.missing_ranges["line_end_reason"] == [{"lo": -997.0, "hi": -991.0}]
+    assert export_records(tmp_path, "lines")[0]["line_end_reason"] == ""
