@@ -7,6 +7,7 @@ from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, env_database, env_int, env_list, env_str
+from registry.records.missing_codes import DEFAULT_MISSING_DATA_CODES, parse_missing_data_codes
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Everything the registry writes at run time (SQLite file, uploads, import staging) lives here.
@@ -187,6 +188,14 @@ if DEIDENTIFICATION_KEY is not None and len(DEIDENTIFICATION_KEY) < 32:
         "REGISTRY_DEIDENTIFICATION_KEY must be a random string of at least 32 characters, e.g. the output of "
         "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
     )
+
+# Missing-data codes entered instead of a value (registry/records/missing_codes.py): REDCap's defaults,
+# or REGISTRY_MISSING_DATA_CODES as CODE=label pairs separated by commas (e.g. "UNK=Unknown,ND=Not done").
+# A malformed list stops start-up with the variable's name.
+MISSING_DATA_CODES = (
+    parse_missing_data_codes(env_str("REGISTRY_MISSING_DATA_CODES", ""), name="REGISTRY_MISSING_DATA_CODES")
+    if env_str("REGISTRY_MISSING_DATA_CODES", "").strip() else dict(DEFAULT_MISSING_DATA_CODES)
+)
 
 # Uploads above this size are streamed to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

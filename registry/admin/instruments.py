@@ -13,7 +13,7 @@ from registry.models import (
 from registry.records.spreadsheets import NgsVariantResource
 from .mixins import (
     PatientFromParentFormSet, RegistryAdmin, RegistryInlineMixin, RepeatingInstanceForm, SiteListFilter,
-    dictionary_radio_fields, with_record_version,
+    dictionary_radio_fields, with_missing_codes, with_record_version,
 )
 from .imports import UserScopedResourcesMixin
 
@@ -133,7 +133,7 @@ class InstrumentAdmin(RegistryAdmin, SimpleHistoryAdmin):
             record = ("patient", "redcap_repeat_instance")
         else:
             record = ("patient",) if self.patient_chosen_on_add else ()
-        fieldsets = list(self.instrument_fieldsets)
+        fieldsets = with_missing_codes(self.instrument_fieldsets, self.model)
         if record:
             fieldsets.insert(0, ("Record", {"fields": record}))
         return with_record_version(fieldsets, obj)

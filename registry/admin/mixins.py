@@ -18,6 +18,7 @@ from django.utils.html import format_html
 
 from registry.models import Patient, Role, Site
 from registry.records.dictionary import data_dictionary
+from registry.records.missing_codes import clear_codes_of_values, codable_fields, missing_column
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
@@ -438,6 +439,19 @@ def changed_meanwhile_message(conflict: RecordChangedMeanwhile, instance) -> str
     )
 
 
+def with_missing_codes(fieldsets, model) -> list:
+    """`fieldsets` with each codable field's missing-data code on its line, beside it (issue 12 §4):
+    `"line_end"` becomes `("line_end", "line_end_missing")`. Fields already on a shared line stay."""
+    codable = set(codable_fields(model))
+    return [
+        (name, {**options, "fields": tuple(
+            (field, missing_column(field)) if isinstance(field, str) and field in codable else field
+            for field in options["fields"]
+        )})
+        for name, options in fieldsets
+    ]
+
+
 def with_record_version(fieldsets, obj) -> list:
     """`fieldsets` with the hidden record version in the first, on the change page of an existing object."""
     fieldsets = list(fieldsets)
@@ -472,6 +486,11 @@ class RepeatingInstanceForm(forms.ModelForm):
     patient" would otherwise only fail at INSERT, as a server error. This repeats those checks
     with the patient included and puts the message next to the field the coordinator typed.
     """
+
+    def clean(self):
+        cleaned_data = super().clean()
+        clear_codes_of_values(self.instance, cleaned_data, set(self.fields))
+        return cleaned_data
 
     def validate_unique(self):
         super().validate_unique()

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from registry.models import Patient, Role
+from registry.records.missing_codes import missing_column
 from registry.records.spreadsheets import VitalStatusResource
 from registry.selectors.access import access_for, identifier_field_names, may_see_identified
 from registry.selectors.record_names import next_record_name
@@ -22,7 +23,7 @@ from .derived import DERIVED_LIST_FILTERS, DataQualityMixin, DerivedResultsMixin
 from .reports import StudyReportMixin
 from .imports import RedcapRecordsMixin, UserScopedResourcesMixin
 from .instruments import BiopsyInline, LesionInline, LocalTherapyInline, TreatmentLineInline, TumorAssessmentInline
-from .mixins import PATIENT_SITE_PATH, RegistryAdmin, SiteListFilter, dictionary_radio_fields
+from .mixins import PATIENT_SITE_PATH, RegistryAdmin, SiteListFilter, dictionary_radio_fields, with_missing_codes
 
 
 @admin.register(Patient)
@@ -66,10 +67,11 @@ class PatientAdmin(
     # --- identifier fields: only for users who may see identified data
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+        fieldsets = with_missing_codes(super().get_fieldsets(request, obj), Patient)
         if may_see_identified(request.user):
             return fieldsets
         hidden = identifier_field_names()
+        hidden = frozenset({*hidden, *(missing_column(name) for name in hidden)})
         return [
             (name, {**options, "fields": _without(options["fields"], hidden)}) for name, options in fieldsets
         ]

@@ -30,6 +30,7 @@ from functools import cache
 
 from registry.records.flat_layout import FlatColumn, form_columns
 from registry.records.import_result import ImportProblem
+from registry.records.missing_codes import is_missing_code, missing_column, missing_data_codes
 from registry.records.instruments import (
     INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEATING_INSTRUMENTS, format_decimal, unstorable_text_reason,
 )
@@ -53,6 +54,11 @@ class ApiField:
     nullable: bool
     required: bool  # needed to create an instance
     max_length: int | None
+
+    @property
+    def missing_name(self) -> str | None:
+        """`line_end_missing` beside a field that takes a missing-data code; None for any other."""
+        return None if self.column.missing_attribute is None else missing_column(self.name)
 
     @property
     def label(self) -> str:
@@ -126,8 +132,21 @@ def _json_value(field: ApiField, instance):
 
 
 def form_values(form: str, instance) -> dict:
-    """The form's fields of one stored instance (for enrollment and vital status: the patient)."""
-    return {field.name: _json_value(field, instance) for field in api_fields(form)}
+    """The form's fields of one stored instance (for enrollment and vital status: the patient); each
+    codable field is followed by its missing-data code, "" when none (`"line_end": null,
+    "line_end_missing": "UNK"`)."""
+    values = {}
+    for field in api_fields(form):
+        values[field.name] = _json_value(field, instance)
+        if field.missing_name is not None:
+            values[field.missing_name] = getattr(instance, field.missing_name)
+    return values
+
+
+@cache
+def _code_fields(form: str) -> dict[str, ApiField]:
+    """`line_end_missing` → the field whose code it holds."""
+    return {field.missing_name: field for field in api_fields(form) if field.missing_name is not None}
 
 
 def instance_json(form: str, instance) -> dict:
@@ -236,9 +255,21 @@ def form_cells(form: str, values: dict, problems: Problems, *, record: str, inst
     """The flat cells of one form's values; unknown fields and wrong types are problems (the value
     is then left out, so the import does not report it a second time)."""
     known = _fields_by_name(form)
+    code_fields = _code_fields(form)
     cells: dict[str, str] = {}
+    codes: dict[str, tuple[str, str]] = {}  # field → (its `_missing` name, the code)
     for name, value in values.items():
         if name in ignore:
+            continue
+        if name in code_fields:
+            if value is None or value == "":
+                continue  # no code: the field's own value (or its absence) says the rest
+            if isinstance(value, str) and is_missing_code(value):
+                codes[code_fields[name].name] = (name, value)
+            else:
+                listed = ", ".join(missing_data_codes())
+                problems.add(record, form, instance, name, value,
+                             f"must be a missing-data code of this project ({listed}), or blank for none")
             continue
         field = known.get(name)
         if field is None:
@@ -249,6 +280,17 @@ def form_cells(form: str, values: dict, problems: Problems, *, record: str, inst
             problems.add(record, form, instance, name, value, reason)
             continue
         cells[name] = text
+    for field_name, (name, code) in codes.items():
+        if cells.get(field_name, ""):
+            # A rule across two fields (a sentence, as the models' own): the schema cannot state it.
+            problems.add(record, form, instance, name, code,
+                         f"A value of {field_name} ({values[field_name]}) is sent with the missing-data code {code}; "
+                         f"a field holds one or the other: send {field_name} null with the code.")
+            del cells[field_name]
+        elif field_name in values and field_name not in cells:
+            continue  # the value was refused (and reported) already
+        else:
+            cells[field_name] = code  # the flat format's way: the code in the cell
     return cells
 
 

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE
+from registry.records.missing_codes import missing_data_codes
 from registry.services.patient_versions import record_version
 
 from . import record_format
@@ -52,7 +53,23 @@ def _drf_field(field: ApiField, *, for_create: bool):
 
 
 def _form_fields(form: str, *, for_create: bool) -> dict:
-    return {field.name: _drf_field(field, for_create=for_create) for field in api_fields(form)}
+    fields = {}
+    for field in api_fields(form):
+        fields[field.name] = _drf_field(field, for_create=for_create)
+        if field.missing_name is not None:
+            fields[field.missing_name] = _missing_code_field(field)
+    return fields
+
+
+def _missing_code_field(field: ApiField):
+    """`<field>_missing`: the missing-data code entered instead of the value, "" when none (issue 12 §4)."""
+    codes = missing_data_codes()
+    return serializers.ChoiceField(
+        choices=["", *codes], allow_blank=True, required=False,
+        help_text=(f"Missing-data code entered instead of {field.name} (which is then null): "
+                   + ", ".join(f"{code} {label}" for code, label in codes.items())
+                   + '; "" when none. A value and a code together are refused.'),
+    )
 
 
 class WarningSerializer(serializers.Serializer):

@@ -2,6 +2,10 @@
 
 Dates are `datetime.date`, decimals `decimal.Decimal`, coded fields the dictionary's `int` codes,
 yes/no fields 1/0, blanks `None` (text blanks ""). A checkbox field is the frozenset of its ticked codes.
+A missing-data code entered instead of a value (issue 12 §4) leaves the value None and is carried in
+`<field>_missing` for the fields whose code the rules read differently from a blank (rules §0, v2):
+a blank `line_end` means ongoing, a coded one an end not known; a blank `ta_new_lesion` counts as no,
+a coded one is unknown.
 The selector that builds these from the database is the only place that knows about models.
 """
 from __future__ import annotations
@@ -24,6 +28,11 @@ class TreatmentLine:
     line_ecog: int | None = None
     line_cns_mets: int | None = None
     line_beyond_pd: int | None = None
+    line_end_missing: str = ""  # a missing-data code: the line ended on a date not known
+
+    @property
+    def end_unknown(self) -> bool:
+        return self.line_end is None and bool(self.line_end_missing)
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class TumorAssessment:
     ta_symptoms: int | None = None
     ta_neuro_symptoms: int | None = None
     ta_reported: int | None = None
+    ta_new_lesion_missing: str = ""  # a missing-data code: whether there are new lesions is unknown
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ class PatientRecord:
     vital: int | None = None
     death_date: date | None = None
     death_cause: int | None = None
+    death_date_missing: str = ""  # a missing-data code: dead (if vital says so) on a date not known
     lines: tuple[TreatmentLine, ...] = ()
     local_therapies: tuple[LocalTherapy, ...] = ()
     assessments: tuple[TumorAssessment, ...] = ()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from .codes import CNS_SITES, EXTENSIVE_PROGRESSION_SITES, LocalTherapyIntent, MeasurementStatus, YesNo
 from .inputs import LocalTherapy, TreatmentLine
-from .recist import LesionReading, TimePoint, has_new_lesions
+from .recist import LesionReading, TimePoint, has_new_lesions, new_lesions_unknown
 from .results import Response, ResponseSource
 
 OLIGO_MAX_LESIONS = 3
@@ -91,7 +91,9 @@ def progression_labels(
     assessment = at_progression.assessment
 
     # §3: new lesions count ta_new_count; present with a blank count → unknown.
-    new_count = (assessment.ta_new_count if has_new_lesions(assessment) else 0)
+    # §0 (v2): a coded ta_new_lesion makes new lesions unknown, so their count is unknown too.
+    new_count = (assessment.ta_new_count if has_new_lesions(assessment)
+                 else None if new_lesions_unknown(assessment) else 0)
 
     # §3: non-targets with status Unequivocal progression; when the non-target PD came from
     # ta_nontarget (no rows) their number is unknown.
@@ -192,6 +194,10 @@ def continued_beyond_progression(
     """
     if line.line_end is not None and (data_cutoff is None or line.line_end <= data_cutoff):
         ran_until = line.line_end
+    elif line.end_unknown:
+        # §0 (v2)'s reading of a coded line_end (the rules version is raised by issue 13): the line
+        # ended on a date not known, so how long it ran on is unknown; line_beyond_pd may answer.
+        ran_until = None
     else:
         ran_until = data_cutoff
     days_on = (ran_until - pd_date).days if ran_until is not None else None

@@ -21,6 +21,10 @@ DEAD_WITHOUT_DEATH_DATE = "dead_without_death_date"
 DEATH_DATE_WITHOUT_DEAD = "death_date_without_dead"
 DATE_AFTER_DEATH = "date_after_death"
 RESPONSE_DISCREPANCY = "response_discrepancy"
+# §0 (v2): each field whose missing-data code the derivation reads as unknown is flagged.
+NEW_LESIONS_CODED = "new_lesions_coded"
+LINE_END_CODED = "line_end_coded"
+DEATH_DATE_CODED = "death_date_coded"
 
 # §0 flag codes as coordinators read them, in the order the derivation raises them (the admin's
 # data-quality page and the workspace's worklist name the flags so).
@@ -38,6 +42,9 @@ FLAG_LABELS = {
     DEATH_DATE_WITHOUT_DEAD: "Date of death but not Dead",
     DATE_AFTER_DEATH: "Date after the date of death",
     RESPONSE_DISCREPANCY: "Reported and derived responses differ",
+    NEW_LESIONS_CODED: "New lesions unknown (missing-data code)",
+    LINE_END_CODED: "Line end date unknown (missing-data code)",
+    DEATH_DATE_CODED: "Dead, date of death unknown (missing-data code)",
 }
 
 
@@ -105,7 +112,7 @@ def data_quality_flags(
             flag(PROGRESSION_END_WITHOUT_PD, f"Line {line.line_no} ended for progression but none of its "
                  "assessments is a RECIST progression.", "treatment_line", f"line {line.line_no}")
 
-    if record.vital == VitalStatus.DEAD and record.death_date is None:
+    if record.vital == VitalStatus.DEAD and record.death_date is None and not record.death_date_missing:
         flag(DEAD_WITHOUT_DEATH_DATE, "Vital status is Dead but the date of death is blank.",
              "vital_status", "vital_status")
     if record.death_date is not None and record.vital != VitalStatus.DEAD:
@@ -130,4 +137,21 @@ def data_quality_flags(
                 flag(RESPONSE_DISCREPANCY, f"Line {result.line_no}, assessment {assessment.ta_date.isoformat()}: "
                      f"the response derived from the lesions ({assessment.overall_response.value}) differs "
                      "from the reported response.", "tumor_assessment", assessment.ta_date.isoformat())
+
+    # §0 (v2): a missing-data code read as unknown is flagged, so that a coordinator may find the value.
+    for assessment in record.assessments:
+        if assessment.ta_new_lesion is None and assessment.ta_new_lesion_missing:
+            flag(NEW_LESIONS_CODED, f"Assessment {assessment.ta_date.isoformat()}: 'unequivocal new lesion(s)' holds "
+                 f"the missing-data code {assessment.ta_new_lesion_missing}; new lesions are unknown, so the response "
+                 "is NE unless the target or non-target lesions give PD.",
+                 "tumor_assessment", assessment.ta_date.isoformat())
+    for line in record.lines:
+        if line.end_unknown:
+            flag(LINE_END_CODED, f"Line {line.line_no}: the end date holds the missing-data code "
+                 f"{line.line_end_missing}; how long the line ran on after a progression is unknown.",
+                 "treatment_line", f"line {line.line_no}")
+    if record.vital == VitalStatus.DEAD and record.death_date is None and record.death_date_missing:
+        flag(DEATH_DATE_CODED, f"Vital status is Dead and the date of death holds the missing-data code "
+             f"{record.death_date_missing}; overall survival is censored at the date last known alive.",
+             "vital_status", "vital_status")
     return tuple(flags)

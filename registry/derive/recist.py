@@ -205,6 +205,11 @@ def has_new_lesions(assessment: TumorAssessment) -> bool:
     return assessment.ta_new_lesion == YesNo.YES
 
 
+def new_lesions_unknown(assessment: TumorAssessment) -> bool:
+    """§0 (v2): a missing-data code in ta_new_lesion makes new lesions unknown, never "absent"."""
+    return assessment.ta_new_lesion is None and bool(assessment.ta_new_lesion_missing)
+
+
 def percent_change(value_mm: Decimal | None, reference_mm: Decimal | None) -> Decimal | None:
     if value_mm is None or reference_mm is None or reference_mm == 0:
         return None
@@ -292,6 +297,12 @@ def evaluate_line(
             # Spec ambiguity: the discrepancy flag compares a *derived* response with ta_reported; a
             # reported response has nothing of its own to differ from it, so it is never a discrepancy.
             discrepancy = False if assessment.ta_reported is not None else None
+        unknown_new_lesions = new_lesions_unknown(assessment)
+        if unknown_new_lesions and target is not Response.PD and nontarget is not Response.PD:
+            # §0 (v2)'s reading of a coded ta_new_lesion (the rules version is raised by issue 13): new
+            # lesions are unknown, so the overall response is NE unless targets or non-targets give PD,
+            # whichever source it came from.
+            overall = Response.NE
 
         sum_mm = complete_sum_mm(target_readings) if targets else None
         timepoints.append(TimePoint(
@@ -306,7 +317,7 @@ def evaluate_line(
                 pct_change_nadir=percent_change(sum_mm, nadir_mm),
                 target_response=target,
                 nontarget_response=nontarget,
-                new_lesions=new_lesions,
+                new_lesions=None if unknown_new_lesions else new_lesions,
                 overall_response=overall,
                 response_source=source,
                 discrepancy=discrepancy,

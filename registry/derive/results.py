@@ -37,7 +37,7 @@ class AssessmentResult:
     pct_change_nadir: Decimal | None
     target_response: Response | None  # None: the line has no target lesions
     nontarget_response: Response | None  # None: the line has no non-target lesions
-    new_lesions: bool
+    new_lesions: bool | None  # None: unknown (a missing-data code in ta_new_lesion, rules §0 v2)
     overall_response: Response
     response_source: ResponseSource
     discrepancy: bool | None  # None: nothing reported to compare with

@@ -6,9 +6,11 @@ text) blank; codes as their integer codes; decimals plain, as stored but without
 from datetime import date
 from decimal import Decimal
 
+from registry.records.missing_codes import Coded
+
 
 def cell(value) -> str:
-    if value is None:
+    if value is None or isinstance(value, Coded):  # a missing-data code: missing (the codebook says which)
         return ""
     # bool before int: True is an int too.
     if isinstance(value, bool):

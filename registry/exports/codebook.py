@@ -32,7 +32,7 @@ def _deidentification_note(column: Column) -> str:
 def codebook_rows(columns: Sequence[Column], *, deidentified: bool) -> list[tuple[str, ...]]:
     return [
         (
-            column.name, column.label, column.kind.value, column.unit, column.codes_text(), column.source,
+            column.name, column.label, column.kind.value, column.unit, column.codebook_codes(), column.source,
             _deidentification_note(column) if deidentified else "",
         )
         for column in columns

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from registry.records.dictionary import DictionaryField, data_dictionary
+from registry.records.missing_codes import is_codable, missing_codes_text
 
 RECORD_ID = "record_id"
 
@@ -55,6 +56,8 @@ class Column:
     codes: tuple[tuple[str, str], ...] = ()  # (value as CSV writes it, its label), in the codebook's order
     source: str = ""  # "data dictionary, form enrollment" or "derived, rules §3"
     identifier: bool = False  # the dictionary's "Identifier? = y": de-identification drops the column
+    # A raw field that takes a missing-data code (issue 12 §4): a coded cell is blank (SPSS: user-missing).
+    takes_missing_code: bool = False
 
     @property
     def is_record_id(self) -> bool:
@@ -70,6 +73,17 @@ class Column:
     def codes_text(self) -> str:
         """The codes as the data dictionary writes choices: `1, Male | 2, Female`."""
         return " | ".join(f"{code}, {label}" for code, label in self.codes)
+
+    def codebook_codes(self) -> str:
+        """The codebook's codes: codes_text(), and for a column that takes missing-data codes what a
+        coded cell is."""
+        text = self.codes_text()
+        if not self.takes_missing_code:
+            return text
+        missing = ("Missing-data codes, written blank (SPSS: user-missing values" +
+                   (", a date or text blank" if self.kind in (Kind.DATE, Kind.TEXT, Kind.TEXT_CODE) else "") +
+                   f"): {missing_codes_text()}")
+        return f"{text} || {missing}" if text else missing
 
 
 def _kind_of(field: DictionaryField) -> Kind:
@@ -100,7 +114,14 @@ def dictionary_column(field_name: str, *, name: str | None = None, label: str | 
         codes=tuple(field.choice_labels.items()) if kind is Kind.CODE else (),
         source=f"data dictionary, form {field.form}{renamed}",
         identifier=field.identifier,
+        takes_missing_code=_takes_missing_code(field),
     )
+
+
+def _takes_missing_code(field: DictionaryField) -> bool:
+    from registry.records.instruments import INSTRUMENTS  # the models, loaded once the app is ready
+
+    return is_codable(INSTRUMENTS[field.form].model, field.name)
 
 
 def checkbox_option_column(field_name: str, code: str) -> Column:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from django.db.models import Model, QuerySet
 
 from registry.models import AssessmentDerivation, Biopsy, Patient, TreatmentLine
+from registry.records.missing_codes import Coded, is_codable, missing_column
 
 BATCH_PATIENTS = 500  # patients read together: one query for all their rows
 
@@ -82,18 +83,34 @@ class RecordRows:
 
     def __call__(self, batch: Sequence[ExportPatient]) -> Iterator[list]:
         lookups = [source for _, source in self.sources if source not in (RECORD_ID, SITE)]
+        # A raw field that takes a missing-data code is read with its code (one more column of the same
+        # query); a coded cell is Coded(code): blank in CSV, Excel, Parquet and Stata, user-missing in SPSS.
+        coded = [(position, missing_column(lookup)) for position, lookup in enumerate(lookups)
+                 if is_codable(self.model, lookup)]
         values_by_patient = _values_by_patient(
             self.model.objects.filter(**{f"{self.patient_lookup}__in": [patient.id for patient in batch]})
             .order_by(*self.order_by, "id")
-            .values_list(self.patient_lookup, *lookups)
+            .values_list(self.patient_lookup, *lookups, *(companion for _, companion in coded))
         )
         for patient in batch:
             for values in values_by_patient.get(patient.id, ()):
+                if coded:
+                    values = _with_codes(values, coded, len(lookups))
                 found = iter(values)
                 yield [
                     patient.record_id if source == RECORD_ID else patient.site_code if source == SITE else next(found)
                     for _, source in self.sources
                 ]
+
+
+def _with_codes(values, coded: list[tuple[int, str]], width: int) -> list:
+    """The row's values (the codes' columns after `width`) with each coded value as Coded(code)."""
+    values = list(values)
+    for number, (position, _) in enumerate(coded):
+        code = values[width + number]
+        if code:
+            values[position] = Coded(code)
+    return values[:width]
 
 
 def _values_by_patient(values_list: QuerySet) -> dict[int, list[tuple]]:

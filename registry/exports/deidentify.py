@@ -28,6 +28,8 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from registry.records.missing_codes import Coded
+
 from .columns import Column, Kind
 from .datasets import ExportPatient
 
@@ -115,7 +117,7 @@ class Deidentifier:
         kept = [row[index] for index in self._kept]
         offset = self._offsets[kept[self._record_index]]
         for index in self._date_indexes:
-            if kept[index] is not None:
+            if kept[index] is not None and type(kept[index]) is not Coded:  # a code has no date to shift
                 kept[index] -= offset
         return kept
 

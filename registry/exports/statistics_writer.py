@@ -14,7 +14,7 @@ Parquet are the formats that stream.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 
@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyreadstat
+
+from registry.records.missing_codes import Coded, missing_data_codes, spss_missing_values
 
 from .columns import Column, Kind
 from .formats import ExportFile
@@ -118,11 +120,51 @@ def _notes(export: ExportFile) -> list[str]:
     return [cut_to_bytes(line, 80) for line in lines]
 
 
+def _without_codes(rows: Iterable[Sequence], found: dict[int, dict[int, str]]) -> Iterator[Sequence]:
+    """The rows with each missing-data code as None; `found` gets {column index: {row index: code}}."""
+    for row_index, row in enumerate(rows):
+        if any(type(value) is Coded for value in row):
+            row = list(row)
+            for column_index, value in enumerate(row):
+                if type(value) is Coded:
+                    found.setdefault(column_index, {})[row_index] = value.code
+                    row[column_index] = None
+        yield row
+
+
+def _user_missing(frame: pd.DataFrame, columns: Sequence[Column], found: dict[int, dict[int, str]],
+                  value_labels: dict[str, dict]) -> dict[str, list]:
+    """Puts each coded cell in `frame` as an SPSS user-missing value and returns pyreadstat's
+    `missing_ranges`: a numeric variable holds the code's number (-991 down) and declares the range of
+    them missing, with value labels naming the codes; a text variable holds the code itself and
+    declares it missing (SPSS allows three such values: others stay blank). A date stays blank:
+    a date variable holds no code (the codebook says so)."""
+    numbers = spss_missing_values()
+    labels = {numbers[code]: f"{code} {label}" for code, label in missing_data_codes().items()}
+    ranges: dict[str, list] = {}
+    for column_index, codes in found.items():
+        column = columns[column_index]
+        rows, values = list(codes), list(codes.values())
+        if column.kind in (Kind.INTEGER, Kind.CODE, Kind.BOOLEAN, Kind.NUMBER):
+            if column.kind is Kind.BOOLEAN:
+                frame[column.name] = frame[column.name].astype("Int16")  # -997 does not fit an int8
+            frame.loc[rows, column.name] = [numbers[code] for code in values]
+            ranges[column.name] = [{"lo": min(numbers.values()), "hi": max(numbers.values())}]
+            value_labels[column.name] = {**value_labels.get(column.name, {}), **labels}
+        elif column.kind in (Kind.TEXT, Kind.TEXT_CODE):
+            declared = sorted(set(values), key=list(numbers).index)[:3]
+            frame.loc[[row for row, code in codes.items() if code in declared], column.name] = [
+                code for code in values if code in declared]
+            ranges[column.name] = declared
+    return ranges
+
+
 def write_sav(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
     names = [column.name for column in export.columns]
     if invalid := invalid_spss_names(names):
         raise ValueError(f"Not valid SPSS variable names: {', '.join(invalid)}")
-    table = _table(export, rows)
+    found: dict[int, dict[int, str]] = {}
+    table = _table(export, _without_codes(rows, found))
     formats, measures = {}, {}
     for column in export.columns:
         if column.kind is Kind.DATE:
@@ -135,12 +177,16 @@ def write_sav(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
             formats[column.name] = "F12.6"
         coded = column.kind in (Kind.CODE, Kind.BOOLEAN, Kind.TEXT_CODE, Kind.TEXT)
         measures[column.name] = "nominal" if coded else "scale"
+    frame = _frame(table, export.columns, days_to_1970=SPSS_DAYS_TO_1970, scale=SECONDS_A_DAY)
+    value_labels = _value_labels(export.columns, 120)
+    missing_ranges = _user_missing(frame, export.columns, found, value_labels) if found else None
     pyreadstat.write_sav(
-        _frame(table, export.columns, days_to_1970=SPSS_DAYS_TO_1970, scale=SECONDS_A_DAY),
+        frame,
         path,
         file_label=cut_to_bytes(_file_label(export), 64),
         column_labels={column.name: cut_to_bytes(column.label, 256) for column in export.columns},
-        variable_value_labels=_value_labels(export.columns, 120),
+        variable_value_labels=value_labels,
+        missing_ranges=missing_ranges,
         variable_format=formats,
         variable_measure=measures,
         note=_notes(export),

@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
+from registry.records.missing_codes import Coded
+
 from .columns import Column, Kind
 
 ARROW_TYPES = {
@@ -84,6 +86,8 @@ def arrow_batch(columns: Sequence[Column], rows: Sequence[Sequence], schema: pa.
     arrays = []
     for column, values, field in zip(columns, by_column, schema, strict=True):
         convert = TYPED_VALUE[column.kind]
+        if any(type(value) is Coded for value in values):  # a missing-data code is missing (null)
+            values = [None if type(value) is Coded else value for value in values]
         typed = values if convert is _as_is else [convert(value) for value in values]
         arrays.append(pa.array(typed, type=field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)

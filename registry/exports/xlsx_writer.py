@@ -18,6 +18,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from registry.records.missing_codes import Coded
+
 from .codebook import CODEBOOK_HEADER
 from .excel_cells import text_cells
 from .formats import ExportFile
@@ -89,7 +91,7 @@ def _write(workbook: Workbook, path: Path, export: ExportFile, rows: Iterable[Se
             on_sheet = 1
         # A boolean is written 1/0 (rules §8), not as Excel's TRUE/FALSE.
         data.append(text_cells(data, [
-            int(value) if isinstance(value, bool) else convert(value)
+            int(value) if isinstance(value, bool) else None if type(value) is Coded else convert(value)
             for convert, value in zip(converters, row, strict=True)
         ]))
         on_sheet += 1

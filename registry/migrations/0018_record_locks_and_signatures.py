@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0014_data_manager_role'),
+        ('registry', '0015_missing_data_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

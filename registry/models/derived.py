@@ -148,7 +148,8 @@ class AssessmentDerivation(models.Model):
     pct_change_nadir = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     target_response = models.CharField(max_length=16, blank=True, default="")
     nontarget_response = models.CharField(max_length=16, blank=True, default="")
-    new_lesions = models.BooleanField(default=False)
+    # None: unknown, a missing-data code in ta_new_lesion (rules §0 v2).
+    new_lesions = models.BooleanField(null=True, default=False)
     overall_response = models.CharField(max_length=16)
     response_source = models.CharField(max_length=10)
     discrepancy = models.BooleanField(null=True, blank=True)

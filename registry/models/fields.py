@@ -4,31 +4,116 @@ Dictionary field names are kept as model field names: they are the contract for 
 exports and APIs. A checkbox field `f` with code `c` (REDCap column `f___c`) is the boolean
 model field `f_c`, because Django field names cannot contain a double underscore.
 """
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalChanges
+
+from registry.records.missing_codes import CODE_MAX_LENGTH, missing_code_choices, missing_column
 
 from .choices import RecordStatus, YesNo
 
 
+class MissingCodable:
+    """A field that takes a missing-data code instead of a value (issue 12 §4; registry/records/missing_codes.py).
+
+    Added to its model, it adds the companion `<name>_missing` (a short code, blank by default) and a
+    constraint that the field is empty (null; "" for a text) while a code is set. The field keeps
+    its own type and constraints. In migrations it is the plain Django field it extends: the
+    companion and the constraint are written there as fields and constraints of their own.
+    """
+
+    takes_missing_code = True
+
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only=private_only)
+        # An audit-trail model copies the companion like any other field, and keeps no constraint.
+        if cls._meta.abstract or issubclass(cls, HistoricalChanges):
+            return
+        companion = missing_column(name)
+        cls.add_to_class(companion, models.CharField(
+            f"{self.verbose_name or name}: missing-data code", max_length=CODE_MAX_LENGTH, blank=True, default="",
+            choices=missing_code_choices,
+        ))
+        empty = Q(**{name: ""}) if isinstance(self, models.CharField) else Q(**{f"{name}__isnull": True})
+        cls._meta.constraints = [*cls._meta.constraints, EmptyWhenCodedConstraint(
+            condition=Q(**{companion: ""}) | empty,
+            name=f"{cls._meta.model_name}_{name}_empty_when_coded",
+            violation_error_message=f"{name} holds a value and a missing-data code; it can hold only one of them.",
+        )]
+
+    def deconstruct(self):
+        name, _, args, kwargs = super().deconstruct()
+        plain = next(base for base in type(self).__mro__ if base.__module__.startswith("django.db.models"))
+        return name, f"django.db.models.{plain.__name__}", args, kwargs
+
+
+class EmptyWhenCodedConstraint(models.CheckConstraint):
+    """`f` is empty while `f_missing` holds a code. The database checks it; full_clean() checks it in
+    Python, because Django's own validation of a check constraint costs a query each (a patient has 12)."""
+
+    def validate(self, model, instance, exclude=None, using=None):
+        field_name = self.name.removeprefix(f"{model._meta.model_name}_").removesuffix("_empty_when_coded")
+        companion = missing_column(field_name)
+        if exclude and (field_name in exclude or companion in exclude):
+            return
+        if getattr(instance, companion) and getattr(instance, field_name) not in (None, ""):
+            raise ValidationError(self.get_violation_error_message(), code=self.violation_error_code)
+
+    def deconstruct(self):
+        _, args, kwargs = super().deconstruct()
+        return "django.db.models.CheckConstraint", args, kwargs
+
+
+class CodablePositiveSmallIntegerField(MissingCodable, models.PositiveSmallIntegerField):
+    pass
+
+
+class CodableDateField(MissingCodable, models.DateField):
+    pass
+
+
+class CodableCharField(MissingCodable, models.CharField):
+    pass
+
+
+class CodablePositiveIntegerField(MissingCodable, models.PositiveIntegerField):
+    pass
+
+
+class CodableDecimalField(MissingCodable, models.DecimalField):
+    pass
+
+
+def _codable(plain, codable_class, codable: bool):
+    return codable_class if codable else plain
+
+
+# A field the dictionary requires is not codable (its column is NOT NULL); every other field of the
+# dictionary is, but for those that identify or date a record (rules §0 v2; they are all required).
+
+
 def coded(choices: type[models.IntegerChoices], label: str, *, required: bool = False, **kwargs):
     """A radio or dropdown field storing the dictionary's code."""
-    return models.PositiveSmallIntegerField(
+    return _codable(models.PositiveSmallIntegerField, CodablePositiveSmallIntegerField, not required)(
         label, choices=choices.choices, null=not required, blank=not required, **kwargs
     )
 
 
 def yes_no(label: str):
     """A REDCap yesno field: 1 yes, 0 no, blank unknown (unknown is not no)."""
-    return models.PositiveSmallIntegerField(label, choices=YesNo.choices, null=True, blank=True)
+    return CodablePositiveSmallIntegerField(label, choices=YesNo.choices, null=True, blank=True)
 
 
 def date(label: str, *, required: bool = False, **kwargs):
     """A date_ymd text field: an ISO date, stored as a date."""
-    return models.DateField(label, null=not required, blank=not required, **kwargs)
+    return _codable(models.DateField, CodableDateField, not required)(label, null=not required, blank=not required, **kwargs)
 
 
 def text(label: str, *, max_length: int = 200, required: bool = False, **kwargs):
-    return models.CharField(label, max_length=max_length, blank=not required, default="", **kwargs)
+    return _codable(models.CharField, CodableCharField, not required)(
+        label, max_length=max_length, blank=not required, default="", **kwargs)
 
 
 # The dictionary's Text Validation Min/Max are not validators here: as in REDCap, a value outside them
@@ -38,12 +123,13 @@ def text(label: str, *, max_length: int = 200, required: bool = False, **kwargs)
 
 
 def integer(label: str, *, required: bool = False):
-    return models.PositiveIntegerField(label, null=not required, blank=not required)
+    return _codable(models.PositiveIntegerField, CodablePositiveIntegerField, not required)(
+        label, null=not required, blank=not required)
 
 
 def number(label: str, *, decimal_places: int = 2):
     """A `number` text field, kept exact (RECIST thresholds are compared with exact arithmetic)."""
-    return models.DecimalField(
+    return CodableDecimalField(
         label, max_digits=7 + decimal_places - 2, decimal_places=decimal_places, null=True, blank=True,
     )
 

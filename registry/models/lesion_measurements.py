@@ -47,7 +47,8 @@ class LesionMeasurement(RepeatingInstance):
                 errors["assessment"] = "The assessment belongs to another patient."
             if self.lesion_id is not None and self.lesion.patient_id != self.patient_id:
                 errors["lesion"] = "The lesion belongs to another patient."
-        if self.lm_status == MeasurementStatus.MEASURED and self.lm_mm is None:
+        # A missing-data code in lm_mm (e.g. UNK) answers it: measured, diameter unknown (rules §0 v2).
+        if self.lm_status == MeasurementStatus.MEASURED and self.lm_mm is None and not self.lm_mm_missing:
             errors["lm_mm"] = "A measured lesion needs its diameter in mm."
         if self.lm_status not in (None, MeasurementStatus.MEASURED) and self.lm_mm is not None:
             errors["lm_mm"] = (

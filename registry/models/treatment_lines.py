@@ -59,7 +59,8 @@ class TreatmentLine(RepeatingInstance):
             errors["line_end"] = (
                 f"The line cannot end ({self.line_end:%Y-%m-%d}) before it starts ({self.line_start:%Y-%m-%d})."
             )
-        if self.line_end_reason is not None and self.line_end is None:
+        if self.line_end_reason is not None and self.line_end is None and not self.line_end_missing:
+            # A coded end date (e.g. UNK) says the line ended on a date not known: its reason may be given.
             errors["line_end_reason"] = "A reason the line ended needs the end date of the line."
         if self.line_type == LineType.ALK_TKI and self.line_drug in CHEMOTHERAPY_REGIMENS:
             errors["line_drug"] = (

@@ -15,6 +15,7 @@ from registry.models import Patient
 
 from .dictionary import data_dictionary
 from .flat_layout import FlatColumn, column_index, form_columns
+from .missing_codes import Coded
 from .instruments import (
     INSTRUMENTS, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, flat_columns, format_value,
 )
@@ -68,14 +69,34 @@ def _lookup(column: FlatColumn) -> str:
 
 
 def _stored_values(model, forms: tuple[str, ...], **condition) -> list[tuple]:
-    """One query: (patient id, record ID or instance number, then each column of `forms`)."""
-    lookups = [_lookup(column) for form in forms for column in form_columns(form)]
+    """One query: (patient id, record ID or instance number, then each column of `forms`); a cell
+    holding a missing-data code is Coded(code), which format_value writes as the code."""
+    columns = [column for form in forms for column in form_columns(form)]
+    lookups = [_lookup(column) for column in columns]
+    # The codes' companion columns are read after the columns; `coded` pairs, in the row read (two key
+    # values first), the position of a codable column's value with the position of its code.
+    codable = [position for position, column in enumerate(columns) if column.missing_attribute is not None]
+    lookups += [columns[position].missing_attribute for position in codable]
+    coded = [(2 + position, 2 + len(columns) + number) for number, position in enumerate(codable)]
     if model is Patient:
-        return list(model.objects.filter(**condition).values_list("id", "record_id", *lookups))
-    return list(
-        model.objects.filter(**condition).order_by("patient_id", "redcap_repeat_instance")
-        .values_list("patient_id", "redcap_repeat_instance", *lookups)
-    )
+        stored = model.objects.filter(**condition).values_list("id", "record_id", *lookups)
+    else:
+        stored = (
+            model.objects.filter(**condition).order_by("patient_id", "redcap_repeat_instance")
+            .values_list("patient_id", "redcap_repeat_instance", *lookups)
+        )
+    if not coded:
+        return list(stored)
+    rows = []
+    end = 2 + len(columns)
+    for values in stored:
+        if any(values[code] for _, code in coded):
+            values = list(values)
+            for position, code in coded:
+                if values[code]:
+                    values[position] = Coded(values[code])
+        rows.append(tuple(values[:end]))
+    return rows
 
 
 def _instances_by_patient(forms: list[str], patient_ids: list[int]) -> dict[str, dict[int, list]]:

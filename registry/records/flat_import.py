@@ -27,6 +27,7 @@ from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from registry.models import Patient, Site
+from registry.models.fields import MissingCodable
 from registry.selectors.access import access_for
 from registry.selectors.locks import RecordLocks, record_locks
 from registry.services.bulk_statements import create_with_history, update_with_history
@@ -411,7 +412,8 @@ class FlatImport:
                     if any(old_texts[c.name] != new_texts[c.name] for c in form_columns(form))]):
                 continue
             changed = self._count_record_forms(row, old_texts, new_texts, is_new=is_new)
-            writes.add(patient, is_new=is_new, attributes={c.attribute for c in columns if c.name in changed})
+            writes.add(patient, is_new=is_new,
+                       attributes={name for c in columns if c.name in changed for name in c.attributes})
         writes.save(Patient, user=self.user, reason=self.change_reason, now=self.now)
         self._note_written(Patient, writes)
 
@@ -505,7 +507,9 @@ class FlatImport:
             if is_new:
                 writes.new.append(instance)
             elif changes:
-                writes.add_changed(instance, {column.attribute for column in columns if column.name in changes})
+                writes.add_changed(
+                    instance, {name for column in columns if column.name in changes for name in column.attributes}
+                )
         writes.save(model, user=self.user, reason=self.change_reason, now=self.now)
         self._note_written(model, writes)
 
@@ -624,9 +628,9 @@ class FlatImport:
             value = row.values[column.name]
             if value is None:
                 if is_new or self.overwrite:
-                    setattr(instance, column.attribute, column.blank_value)
+                    column.set_value(instance, None)  # erases a missing-data code too
             elif column.reference is None:
-                setattr(instance, column.attribute, value)
+                column.set_value(instance, value)
             elif column.name in targets:
                 target = targets[column.name]
                 if target is None:
@@ -663,7 +667,7 @@ class FlatImport:
         try:
             self._model_checks(type(instance)).full_clean(instance)
         except ValidationError as error:
-            by_attribute = {column.attribute: column for column in columns}
+            by_attribute = {name: column for column in columns for name in column.attributes}
             for attribute, messages in error.message_dict.items():
                 column = by_attribute.get(attribute)
                 if column is not None:
@@ -715,7 +719,8 @@ class _ModelChecks:
         # and whether values are remembered by their text: a Decimal's, so that Decimal("1.5")
         # and Decimal("1.500") are told apart).
         self.fields = [
-            (field, {} if type(field).__module__ == _DJANGO_FIELDS else None, isinstance(field, models.DecimalField))
+            (field, {} if type(field).__module__ == _DJANGO_FIELDS or isinstance(field, MissingCodable) else None,
+             isinstance(field, models.DecimalField))
             for field in model._meta.fields if not isinstance(field, models.ForeignKey) and not field.generated
         ]
 
@@ -802,7 +807,8 @@ def _created(instance: models.Model, columns) -> dict[str, tuple[str, str]]:
 def _values(instance: models.Model, columns) -> list:
     """FlatColumn.value_of() of each column."""
     return [
-        getattr(instance, column.attribute) if column.reference is None else column.value_of(instance)
+        getattr(instance, column.attribute) if column.reference is None and column.missing_attribute is None
+        else column.value_of(instance)
         for column in columns
     ]
 

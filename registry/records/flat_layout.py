@@ -12,9 +12,10 @@ from django.db import models
 
 from .dictionary import DictionaryField
 from .instruments import (
-    INSTRUMENTS, Instrument, Reference, checkbox_attribute, coded_values, column_owner, flat_columns, format_value,
-    parse_value,
+    INSTRUMENTS, Instrument, InvalidValue, Reference, checkbox_attribute, coded_values, column_owner, flat_columns,
+    format_value, parse_value,
 )
+from .missing_codes import NEVER_CODED, Coded, cell_value, is_missing_code, missing_column, missing_data_codes
 
 _NOT_CODED = object()
 
@@ -28,6 +29,25 @@ class FlatColumn:
     attribute: str  # the model attribute; for a reference, the foreign key ("assessment")
     reference: Reference | None
     model_field: models.Field
+    # The companion column of a field that takes a missing-data code (`line_end_missing`), else None.
+    missing_attribute: str | None = None
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The model attributes a value of this column is written to (the field, and its code's)."""
+        return (self.attribute,) if self.missing_attribute is None else (self.attribute, self.missing_attribute)
+
+    def set_value(self, instance: models.Model, value) -> None:
+        """Puts a parsed value (not a reference) on the instance: a Coded value stores the field's
+        blank value and the code; any other value clears the code."""
+        if self.missing_attribute is None:
+            setattr(instance, self.attribute, self.blank_value if value is None else value)
+        elif isinstance(value, Coded):
+            setattr(instance, self.attribute, self.blank_value)
+            setattr(instance, self.missing_attribute, value.code)
+        else:
+            setattr(instance, self.attribute, self.blank_value if value is None else value)
+            setattr(instance, self.missing_attribute, "")
 
     @property
     def max_length(self) -> int | None:
@@ -49,13 +69,29 @@ class FlatColumn:
         """The stored value of a non-blank cell; raises InvalidValue. A reference parses to its key."""
         value = self.codes.get(text, _NOT_CODED)
         if value is _NOT_CODED:
+            if is_missing_code(text):
+                raise InvalidValue(self._no_code_reason(text))
             return parse_value(self.field, text, checkbox_code=self.checkbox_code)
         return value
 
     @cached_property
     def codes(self) -> dict[str, object]:
-        """The texts of a coded column and their values (instruments.coded_values); {} for any other."""
-        return coded_values(self.field, checkbox_code=self.checkbox_code) or {}
+        """The texts of a coded column and their values (instruments.coded_values), and of a column
+        that takes missing-data codes each code as Coded(code); {} for any other."""
+        codes = dict(coded_values(self.field, checkbox_code=self.checkbox_code) or {})
+        if self.missing_attribute is not None:
+            codes.update((code, Coded(code)) for code in missing_data_codes())
+        return codes
+
+    def _no_code_reason(self, code: str) -> str:
+        meaning = f"a missing-data code ({code} {missing_data_codes()[code].lower()})"
+        if self.field is None:
+            return f"is {meaning}, but a record status takes none (0 Incomplete, 1 Unverified, 2 Complete)"
+        if self.checkbox_code is not None:
+            return f"is {meaning}, but a checkbox option takes none (1 ticked, 0 not ticked)"
+        if self.field.name in NEVER_CODED:
+            return f"is {meaning}, but {self.field.name} identifies or dates a record and takes none"
+        return f"is {meaning}, but {self.field.name} is required and takes none"
 
     def text_of(self, instance: models.Model) -> str:
         """The cell text of this column for a stored (or about to be stored) instance."""
@@ -64,6 +100,8 @@ class FlatColumn:
     def value_of(self, instance: models.Model):
         """What the column's text is made of: the attribute's value, or the instance named."""
         if self.reference is None:
+            if self.missing_attribute is not None:
+                return cell_value(instance, self.attribute)
             return getattr(instance, self.attribute)
         if getattr(instance, f"{self.attribute}_id") is None:
             return None
@@ -94,9 +132,11 @@ def _column(name: str, instrument: Instrument) -> FlatColumn:
         attribute = checkbox_attribute(field.name, code)
     else:
         attribute = field.name
+    model_field = instrument.model._meta.get_field(attribute)
+    codable = reference is None and code is None and getattr(model_field, "takes_missing_code", False)
     return FlatColumn(
         name=name, form=form, field=field, checkbox_code=code, attribute=attribute, reference=reference,
-        model_field=instrument.model._meta.get_field(attribute),
+        model_field=model_field, missing_attribute=missing_column(attribute) if codable else None,
     )
 
 

@@ -18,6 +18,7 @@ from registry.models import (
 )
 
 from .dictionary import DictionaryField, data_dictionary
+from .missing_codes import Coded
 
 RECORD_ID = "record_id"
 REPEAT_INSTRUMENT = "redcap_repeat_instrument"
@@ -212,6 +213,8 @@ def format_value(value) -> str:
     """Write a stored value as REDCap writes it in a raw export."""
     if value is None:
         return ""
+    if isinstance(value, Coded):  # a missing-data code travels in the cell, as in REDCap
+        return value.code
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, date):

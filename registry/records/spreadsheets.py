@@ -32,6 +32,7 @@ from registry.services.soft_checks import written_warnings
 
 from .dictionary import data_dictionary
 from .instruments import RECORD_ID, InvalidValue, column_owner, format_decimal, format_value, parse_value
+from .missing_codes import Coded, cell_value, is_missing_code, missing_column, missing_data_codes
 from .spreadsheet_formats import StyleFreeDiff
 
 SPREADSHEET_CHANGE_REASON = "spreadsheet import"
@@ -81,10 +82,11 @@ def _blank_value(model_field: models.Field):
 class DictionaryCellWidget(widgets.Widget):
     """One data-dictionary column: file text ↔ stored value, through the REDCap flat-format codec."""
 
-    def __init__(self, column: str, *, blank=None):
+    def __init__(self, column: str, *, blank=None, codable: bool = False):
         super().__init__(coerce_to_string=True)
         self.column = column
         self.blank = blank
+        self.codable = codable  # takes a missing-data code instead of a value (issue 12 §4)
         # column_owner() knows every flat column but record_id; its dictionary field is None for
         # `<form>_complete`, which is what parse_value expects for a record status.
         owner = column_owner().get(column)
@@ -95,6 +97,13 @@ class DictionaryCellWidget(widgets.Widget):
         raw = cell_text(value)
         if raw == "":
             return self.blank
+        if is_missing_code(raw):
+            if self.codable:
+                return Coded(raw)
+            raise InvalidValue(
+                f'"{raw}" is a missing-data code ({raw} {missing_data_codes()[raw].lower()}), but {self.column} '
+                "takes none (it is required, identifies or dates a record, or is a checkbox option or status)"
+            )
         try:
             return parse_value(self.dictionary_field, raw)
         except InvalidValue as reason:
@@ -114,9 +123,40 @@ def _column(model: type[models.Model], name: str, *, attribute: str | None = Non
     """
     attribute = attribute or name
     blank = None if "__" in attribute else _blank_value(model._meta.get_field(attribute))
+    if "__" not in attribute and getattr(model._meta.get_field(attribute), "takes_missing_code", False):
+        return CodableColumn(
+            attribute=attribute, column_name=name, widget=DictionaryCellWidget(name, blank=blank, codable=True),
+            readonly=lookup,
+        )
     return Field(
         attribute=attribute, column_name=name, widget=DictionaryCellWidget(name, blank=blank), readonly=lookup,
     )
+
+
+class CodableColumn(Field):
+    """A column whose field takes a missing-data code: it exports the code in the cell, and writes a
+    cell's code to the companion `<field>_missing` (a value clears the code)."""
+
+    @property
+    def missing_attribute(self) -> str:
+        return missing_column(self.attribute)
+
+    def get_value(self, instance):
+        return cell_value(instance, self.attribute)
+
+    def set_value(self, instance, value) -> None:
+        if isinstance(value, Coded):
+            setattr(instance, self.attribute, self.widget.blank)
+            setattr(instance, self.missing_attribute, value.code)
+        else:
+            setattr(instance, self.attribute, value)
+            setattr(instance, self.missing_attribute, "")
+
+
+def _attributes(resource_field: Field) -> list[str]:
+    if isinstance(resource_field, CodableColumn):
+        return [resource_field.attribute, resource_field.missing_attribute]
+    return [resource_field.attribute]
 
 
 class SpreadsheetColumnsError(ValueError):
@@ -265,8 +305,11 @@ class InstrumentSpreadsheetResource(ModelResource):
     def import_instance(self, instance, row, **kwargs):
         parsed = self._row
         for column, value in parsed.values.items():
-            if not self.fields[column].readonly:
-                setattr(instance, self.fields[column].attribute, value)
+            resource_field = self.fields[column]
+            if isinstance(resource_field, CodableColumn):
+                resource_field.set_value(instance, value)
+            elif not resource_field.readonly:
+                setattr(instance, resource_field.attribute, value)
         if parsed.errors:
             raise ValidationError(parsed.errors)
 
@@ -320,8 +363,8 @@ class InstrumentSpreadsheetResource(ModelResource):
         # Write only the file's columns: the row was read under the record's lock, but the file
         # is the truth for its own columns only.
         written = [
-            resource_field.attribute for column, resource_field in self.fields.items()
-            if column in self._file_columns and not resource_field.readonly
+            attribute for column, resource_field in self.fields.items()
+            if column in self._file_columns and not resource_field.readonly for attribute in _attributes(resource_field)
         ]
         instance_write(instance, user=self._importing_user, door=SPREADSHEET_CHANGE_REASON,
                        update_fields=[*written, "updated_at"])

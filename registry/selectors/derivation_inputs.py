@@ -37,16 +37,16 @@ _NEW_SITE_OPTIONS = tuple((name, int(name.rsplit("_", 1)[1])) for name in TumorA
 
 _PATIENT_FIELDS = (
     "id", "record_id", "adv_dx_date", "birth_date", "sex", "smoking", "histology", "cns_mets_dx",
-    "last_alive_date", "vital", "death_date", "death_cause",
+    "last_alive_date", "vital", "death_date", "death_cause", "death_date_missing",
 )
 _LINE_FIELDS = (
     "patient_id", "id", "line_no", "line_type", "line_drug", "line_start", "line_end", "line_end_reason",
-    "line_drug_other", "line_tki_generation", "line_ecog", "line_cns_mets", "line_beyond_pd",
+    "line_drug_other", "line_tki_generation", "line_ecog", "line_cns_mets", "line_beyond_pd", "line_end_missing",
 )
 _LOCAL_THERAPY_FIELDS = ("patient_id", "lt_date", "lt_type", "lt_site", "lt_intent")
 _ASSESSMENT_FIELDS = (
     "patient_id", "id", "ta_date", "ta_nontarget", "ta_new_lesion", "ta_new_count", "ta_symptoms",
-    "ta_neuro_symptoms", "ta_reported",
+    "ta_neuro_symptoms", "ta_reported", "ta_new_lesion_missing",
     *(name for name, _ in _SCOPE_OPTIONS), *(name for name, _ in _NEW_SITE_OPTIONS),
 )
 # The reverse foreign key makes this a LEFT JOIN: a lesion without measurements is one row of NULLs.
@@ -100,11 +100,11 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     lines: dict[int, list[TreatmentLine]] = defaultdict(list)
     line_ids: dict[int, dict[int, int]] = defaultdict(dict)
     for (patient_id, line_id, line_no, line_type, line_drug, line_start, line_end, line_end_reason, drug_other,
-         tki_generation, ecog, cns_mets, beyond_pd) in _rows(TreatmentLineModel, ids, _LINE_FIELDS):
+         tki_generation, ecog, cns_mets, beyond_pd, end_missing) in _rows(TreatmentLineModel, ids, _LINE_FIELDS):
         lines[patient_id].append(TreatmentLine(
             line_no=line_no, line_type=line_type, line_drug=line_drug, line_start=line_start, line_end=line_end,
             line_end_reason=line_end_reason, line_drug_other=drug_other, line_tki_generation=tki_generation,
-            line_ecog=ecog, line_cns_mets=cns_mets, line_beyond_pd=beyond_pd,
+            line_ecog=ecog, line_cns_mets=cns_mets, line_beyond_pd=beyond_pd, line_end_missing=end_missing,
         ))
         line_ids[patient_id][line_no] = line_id
 
@@ -120,13 +120,14 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     sites_start = scope_start + len(_SCOPE_OPTIONS)
     for row in _rows(TumorAssessmentModel, ids, _ASSESSMENT_FIELDS):
         (patient_id, assessment_id, ta_date, nontarget, new_lesion, new_count, symptoms, neuro_symptoms,
-         reported) = row[:scope_start]
+         reported, new_lesion_missing) = row[:scope_start]
         assessments[patient_id].append(TumorAssessment(
             ta_date=ta_date,
             ta_scope=_ticked(row[scope_start:sites_start], _SCOPE_OPTIONS),
             ta_nontarget=nontarget, ta_new_lesion=new_lesion,
             ta_new_sites=_ticked(row[sites_start:], _NEW_SITE_OPTIONS),
             ta_new_count=new_count, ta_symptoms=symptoms, ta_neuro_symptoms=neuro_symptoms, ta_reported=reported,
+            ta_new_lesion_missing=new_lesion_missing,
         ))
         assessment_ids[patient_id][ta_date] = assessment_id
         assessment_dates[assessment_id] = ta_date
@@ -159,14 +160,14 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
 
     result = {}
     for (patient_id, record_id, adv_dx_date, birth_date, sex, smoking, histology, cns_mets_dx, last_alive_date, vital,
-         death_date, death_cause) in patient_rows:
+         death_date, death_cause, death_date_missing) in patient_rows:
         # The rows come unordered (sorting two million joined rows in the database costs more than
         # sorting each patient's few here); the records list them in the order the forms do, so
         # that the same data always gives the same record.
         record = PatientRecord(
             record_id=record_id, adv_dx_date=adv_dx_date, birth_date=birth_date, sex=sex, smoking=smoking,
             histology=histology, cns_mets_dx=cns_mets_dx, last_alive_date=last_alive_date, vital=vital,
-            death_date=death_date, death_cause=death_cause,
+            death_date=death_date, death_cause=death_cause, death_date_missing=death_date_missing,
             lines=tuple(sorted(lines.get(patient_id, ()), key=_line_order)),
             local_therapies=tuple(sorted(local_therapies.get(patient_id, ()), key=_local_therapy_order)),
             assessments=tuple(sorted(assessments.get(patient_id, ()), key=_assessment_order)),

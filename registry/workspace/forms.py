@@ -19,6 +19,9 @@ from django.utils import timezone
 
 from registry.records.dictionary import DictionaryField, data_dictionary
 from registry.records.instruments import INSTRUMENTS, checkbox_attribute
+from registry.records.missing_codes import (
+    MISSING_SUFFIX, clear_codes_of_values, codable_fields, missing_code_choices, missing_column,
+)
 from registry.selectors.access import identifier_field_names
 
 from .branching import form_values, hidden_fields
@@ -58,9 +61,31 @@ def _dictionary_field(name: str) -> DictionaryField | None:
     return data_dictionary().by_name.get(name)
 
 
+class CodableBoundField(forms.BoundField):
+    """A field that takes a missing-data code: `missing_code` is the bound select of its code, which
+    field.html shows beside the input (the select itself is not one of the form's visible fields)."""
+
+    @property
+    def missing_code(self):
+        name = missing_column(self.name)
+        return self.form[name] if name in self.form.fields else None
+
+
+def _missing_code_field(model_field: models.Field) -> forms.Field:
+    return forms.TypedChoiceField(
+        label="Missing-data code", required=False, empty_value="",
+        choices=[("", "— no code"), *missing_code_choices()],
+        help_text="Instead of a value: why it is missing (the value is then left empty).",
+        widget=forms.Select(attrs={"class": "missing-code"}),
+    )
+
+
 def _formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
     """The form field of one model field: ISO dates, coded values as labelled choices, help from the
     dictionary's field note, the dictionary's label."""
+    if model_field.name.endswith(MISSING_SUFFIX) and model_field.name.removesuffix(MISSING_SUFFIX) in codable_fields(
+            model_field.model):
+        return _missing_code_field(model_field)
     dictionary = _dictionary_field(model_field.name)
     if dictionary is not None:
         kwargs.setdefault("label", dictionary.label)
@@ -113,6 +138,37 @@ class InstrumentForm(forms.ModelForm):
                 initial=[code for code, _, attribute in options if getattr(self.instance, attribute, False)],
             )
         self.order_fields(self.dictionary_order())
+        for name in self.missing_code_fields():
+            self.fields[name.removesuffix(MISSING_SUFFIX)].bound_field_class = CodableBoundField
+
+    # --- missing-data codes (issue 12 §4)
+    def missing_code_fields(self) -> list[str]:
+        """The `<field>_missing` selects of this form (shown beside their fields, not as fields)."""
+        return [name for name in self.fields
+                if name.endswith(MISSING_SUFFIX) and name.removesuffix(MISSING_SUFFIX) in self.fields]
+
+    def visible_fields(self):
+        companions = set(self.missing_code_fields())
+        return [bound for bound in super().visible_fields() if bound.name not in companions]
+
+    def clean(self):
+        """A value and a code together: whichever the person changed wins (saving a value clears the
+        code and choosing a code clears the value); both changed is an error naming the field."""
+        cleaned = super().clean()
+        for name in self.missing_code_fields():
+            field_name = name.removesuffix(MISSING_SUFFIX)
+            code, value = cleaned.get(name, ""), cleaned.get(field_name)
+            if not code or value in (None, "", [], ()):
+                continue
+            if field_name in self.changed_data and name not in self.changed_data:
+                cleaned[name] = ""
+            elif name in self.changed_data and field_name not in self.changed_data:
+                cleaned[field_name] = "" if isinstance(self.fields[field_name], forms.CharField) and not isinstance(
+                    self.fields[field_name], forms.TypedChoiceField) else None
+            else:
+                self.add_error(name, f"Enter a value of '{self.fields[field_name].label}' or a missing-data code, "
+                                     "not both.")
+        return cleaned
 
     def dictionary_order(self) -> list[str]:
         """The fields in the data dictionary's order (checkbox groups where the dictionary has them)."""
@@ -126,6 +182,9 @@ class InstrumentForm(forms.ModelForm):
                 for code, _, attribute in options:
                     setattr(self.instance, attribute, code in ticked)
         super()._post_clean()
+        # A form without a field's code select (a scan's or a row's) that saves a value clears the code.
+        clear_codes_of_values(self.instance, {name: getattr(self.instance, name) for name in self.fields
+                                              if hasattr(self.instance, name)}, set(self.fields))
 
     # --- branching logic
     def current_values(self) -> dict[str, str]:
@@ -172,10 +231,12 @@ def _checkbox_groups(form_name: str, model: type[models.Model]) -> dict[str, lis
 
 def instrument_form_class(
     form_name: str, *, user_sees_identified: bool = True, exclude: Iterable[str] = (),
-    base: type[InstrumentForm] = InstrumentForm,
+    base: type[InstrumentForm] = InstrumentForm, missing_codes: bool = False,
 ) -> type[InstrumentForm]:
     """The ModelForm of one instrument (a dictionary form): its dictionary fields and its status,
-    without the record key, identifier fields when the user may not see them, and `exclude`."""
+    without the record key, identifier fields when the user may not see them, and `exclude`; with
+    `missing_codes`, each codable field's missing-data code select (field.html shows it beside the
+    field; a page that does not show them leaves them out)."""
     instrument = INSTRUMENTS[form_name]
     model = instrument.model
     groups = _checkbox_groups(form_name, model)
@@ -187,6 +248,10 @@ def instrument_form_class(
         and hasattr(model, field.name)
     ]
     names = [name for name in names if name not in grouped]
+    if missing_codes:
+        codable = set(codable_fields(model))
+        names = [companion for name in names
+                 for companion in ((name, missing_column(name)) if name in codable else (name,))]
     names.append(instrument.complete_field)
     attributes = {
         "form_name": form_name,

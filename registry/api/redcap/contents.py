@@ -13,6 +13,7 @@ from django.http import HttpResponse
 
 from registry.exports.deidentify import DeidentificationKeyMissing, deidentification_key
 from registry.models import ExportDoor, Role
+from registry.records.missing_codes import missing_data_codes
 from registry.selectors.access import Access, access_for, visible_sites
 from registry.selectors.audit_trail import AuditEntry, audit_trail
 from registry.selectors.export_access import may_export_identified
@@ -109,7 +110,9 @@ def project_information(parameters: Parameters, caller: Caller) -> HttpResponse:
         "surveys_enabled": 0, "scheduling_enabled": 0, "record_autonumbering_enabled": 0,
         "randomization_enabled": 0, "ddp_enabled": 0, "project_irb_number": "", "project_grant_number": "",
         "project_pi_firstname": "", "project_pi_lastname": "", "display_today_now_button": 1,
-        "missing_data_codes": "", "external_modules": "", "bypass_branching_erase_field_prompt": 0,
+        # REDCap's own notation of the project's codes: "NI, No information | UNK, Unknown | ...".
+        "missing_data_codes": " | ".join(f"{code}, {label}" for code, label in missing_data_codes().items()),
+        "external_modules": "", "bypass_branching_erase_field_prompt": 0,
     }
     return object_response(information, export_format(parameters), xml_root="project")
 

@@ -54,6 +54,7 @@ from django.db.models import Count, QuerySet
 from registry.exports.deidentify import DeidentificationKey
 from registry.models import ExportDoor, Patient
 from registry.records.flat_export import flat_rows
+from registry.records.missing_codes import is_missing_code
 from registry.records.flat_layout import column_index
 from registry.records.instruments import (
     RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, flat_columns,
@@ -166,7 +167,7 @@ class _RowDeidentifier:
         shifted = list(row)
         shifted[0] = self._pseudonym
         for position in self.date_positions:
-            if shifted[position]:
+            if shifted[position] and not is_missing_code(shifted[position]):  # a code stays a code
                 shifted[position] = (date.fromisoformat(shifted[position]) - self._offset).isoformat()
         return shifted
 

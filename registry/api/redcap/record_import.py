@@ -40,6 +40,7 @@ from registry.records.import_result import ImportProblem
 from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT
 from registry.records.json_depth import JSONTooDeep, check_json_depth
 from registry.selectors.access import access_for
+from registry.records.missing_codes import is_missing_code
 from registry.services.records import records_import
 
 from . import project
@@ -252,8 +253,8 @@ class _RowNotes:
     def _date(self, line: int, record: str, cells: dict[str, str], name: str) -> str:
         text = cells[name].strip()
         match = _SLASHED_DATE.match(text)
-        if not text or re.match(r"^\d{4}-\d{2}-\d{2}$", text):
-            return text
+        if not text or re.match(r"^\d{4}-\d{2}-\d{2}$", text) or is_missing_code(text):
+            return text  # a missing-data code is no date: records_import says whether the field takes it
         if match:
             first, second, year = match.groups()
             month, day = (first, second) if self.date_format == "MDY" else (second, first)

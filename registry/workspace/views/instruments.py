@@ -33,6 +33,7 @@ from django.utils import timezone
 from registry.models import Lesion, NgsVariant, Patient, TreatmentLine
 from registry.models.choices import LesionClass
 from registry.records.instruments import INSTRUMENTS, format_value
+from registry.records.missing_codes import missing_column, missing_data_codes
 from registry.selectors.access import Capability, can_change_patient, may_see_identified, user_can, visible_patients
 from registry.services.locks import RecordLocked
 from registry.services.patient_versions import current_versions
@@ -208,7 +209,7 @@ def _page(request, patient: Patient, form_name: str, instance) -> Page:
         page.can_change = False
     if request.method == "POST" and not page.can_change:
         raise PermissionDenied("This record is read-only for you.")
-    form_class = instrument_form_class(form_name, user_sees_identified=sees_identified)
+    form_class = instrument_form_class(form_name, user_sees_identified=sees_identified, missing_codes=True)
     version = current_versions([patient.pk])[patient.pk]
     data = request.POST if request.method == "POST" else None
     if data is not None and data.get(HIDDEN_VALUES_DECISION) == "clear":
@@ -472,7 +473,8 @@ def _display(form: InstrumentForm, name: str) -> str:
         return ", ".join(label for _, label, attribute in form.checkbox_groups[name] if getattr(instance, attribute))
     value = getattr(instance, name, None)
     if value is None or value == "":
-        return ""
+        code = getattr(instance, missing_column(name), "")  # a missing-data code stands for the value
+        return f"{code} ({missing_data_codes().get(code, '')})" if code else ""
     model_field = instance._meta.get_field(name)
     if model_field.choices:
         return str(getattr(instance, f"get_{name}_display")())
@@ -481,8 +483,9 @@ def _display(form: InstrumentForm, name: str) -> str:
 
 def _values(form: InstrumentForm) -> list[tuple[str, str]]:
     hidden = form.hidden_by_logic()
+    companions = set(form.missing_code_fields())
     return [(form[name].label, _display(form, name)) for name in form.fields
-            if name not in ("record_version", "loaded_at") and name not in hidden]
+            if name not in ("record_version", "loaded_at") and name not in hidden and name not in companions]
 
 
 def _row_tables(page: Page) -> dict | None:

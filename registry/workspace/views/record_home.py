@@ -103,7 +103,7 @@ def record_new(request):
     if not site_list:
         raise PermissionDenied("You may not enrol patients.")
     identified = may_see_identified(request.user)
-    form_class = instrument_form_class("enrollment", user_sees_identified=identified)
+    form_class = instrument_form_class("enrollment", user_sees_identified=identified, missing_codes=True)
     chosen = _chosen_site(request, site_list)
     today = timezone.localdate()
     proposed = next_record_name(request.user, site_id=chosen.pk)
@@ -167,7 +167,7 @@ def _enrolment_errors(enrolment: EnrolmentForm) -> list[tuple[str, str]]:
 
 def _fields_with_checks(form, save: FormSave) -> list[tuple]:
     checks = save.checks_by_field
-    return [(field, checks.get(field.name, [])) for field in form if not field.is_hidden]
+    return [(field, checks.get(field.name, [])) for field in form.visible_fields()]
 
 
 # ---------------------------------------------------------------- deleting an instance
