@@ -12,6 +12,7 @@ from .lesions import Lesion
 from .local_therapy import LocalTherapy
 from .ngs_variants import NgsVariant
 from .patients import Patient, PatientVersion
+from .queries import Query, QueryMessage, QueryState, QueryTransition
 from .sites import Site
 from .treatment_lines import TreatmentLine
 from .tumor_assessments import TumorAssessment
@@ -35,6 +36,10 @@ __all__ = [
     "NgsVariant",
     "Patient",
     "PatientVersion",
+    "Query",
+    "QueryMessage",
+    "QueryState",
+    "QueryTransition",
     "RegistryRole",
     "Role",
     "Site",

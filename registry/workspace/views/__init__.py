@@ -1,10 +1,11 @@
 """The workspace's views, one module per page family; urls.py names them from here."""
 from .instruments import instance_edit, instance_new, record_form
+from .queries import query_csv, query_detail, query_list, query_new
 from .record_home import instance_delete, record_home, record_new
 from .scans import scan_edit, scan_new
 from .worklist import records, worklist
 
 __all__ = [
     "instance_delete", "instance_edit", "instance_new", "record_form", "record_home", "record_new", "records",
-    "scan_edit", "scan_new", "worklist",
+    "scan_edit", "scan_new", "worklist", "query_csv", "query_detail", "query_list", "query_new",
 ]

@@ -36,6 +36,7 @@ from registry.records.instruments import INSTRUMENTS, format_value
 from registry.selectors.access import can_change_patient, may_see_identified, visible_patients
 from registry.services.patient_versions import current_versions
 from registry.workspace.forms import InstrumentForm, instrument_form_class
+from registry.workspace.query_markers import form_query_context
 from registry.workspace.saving import (
     HIDDEN_VALUES_DECISION, FormSave, form_data_without_hidden_values, form_rebased, form_save,
 )
@@ -389,6 +390,9 @@ def _render(request, page: Page) -> HttpResponse:
     context = {
         "page_title": f"{page.title} — {page.patient.record_id}", "patient": page.patient, "page": page,
         "nav": "records", "form_id": FORM_ID,
+        **form_query_context(request, patient=page.patient, form=page.form_name,
+                             instance=None if page.form_name in RECORD_FORMS else page.instance.redcap_repeat_instance,
+                             saved=page.instance.pk is not None),
     }
     if not page.can_change:
         context.update(read_only=True, values=_values(page.form), row_tables=_row_tables(page))
@@ -467,9 +471,9 @@ def _display(form: InstrumentForm, name: str) -> str:
     return format_value(value)
 
 
-def _values(form: InstrumentForm) -> list[tuple[str, str]]:
+def _values(form: InstrumentForm) -> list[tuple[str, str, str]]:
     hidden = form.hidden_by_logic()
-    return [(form[name].label, _display(form, name)) for name in form.fields
+    return [(form[name].label, _display(form, name), name) for name in form.fields
             if name not in ("record_version", "loaded_at") and name not in hidden]
 
 

@@ -22,10 +22,12 @@ from registry.records.instruments import REPEATING_INSTRUMENTS
 from registry.selectors.access import (
     can_change_patient, changeable_sites, may_see_identified, visible_patients,
 )
+from registry.selectors.queries import record_queries
 from registry.selectors.record_home import record_home as record_home_facts
 from registry.selectors.record_names import next_record_name
 from registry.services.instances import RecordChangedMeanwhile, instances_delete
 from registry.services.patient_versions import current_versions
+from registry.services.queries import may_open
 
 from ..forms import instrument_form_class
 from ..record_page import FORM_LABELS, header, live_results, status_grid, stored_results
@@ -58,6 +60,8 @@ def record_home(request, record_id: str):
         "grid": status_grid(home),
         "stored": stored_results(home),
         "live": live_results(home),
+        "record_queries": record_queries(patient),
+        "may_open_query": may_open(request.user, patient),
         "audit_trail_url": reverse("admin:registry_patient_audit_trail", args=[patient.pk])
         if request.user.is_staff else "",
     }
