@@ -35,9 +35,10 @@ def _parse_state(value: str | None) -> str | None:
 
 
 def visible_queries(user, *, site: str | None = None, state: str | None = None,
-                    record: str | None = None) -> QuerySet[Query]:
+                    record: str | list[str] | None = None) -> QuerySet[Query]:
     """The queries of the records `user` sees, newest first; `site` is a site code, `state` a
-    QueryState value, `record` a record ID (exact, ignoring letter case). A site the user does not
+    QueryState value, `record` a record ID (exact, ignoring letter case) or a list of record IDs
+    (exact, as the API takes them). A site the user does not
     see gives no rows (the same as a site that does not exist). One query when evaluated (patient,
     site and opener joined)."""
     state = _parse_state(state)
@@ -46,7 +47,9 @@ def visible_queries(user, *, site: str | None = None, state: str | None = None,
         queries = queries.filter(patient__site__code=site)
     if state:
         queries = queries.filter(state=state)
-    if record:
+    if isinstance(record, list):
+        queries = queries.filter(patient__record_id__in=record)
+    elif record:
         queries = queries.filter(patient__record_id__iexact=record)
     return queries.select_related("patient", "patient__site", "opened_by").order_by("-opened_at", "-id")
 
