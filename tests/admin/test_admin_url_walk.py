@@ -36,6 +36,7 @@ from registry.models import (
     WorkspaceSettings,
 )
 from registry.services.api_tokens import api_token_create
+from registry.services.queries import query_open
 from registry.services.records import records_export
 from tests import factories
 from tests.access_roles import CASES, CHANGES, ROLES, SEES, user_for
@@ -118,6 +119,7 @@ RIGHTS = {
     "auth.Group": _nobody,
     "registry.IdentifiedExport": _nobody,  # administrators read it; nobody writes it through the admin
     "registry.SoftCheckConfirmation": _nobody,  # read by the access rule; written by the workspace only
+    "registry.Query": _nobody,  # read by the access rule; written by the workspace and the API's services only
     # django-axes and django-otp (registry/admin/third_party.py): Django's permissions, superusers only.
     "axes.AccessAttempt": _nobody,
     "axes.AccessLog": _nobody,
@@ -160,6 +162,9 @@ def build_walk(site_a, site_b) -> Walk:
     for patient in patients.values():  # a confirmed soft check of each site's patient
         patient.soft_check_confirmations.create(form="tumor_assessment", instance=1, field="ta_date",
                                                 check_code="scan_after_death", value="2020-03-04", door="workspace")
+    for patient in patients.values():  # a query on each site's patient, with its thread
+        query_open(patient=patient, user=superuser, text="Is the line start right?", form="treatment_line",
+                   instance=1, field="line_start")
     settings_row = AnalysisSettings.objects.create(pk=1, data_cutoff=date(2023, 12, 31))
     workspace_settings = WorkspaceSettings.objects.create(pk=1)
     token, _secret = api_token_create(user=member, name="member's token")
@@ -466,6 +471,9 @@ SUPERUSER_REFUSED = {
     # Soft-check confirmations are written by the workspace, never through their admin.
     ("registry.SoftCheckConfirmation", "add"), ("registry.SoftCheckConfirmation", "change"),
     ("registry.SoftCheckConfirmation", "delete"), ("registry.SoftCheckConfirmation", "changelist"),
+    # Queries are written by their services (workspace and REST API), never through their admin.
+    ("registry.Query", "add"), ("registry.Query", "change"), ("registry.Query", "delete"),
+    ("registry.Query", "changelist"),
 }
 
 
