@@ -241,3 +241,19 @@ def test_the_record_home_lists_the_records_queries(client, world, opener):
 
     assert [q.pk for q in response.context["record_queries"]] == [query.pk]
     assert f'href="/queries/{query.pk}/"' in response.content.decode()
+
+
+def test_the_scan_page_marks_its_queried_field_too(client, world, opener):
+    query = query_open(patient=world.patients["A"], user=opener, text="Date?", form="tumor_assessment", instance=1,
+                       field="ta_date")
+    page = reverse("workspace:scan", args=["P-A", 1])
+
+    client.force_login(opener)
+    read_only = client.get(page)
+    client.force_login(user_for("coordinator of A", world, "coord"))
+    editable = client.get(page)
+
+    for response in (read_only, editable):
+        assert set(response.context["queried_fields"]) == {"ta_date"}
+        assert f'href="/queries/{query.pk}/"' in response.content.decode()
+        assert 'href="#form-query-ta_date"' in response.content.decode()
