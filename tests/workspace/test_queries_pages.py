@@ -257,3 +257,44 @@ def test_the_scan_page_marks_its_queried_field_too(client, world, opener):
         assert set(response.context["queried_fields"]) == {"ta_date"}
         assert f'href="/queries/{query.pk}/"' in response.content.decode()
         assert 'href="#form-query-ta_date"' in response.content.decode()
+
+
+def test_someone_not_logged_in_is_sent_to_log_in_from_every_query_page(client, world, opener):
+    query = query_open(patient=world.patients["A"], user=opener, text="?")
+    pages = [reverse("workspace:queries"), reverse("workspace:queries_csv"), reverse("workspace:query", args=[query.pk]),
+             reverse("workspace:query_new", args=["P-A"])]
+
+    for page in pages:
+        response = client.get(page)
+        assert (response.status_code, response["Location"].split("?")[0]) == (302, "/login/"), page
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_csv_costs_the_same_queries_for_one_query_and_for_eight(client, world, opener, count,
+                                                                    django_assert_num_queries):
+    administrator = factories.make_user("csv_admin", superuser=True)
+    for _ in range(count):
+        query_respond(query=query_open(patient=world.patients["A"], user=opener, text="?"), user=administrator,
+                      text="Yes.")
+    client.force_login(user_for("coordinator of A", world, "coord"))
+
+    # 1 the session, 2 the user, 3 the role, 4 the coordinator's sites (access_for), 5 the queries with
+    # record, site and opener, 6 their messages (one prefetch).
+    with django_assert_num_queries(6):
+        response = client.get(reverse("workspace:queries_csv"))
+    assert len(response.content.decode().strip().splitlines()) == 1 + count
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_list_page_costs_the_same_queries_for_one_query_and_for_eight(client, world, opener, count,
+                                                                          django_assert_num_queries):
+    for _ in range(count):
+        query_close(query=query_open(patient=world.patients["A"], user=opener, text="?"), user=opener)
+    client.force_login(user_for("coordinator of A", world, "coord"))
+
+    # 1 the session, 2 the user, 3 the role, 4 the coordinator's sites (access_for), 5 the page of
+    # queries with record, site and opener, 6 the sites for the filter, then the figures: 7 the sites,
+    # 8 the counts per site and state, 9 the closed queries' two times.
+    with django_assert_num_queries(9):
+        response = client.get(reverse("workspace:queries"))
+    assert len(response.context["queries"]) == count
