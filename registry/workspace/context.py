@@ -6,7 +6,7 @@ from registry.selectors.access import access_for
 
 ROLE_LABELS = {
     Role.COORDINATOR: "coordinator", Role.VIEWER: "viewer", Role.INVESTIGATOR: "investigator",
-    Role.ADMINISTRATOR: "administrator",
+    Role.ADMINISTRATOR: "administrator", Role.DATA_MANAGER: "data manager",
 }
 
 

@@ -298,3 +298,12 @@ def test_the_list_page_costs_the_same_queries_for_one_query_and_for_eight(client
     with django_assert_num_queries(9):
         response = client.get(reverse("workspace:queries"))
     assert len(response.context["queries"]) == count
+
+
+def test_a_data_manager_is_named_as_such_in_the_menu_beside_the_queries_link(client, world, opener):
+    client.force_login(opener)
+
+    html = client.get(reverse("workspace:queries")).content.decode()
+
+    assert "dm_opener · data manager" in html
+    assert 'href="/queries/" aria-current="page">Queries</a>' in html
