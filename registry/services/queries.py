@@ -130,6 +130,7 @@ def query_open(*, patient: Patient, user, text: str, form: str = "", instance: i
     query = Query(patient=patient, form=form or "", instance_number=instance, field=field or "",
                   state=QueryState.OPEN, opened_by=user, opened_at=now, updated_at=now)
     query.full_clean()
+    query._history_user = user  # the history row names who made the change, whatever the door
     query.save()
     QueryMessage.objects.create(query=query, author=user, created_at=now, text=text,
                                 transition=QueryTransition.OPEN, state_after=QueryState.OPEN)
@@ -163,6 +164,7 @@ def _transition(*, query: Query, user, text: str, transition: str, allowed: bool
         query.state = state_after
         query.closed_at = now if state_after == QueryState.CLOSED else None
     query.updated_at = now
+    query._history_user = user
     query.save(update_fields=["state", "closed_at", "updated_at"])
     QueryMessage.objects.create(query=query, author=user, created_at=now, text=text, transition=transition,
                                 state_after=state_after)

@@ -135,11 +135,12 @@ def test_the_whole_lifecycle_is_audited_with_who_and_when_in_order(world):
     assert times == sorted(times) and times[0] >= start
     assert all(moment.utcoffset() == timedelta(0) for moment in times)  # aware, UTC
     assert query.closed_at == thread[-1].created_at
-    # The row's own history (django-simple-history) has a version per transition: 7 less the comment's
-    # state change is still a save (updated_at), so 7 rows, the first the creation.
+    # The row's own history (django-simple-history): one version per message (the comment changes no
+    # state but saves updated_at), 7 rows, each naming who made it.
     assert query.history.count() == 7
-    assert list(query.history.order_by("history_date").values_list("state", flat=True)) == [
-        "open", "responded", "responded", "closed", "open", "responded", "closed"]
+    assert list(query.history.order_by("history_date").values_list("state", "history_user__username")) == [
+        ("open", "dm"), ("responded", "coord"), ("responded", "dm"), ("closed", "dm"), ("open", "dm"),
+        ("responded", "coord"), ("closed", "dm")]
 
 
 @pytest.mark.parametrize(("state_path", "transition"), [
