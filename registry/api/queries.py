@@ -14,11 +14,13 @@ allow, 409; nothing is written on any refusal.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from registry.exports.queries_csv import queries_csv_response
 from registry.models import Query, QueryState, QueryTransition
 from registry.records.instruments import INSTRUMENTS
 from registry.selectors import queries as selectors
@@ -40,6 +42,8 @@ TEXT_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
 OPTIONAL_TEXT_PATTERN = r"^[^\x00]*$"
 STATE = OpenApiParameter("state", str, enum=list(QueryState.values), description="Only queries in this state.")
 RECORD = OpenApiParameter("record", str, many=True, description="Only these records' queries (record IDs).")
+FORMAT = OpenApiParameter("format", str, enum=["json", "csv"],
+                          description="json (default): a page of queries; csv: every query of the filters, one file.")
 QUERY_ORDERINGS = {"-opened_at": ("opened_at", "datetime"), "opened_at": ("opened_at", "datetime")}
 
 
@@ -116,13 +120,20 @@ class QueryListView(ApiView):
     error_codes = {"POST": {"404": "No such record at a site you see.",
                             "409": "A concurrent change to the same query: nothing was written; send it again."}}
 
+    def perform_content_negotiation(self, request, force=False):
+        # ?format=csv answers a file whatever the Accept header says; everything else (errors too) is JSON.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(
-        tags=[TAG], operation_id="queries_list", parameters=[parameters.SITE, STATE, RECORD],
-        responses=QuerySerializer(many=True),
+        tags=[TAG], operation_id="queries_list", parameters=[parameters.SITE, STATE, RECORD, FORMAT],
+        responses={(200, "application/json"): QuerySerializer(many=True),
+                   (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="format=csv: every query")},
         description="The queries of the records you see, newest first. Queries: the token, your role and sites, "
-                    "one page (with record, site and opener).",
+                    "one page (with record, site and opener). With format=csv, every query of the filters in one "
+                    "CSV file for monitoring (no pages), with its first and last message.",
     )
     def get(self, request):
+        file_format = parameters.optional_choice(request, "format", ("json", "csv")) or "json"
         state = parameters.optional_choice(request, "state", tuple(QueryState.values))
         records = request.query_params.getlist("record") or None
         for record in records or ():
@@ -130,6 +141,8 @@ class QueryListView(ApiView):
                 raise RecordsInvalid([field_error("record", record, "is not a record ID")])
         queries = selectors.visible_queries(
             request.user, site=parameters.optional_text(request, "site", max_length=30), state=state, record=records)
+        if file_format == "csv":
+            return queries_csv_response(queries)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queries, request, view=self)
         return paginator.get_paginated_response(QuerySerializer(page, many=True).data)

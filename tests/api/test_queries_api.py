@@ -186,3 +186,20 @@ def test_a_page_of_queries_takes_four_queries_whatever_their_number(world, opene
     with django_assert_num_queries(4):
         response = client.get(LIST)
     assert len(response.json()["results"]) == count
+
+
+def test_format_csv_gives_every_query_of_the_filters_in_one_file(world, opener):
+    open_a = _open(world.patients["A"], opener, form="treatment_line", instance=1, field="line_start")
+    _open(world.patients["B"], opener)
+    client = token_client(user_for("coordinator of A", world, "coord"))
+
+    response = client.get(LIST, {"format": "csv"}, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    # The header, then site A's query only (the coordinator does not see site B's).
+    assert lines[0].startswith("query_id,site,record_id,instrument,instance,field,state,opened_by,opened_at")
+    assert lines[1].startswith(f"{open_a.pk},site-a,P-A,treatment_line,1,line_start,open,dm_opener,")
+    assert len(lines) == 2
+    assert client.get(LIST, {"format": "xml"}).status_code == 400

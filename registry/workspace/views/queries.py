@@ -11,20 +11,18 @@ parameters `form`, `instance`, `field`, `text` (prefilled) and `next` (where to 
 """
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from registry.models import QueryState, QueryTransition
+from registry.exports.queries_csv import queries_csv_response
 from registry.records.dictionary import data_dictionary
 from registry.records.instruments import INSTRUMENTS, RECORD_ID
 from registry.selectors import queries as selectors
@@ -36,9 +34,6 @@ BUTTON_LABELS = {
     QueryTransition.RESPOND: "Send the response", QueryTransition.CLOSE: "Close the query",
     QueryTransition.REOPEN: "Reopen the query", QueryTransition.COMMENT: "Add a comment",
 }
-# Characters that make a spreadsheet read a cell as a formula (CSV injection): such a cell is written
-# with a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _bad_request(request, message: str):
@@ -68,12 +63,6 @@ def query_list(request):
     return render(request, "workspace/queries.html", context)
 
 
-def _csv_cell(value) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 @login_required
 @require_GET
 def query_csv(request):
@@ -82,13 +71,7 @@ def query_csv(request):
         found = selectors.visible_queries(request.user, **_filters(request))
     except selectors.QueryFilterError as error:
         return _bad_request(request, str(error))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="queries-{timezone.now():%Y%m%d-%H%M%S}.csv"'
-    writer = csv.writer(response, lineterminator="\n")
-    writer.writerow(selectors.CSV_HEADER)
-    for row in selectors.query_csv_rows(found):
-        writer.writerow([_csv_cell(value) for value in row])
-    return response
+    return queries_csv_response(found)
 
 
 class MessageForm(forms.Form):
