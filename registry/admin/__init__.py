@@ -4,9 +4,11 @@ from . import (
     third_party, workspace,
 )
 from . import locks
+from . import queries  # issue 12 §2
 
 __all__ = [
     "api_tokens", "audit", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
     "sites", "soft_checks", "third_party", "workspace",
     "locks",
+    "queries",
 ]

@@ -5,7 +5,7 @@ The REDCap-compatible endpoint (registry/api/redcap/) has URLs of its own.
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import audit, datasets, docs, patients, records
+from . import audit, datasets, docs, patients, queries, records
 from .errors import not_found
 
 
@@ -60,6 +60,11 @@ v1 += [
     path("datasets/", datasets.DatasetListView.as_view(), name="datasets"),
     path("datasets/<slug:name>/", datasets.DatasetView.as_view(), name="dataset"),
     path("report/", datasets.ReportView.as_view(), name="report"),
+    path("queries/", queries.QueryListView.as_view(), name="queries"),
+    path("queries/<instance:query_id>/", queries.QueryDetailView.as_view(), name="query"),
+    path("queries/<instance:query_id>/respond/", queries.QueryRespondView.as_view(), name="query-respond"),
+    path("queries/<instance:query_id>/close/", queries.QueryCloseView.as_view(), name="query-close"),
+    path("queries/<instance:query_id>/reopen/", queries.QueryReopenView.as_view(), name="query-reopen"),
     re_path(r"", not_found),  # anything else under v1/ (newlines included): a JSON 404
 ]
 

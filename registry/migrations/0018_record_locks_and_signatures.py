@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0015_missing_data_codes'),
+        ('registry', '0016_queries'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

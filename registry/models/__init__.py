@@ -14,6 +14,7 @@ from .locks import RecordLock, RecordSignature
 from .ngs_variants import NgsVariant
 from .patients import Patient, PatientVersion
 from .saved_reports import SavedReport, SortDirection
+from .queries import Query, QueryMessage, QueryState, QueryTransition
 from .sites import Site
 from .treatment_lines import TreatmentLine
 from .tumor_assessments import TumorAssessment
@@ -39,6 +40,10 @@ __all__ = [
     "PatientVersion",
     "RecordLock",
     "RecordSignature",
+    "Query",
+    "QueryMessage",
+    "QueryState",
+    "QueryTransition",
     "RegistryRole",
     "Role",
     "Site",

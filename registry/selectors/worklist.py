@@ -7,6 +7,7 @@ Categories, each counted in full and listed one page (50 rows) at a time:
 - overdue_scan: a living patient on an ongoing line whose follow-up scan is late;
 - vital_status: a living patient whose vital status was not confirmed for too long;
 - data_quality_flags: the §0 flags of the patient's stored derivation, one row per flag;
+- open_queries: the queries still open or responded (issue 12 §2), one row per query;
 - incomplete_forms: every form instance left Incomplete or Unverified;
 - recent: records changed within the last days.
 
@@ -30,11 +31,12 @@ from django.utils import timezone
 
 from registry.derive import quality
 from registry.models import (
-    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, PatientDerivation, Site, TreatmentLine,
-    TumorAssessment, WorkspaceSettings,
+    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, PatientDerivation, QueryMessage, QueryState,
+    Site, TreatmentLine, TumorAssessment, WorkspaceSettings,
 )
 from registry.models.choices import LineType, RecordStatus, Regimen, VitalStatus
-from registry.selectors.access import access_for, visible_patients, visible_sites
+from registry.selectors.access import Capability, access_for, visible_patients, visible_sites
+from registry.selectors.queries import unresolved_queries
 
 PAGE_SIZE = 50
 
@@ -43,14 +45,14 @@ VITAL_STATUS = "vital_status"
 DATA_QUALITY_FLAGS = "data_quality_flags"
 INCOMPLETE_FORMS = "incomplete_forms"
 RECENT = "recent"
-# Issue 12 adds data queries: their open ones become a category here (a count and rows of its own,
-# between the flags and the incomplete forms). Until then the category does not exist and is not shown.
+# The data queries still open or responded (issue 12 §2), between the flags and the incomplete forms.
 OPEN_QUERIES = "open_queries"
 
 CATEGORY_LABELS = {
     OVERDUE_SCAN: "Scan overdue",
     VITAL_STATUS: "Vital status due",
     DATA_QUALITY_FLAGS: "Data-quality flags",
+    OPEN_QUERIES: "Open queries",
     INCOMPLETE_FORMS: "Incomplete or unverified forms",
     RECENT: "Changed recently",
 }
@@ -65,6 +67,7 @@ SORTS_BY_CATEGORY = {
     OVERDUE_SCAN: (SORT_RECORD, SORT_OVERDUE, SORT_CHANGED),
     VITAL_STATUS: (SORT_RECORD, SORT_OVERDUE, SORT_CHANGED),
     DATA_QUALITY_FLAGS: (SORT_RECORD, SORT_CHANGED),
+    OPEN_QUERIES: (SORT_RECORD, SORT_CHANGED),
     INCOMPLETE_FORMS: (SORT_RECORD, SORT_CHANGED),
     RECENT: (SORT_RECORD, SORT_CHANGED),
 }
@@ -72,6 +75,7 @@ DEFAULT_SORT = {
     OVERDUE_SCAN: f"-{SORT_OVERDUE}",  # the longest overdue first
     VITAL_STATUS: f"-{SORT_OVERDUE}",
     DATA_QUALITY_FLAGS: SORT_RECORD,
+    OPEN_QUERIES: SORT_RECORD,
     INCOMPLETE_FORMS: SORT_RECORD,
     RECENT: f"-{SORT_CHANGED}",  # the latest change first
 }
@@ -545,6 +549,28 @@ def _unfinished_rows(site_ids, sort, offset, site_codes) -> list[WorklistRow]:
     return rows
 
 
+def _query_rows(site_ids, sort, offset, site_codes, access) -> list[WorklistRow]:
+    """One page of the open and responded queries, each with its first message (a subquery: one query)."""
+    first_message = QueryMessage.objects.filter(query=OuterRef("pk")).order_by("created_at", "id").values("text")[:1]
+    ordering = _ordering(sort, {SORT_RECORD: ["patient__record_id"], SORT_CHANGED: ["updated_at"]})
+    queries = unresolved_queries(site_ids).select_related("patient").annotate(
+        first_text=Subquery(first_message, output_field=CharField())).order_by(*ordering, "opened_at", "id")
+    rows = []
+    for query in queries[offset:offset + PAGE_SIZE]:
+        answers = query.state == QueryState.OPEN and access.can(Capability.RESPOND_QUERY, query.patient.site_id)
+        target = " ".join(part for part in (
+            FORM_LABELS.get(query.form, ""), f"#{query.instance_number}" if query.instance_number else "",
+            query.field) if part) or "The record"
+        rows.append(WorklistRow(
+            record_id=query.patient.record_id, site_code=site_codes[query.patient.site_id],
+            url=reverse("workspace:query", args=[query.pk]),
+            action="Answer the query" if answers else "Open the query",
+            what=target, detail=query.first_text or "", status=query.get_state_display(),
+            day=query.opened_at.date(), changed_at=query.updated_at,
+        ))
+    return rows
+
+
 def _aware(moment):
     """A timestamp read through a UNION comes back as text on SQLite; make it a datetime again."""
     if isinstance(moment, str):
@@ -592,8 +618,8 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
     the first category with rows is shown. `today`/`now` default to the clock.
 
     Queries, whatever the number of patients: the user's access (up to 2, once per user object),
-    the visible sites (1), the workspace settings (1), one COUNT per category (5), the chosen
-    category's page (1) and, on the flags' page, the instances they name (1) — at most 11.
+    the visible sites (1), the workspace settings (1), one COUNT per category (6), the chosen
+    category's page (1) and, on the flags' page, the instances they name (1) — at most 12.
     """
     today = today or timezone.localdate()
     now = now or timezone.now()
@@ -621,7 +647,7 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
         DATA_QUALITY_FLAGS: flagged_derivations(site_ids).aggregate(flags=Coalesce(Sum("flag_count"), 0))["flags"],
         INCOMPLETE_FORMS: unfinished_forms_count(site_ids),
         RECENT: recent_changes(site_ids, settings, now).count(),
-        # OPEN_QUERIES (issue 12): its COUNT goes here, and its rows below, once data queries exist.
+        OPEN_QUERIES: unresolved_queries(site_ids).count(),
     }
     if category is None:
         category = next((key for key in CATEGORIES if counts[key]), OVERDUE_SCAN)
@@ -639,6 +665,8 @@ def worklist(user, *, category: str | None = None, site: str | None = None, sort
         rows = _vital_rows(site_ids, settings, today, sort, offset, site_codes, access.can_change_site)
     elif category == DATA_QUALITY_FLAGS:
         rows = _flag_rows(site_ids, sort, offset, site_codes)
+    elif category == OPEN_QUERIES:
+        rows = _query_rows(site_ids, sort, offset, site_codes, access)
     elif category == INCOMPLETE_FORMS:
         rows = _unfinished_rows(site_ids, sort, offset, site_codes)
     else:

@@ -36,6 +36,7 @@ from registry.models import (
     WorkspaceSettings,
 )
 from registry.services.api_tokens import api_token_create
+from registry.services.queries import query_open
 from registry.services.records import records_export
 from tests import factories
 from tests.access_roles import CASES, CHANGES, ROLES, SEES, user_for
@@ -120,6 +121,7 @@ RIGHTS = {
     "registry.SoftCheckConfirmation": _nobody,  # read by the access rule; written by the workspace only
     "registry.RecordLock": _nobody,  # read by the access rule; written by the lock services only
     "registry.RecordSignature": _nobody,
+    "registry.Query": _nobody,  # read by the access rule; written by the workspace and the API's services only
     # django-axes and django-otp (registry/admin/third_party.py): Django's permissions, superusers only.
     "axes.AccessAttempt": _nobody,
     "axes.AccessLog": _nobody,
@@ -166,6 +168,9 @@ def build_walk(site_a, site_b) -> Walk:
         patient.locks.create(form="", locked_by=superuser, locked_at=timezone.now(), unlocked_by=superuser,
                              unlocked_at=timezone.now(), unlock_reason="walk")
         patient.signatures.create(signed_by=superuser, signed_at=timezone.now(), meaning="walk", content_hash="0" * 64)
+    for patient in patients.values():  # a query on each site's patient, with its thread
+        query_open(patient=patient, user=superuser, text="Is the line start right?", form="treatment_line",
+                   instance=1, field="line_start")
     settings_row = AnalysisSettings.objects.create(pk=1, data_cutoff=date(2023, 12, 31))
     workspace_settings = WorkspaceSettings.objects.create(pk=1)
     token, _secret = api_token_create(user=member, name="member's token")
@@ -477,6 +482,9 @@ SUPERUSER_REFUSED = {
     ("registry.RecordLock", "delete"), ("registry.RecordLock", "changelist"),
     ("registry.RecordSignature", "add"), ("registry.RecordSignature", "change"),
     ("registry.RecordSignature", "delete"), ("registry.RecordSignature", "changelist"),
+    # Queries are written by their services (workspace and REST API), never through their admin.
+    ("registry.Query", "add"), ("registry.Query", "change"), ("registry.Query", "delete"),
+    ("registry.Query", "changelist"),
 }
 
 

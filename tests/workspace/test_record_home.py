@@ -224,8 +224,9 @@ def test_the_page_costs_the_same_queries_with_one_or_five_lines_and_scans(
     # 14-15 stored patient and line results, 16 analysis settings,
     # 17-22 the live view's input (patient_records: patients, lines, local therapy, assessments,
     # lesions with measurements, biopsies with variants);
-    # 23 the locks in force of the record, 24 its signatures (none: the record's content is not read).
+    # 23 the locks in force of the record, 24 its signatures (none: the record's content is not read),
+    # 25 the record's queries with their openers.
     for record_id in ("P-1L", "P-5L"):
-        with django_assert_num_queries(24):
+        with django_assert_num_queries(25):
             response = client.get(reverse("workspace:record", args=[record_id]))
         assert response.status_code == 200

@@ -12,7 +12,8 @@ from django.utils import timezone
 from registry.models import PatientDerivation, PatientVersion, Patient, Role, WorkspaceSettings
 from registry.models.choices import LineType, RecordStatus, Regimen, VitalStatus
 from registry.selectors.worklist import (
-    DATA_QUALITY_FLAGS, INCOMPLETE_FORMS, OVERDUE_SCAN, RECENT, VITAL_STATUS, WorklistParameterError, worklist,
+    DATA_QUALITY_FLAGS, INCOMPLETE_FORMS, OPEN_QUERIES, OVERDUE_SCAN, RECENT, VITAL_STATUS, WorklistParameterError,
+    worklist,
 )
 from tests import factories
 
@@ -305,7 +306,7 @@ def test_every_category_is_counted_and_the_first_with_rows_is_shown_when_none_is
     result = worklist(coordinator, today=TODAY)
 
     assert {category.key: category.count for category in result.categories} == {
-        OVERDUE_SCAN: 0, VITAL_STATUS: 1, DATA_QUALITY_FLAGS: 0, INCOMPLETE_FORMS: 0, RECENT: 1}
+        OVERDUE_SCAN: 0, VITAL_STATUS: 1, DATA_QUALITY_FLAGS: 0, OPEN_QUERIES: 0, INCOMPLETE_FORMS: 0, RECENT: 1}
     assert result.category == VITAL_STATUS
 
 

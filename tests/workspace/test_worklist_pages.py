@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from registry.models import Role
 from registry.selectors.worklist import CATEGORIES
+from registry.services.queries import query_open
 from tests import factories
 from tests.access_roles import SEES, roles, user_for, world  # noqa: F401 (world is a fixture)
 
@@ -29,9 +30,12 @@ def record_links(response) -> set[str]:
 def flagged_world(world):
     # make_full_patient: a line ongoing since 2020 with its last scan in 2020 (scan overdue), last known
     # alive 2023-11-20 (vital status due), every instance Incomplete, just written (changed recently);
-    # one data-quality flag each: both patients are in every category.
+    # one data-quality flag each, one open query each: both patients are in every category.
+    opener = factories.make_user("query_opener", role=Role.DATA_MANAGER)
     for patient in world.patients.values():
         derived_with_flags(patient, [A_FLAG])
+        query_open(patient=patient, user=opener, text="Is the line start right?", form="treatment_line", instance=1,
+                   field="line_start")
     return world
 
 
@@ -221,18 +225,22 @@ def test_the_worklist_costs_the_same_queries_for_one_patient_and_for_twenty_five
     client, site_a, django_assert_num_queries, category,
 ):
     coordinator = factories.make_user(role=Role.COORDINATOR, sites=[site_a])
+    opener = factories.make_user(role=Role.DATA_MANAGER)
     client.force_login(coordinator)
 
     def add_patients(count):
         for _ in range(count):
-            derived_with_flags(factories.make_full_patient(site_a), [A_FLAG, A_FLAG])
+            patient = factories.make_full_patient(site_a)
+            derived_with_flags(patient, [A_FLAG, A_FLAG])
+            query_open(patient=patient, user=opener, text="Which date?", form="tumor_assessment", instance=1)
 
     # 1 the session, 2 the user, 3 the user's registry role, 4 the coordinator's sites (access_for,
     # once per request), 5 the sites the user sees (filter, codes), 6 the workspace settings,
-    # 7-11 one COUNT per category (overdue scans, vital status, SUM of flags, the UNION ALL of the
-    # forms' instances, recent changes), 12 the shown category's page of rows; on the flags' page,
-    # 13 the instances the flags name (one UNION ALL), for links to their pages.
-    expected = 13 if category == "data_quality_flags" else 12
+    # 7-12 one COUNT per category (overdue scans, vital status, SUM of flags, open and responded
+    # queries, the UNION ALL of the forms' instances, recent changes), 13 the shown category's page of
+    # rows (the queries' with their record and first message as a subquery); on the flags' page,
+    # 14 the instances the flags name (one UNION ALL), for links to their pages.
+    expected = 14 if category == "data_quality_flags" else 13
     add_patients(1)
     with django_assert_num_queries(expected):
         one = client.get(WORKLIST, {"category": category})

@@ -1,6 +1,7 @@
 """The workspace's views, one module per page family; urls.py names them from here."""
 from .instruments import instance_edit, instance_new, record_form
 from .locks import lock, sign, unlock
+from .queries import query_csv, query_detail, query_list, query_new
 from .record_home import instance_delete, record_home, record_new
 from .saved_reports import (
     report_delete, report_download, report_edit, report_filter_check, report_new, report_view, reports,
@@ -13,4 +14,5 @@ __all__ = [
     "scan_edit", "scan_new", "worklist",
     "report_delete", "report_download", "report_edit", "report_filter_check", "report_new", "report_view", "reports",
     "lock", "sign", "unlock",
+    "scan_edit", "scan_new", "worklist", "query_csv", "query_detail", "query_list", "query_new",
 ]

@@ -38,6 +38,7 @@ from registry.selectors.access import Capability, can_change_patient, may_see_id
 from registry.services.locks import RecordLocked
 from registry.services.patient_versions import current_versions
 from registry.workspace.forms import InstrumentForm, instrument_form_class
+from registry.workspace.query_markers import form_query_context
 from registry.workspace.saving import (
     HIDDEN_VALUES_DECISION, FormSave, form_data_without_hidden_values, form_rebased, form_save,
 )
@@ -402,6 +403,9 @@ def _render(request, page: Page) -> HttpResponse:
         "nav": "records", "form_id": FORM_ID, "lock": page.lock, "may_lock": page.may_lock,
         "lock_form": page.form_name if page.instance.pk is not None else "",
         "lock_instance": getattr(page.instance, "redcap_repeat_instance", None),
+        **form_query_context(request, patient=page.patient, form=page.form_name,
+                             instance=None if page.form_name in RECORD_FORMS else page.instance.redcap_repeat_instance,
+                             saved=page.instance.pk is not None),
     }
     if not page.can_change:
         context.update(read_only=True, values=_values(page.form), row_tables=_row_tables(page))
@@ -481,10 +485,10 @@ def _display(form: InstrumentForm, name: str) -> str:
     return format_value(value)
 
 
-def _values(form: InstrumentForm) -> list[tuple[str, str]]:
+def _values(form: InstrumentForm) -> list[tuple[str, str, str]]:
     hidden = form.hidden_by_logic()
     companions = set(form.missing_code_fields())
-    return [(form[name].label, _display(form, name)) for name in form.fields
+    return [(form[name].label, _display(form, name), name) for name in form.fields
             if name not in ("record_version", "loaded_at") and name not in hidden and name not in companions]
 
 

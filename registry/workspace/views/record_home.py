@@ -23,10 +23,12 @@ from registry.selectors.access import (
     Capability, can_change_patient, changeable_sites, may_see_identified, user_can, visible_patients,
 )
 from registry.selectors.locks import NOTHING_LOCKED, record_locks, record_signatures
+from registry.selectors.queries import record_queries
 from registry.selectors.record_home import record_home as record_home_facts
 from registry.selectors.record_names import next_record_name
 from registry.services.instances import RecordChangedMeanwhile, instances_delete
 from registry.services.patient_versions import current_versions
+from registry.services.queries import may_open
 
 from ..forms import instrument_form_class
 from ..record_page import FORM_LABELS, header, live_results, status_grid, stored_results
@@ -66,6 +68,8 @@ def record_home(request, record_id: str):
         "grid": [(row, locks.instances.get((row.form, row.instance))) for row in status_grid(home)],
         "stored": stored_results(home),
         "live": live_results(home),
+        "record_queries": record_queries(patient),
+        "may_open_query": may_open(request.user, patient),
         "audit_trail_url": reverse("admin:registry_patient_audit_trail", args=[patient.pk])
         if request.user.is_staff else "",
     }

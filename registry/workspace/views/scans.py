@@ -35,6 +35,7 @@ from registry.services.patient_versions import current_versions
 from registry.services.soft_checks import checks_unconfirmed
 
 from ..forms import ISO_DATE_FORMAT
+from ..query_markers import form_query_context
 from ..saving import (
     HIDDEN_VALUES_DECISION, WORKSPACE_DOOR, FormSave, confirmed_keys, form_rebased, ticked_checks_confirm,
 )
@@ -350,7 +351,8 @@ def _render(request, page: _Page, form, rows, *, lines, rows_date, preview=None,
         "later_fields": [(form[name], checks_by_field.get(name, ())) for name in form.fields
                          if name not in FIRST_FIELDS and not form[name].is_hidden],
         "extra_errors": rows.error_links() if rows.is_bound else [],
-        "hidden_by_logic": form.hidden_by_logic(), "queried_fields": (),
+        "hidden_by_logic": form.hidden_by_logic(),
+        **_query_context(request, page),
         "save": save, "conflict_changes": conflict_changes,
         "preview": _preview_view(preview), "preview_note": preview_note,
         "membership": membership_text(lines), "rows_date": rows_date,
@@ -358,6 +360,14 @@ def _render(request, page: _Page, form, rows, *, lines, rows_date, preview=None,
         "page_title": f"Scan · {page.patient.record_id}", "nav": "records", "read_only": False,
     }
     return render(request, TEMPLATE, context)
+
+
+def _query_context(request, page: _Page) -> dict:
+    """The scan's query markers and links (registry/workspace/query_markers.py); none on a new scan."""
+    assessment = page.assessment
+    return form_query_context(request, patient=page.patient, form="tumor_assessment",
+                              instance=assessment.redcap_repeat_instance if assessment else None,
+                              saved=assessment is not None and assessment.pk is not None)
 
 
 def _read_only_page(request, patient: Patient, assessment: TumorAssessment, *, lock=None):
@@ -381,9 +391,10 @@ def _read_only_page(request, patient: Patient, assessment: TumorAssessment, *, l
             text = ""
         else:
             text = str(choices.get(initial, initial))
-        values.append((field.label, text))
+        values.append((field.label, text, field.name))
     context = {
         "patient": patient, "assessment": assessment, "read_only": True, "values": values,
+        **_query_context(request, page),
         "lesion_values": [(history, page.existing.get(history.les_id)) for history in histories],
         "membership": membership_text(lines), "preview": _preview_view(_stored_preview(page, assessment)),
         "page_title": f"Scan · {patient.record_id}", "nav": "records",
