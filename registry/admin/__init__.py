@@ -3,8 +3,10 @@ from . import (
     api_tokens, audit, derived, exports, identified_exports, imports, instruments, mixins, patients, sites, soft_checks,
     third_party, workspace,
 )
+from . import data_cuts
 
 __all__ = [
     "api_tokens", "audit", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
     "sites", "soft_checks", "third_party", "workspace",
+    "data_cuts",
 ]
