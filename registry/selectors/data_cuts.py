@@ -20,6 +20,7 @@ from registry.exports.cut_content import decompressed, from_canonical_bytes
 from registry.exports.datasets import BATCH_PATIENTS, Dataset, ExportPatient
 from registry.exports.provenance import grouped_provenance
 from registry.models import DataCut, DataCutEntry, Site
+from registry.records.instruments import flat_columns
 from registry.selectors.access import restrict_to_visible
 from registry.selectors.study_cohort import StudyBiopsy, StudyCohort, StudyLine, StudyPatient
 
@@ -140,6 +141,20 @@ def cut_study_cohort(cut: DataCut, *, user=None) -> StudyCohort:
     found.sort(key=lambda pair: pair[0].record_id)
     return StudyCohort(patients=tuple(patient for patient, _ in found),
                        derivations=tuple(derivation for _, derivation in found))
+
+
+def cut_flat_rows(entries: QuerySet[DataCutEntry]) -> Iterator[list[str]]:
+    """The REDCap flat rows of the given entries' records as the cut stored them, in record ID
+    code-point order, cells in today's `flat_columns()` order (a column added to the dictionary since
+    is blank). One query for the entries, one per batch of them."""
+    columns = flat_columns()
+    entry_ids = [entry_id for _, entry_id in sorted(entries.order_by().values_list("record_id", "id"))]
+    for start in range(0, len(entry_ids), BATCH_PATIENTS):
+        batch = entry_ids[start:start + BATCH_PATIENTS]
+        contents = dict(DataCutEntry.objects.filter(id__in=batch).values_list("id", "record_blob__data"))
+        for entry_id in batch:
+            for cells in json.loads(decompressed(contents[entry_id])):
+                yield [cells.get(column, "") for column in columns]
 
 
 def cut_visible_patient_count(cut: DataCut, *, user=None) -> int:

@@ -34,8 +34,10 @@ from registry.admin.mixins import RegistryAccessMixin
 from registry.models import (
     AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, RegistryRole, Role, Site, SiteMembership,
     WorkspaceSettings,
+    DataCut,
 )
 from registry.services.api_tokens import api_token_create
+from registry.services.data_cuts import data_cut_freeze
 from registry.services.records import records_export
 from tests import factories
 from tests.access_roles import CASES, CHANGES, ROLES, SEES, user_for
@@ -96,6 +98,10 @@ def _api_tokens(case: str, kind: str, site: str) -> bool:
     return _own_rows(case, kind, site)
 
 
+def _data_cuts(case: str, kind: str, site: str) -> bool:
+    return kind == "add" and CASES[case].role == Role.ADMINISTRATOR  # freezing; a cut is never changed or deleted
+
+
 # Who may change data through a URL of each registered model: (case, kind, site of the object) → bool.
 # Site-scoped models are walked with their site A and site B objects; the others with one object ("-").
 RIGHTS = {
@@ -114,6 +120,7 @@ RIGHTS = {
     "registry.WorkspaceSettings": _settings_row,
     "registry.ApiToken": _api_tokens,
     "registry.ExportJob": _own_rows,
+    "registry.DataCut": _data_cuts,
     "auth.User": _nobody,  # superusers only, and no case of the matrix is a superuser
     "auth.Group": _nobody,
     "registry.IdentifiedExport": _nobody,  # administrators read it; nobody writes it through the admin
@@ -165,6 +172,7 @@ def build_walk(site_a, site_b) -> Walk:
     token, _secret = api_token_create(user=member, name="member's token")
     job = ExportJob.objects.create(requested_by=member, dataset="lines", file_format="csv", deidentified=True)
     group = Group.objects.create(name="a group")
+    data_cut = data_cut_freeze(name="walk cut")
     exported = IdentifiedExport.objects.create(
         user=member, username=member.username, door=ExportDoor.ADMIN_SPREADSHEET, content="lines", file_format="csv",
     )
@@ -184,6 +192,7 @@ def build_walk(site_a, site_b) -> Walk:
         "registry.WorkspaceSettings": workspace_settings,
         "registry.ApiToken": token,
         "registry.ExportJob": job,
+        "registry.DataCut": data_cut,
         "auth.User": spare,
         "auth.Group": group,
         "registry.IdentifiedExport": exported,
@@ -401,6 +410,8 @@ def payload_for(url, obj, walk: Walk) -> dict | None:
             return {"dataset": "lines", "file_format": "csv"}  # identified: no de-identification key needed
         if url.model is AnalysisSettings:
             return {"data_cutoff": "2024-01-01"}
+        if url.model is DataCut:
+            return {"name": "another cut"}
         if url.model is WorkspaceSettings:
             return {field.name: "30" for field in WorkspaceSettings._meta.concrete_fields if field.editable
                     and field.name != "id"}
@@ -458,6 +469,8 @@ SUPERUSER_REFUSED = {
     # Tokens are revoked, never edited or deleted; export jobs are only asked for.
     ("registry.ApiToken", "change"), ("registry.ApiToken", "delete"),
     ("registry.ExportJob", "change"), ("registry.ExportJob", "delete"), ("registry.ExportJob", "changelist"),
+    # A data cut is frozen, never changed or deleted.
+    ("registry.DataCut", "change"), ("registry.DataCut", "delete"), ("registry.DataCut", "changelist"),
     # django-axes writes its rows itself; nobody adds one.
     ("axes.AccessAttempt", "add"), ("axes.AccessLog", "add"), ("axes.AccessFailureLog", "add"),
     # The identified-export log is written by the doors that export, never through its admin.
