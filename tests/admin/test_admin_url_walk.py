@@ -548,6 +548,8 @@ def _sees_row(case: str, label: str, site: str) -> bool:
         return role is not None
     if label == "registry.IdentifiedExport":
         return role == Role.ADMINISTRATOR
+    if label == "registry.DataCut":  # every role exports from cuts
+        return role is not None
     return False  # another user's export job; user accounts and groups (superusers only)
 
 

@@ -64,3 +64,30 @@ def test_every_role_lists_and_reads_the_cuts_and_none_changes_or_deletes_one(cli
     client.post(reverse("admin:registry_datacut_change", args=[cut.pk]), {"name": "renamed"})
     assert client.post(reverse("admin:registry_datacut_delete", args=[cut.pk]), {"post": "yes"}).status_code == 403
     assert DataCut.objects.get().name == "2024-analysis"
+
+
+def test_an_export_job_asked_for_in_the_admin_names_a_cut_and_writes_its_rows(
+    client, world, site_a, settings, tmp_path, django_capture_on_commit_callbacks,
+):
+    from registry.models import ExportJob, ExportJobStatus
+    from tests.data_cut_world import SITE_A_RECORDS, change_everything
+
+    settings.EXPORTS_DIR = tmp_path / "exports"
+    cut = data_cut_freeze(name="2024-analysis")
+    change_everything(site_a)
+    coordinator = user_for("coordinator of A", world)
+    client.force_login(coordinator)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:registry_exportjob_add"),
+                               {"dataset": "patients", "file_format": "csv", "cut": "2024-analysis"})
+
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert (job.cut, job.status) == (cut, ExportJobStatus.DONE)
+    import zipfile
+
+    with zipfile.ZipFile(settings.EXPORTS_DIR / job.file_name) as archive:
+        lines = archive.read("patients.csv").decode().splitlines()
+    # The cut's site A records, without the record NEW-1 added to site A after the freeze.
+    assert [line.split(",")[0] for line in lines[1:]] == SITE_A_RECORDS

@@ -134,3 +134,16 @@ def test_reading_a_cut_takes_one_query_for_its_records_and_one_per_batch_of_rows
     with django_assert_num_queries(4):
         rows = list(lines.rows(patients, batch_patients=6))
     assert {row[0] for row in rows} <= set(SITE_A_RECORDS + SITE_B_RECORDS)
+
+
+def test_the_study_cohort_of_a_cut_takes_one_query_for_its_records_and_one_per_batch(world, django_assert_num_queries):
+    from registry.selectors.data_cuts import cut_study_cohort
+    from registry.selectors.study_cohort import study_cohort
+
+    cut = DataCut.objects.get(pk=data_cut_freeze(name="first").pk)
+    live = study_cohort()
+    # 1: the entries; 2: their 20 results blobs (one batch of up to 500).
+    with django_assert_num_queries(2):
+        frozen = cut_study_cohort(cut)
+    # Nothing changed since the freeze: the cut's cohort is the live one, patient for patient.
+    assert frozen == live
