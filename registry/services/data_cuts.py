@@ -49,7 +49,8 @@ def data_cut_freeze(*, name: str, cutoff: date | None = None, locked_only: bool 
 
     `cutoff`: the data cut-off the results were derived with, which the analysis settings hold;
     given, it must be that one (a check that the cut is the one meant). Raises DataCutRefused (not an
-    administrator, a blank, too long or taken name, no or another cut-off) before anything is written.
+    administrator, a blank, too long or taken name, no or another cut-off, no record to freeze)
+    before anything is written.
     Results stale or missing when frozen are stored as they are, and counted on the cut.
     """
     if not data_cut_may_freeze(user):
@@ -76,6 +77,9 @@ def data_cut_freeze(*, name: str, cutoff: date | None = None, locked_only: bool 
 
         patients = patients.filter(id__in=list(locked_patient_ids()))
     exported = export_patients(patients)
+    if not exported:
+        raise DataCutRefused("No record is locked: a cut of locked records only would be empty" if locked_only
+                             else "The registry holds no record to freeze")
     site_ids = dict(patients.order_by().values_list("id", "site_id"))
     cohort = {patient.record_id: patient for patient in study_cohort(user=None).patients}
 

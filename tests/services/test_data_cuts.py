@@ -147,3 +147,20 @@ def test_the_study_cohort_of_a_cut_takes_one_query_for_its_records_and_one_per_b
         frozen = cut_study_cohort(cut)
     # Nothing changed since the freeze: the cut's cohort is the live one, patient for patient.
     assert frozen == live
+
+
+def test_an_empty_registry_gives_no_cut(db):
+    AnalysisSettings.objects.create(pk=1, data_cutoff=CUTOFF)
+
+    with pytest.raises(DataCutRefused, match="The registry holds no record to freeze"):
+        data_cut_freeze(name="empty")
+
+    assert _stored() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("name, message", [("  ", "A data cut needs a name"), ("x" * 101, "longer than 100 characters")])
+def test_a_blank_or_too_long_name_is_refused_and_nothing_is_written(world, name, message):
+    with pytest.raises(DataCutRefused, match=message):
+        data_cut_freeze(name=name)
+
+    assert _stored() == (0, 0, 0)
