@@ -115,7 +115,8 @@ def main() -> None:
     changed = patient_ids[::every]
     codes = [value for value, _ in Smoking.choices]
     for patient in Patient.objects.filter(id__in=changed):
-        patient.smoking = codes[(codes.index(patient.smoking) + 1) % len(codes)] if patient.smoking in codes else codes[0]
+        following = (codes.index(patient.smoking) + 1) % len(codes) if patient.smoking in codes else 0
+        patient.smoking = codes[following]
         instance_save(instance=patient, user=None, door="benchmark")
     patients_derive(patient_ids=changed)
     print(f"changed the smoking history of {len(changed)} patients ({len(changed) / len(patient_ids):.1%}) "

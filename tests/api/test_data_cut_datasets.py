@@ -25,8 +25,10 @@ def test_csv_and_parquet_from_a_cut_are_byte_identical_after_changes(world, site
     settings.DEIDENTIFICATION_KEY = "k" * 32
     data_cut_freeze(name="2024-analysis")
     client = token_client(factories.make_user("admin", superuser=True))
-    first = {file_format: _body(client.get("/api/v1/datasets/endpoints/", {"cut": "2024-analysis", "format": file_format}))
-             for file_format in ("csv", "parquet")}
+    first = {
+        file_format: _body(client.get("/api/v1/datasets/endpoints/", {"cut": "2024-analysis", "format": file_format}))
+        for file_format in ("csv", "parquet")
+    }
 
     change_everything(site_a)
 

@@ -68,7 +68,8 @@ def test_spss_stata_and_excel_from_a_cut_hold_the_same_data_after_changes(world,
     change_everything(site_a)
 
     for name, (sav, dta, xlsx) in first.items():
-        sav_again, dta_again, xlsx_again = (_export(tmp_path / "again", name, f, cut=cut) for f in ("sav", "dta", "xlsx"))
+        sav_again, dta_again, xlsx_again = (
+            _export(tmp_path / "again", name, f, cut=cut) for f in ("sav", "dta", "xlsx"))
         for before, after in ((sav, sav_again), (dta, dta_again)):
             frame_before, meta_before = _sav_or_dta(before)
             frame_after, meta_after = _sav_or_dta(after)

@@ -3,7 +3,9 @@ import pytest
 
 from registry.exports.cut_content import decompressed, from_canonical_bytes
 from registry.exports.datasets import DATASETS as ANALYSIS_DATASETS
-from registry.models import AnalysisSettings, DataCut, DataCutBlob, DataCutEntry, DataCutScope, Patient, PatientDerivation
+from registry.models import (
+    AnalysisSettings, DataCut, DataCutBlob, DataCutEntry, DataCutScope, Patient, PatientDerivation,
+)
 from registry.records.record_content import record_content_hashes
 from registry.selectors.data_cuts import cut_dataset, cut_export_patients
 from registry.services.data_cuts import DataCutRefused, data_cut_freeze
@@ -158,7 +160,9 @@ def test_an_empty_registry_gives_no_cut(db):
     assert _stored() == (0, 0, 0)
 
 
-@pytest.mark.parametrize("name, message", [("  ", "A data cut needs a name"), ("x" * 101, "longer than 100 characters")])
+@pytest.mark.parametrize("name, message", [
+    ("  ", "A data cut needs a name"), ("x" * 101, "longer than 100 characters"),
+])
 def test_a_blank_or_too_long_name_is_refused_and_nothing_is_written(world, name, message):
     with pytest.raises(DataCutRefused, match=message):
         data_cut_freeze(name=name)
