@@ -5,10 +5,12 @@ from . import (
 )
 from . import locks
 from . import queries  # issue 12 §2
+from . import data_cuts
 
 __all__ = [
     "api_tokens", "audit", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
     "sites", "soft_checks", "third_party", "workspace",
     "locks",
     "queries",
+    "data_cuts",
 ]

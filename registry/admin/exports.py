@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from registry.exports.catalog import ANALYSIS, exportable
 from registry.exports.deidentify import DeidentificationKeyMissing
-from registry.models import ExportJob, ExportJobStatus
+from registry.models import DataCut, ExportJob, ExportJobStatus
 from registry.selectors.access import access_for, visible_sites
 from registry.selectors.export_access import ExportNotAllowed, may_export_identified
 from registry.services.datasets import DATASETS, FORMATS
@@ -47,6 +47,10 @@ class ExportRequestForm(forms.Form):
         queryset=None, required=False, empty_label="Every site I see",
         help_text="Only this site's patients.",
     )
+    cut = forms.ModelChoiceField(
+        label="Data cut", queryset=DataCut.objects.all(), required=False, empty_label="Live records",
+        to_field_name="name", help_text="Export the records and results of this frozen data cut.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,11 +63,11 @@ class ExportRequestForm(forms.Form):
 
 @admin.register(ExportJob)
 class ExportJobAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.ModelAdmin):
-    list_display = ("created_at", "dataset", "file_format", "deidentified", "site", "status", "progress", "rows",
-                    "download", "error_message")
+    list_display = ("created_at", "dataset", "file_format", "deidentified", "site", "cut", "status", "progress",
+                    "rows", "download", "error_message")
     list_display_links = None
     list_filter = ("status",)
-    list_select_related = ("site",)
+    list_select_related = ("site", "cut")
     change_list_template = "admin/registry/exportjob/change_list.html"
     request_template = "admin/registry/exportjob/request.html"
 
@@ -130,7 +134,7 @@ class ExportJobAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.Mode
             try:
                 job = export_job_request(
                     user=request.user, dataset=data["dataset"], file_format=data["file_format"],
-                    deidentify=data["deidentify"], site=data["site"],
+                    deidentify=data["deidentify"], site=data["site"], cut=data["cut"],
                 )
             except (ExportNotAllowed, DeidentificationKeyMissing, ValueError) as error:
                 form.add_error(None, str(error))

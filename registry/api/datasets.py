@@ -4,6 +4,9 @@
     GET /api/v1/datasets/{name}/?format=csv     one dataset: csv, parquet, xlsx, sav or dta
     GET /api/v1/report/                         the study report (JSON)
 
+`?cut=NAME` on each: from that frozen data cut (registry/selectors/data_cuts.py) instead of the live
+records, under the same access and de-identification rules.
+
 Exports go through registry/services/datasets.py `dataset_export`, whose rule decides who gets
 identified data: de-identified by default (`identified=true` asks for identified data, refused 403
 to investigators and viewers without the grant). `package=zip` answers a zip of the data file with
@@ -26,6 +29,7 @@ from rest_framework.response import Response
 from registry.models import ExportDoor
 from registry.reports.study_report import study_report
 from registry.selectors.access import visible_sites
+from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 from registry.services.datasets import (
     DATASETS, EXTENSIONS, FORMATS, DeidentificationKeyMissing, ExportNotAllowed, codebook_path, dataset_export,
     provenance_path,
@@ -45,6 +49,21 @@ CONTENT_TYPES = {
     "dta": "application/x-stata-dta",
 }
 ZIP = "application/zip"
+CUT = OpenApiParameter(
+    "cut", str, description="From this frozen data cut (its name) instead of the live records: the rows and "
+                            "results as they were when it was frozen.",
+)
+
+
+def _cut(request):
+    """The data cut `?cut=` names, None without it; an unknown name is a 400 naming it."""
+    name = query.optional_text(request, "cut", max_length=100)
+    if name is None:
+        return None
+    try:
+        return data_cut_named(name)
+    except DataCutNotFound:
+        raise RecordsInvalid([field_error("cut", name, "is not a data cut")]) from None
 
 
 class DatasetListView(ApiView):
@@ -76,6 +95,7 @@ class DatasetView(ApiView):
             OpenApiParameter("package", str, enum=["file", "zip"],
                              description="file (default): the data file; zip: with its codebook and provenance."),
             query.SITE,
+            CUT,
         ],
         responses={(200, media): OpenApiResponse(OpenApiTypes.BINARY, description="The dataset")
                    for media in (*CONTENT_TYPES.values(), ZIP)},
@@ -88,6 +108,7 @@ class DatasetView(ApiView):
         identified = query.optional_bool(request, "identified")
         package = query.optional_choice(request, "package", ("file", "zip")) or "file"
         site_code = query.optional_text(request, "site", max_length=30)
+        cut = _cut(request)
         site = None
         if site_code is not None:
             site = visible_sites(request.user).filter(code=site_code).first()
@@ -97,7 +118,7 @@ class DatasetView(ApiView):
         output = Path(directory.name) / f"{name}{EXTENSIONS[file_format]}"
         try:
             dataset_export(name=name, output=output, file_format=file_format, user=request.user, site=site,
-                           deidentify=not identified, door=ExportDoor.API_DATASET)
+                           deidentify=not identified, door=ExportDoor.API_DATASET, cut=cut)
         except ExportNotAllowed as error:
             directory.cleanup()
             raise PermissionDenied(str(error)) from None
@@ -120,12 +141,12 @@ class DatasetView(ApiView):
 class ReportView(ApiView):
     permission_classes = [HasRegistryRole]
 
-    @extend_schema(tags=["datasets and report"], operation_id="report_read",
+    @extend_schema(tags=["datasets and report"], operation_id="report_read", parameters=[CUT],
                    responses=OpenApiResponse(OpenApiTypes.OBJECT, description="The study report"),
                    description="The study report over the patients you see (docs/study-report.md): the reference "
                                "study's tables and survival analyses from the stored derivations.")
     def get(self, request):
-        return Response(_finite(study_report(user=request.user)))
+        return Response(_finite(study_report(user=request.user, cut=_cut(request))))
 
 
 def _finite(value):

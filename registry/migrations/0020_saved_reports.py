@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0018_record_locks_and_signatures'),
+        ('registry', '0019_data_cuts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

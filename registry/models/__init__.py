@@ -2,6 +2,7 @@
 from .access import RegistryRole, Role, SiteMembership
 from .api_tokens import ApiToken
 from .biopsies import Biopsy
+from .data_cuts import DataCut, DataCutBlob, DataCutEntry, DataCutScope
 from .derived import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
 )
@@ -28,6 +29,10 @@ __all__ = [
     "LineDerivation",
     "PatientDerivation",
     "Biopsy",
+    "DataCut",
+    "DataCutBlob",
+    "DataCutEntry",
+    "DataCutScope",
     "ExportDoor",
     "ExportJob",
     "ExportJobStatus",

@@ -27,6 +27,10 @@ class ExportJob(models.Model):
         "registry.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="Only this site's patients; blank: every site the requester sees.",
     )
+    cut = models.ForeignKey(
+        "registry.DataCut", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Export from this frozen data cut; blank: from the live records.",
+    )
     status = models.CharField(max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED)
     patients_done = models.PositiveIntegerField(default=0)
     patients_total = models.PositiveIntegerField(null=True, blank=True)

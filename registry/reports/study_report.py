@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from registry.derive import RULES_VERSION
+from registry.selectors.data_cuts import cut_study_cohort, cut_visible_patient_count, data_cut_description
 from registry.selectors.study_cohort import StudyCohort, study_cohort, visible_patient_count
 
 from . import published, tables
@@ -34,15 +35,23 @@ AT_RISK_INTERVALS_MONTHS = ((36, 6), (72, 12), (math.inf, 24))
 P_VALUE_DIGITS = 3  # as the paper prints them
 
 
-def study_report(*, user=None, figures: bool = False) -> dict:
+def study_report(*, user=None, figures: bool = False, cut=None) -> dict:
     """The report over the patients `user` may see (None: every site). `figures` adds each survival
-    comparison's Kaplan-Meier PNG (base64) under `figure_png`; the HTML page asks for them."""
-    cohort = study_cohort(user=user)
+    comparison's Kaplan-Meier PNG (base64) under `figure_png`; the HTML page asks for them.
+    `cut` (a DataCut): the report of the frozen data cut's records and results as they were stored
+    (registry/selectors/data_cuts.py), named under `data_cut`; the same each time but for `generated_at`."""
+    if cut is None:
+        cohort = study_cohort(user=user)
+        visible = visible_patient_count(user=user)
+    else:
+        cohort = cut_study_cohort(cut, user=user)
+        visible = cut_visible_patient_count(cut, user=user)
     report = {
         "report_version": REPORT_VERSION,
         "reference": REFERENCE,
         "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "derived_with": _provenance(cohort, visible_patient_count(user=user)),
+        **({"data_cut": data_cut_description(cut)} if cut is not None else {}),
+        "derived_with": _provenance(cohort, visible),
         "cohorts": {"cohort_1": sum(p.cohort == 1 for p in cohort.patients),
                     "cohort_2": sum(p.cohort == 2 for p in cohort.patients),
                     "published": {"cohort_1": 20, "cohort_2": 53}},

@@ -24,8 +24,11 @@ from registry.exports.deidentify import (
 )
 from registry.exports.formats import EXTENSIONS, WRITERS, ExportFile
 from registry.exports.provenance import derivation_provenance
-from registry.models import ExportDoor, Patient, Site
+from registry.models import DataCut, ExportDoor, Patient, Site
 from registry.selectors.access import restrict_to_visible
+from registry.selectors.data_cuts import (
+    cut_dataset, cut_derivation_provenance, cut_export_patients, data_cut_description,
+)
 from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
 
 from .identified_exports import identified_export_log
@@ -70,7 +73,7 @@ def export_checked(
 def dataset_export(
     *, name: str, output, file_format: str = "csv", user=None, site: Site | None = None, deidentify: bool = False,
     deidentification_key_override: str | None = None, progress: Progress | None = None,
-    door: ExportDoor | str = ExportDoor.SERVICE,
+    door: ExportDoor | str = ExportDoor.SERVICE, cut: DataCut | None = None,
 ) -> int:
     """Writes dataset `name` of the patients `user` may see (None: the system, every patient),
     optionally only `site`'s, to the file `output` in `file_format`, with its codebook and its
@@ -83,6 +86,10 @@ def dataset_export(
     may not make) or DeidentificationKeyMissing before anything is written. The files appear complete
     or not at all: they are written under temporary names and renamed, the data file last.
     Reads what is stored; it does not derive (a patient not derived yet has blank derived columns).
+    `cut`: the rows as the frozen data cut stored them (registry/selectors/data_cuts.py), under the
+    same access and de-identification rules, the site being the record's when the cut was frozen.
+    The provenance names the cut and its hash; the copy a file carries inside (Parquet metadata,
+    Excel's provenance sheet) leaves out `exported_at`, so that a cut's files are the same each time.
     An identified export is logged (registry/services/identified_exports.py) as coming through `door`,
     once its files are written and just before they appear.
     """
@@ -92,12 +99,19 @@ def dataset_export(
     )
     deidentifier = Deidentifier(key, found.columns) if key is not None else None
 
-    patients = Patient.objects.all()
-    if user is not None:
-        patients = restrict_to_visible(patients, user, site_path="site_id")
-    if site is not None:
-        patients = patients.filter(site=site)
-    exported = export_patients(patients)
+    if cut is None:
+        patients = Patient.objects.all()
+        if user is not None:
+            patients = restrict_to_visible(patients, user, site_path="site_id")
+        if site is not None:
+            patients = patients.filter(site=site)
+        exported = export_patients(patients)
+        dataset = found.dataset
+        derived_with = derivation_provenance([patient.id for patient in exported])
+    else:
+        exported = cut_export_patients(cut, user=user, site=site)
+        dataset = cut_dataset(found.dataset)
+        derived_with = cut_derivation_provenance([patient.id for patient in exported])
     columns = found.columns
     rows_of = exported
     transform = None
@@ -118,8 +132,10 @@ def dataset_export(
         "exported_at": timezone.now().isoformat(timespec="seconds"),
         "deidentified": deidentifier is not None,
         "deidentification": deidentifier.provenance() if deidentifier is not None else None,
-        **derivation_provenance([patient.id for patient in exported]),
+        **({"data_cut": data_cut_description(cut)} if cut is not None else {}),
+        **derived_with,
     }
+    inside = provenance if cut is None else {key: value for key, value in provenance.items() if key != "exported_at"}
     codebook = codebook_rows(columns, deidentified=deidentifier is not None)
     total = len(rows_of)
 
@@ -129,13 +145,13 @@ def dataset_export(
 
     if progress is not None:
         progress(0, total)
-    rows = found.dataset.rows(rows_of, on_batch=on_batch)
+    rows = dataset.rows(rows_of, on_batch=on_batch)
     if transform is not None:
         rows = map(transform, rows)
 
     files = (codebook_path(path), provenance_path(path), path)
     try:
-        count = WRITERS[file_format](_partial(path), ExportFile(name, columns, codebook, provenance), rows)
+        count = WRITERS[file_format](_partial(path), ExportFile(name, columns, codebook, inside), rows)
         write_codebook_csv(_partial(codebook_path(path)), codebook)
         _partial(provenance_path(path)).write_text(
             json.dumps({**provenance, "rows": count}, indent=2) + "\n", encoding="utf-8"
@@ -143,7 +159,10 @@ def dataset_export(
         if deidentifier is None:
             identified_export_log(
                 user=user, door=door, content=name, file_format=file_format, site_codes=provenance["sites"],
-                record_count=len(exported), parameters={"site": provenance["site"], "rows": count, "file": path.name},
+                record_count=len(exported), parameters={
+                    "site": provenance["site"], "rows": count, "file": path.name,
+                    **({"cut": cut.name} if cut is not None else {}),
+                },
             )
         for file in files:
             os.replace(_partial(file), file)

@@ -9,6 +9,7 @@ What may be exported is decided by registry.services.datasets.dataset_export (it
 registry/selectors/export_access.py), at the request, when the job runs and again at the download:
 a grant withdrawn or a site membership ended in between stops the file from leaving.
 
+A job may name a frozen data cut (`cut`): its file is then written from the cut's stored rows.
 A job's zip holds the data file, its codebook and its provenance: `<dataset>.<ext>`,
 `<dataset>.<ext>.codebook.csv`, `<dataset>.<ext>.provenance.json`.
 """
@@ -29,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.exports.formats import EXTENSIONS
-from registry.models import ExportDoor, ExportJob, ExportJobStatus, Site
+from registry.models import DataCut, ExportDoor, ExportJob, ExportJobStatus, Site
 from registry.selectors.access import access_for
 from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
 
@@ -52,11 +53,15 @@ def _check_request(*, user, dataset: str, file_format: str, deidentify: bool, si
 
 
 @transaction.atomic
-def export_job_request(*, user, dataset: str, file_format: str, deidentify: bool, site: Site | None = None) -> ExportJob:
+def export_job_request(
+    *, user, dataset: str, file_format: str, deidentify: bool, site: Site | None = None, cut: DataCut | None = None,
+) -> ExportJob:
     """Stores the request and queues its export after the commit (at once, in-process, without a
-    broker). Raises ValueError, ExportNotAllowed or DeidentificationKeyMissing, storing nothing."""
+    broker). `cut`: export from that frozen data cut instead of the live records. Raises ValueError,
+    ExportNotAllowed or DeidentificationKeyMissing, storing nothing."""
     _check_request(user=user, dataset=dataset, file_format=file_format, deidentify=deidentify, site=site)
-    job = ExportJob(requested_by=user, dataset=dataset, file_format=file_format, deidentified=deidentify, site=site)
+    job = ExportJob(requested_by=user, dataset=dataset, file_format=file_format, deidentified=deidentify, site=site,
+                    cut=cut)
     job.full_clean()
     job.save()
     transaction.on_commit(lambda: _enqueue(job.pk))
@@ -87,7 +92,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     ).update(status=ExportJobStatus.RUNNING, started_at=timezone.now(), patients_done=0, error_message="")
     if not claimed:
         return None
-    job = ExportJob.objects.select_related("requested_by", "site").get(pk=job_id)
+    job = ExportJob.objects.select_related("requested_by", "site", "cut").get(pk=job_id)
     directory = exports_directory()
     directory.mkdir(parents=True, exist_ok=True)
     zip_path = directory / _zip_name(job)
@@ -101,7 +106,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             data = Path(work) / f"{job.dataset}{EXTENSIONS[job.file_format]}"
             rows = dataset_export(
                 name=job.dataset, output=data, file_format=job.file_format, user=job.requested_by, site=job.site,
-                deidentify=job.deidentified, progress=progress, door=ExportDoor.ADMIN_EXPORT_JOB,
+                deidentify=job.deidentified, progress=progress, door=ExportDoor.ADMIN_EXPORT_JOB, cut=job.cut,
             )
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 for path in (data, codebook_path(data), provenance_path(data)):

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
+from registry.models import DataCut
 from registry.models import (
     Biopsy, ExportDoor, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, Role, Site, TreatmentLine,
     TumorAssessment,
@@ -19,6 +20,7 @@ from registry.records.flat_import import FlatImport
 from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
 from registry.records.instruments import RECORD_ID
 from registry.selectors.access import access_for, restrict_to_visible
+from registry.selectors.data_cuts import cut_flat_rows, visible_entries
 from registry.selectors.export_access import check_export_allowed
 from registry.services.derivation import patients_changed
 from registry.services.identified_exports import identified_export_log
@@ -117,7 +119,7 @@ def _records_import(
 
 def records_export(
     *, output, user=None, site: Site | None = None, records=None, file_format: str = "csv",
-    door: ExportDoor | str = ExportDoor.SERVICE, parameters: Mapping | None = None,
+    door: ExportDoor | str = ExportDoor.SERVICE, parameters: Mapping | None = None, cut: DataCut | None = None,
 ) -> int:
     """Writes the flat export of the patients `user` may see (None: every patient) to the text
     stream `output`, optionally only one site's or the listed record IDs; returns the row count.
@@ -125,17 +127,25 @@ def records_export(
     The flat export holds identified data (identifier fields, real record IDs and dates): raises
     ExportNotAllowed, before writing anything, for a user who may export de-identified data only
     (registry/selectors/export_access.py). Each export is logged as an identified export through
-    `door`, with `parameters` (what it was asked with), once written."""
+    `door`, with `parameters` (what it was asked with), once written. `cut`: the records as that frozen
+    data cut stored them (registry/selectors/data_cuts.py), the sites being theirs at the freeze."""
     if file_format not in WRITERS:
         raise ValueError(f"file_format must be 'csv' or 'json', not {file_format!r}")
     check_export_allowed(user, deidentified=False)
-    patients = Patient.objects.all()
-    if user is not None:
-        patients = restrict_to_visible(patients, user, site_path="site_id")
-    if site is not None:
-        patients = patients.filter(site=site)
-    if records is not None:
-        patients = patients.filter(record_id__in=list(records))
+    if cut is None:
+        patients = Patient.objects.all()
+        if user is not None:
+            patients = restrict_to_visible(patients, user, site_path="site_id")
+        if site is not None:
+            patients = patients.filter(site=site)
+        if records is not None:
+            patients = patients.filter(record_id__in=list(records))
+        rows, site_codes = flat_rows(patients), patients.values_list("site__code", flat=True).distinct()
+    else:
+        entries = visible_entries(cut, user=user, site=site)
+        if records is not None:
+            entries = entries.filter(record_id__in=list(records))
+        rows, site_codes = cut_flat_rows(entries), entries.values_list("site_code", flat=True).distinct()
     exported_records: set[str] = set()
 
     def counted(rows):
@@ -143,11 +153,11 @@ def records_export(
             exported_records.add(row[0])
             yield row
 
-    count = WRITERS[file_format](output, counted(flat_rows(patients)))
+    count = WRITERS[file_format](output, counted(rows))
     identified_export_log(
         user=user, door=door, content="records", file_format=file_format,
-        site_codes=patients.values_list("site__code", flat=True).distinct(), record_count=len(exported_records),
-        parameters={"rows": count, **(parameters or {})},
+        site_codes=site_codes, record_count=len(exported_records),
+        parameters={"rows": count, **(parameters or {}), **({"cut": cut.name} if cut is not None else {})},
     )
     return count
 

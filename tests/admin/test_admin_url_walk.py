@@ -34,9 +34,11 @@ from registry.admin.mixins import RegistryAccessMixin
 from registry.models import (
     AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, RegistryRole, Role, Site, SiteMembership,
     WorkspaceSettings,
+    DataCut,
 )
 from registry.services.api_tokens import api_token_create
 from registry.services.queries import query_open
+from registry.services.data_cuts import data_cut_freeze
 from registry.services.records import records_export
 from tests import factories
 from tests.access_roles import CASES, CHANGES, ROLES, SEES, user_for
@@ -97,6 +99,10 @@ def _api_tokens(case: str, kind: str, site: str) -> bool:
     return _own_rows(case, kind, site)
 
 
+def _data_cuts(case: str, kind: str, site: str) -> bool:
+    return kind == "add" and CASES[case].role == Role.ADMINISTRATOR  # freezing; a cut is never changed or deleted
+
+
 # Who may change data through a URL of each registered model: (case, kind, site of the object) → bool.
 # Site-scoped models are walked with their site A and site B objects; the others with one object ("-").
 RIGHTS = {
@@ -115,6 +121,7 @@ RIGHTS = {
     "registry.WorkspaceSettings": _settings_row,
     "registry.ApiToken": _api_tokens,
     "registry.ExportJob": _own_rows,
+    "registry.DataCut": _data_cuts,
     "auth.User": _nobody,  # superusers only, and no case of the matrix is a superuser
     "auth.Group": _nobody,
     "registry.IdentifiedExport": _nobody,  # administrators read it; nobody writes it through the admin
@@ -176,6 +183,7 @@ def build_walk(site_a, site_b) -> Walk:
     token, _secret = api_token_create(user=member, name="member's token")
     job = ExportJob.objects.create(requested_by=member, dataset="lines", file_format="csv", deidentified=True)
     group = Group.objects.create(name="a group")
+    data_cut = data_cut_freeze(name="walk cut")
     exported = IdentifiedExport.objects.create(
         user=member, username=member.username, door=ExportDoor.ADMIN_SPREADSHEET, content="lines", file_format="csv",
     )
@@ -195,6 +203,7 @@ def build_walk(site_a, site_b) -> Walk:
         "registry.WorkspaceSettings": workspace_settings,
         "registry.ApiToken": token,
         "registry.ExportJob": job,
+        "registry.DataCut": data_cut,
         "auth.User": spare,
         "auth.Group": group,
         "registry.IdentifiedExport": exported,
@@ -412,6 +421,8 @@ def payload_for(url, obj, walk: Walk) -> dict | None:
             return {"dataset": "lines", "file_format": "csv"}  # identified: no de-identification key needed
         if url.model is AnalysisSettings:
             return {"data_cutoff": "2024-01-01"}
+        if url.model is DataCut:
+            return {"name": "another cut"}
         if url.model is WorkspaceSettings:
             return {field.name: "30" for field in WorkspaceSettings._meta.concrete_fields if field.editable
                     and field.name != "id"}
@@ -469,6 +480,8 @@ SUPERUSER_REFUSED = {
     # Tokens are revoked, never edited or deleted; export jobs are only asked for.
     ("registry.ApiToken", "change"), ("registry.ApiToken", "delete"),
     ("registry.ExportJob", "change"), ("registry.ExportJob", "delete"), ("registry.ExportJob", "changelist"),
+    # A data cut is frozen, never changed or deleted.
+    ("registry.DataCut", "change"), ("registry.DataCut", "delete"), ("registry.DataCut", "changelist"),
     # django-axes writes its rows itself; nobody adds one.
     ("axes.AccessAttempt", "add"), ("axes.AccessLog", "add"), ("axes.AccessFailureLog", "add"),
     # The identified-export log is written by the doors that export, never through its admin.
@@ -554,6 +567,8 @@ def _sees_row(case: str, label: str, site: str) -> bool:
         return role is not None
     if label == "registry.IdentifiedExport":
         return role == Role.ADMINISTRATOR
+    if label == "registry.DataCut":  # every role exports from cuts
+        return role is not None
     return False  # another user's export job; user accounts and groups (superusers only)
 
 

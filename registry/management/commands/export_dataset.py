@@ -1,12 +1,13 @@
 """Write one dataset and, next to it, its codebook and what its rows were derived with.
 
     python manage.py export_dataset NAME --format csv|xlsx|sav|dta|parquet --output PATH
-        [--deidentify [--deidentification-key-file FILE]] [--site CODE] [--user USERNAME]
+        [--deidentify [--deidentification-key-file FILE]] [--site CODE] [--user USERNAME] [--cut NAME]
 
 NAME: an analysis dataset of rules §8 (lines, endpoints, assessments, biopsies, patients) or an
 instrument's raw records (enrollment, treatment_line, ..., vital_status). Writes PATH,
 PATH.codebook.csv and PATH.provenance.json. Runs as the system (every patient, identified data
-allowed) unless --user names the user whose access and export permissions apply.
+allowed) unless --user names the user whose access and export permissions apply. --cut NAME
+exports the rows of that frozen data cut (`freeze_cut`) instead of the live records.
 """
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.models import ExportDoor, Site
+from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 from registry.services.datasets import (
     DATASETS, FORMATS, DeidentificationKeyMissing, ExportNotAllowed, codebook_path, dataset_export, provenance_path,
 )
@@ -28,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=FORMATS, default="csv", help="File format (default: csv)")
         parser.add_argument("--site", help="Only this site's patients (its code)")
         parser.add_argument("--user", help="Export only what this user may see and export (default: the system)")
+        parser.add_argument("--cut", help="Export from this frozen data cut (its name) instead of the live records")
         parser.add_argument(
             "--deidentify", action="store_true",
             help="Drop identifier fields, pseudonymise record ids and shift each patient's dates "
@@ -52,6 +55,12 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"No user named {options['user']!r}")
+        cut = None
+        if options["cut"]:
+            try:
+                cut = data_cut_named(options["cut"])
+            except DataCutNotFound as error:
+                raise CommandError(str(error)) from None
         key = None
         if options["deidentification_key_file"]:
             if not options["deidentify"]:
@@ -64,11 +73,13 @@ class Command(BaseCommand):
             rows = dataset_export(
                 name=name, output=options["output"], file_format=options["format"], user=user, site=site,
                 deidentify=options["deidentify"], deidentification_key_override=key,
-                door=ExportDoor.COMMAND_EXPORT_DATASET,
+                door=ExportDoor.COMMAND_EXPORT_DATASET, cut=cut,
             )
         except (ExportNotAllowed, DeidentificationKeyMissing) as error:
             raise CommandError(str(error)) from None
         deidentified = " de-identified" if options["deidentify"] else ""
+        if cut is not None:
+            name = f"{name} (data cut {cut.name})"
         self.stdout.write(self.style.SUCCESS(
             f"Exported {rows}{deidentified} rows of {name} to {options['output']} "
             f"(codebook: {codebook_path(options['output'])}, provenance: {provenance_path(options['output'])})."

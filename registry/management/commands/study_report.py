@@ -1,10 +1,11 @@
 """Write the study report (the reference study's tables and survival analyses from the registry).
 
-    python manage.py study_report --format html|json --output PATH [--user USERNAME]
+    python manage.py study_report --format html|json --output PATH [--user USERNAME] [--cut NAME]
 
 HTML: one self-contained page with the Kaplan-Meier curves. JSON: the same figures for machines
 (keys: docs/study-report.md). Runs as the system (every site) unless --user names the user whose
-access applies. Reads the stored derivations; run `derive` first if they are stale.
+access applies. Reads the stored derivations; run `derive` first if they are stale. --cut NAME:
+the report of that frozen data cut (`freeze_cut`), as its results were stored.
 """
 import json
 import os
@@ -14,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.reports.study_report import study_report, study_report_html
+from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 
 
 class Command(BaseCommand):
@@ -23,15 +25,22 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("html", "json"), default="html")
         parser.add_argument("--output", required=True, help="File to write")
         parser.add_argument("--user", help="Report only what this user may see (default: every site)")
+        parser.add_argument("--cut", help="Report from this frozen data cut (its name) instead of the live records")
 
-    def handle(self, *args, output, user=None, **options):
+    def handle(self, *args, output, user=None, cut=None, **options):
         file_format = options["format"]
         reader = None
         if user:
             reader = get_user_model().objects.filter(username=user).first()
             if reader is None:
                 raise CommandError(f"No user named {user!r}")
-        report = study_report(user=reader, figures=file_format == "html")
+        data_cut = None
+        if cut:
+            try:
+                data_cut = data_cut_named(cut)
+            except DataCutNotFound as error:
+                raise CommandError(str(error)) from None
+        report = study_report(user=reader, figures=file_format == "html", cut=data_cut)
         text = (study_report_html(report) if file_format == "html"
                 else json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         path = Path(output)
@@ -46,6 +55,6 @@ class Command(BaseCommand):
             f"Wrote the study report ({file_format}, {derived['patients_in_cohorts']} patients in cohorts 1 and 2, "
             f"data cut-off {derived['data_cutoff'] or 'not set'}) to {path}."
         ))
-        if not derived["consistent"]:
+        if not derived["consistent"] and data_cut is None:
             self.stderr.write(f"Warning: {derived['stale_patients']} patients' results are stale or were derived "
                               "with other settings; run `python manage.py derive` first for a consistent report.")
