@@ -28,6 +28,7 @@ from registry.models import DataCut, DataCutBlob, DataCutEntry, DataCutScope, Pa
 from registry.records.record_content import record_contents
 from registry.selectors.access import access_for
 from registry.selectors.derivation_inputs import analysis_settings_from, settings_snapshot, stored_analysis_settings
+from registry.selectors.locks import locked_patient_ids
 from registry.selectors.study_cohort import StudyPatient, study_cohort
 
 NAME_MAX_CHARACTERS = 100
@@ -73,8 +74,6 @@ def data_cut_freeze(*, name: str, cutoff: date | None = None, locked_only: bool 
 
     patients = Patient.objects.all()
     if locked_only:
-        from registry.selectors.locks import locked_patient_ids  # the locks' module (issue 12 §5)
-
         patients = patients.filter(id__in=list(locked_patient_ids()))
     exported = export_patients(patients)
     if not exported:

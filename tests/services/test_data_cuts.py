@@ -10,6 +10,7 @@ from registry.records.record_content import record_content_hashes
 from registry.selectors.data_cuts import cut_dataset, cut_export_patients
 from registry.services.data_cuts import DataCutRefused, data_cut_freeze
 from registry.services.instances import instance_save
+from registry.services.locks import instance_lock, record_lock, record_unlock
 from tests.access_roles import ROLE_CASES, user_for
 from tests.data_cut_world import CUTOFF, SITE_A_RECORDS, SITE_B_RECORDS, build_cut_world, derive_everyone
 
@@ -168,3 +169,27 @@ def test_a_blank_or_too_long_name_is_refused_and_nothing_is_written(world, name,
         data_cut_freeze(name=name)
 
     assert _stored() == (0, 0, 0)
+
+
+def test_a_cut_of_locked_records_holds_the_records_locked_whole_and_nothing_else(world, administrator):
+    # Four records: one locked whole, one locked and unlocked again, one with only its enrolment form
+    # locked, one never locked. "Locked only" means a record verified as a whole, so only the first.
+    locked, unlocked, one_form = (Patient.objects.get(record_id=record_id) for record_id in SITE_A_RECORDS[:3])
+    record_lock(patient=locked, user=administrator)
+    record_lock(patient=unlocked, user=administrator)
+    record_unlock(patient=unlocked, user=administrator, reason="a late correction from the site")
+    instance_lock(patient=one_form, form="enrollment", instance=None, user=administrator)
+
+    cut = data_cut_freeze(name="verified", locked_only=True)
+
+    assert list(cut.entries.values_list("record_id", flat=True)) == [locked.record_id]
+    assert (cut.scope, cut.patients) == (DataCutScope.LOCKED, 1)
+
+
+def test_a_cut_of_locked_records_when_none_is_locked_is_refused_and_nothing_is_written(world):
+    before = _stored()
+
+    with pytest.raises(DataCutRefused, match="No record is locked"):
+        data_cut_freeze(name="verified", locked_only=True)
+
+    assert _stored() == before
