@@ -23,6 +23,7 @@ from registry.models import (
 )
 from registry.records.dictionary import data_dictionary
 from registry.records.instruments import INSTRUMENTS, column_owner, format_decimal
+from registry.records.missing_codes import MISSING_SUFFIX
 from registry.selectors.access import access_for
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -62,6 +63,9 @@ def patient_form_of(field_name: str) -> str:
     owners = column_owner()
     if field_name in owners:
         return owners[field_name][0]
+    # A missing-data code belongs to its field's form (`death_date_missing`: vital_status).
+    if field_name.endswith(MISSING_SUFFIX) and field_name.removesuffix(MISSING_SUFFIX) in owners:
+        return owners[field_name.removesuffix(MISSING_SUFFIX)][0]
     # Checkbox options are stored as `alk_method_1`, exported as `alk_method___1`.
     stem, _, code = field_name.rpartition("_")
     return owners[f"{stem}___{code}"][0]
