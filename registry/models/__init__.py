@@ -2,6 +2,7 @@
 from .access import RegistryRole, Role, SiteMembership
 from .api_tokens import ApiToken
 from .biopsies import Biopsy
+from .data_quality import QualityRule, QualityRuleHit, QualityRuleRun
 from .derived import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
 )
@@ -35,6 +36,9 @@ __all__ = [
     "NgsVariant",
     "Patient",
     "PatientVersion",
+    "QualityRule",
+    "QualityRuleHit",
+    "QualityRuleRun",
     "RegistryRole",
     "Role",
     "Site",
