@@ -261,7 +261,7 @@ def _has_data(form: str, values: dict[str, str], missing: dict[str, str]) -> boo
 class _Numbers:
     """What rule E collects on the way: each numeric field's values, with where they are."""
 
-    by_field: dict[tuple[str, str], list[tuple[Decimal, Hit]]] = field(default_factory=dict)
+    by_field: dict[tuple[str, str], list[tuple[float, Hit]]] = field(default_factory=dict)
 
 
 def _form_hits(record: RecordValues, form: str, instance: int | None, values: dict[str, str],
@@ -313,7 +313,7 @@ def _form_hits(record: RecordValues, form: str, instance: int | None, values: di
             hit("D", spec, text, f"{text} is above the expected maximum of {spec.field.maximum}.")
         if spec.numeric and numbers is not None:
             where = Hit("E", record.patient_id, record.site_id, record.record_id, form, instance, name, text, "")
-            numbers.by_field.setdefault((form, name), []).append((Decimal(value), where))
+            numbers.by_field.setdefault((form, name), []).append((float(value), where))
     return hits
 
 
@@ -347,7 +347,7 @@ def outlier_hits(numbers: _Numbers) -> list[Hit]:
         if deviation == 0:
             continue
         for value, where in found:
-            distance = abs(float(value) - mean) / deviation
+            distance = abs(value - mean) / deviation
             if distance > OUTLIER_STANDARD_DEVIATIONS:
                 hits.append(Hit("E", where.patient_id, where.site_id, where.record_id, form, where.instance, name,
                                 where.value,

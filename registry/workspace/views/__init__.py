@@ -1,10 +1,11 @@
 """The workspace's views, one module per page family; urls.py names them from here."""
+from .data_quality import quality_hit_verify, quality_rule_edit, quality_rule_hits, quality_rules, quality_run
 from .instruments import instance_edit, instance_new, record_form
 from .record_home import instance_delete, record_home, record_new
 from .scans import scan_edit, scan_new
 from .worklist import records, worklist
 
 __all__ = [
-    "instance_delete", "instance_edit", "instance_new", "record_form", "record_home", "record_new", "records",
+    "instance_delete", "quality_hit_verify", "quality_rule_edit", "quality_rule_hits", "quality_rules", "quality_run", "instance_edit", "instance_new", "record_form", "record_home", "record_new", "records",
     "scan_edit", "scan_new", "worklist",
 ]
