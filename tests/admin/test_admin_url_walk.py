@@ -32,7 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.admin.mixins import RegistryAccessMixin
 from registry.models import (
-    AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, RegistryRole, Role, Site, SiteMembership,
+    AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, QualityRule, RegistryRole, Role, Site, SiteMembership,
     WorkspaceSettings,
 )
 from registry.services.api_tokens import api_token_create
@@ -123,6 +123,7 @@ RIGHTS = {
     "axes.AccessLog": _nobody,
     "axes.AccessFailureLog": _nobody,
     "otp_totp.TOTPDevice": _nobody,
+    "registry.QualityRule": _administrator,  # custom data-quality rules (data managers write them in the workspace)
 }
 
 
@@ -191,6 +192,7 @@ def build_walk(site_a, site_b) -> Walk:
         "axes.AccessLog": access_log,
         "axes.AccessFailureLog": failure_log,
         "otp_totp.TOTPDevice": device,
+        "registry.QualityRule": QualityRule.objects.create(name="walk rule", logic="[sex] = '9'"),
     }
     objects = {}
     for url in admin_urls():
