@@ -5,6 +5,7 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db.models import Count
 
 from registry.models import QualityRuleRun
 from registry.services.data_quality import quality_rules_run
@@ -17,11 +18,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         run = quality_rules_run(trigger=QualityRuleRun.Trigger.COMMAND)
         seconds = time.perf_counter() - started
-        counts = {}
-        for rule in run.hits.values_list("rule", flat=True):
-            counts[rule] = counts.get(rule, 0) + 1
-        for rule in sorted(counts):
-            self.stdout.write(f"{rule} {counts[rule]}")
+        for rule, count in run.hits.values("rule").order_by("rule").annotate(count=Count("pk")).values_list(
+                "rule", "count"):
+            self.stdout.write(f"{rule} {count}")
         if run.error:
             self.stderr.write(run.error)
         self.stdout.write(self.style.SUCCESS(
