@@ -168,3 +168,32 @@ def test_the_nightly_task_is_scheduled_and_runs_the_rules(world, settings):
     assert settings.CELERY_BEAT_SCHEDULE["run-quality-rules-nightly"]["task"] == "registry.run_quality_rules"
     assert quality_rules_run_task.run() == 16
     assert QualityRuleRun.objects.get().trigger == "nightly"
+
+
+@pytest.mark.parametrize("patients", [1, 3])
+def test_reading_every_record_takes_eight_queries_whatever_their_number(site_a, patients,
+                                                                        django_assert_num_queries):
+    from registry.models import Patient
+    from registry.selectors.data_quality import record_values
+
+    for _ in range(patients):
+        factories.make_full_patient(site_a)
+
+    # The patients with their enrollment and vital-status values, then one per repeating instrument:
+    # treatment lines, local therapies, tumor assessments, lesions, lesion measurements (joined to
+    # their assessment and lesion), biopsies, NGS variants (joined to their biopsy).
+    with django_assert_num_queries(8):
+        records = list(record_values(Patient.objects.all()))
+    assert len(records) == patients
+    assert all(len(record.instances) >= 6 for record in records)
+
+
+def test_a_run_takes_a_fixed_number_of_queries_whatever_the_number_of_records(site_a, django_assert_num_queries):
+    for _ in range(3):
+        factories.make_full_patient(site_a)
+    QualityRule.objects.create(name="Every record", logic='[sex] <> ""')
+
+    # run row (insert), savepoint, custom rules, confirmations, eight record reads, derivation flags,
+    # hits written (one bulk insert), older hits deleted, run row (update), savepoint released.
+    with django_assert_num_queries(17):
+        quality_rules_run(trigger=QualityRuleRun.Trigger.COMMAND)
