@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -107,7 +108,7 @@ def quality_hit_verify(request, pk: int):
     _reader(request)
     hit = get_object_or_404(QualityRuleHit.objects.select_related("patient"), pk=pk)
     if not access_for(request.user).can_see_site(hit.site_id):
-        raise PermissionDenied("This hit is at a site you do not see.")
+        raise Http404("No such hit.")  # as for a record of a site the user does not see: no oracle
     services.quality_hit_verify(hit=hit, user=request.user)
     messages.success(request, f"{hit.record_id} {hit.field or hit.form}: verified as correct while the value stays "
                               "the same.")
