@@ -81,8 +81,9 @@ def test_no_changelist_or_admin_page_answers_a_bad_query_parameter_with_a_server
 
     assert wrong == []
     # 23 changelists (17 of the registry and auth, the identified-export log, the soft-check confirmations,
-    # 3 of django-axes, 1 of django-otp), 3 filtered exports, 4 of the patient's pages with parameters
-    assert walked == 23 + 3 + 4
+    # 3 of django-axes, 1 of django-otp), 3 filtered exports, 4 of the patient's pages with parameters;
+    # + 1 changelist: the custom data-quality rules
+    assert walked == 23 + 3 + 4 + 1
 
 
 def _request_of(user):

@@ -535,7 +535,7 @@ def _sees_row(case: str, label: str, site: str) -> bool:
         return role == Role.ADMINISTRATOR  # the token is another user's: administrators see every token
     if label in ("registry.AnalysisSettings", "registry.WorkspaceSettings"):
         return role is not None
-    if label == "registry.IdentifiedExport":
+    if label in ("registry.IdentifiedExport", "registry.QualityRule"):
         return role == Role.ADMINISTRATOR
     return False  # another user's export job; user accounts and groups (superusers only)
 
