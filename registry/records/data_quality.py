@@ -28,6 +28,7 @@ rule naming only non-repeating fields gives at most one hit per record.
 """
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -173,16 +174,25 @@ def _custom_hits(rule: CustomRule, record: RecordValues) -> list[Hit]:
         rule.repeating_form is None or owners[name][0] == rule.repeating_form)), rule.columns[0])
     subject_field = owners[subject][1].name if owners[subject][1] is not None else subject
     if rule.repeating_form is None:
-        rows = [(owners[subject][0], None, record.values)]
+        rows = [(owners[subject][0], None, record.values, None)]
     else:
-        rows = [(instance.form, instance.instance, {**record.values, **instance.values,
-                                                     REPEAT_INSTRUMENT: instance.form,
-                                                     REPEAT_INSTANCE: str(instance.instance)})
+        rows = [(instance.form, instance.instance, instance.values, record.values)
                 for instance in record.instances if instance.form == rule.repeating_form]
     hits = []
-    for form, number, values in rows:
-        if not rule.logic.matches(lambda column, values=values: values.get(column, "")):
+    for form, number, own, record_level in rows:
+        def value_of(column: str, own=own, record_level=record_level, number=number, form=form) -> str:
+            found = own.get(column)
+            if found is not None:
+                return found
+            if column == REPEAT_INSTRUMENT:
+                return form if number is not None else ""
+            if column == REPEAT_INSTANCE:
+                return "" if number is None else str(number)
+            return record_level.get(column, "") if record_level is not None else ""
+
+        if not rule.logic.matches(value_of):
             continue
+        values = {name: value_of(name) for name in rule.columns}
         shown = "; ".join(f"{name} = {values.get(name, '') or 'blank'}" for name in rule.columns)
         hits.append(Hit(rule.code, record.patient_id, record.site_id, record.record_id, form, number, subject_field,
                         _short(shown), f"{rule.name}: {rule.text} holds ({shown})."))
@@ -205,6 +215,13 @@ class _FieldSpec:
     numeric: bool  # integer or number (rule E)
     minimum: Decimal | date | None
     maximum: Decimal | date | None
+    single: bool = True  # one column (not a checkbox)
+    is_date: bool = False
+    pattern: re.Pattern | None = None  # what a value of the type looks like (date, integer, number)
+
+    @property
+    def bounded(self) -> bool:
+        return self.minimum is not None or self.maximum is not None
 
 
 def _bound(field: DictionaryField, text: str):
@@ -213,6 +230,12 @@ def _bound(field: DictionaryField, text: str):
     if field.validation == "date_ymd":
         return date.fromisoformat(text.strip())
     return Decimal(text.strip())
+
+
+# What a stored value of each type looks like (registry/records/instruments.py's codecs); a value
+# that does not is read by parse_value for rule C's reason.
+_PATTERNS = {"date_ymd": re.compile(r"^\d{4}-\d{2}-\d{2}$"), "integer": re.compile(r"^[+-]?\d+$"),
+             "number": re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")}
 
 
 @cache
@@ -232,6 +255,8 @@ def _specs(form: str) -> tuple[_FieldSpec, ...]:
             typed, typed and dictionary_field.validation in ("integer", "number"),
             _bound(dictionary_field, dictionary_field.minimum) if typed else None,
             _bound(dictionary_field, dictionary_field.maximum) if typed else None,
+            single=not checkbox, is_date=dictionary_field.validation == "date_ymd",
+            pattern=_PATTERNS.get(dictionary_field.validation) if typed else None,
         ))
     return tuple(specs)
 
@@ -244,8 +269,8 @@ def _branching(form: str) -> dict[str, FilterLogic]:
 
 
 def _text(spec: _FieldSpec, values: dict[str, str]) -> str:
-    if len(spec.columns) == 1 and spec.columns[0] == spec.field.name:
-        return values.get(spec.field.name, "")
+    if spec.codes is not None or len(spec.columns) == 1:
+        return values.get(spec.columns[0], "")
     ticked = [column.rsplit("___", 1)[1] for column in spec.columns if values.get(column) == "1"]
     return ",".join(ticked)
 
@@ -257,20 +282,47 @@ def _has_data(form: str, values: dict[str, str], missing: dict[str, str]) -> boo
     return any(_text(spec, values) != "" or missing.get(spec.field.name) for spec in _specs(form))
 
 
+@cache
+def _branching_columns(form: str) -> tuple[str, ...]:
+    return tuple(sorted({column for logic in _branching(form).values() for column in logic.columns}))
+
+
+_HIDDEN_MEMO: dict[tuple, frozenset[str]] = {}
+_HIDDEN_MEMO_SIZE = 10_000
+
+
+def _hidden(form: str, context: dict[str, str]) -> frozenset[str]:
+    """The fields of `form` that branching logic hides given `context`, remembered by the values the
+    logic reads (a handful of combinations recur across a whole registry)."""
+    columns = _branching_columns(form)
+    if not columns:
+        return frozenset()
+    key = (form, *(context.get(column, "") for column in columns))
+    hidden = _HIDDEN_MEMO.get(key)
+    if hidden is None:
+        hidden = frozenset(name for name, logic in _branching(form).items()
+                           if not logic.matches(lambda column: context.get(column, "")))
+        if len(_HIDDEN_MEMO) >= _HIDDEN_MEMO_SIZE:
+            _HIDDEN_MEMO.clear()
+        _HIDDEN_MEMO[key] = hidden
+    return hidden
+
+
 @dataclass
 class _Numbers:
     """What rule E collects on the way: each numeric field's values, with where they are."""
 
-    by_field: dict[tuple[str, str], list[tuple[float, Hit]]] = field(default_factory=dict)
+    # (form, field) → [(value, patient id, site id, record ID, instance, text)]
+    by_field: dict[tuple[str, str], list[tuple]] = field(default_factory=dict)
 
 
 def _form_hits(record: RecordValues, form: str, instance: int | None, values: dict[str, str],
                missing: dict[str, str], context: dict[str, str], numbers: _Numbers | None) -> list[Hit]:
     """Rules A, B, C, D, F, G and I on one form of one row; collects rule E's values in `numbers`.
-    `context`: what branching logic reads (the row's values over the record's)."""
-    logic = _branching(form)
-    hidden = {name for name, field_logic in logic.items()
-              if not field_logic.matches(lambda column: context.get(column, ""))} if logic else set()
+    `context`: what branching logic reads (the row's values over the record's). The common case (a
+    value of its type, no code, shown) is kept to a few dictionary lookups: this runs for every field
+    of every instance of the registry."""
+    hidden = _hidden(form, context)
     hits = []
 
     def hit(rule: str, spec: _FieldSpec, value: str, message: str) -> None:
@@ -279,15 +331,15 @@ def _form_hits(record: RecordValues, form: str, instance: int | None, values: di
 
     for spec in _specs(form):
         name = spec.field.name
-        code = missing.get(name, "")
-        text = _text(spec, values)
-        is_hidden = name in hidden
+        code = missing.get(name, "") if missing else ""
+        text = values.get(spec.columns[0], "") if spec.single else _text(spec, values)
+        is_hidden = name in hidden if hidden else False
         if code:
             hit("I", spec, code, f"holds the missing-data code {code}.")
             if is_hidden:
                 hit("F", spec, code, f"holds {code}, but branching logic ({spec.field.branching_logic}) hides it.")
             continue
-        if text == "":
+        if not text:
             if not is_hidden:
                 hit("A", spec, "", "blank.")
                 if spec.field.required:
@@ -302,19 +354,31 @@ def _form_hits(record: RecordValues, form: str, instance: int | None, values: di
             continue
         if not spec.typed:
             continue
-        try:
-            value = parse_value(spec.field, text)
-        except InvalidValue as reason:
-            hit("C", spec, text, f"{text} {reason}.")
+        if spec.pattern.match(text) is None or (spec.is_date and not _real_date(text)):
+            try:
+                parse_value(spec.field, text)
+            except InvalidValue as reason:
+                hit("C", spec, text, f"{text} {reason}.")
+                continue
+        if not (spec.bounded or spec.numeric):
             continue
+        value = parse_value(spec.field, text)
         if spec.minimum is not None and value < spec.minimum:
             hit("D", spec, text, f"{text} is below the expected minimum of {spec.field.minimum}.")
         if spec.maximum is not None and value > spec.maximum:
             hit("D", spec, text, f"{text} is above the expected maximum of {spec.field.maximum}.")
         if spec.numeric and numbers is not None:
-            where = Hit("E", record.patient_id, record.site_id, record.record_id, form, instance, name, text, "")
-            numbers.by_field.setdefault((form, name), []).append((float(value), where))
+            numbers.by_field.setdefault((form, name), []).append(
+                (float(value), record.patient_id, record.site_id, record.record_id, instance, text))
     return hits
+
+
+def _real_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def record_hits(record: RecordValues, custom_rules: Iterable[CustomRule] = (), *,
@@ -341,17 +405,16 @@ def outlier_hits(numbers: _Numbers) -> list[Hit]:
     for (form, name), found in numbers.by_field.items():
         if len(found) < OUTLIER_MINIMUM_VALUES:
             continue
-        values = [value for value, _ in found]
+        values = [value for value, *_ in found]
         mean = statistics.fmean(values)
         deviation = statistics.stdev(values)
         if deviation == 0:
             continue
-        for value, where in found:
+        for value, patient_id, site_id, record_id, instance, text in found:
             distance = abs(value - mean) / deviation
             if distance > OUTLIER_STANDARD_DEVIATIONS:
-                hits.append(Hit("E", where.patient_id, where.site_id, where.record_id, form, where.instance, name,
-                                where.value,
-                                f"{labels[name].label}: {where.value} is {distance:.1f} SD from the mean of "
+                hits.append(Hit("E", patient_id, site_id, record_id, form, instance, name, text,
+                                f"{labels[name].label}: {text} is {distance:.1f} SD from the mean of "
                                 f"{mean:.4g} (SD {deviation:.4g}, {len(found)} values)."))
     return hits
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from functools import cache
 
 from django.core.exceptions import FieldDoesNotExist
@@ -14,7 +16,7 @@ from registry.records.data_quality import (
     BUILT_IN_RULES, FLAG_PREFIX, InstanceValues, RecordValues, rule_label,
 )
 from registry.records.flat_layout import form_columns
-from registry.records.instruments import INSTRUMENTS, REPEATING_INSTRUMENTS, format_value
+from registry.records.instruments import INSTRUMENTS, REPEATING_INSTRUMENTS, format_decimal, format_value
 from registry.selectors.access import access_for
 
 RECORD_FORMS = ("enrollment", "vital_status")
@@ -45,8 +47,15 @@ def _reads(forms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], tu
     return tuple(columns), tuple(lookups), tuple(missing)
 
 
+# format_value by the stored value's type, looked up once per value (the run formats millions).
+_FORMAT = {str: str, int: str, bool: lambda value: "1" if value else "0", date: date.isoformat,
+           Decimal: format_decimal}
+
+
 def _texts(columns, values) -> dict[str, str]:
-    return {column: format_value(value) for column, value in zip(columns, values) if value is not None and value != ""}
+    """The non-blank values as REDCap raw text (format_value), by export column."""
+    return {column: value if value.__class__ is str else (_FORMAT.get(value.__class__) or format_value)(value)
+            for column, value in zip(columns, values) if value is not None and value.__class__ is not str or value}
 
 
 def _missing(fields, values) -> dict[str, str]:

@@ -26,6 +26,7 @@ from registry.records.data_quality import (
 from registry.records.soft_checks import SoftCheck
 from registry.selectors.access import Capability, user_can
 from registry.selectors.data_quality import derivation_flags, record_values
+from registry.services.bulk_statements import insert_rows
 from registry.services.soft_checks import confirmed_values, soft_checks_confirm
 
 logger = logging.getLogger(__name__)
@@ -58,12 +59,15 @@ def _verified(hit: Hit, confirmed: set[tuple]) -> bool:
     return hit.rule == "D" and (*key, RANGE_SOFT_CHECK, hit.value) in confirmed
 
 
+HIT_COLUMNS = ("run", "rule", "patient", "site", "record_id", "form", "instance", "field", "value", "message",
+               "verified")
+
+
 def _stored(run: QualityRuleRun, hits: list[Hit], confirmed: set[tuple]) -> int:
-    QualityRuleHit.objects.bulk_create([
-        QualityRuleHit(run=run, rule=hit.rule, patient_id=hit.patient_id, site_id=hit.site_id,
-                       record_id=hit.record_id, form=hit.form, instance=hit.instance, field=hit.field,
-                       value=hit.value, message=hit.message, verified=_verified(hit, confirmed))
-        for hit in hits], batch_size=WRITE_BATCH)
+    """Writes the hits in one statement (bulk_statements.insert_rows: no model instance per hit)."""
+    insert_rows(QualityRuleHit, HIT_COLUMNS, [
+        (run.pk, hit.rule, hit.patient_id, hit.site_id, hit.record_id, hit.form, hit.instance, hit.field, hit.value,
+         hit.message, _verified(hit, confirmed)) for hit in hits])
     return len(hits)
 
 
