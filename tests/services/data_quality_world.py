@@ -22,6 +22,10 @@ COMPLETE_LINE = {
 }
 COMPLETE_ASSESSMENT = {"ta_scope_1": True, "ta_nontarget": 2, "ta_new_lesion": 0, "ta_symptoms": 0, "ta_reported": 3}
 
+# Only SQLite's columns can hold a value of another type (PostgreSQL's typed columns refuse or
+# convert it): rule C's planted fault exists on SQLite only.
+WRONG_TYPE_POSSIBLE = connection.vendor == "sqlite"
+
 # The three custom rules (one with datediff, one with arithmetic, one with not).
 SCAN_LONG_AFTER_DEATH = 'datediff([death_date], [ta_date], "d", true) > 30'
 # Precedence: 600 - 100 * 5 = 100 < 150 holds; read left to right, (600 - 100) * 5 = 2500 would not.
@@ -40,9 +44,10 @@ def build(site_a, site_b, user=None) -> dict[str, object]:
     factories.make_line(p1, 1, **COMPLETE_LINE, line_drug_other="Lorlatinib typo")
     assessment = factories.make_assessment(p1, date(2020, 6, 1), **{
         **COMPLETE_ASSESSMENT, "ta_new_lesion": 1, "ta_new_sites_3": True, "ta_new_count": 1})
-    with connection.cursor() as cursor:  # SQLite keeps 12.5 in an integer column, as old data may hold
-        cursor.execute(f"UPDATE {TumorAssessment._meta.db_table} SET ta_new_count = 12.5 WHERE id = %s",
-                       [assessment.pk])
+    if WRONG_TYPE_POSSIBLE:  # SQLite keeps 12.5 in an integer column, as old data may hold
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {TumorAssessment._meta.db_table} SET ta_new_count = 12.5 WHERE id = %s",
+                           [assessment.pk])
 
     # DQ-002 (site B): dead on 2022-01-01, last seen alive 2021-12-01 (custom rule 3); a scan on
     # 2022-03-01, 59 days after death (custom rule 1); target lesion L1-T1 measured 600 mm, above the
