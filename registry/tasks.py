@@ -52,10 +52,15 @@ def expire_export_jobs_task() -> int:
 
 
 @shared_task(name="registry.run_quality_rules", **_RETRY)
-def quality_rules_run_task() -> int:
-    """Runs every data-quality rule on every record (nightly). Idempotent: each run replaces the
-    previous run's hits."""
+def quality_rules_run_task(user_id: int | None = None) -> int:
+    """Runs every data-quality rule on every record: nightly (no user), or asked for on the workspace's
+    page by `user_id`. Idempotent: each run replaces the previous run's hits."""
+    from django.contrib.auth import get_user_model
+
     from registry.models import QualityRuleRun
     from registry.services.data_quality import quality_rules_run
 
-    return quality_rules_run(trigger=QualityRuleRun.Trigger.NIGHTLY).hit_count
+    if user_id is None:
+        return quality_rules_run(trigger=QualityRuleRun.Trigger.NIGHTLY).hit_count
+    user = get_user_model().objects.get(pk=user_id)
+    return quality_rules_run(trigger=QualityRuleRun.Trigger.WORKSPACE, user=user).hit_count

@@ -48,10 +48,12 @@ def test_a_rule_s_hits_are_listed_for_the_sites_the_user_sees_only(client, world
 
 
 @roles
-def test_only_the_run_rules_right_runs_the_rules_from_the_page(client, world, every_record_rule, role):
+def test_only_the_run_rules_right_runs_the_rules_from_the_page(client, world, every_record_rule, role,
+                                                               django_capture_on_commit_callbacks):
     client.force_login(user_for(role, world, "runner"))
 
-    response = client.post(reverse("workspace:quality_run"))
+    with django_capture_on_commit_callbacks(execute=True):  # the queued task runs in-process (no broker)
+        response = client.post(reverse("workspace:quality_run"))
 
     if role in RUNNERS:
         assert response.status_code == 302
@@ -126,3 +128,18 @@ def test_the_rules_page_counts_each_rule_s_hits_with_two_queries_after_the_sessi
     with django_assert_num_queries(8):
         response = client.get(reverse("workspace:quality"))
     assert response.status_code == 200
+
+
+def test_a_rule_s_page_lists_a_site_s_hits_with_a_fixed_number_of_queries(client, world, run,
+                                                                          every_record_rule,
+                                                                          django_assert_num_queries):
+    client.force_login(user_for("data manager", world, "reader"))
+    page = reverse("workspace:quality_rule", args=[every_record_rule.code])
+    client.get(page)
+
+    # session, user, role (access_for), latest done run, hits counted per site, the chosen site's
+    # hits, the custom rule's name (the page title).
+    with django_assert_num_queries(7):
+        response = client.get(page, {"site": "site-b"})
+    assert response.status_code == 200
+    assert ">P-B</a>" in response.content.decode()

@@ -77,8 +77,9 @@ def quality_rules(request):
 @require_POST
 def quality_run(request):
     _runner(request)
-    run = services.quality_rules_run(trigger=QualityRuleRun.Trigger.WORKSPACE, user=request.user)
-    messages.success(request, f"The rules ran on {run.records} records and found {run.hit_count} hits.")
+    services.quality_rules_request(user=request.user)
+    messages.success(request, "The rules are running on every record; this page shows the new hits once the run is "
+                              "done (about a minute for 10,000 records).")
     return redirect("workspace:quality")
 
 
