@@ -145,8 +145,8 @@ def custom_rule_logic(text: str) -> tuple[FilterLogic, str | None, tuple[str, ..
     Raises CustomRuleError for logic that cannot be read or that names two repeating instruments."""
     try:
         logic = parse_filter_logic(text or "", _kinds())
-    except FilterLogicError as error:
-        raise CustomRuleError(str(error)) from None
+    except FilterLogicError as error:  # the parser's reason, worded for a rule rather than an API filter
+        raise CustomRuleError(str(error).replace("filterLogic", "The rule's logic", 1)) from None
     owners = column_owner()
     order = {name: position for position, name in enumerate(flat_columns())}
     columns = tuple(sorted(logic.columns, key=lambda name: order.get(name, -1)))
@@ -263,9 +263,9 @@ def _specs(form: str) -> tuple[_FieldSpec, ...]:
 
 @cache
 def _branching(form: str) -> dict[str, FilterLogic]:
-    from registry.workspace.branching import _logic_of
+    from registry.workspace.branching import branching_logic
 
-    return _logic_of(form)
+    return branching_logic(form)
 
 
 def _text(spec: _FieldSpec, values: dict[str, str]) -> str:

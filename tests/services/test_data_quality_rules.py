@@ -94,7 +94,7 @@ def test_a_rule_that_cannot_be_read_is_refused_with_the_parser_s_reason(db):
         quality_rule_save(user=None, name="Typo", logic="[ta_date] > [deathdate]")
 
     assert refused.value.message_dict["logic"] == [
-        "filterLogic names [deathdate], which is not a field of this project"]
+        "The rule's logic names [deathdate], which is not a field of this project"]
     assert QualityRule.objects.count() == 0
 
 
