@@ -1,8 +1,10 @@
 """The data-quality pages for every role of the matrix (tests/access_roles.py): who reads them, whose
 hits each user sees, who runs the rules, verifies a hit and writes a custom rule; and the refusal of
 a custom rule naming two repeating instruments at this door."""
+from urllib.parse import urlencode
+
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from registry.models import QualityRule, QualityRuleRun, SoftCheckConfirmation
 from registry.services.data_quality import quality_rules_run
@@ -106,10 +108,17 @@ def test_a_custom_rule_naming_two_repeating_instruments_is_refused_on_the_form(c
     assert not QualityRule.objects.exists()
 
 
-def test_the_query_link_is_hidden_while_the_queries_page_does_not_exist(world, run):
-    hit = run.hits.first()
+def test_a_hit_s_query_link_names_its_record_form_instance_field_and_finding(world, run):
+    hit = run.hits.get(record_id="P-B", rule__startswith="custom-")
+    try:
+        base = reverse("workspace:query_new", args=["P-B"])
+    except NoReverseMatch:  # the queries page is not there yet: no link at all
+        assert query_link(hit, "/quality/") is None
+        return
 
-    assert query_link(hit, "/quality/") is None
+    # The custom rule's hit is on the enrollment form (no instance), field sex, its message as text.
+    assert query_link(hit, "/quality/") == base + "?" + urlencode({
+        "form": "enrollment", "field": "sex", "text": hit.message, "next": "/quality/"})
 
 
 def test_an_unknown_rule_answers_404(client, world):
