@@ -72,6 +72,19 @@ def test_the_seeded_dataset_gives_exactly_the_hits_worked_out_by_hand(world):
     assert (run.status, run.records, run.hit_count) == ("done", 4, TOTAL)
 
 
+def test_a_stored_missing_data_code_is_rule_i_and_no_longer_a_blank_value_of_rule_a(world):
+    # DQ-001's smoking is blank (an A hit above). Coded "ASKU" (asked but unknown), it is no longer blank
+    # for rule A, which does not count coded fields, and rule I lists it with its code, read from the
+    # stored companion column smoking_missing (issue 12 §3, §4).
+    world["p1"].smoking_missing = "ASKU"
+    world["p1"].save()
+
+    hits = _hits(quality_rules_run(trigger=QualityRuleRun.Trigger.COMMAND))
+
+    assert ("A", "DQ-001", "enrollment", None, "smoking", "") not in hits
+    assert {hit for hit in hits if hit[0] == "I"} == {("I", "DQ-001", "enrollment", None, "smoking", "ASKU")}
+
+
 def test_each_hit_names_its_site(world, site_a, site_b):
     run = quality_rules_run(trigger=QualityRuleRun.Trigger.COMMAND)
 
