@@ -1,16 +1,18 @@
-"""A lock and a write of the same record are serialised (PostgreSQL: SQLite runs one writing
+"""A lock and a write (or a flat import) of the same record are serialised (PostgreSQL: SQLite runs one writing
 transaction at a time): a write waiting while a lock is being made is refused once the lock commits."""
 import threading
 
 import pytest
 from django.db import connection, transaction
 
-from registry.models import TreatmentLine
+from registry.models import Patient, TreatmentLine
 from registry.services.instances import instance_save
 from registry.services.locks import RecordLocked, record_lock
+from registry.services.records import records_import
 from tests import factories
 from tests.concurrency import postgresql_only  # noqa: F401 (an autouse fixture)
 from tests.locked_records import make_data_manager
+from tests.records.flat_files import instance_row, record_row, write_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,3 +47,61 @@ def test_a_write_waiting_for_a_lock_being_made_is_refused_once_it_commits(site_a
 
     assert outcome["write"].startswith("Nothing was written: record P-1 is locked (by data_manager on ")
     assert TreatmentLine.objects.get(patient=patient).line_ecog is None
+
+
+def _import_while_a_lock_is_being_made(patient, rows, tmp_path) -> dict:
+    """Runs a flat import of `rows` in another thread while this thread locks `patient` as a whole and
+    has not committed yet; returns what the import answered (its problems) once the lock commits."""
+    path = write_csv(tmp_path, "race.csv", rows)
+    data_manager = make_data_manager()
+    outcome = {}
+    waiting = threading.Event()
+
+    def import_file():
+        try:
+            waiting.set()
+            # blocks on the record's row (taken by the import's query of the chunk's records) until
+            # the lock commits, then reads the locks in force
+            result = records_import(source=path, file_format="csv", site=patient.site, user=None)
+            outcome["problems"] = result.problems
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        record_lock(patient=patient, user=data_manager)  # holds the record's row until this block commits
+        importer = threading.Thread(target=import_file)
+        importer.start()
+        waiting.wait(timeout=10)
+        importer.join(timeout=1)  # still waiting for the row: the lock is not committed yet
+        assert importer.is_alive()
+    importer.join(timeout=30)
+    return outcome
+
+
+def test_a_flat_import_of_an_instance_waiting_for_a_lock_being_made_is_refused_once_it_commits(site_a, tmp_path):
+    patient = factories.make_patient(site_a, "P-1")
+    factories.make_line(patient, 1)
+
+    # The file has no record row: the record's row is locked by the treatment lines' chunk.
+    outcome = _import_while_a_lock_is_being_made(
+        patient, [instance_row("P-1", "treatment_line", 1, line_ecog="2")], tmp_path)
+
+    # How the import names a whole-record lock: "cannot be changed: " + RecordLock.describe() + advice;
+    # the time is the lock's own (made just now), so only its start is compared.
+    [problem] = outcome["problems"]
+    assert (problem.line, problem.record, problem.instrument, problem.field) == (2, "P-1", "treatment_line", "record_id")
+    assert problem.reason.startswith("cannot be changed: record P-1 is locked (by data_manager on ")
+    assert TreatmentLine.objects.get(patient=patient).line_ecog is None
+    assert not TreatmentLine.history.filter(history_type="~").exists()
+
+
+def test_a_flat_import_of_a_record_row_waiting_for_a_lock_being_made_is_refused_once_it_commits(site_a, tmp_path):
+    patient = factories.make_patient(site_a, "P-1", mrn="MRN-1")
+
+    outcome = _import_while_a_lock_is_being_made(patient, [record_row("P-1", mrn="MRN-2")], tmp_path)
+
+    [problem] = outcome["problems"]
+    assert (problem.line, problem.record, problem.instrument, problem.field) == (2, "P-1", "enrollment", "record_id")
+    assert problem.reason.startswith("cannot be changed: record P-1 is locked (by data_manager on ")
+    assert Patient.objects.get(pk=patient.pk).mrn == "MRN-1"
+    assert not Patient.history.filter(history_type="~").exists()
