@@ -26,6 +26,7 @@ from registry.services.derivation import patients_changed
 from registry.services.identified_exports import identified_export_log
 from registry.services.locks import locked_data_refuse
 from registry.services.patient_versions import patients_lock, patients_version_bump
+from registry.services.queries import queries_close_on_deletion
 from registry.services.soft_checks import written_warnings
 
 __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", "records_export", "records_import"]
@@ -186,6 +187,9 @@ lock in force (registry/services/locks.py); then nothing is deleted. Every delet
     patients_lock(patient.pk for patient in found.values())
     # A record with anything locked in it is not deleted (RecordLocked names the locks; nothing deleted).
     locked_data_refuse(deleted=found.values())
+    # Their open queries are closed by the system first: the queries go with the record (the database
+    # cascades), and the history rows of the queries keep that close, by whom and why.
+    queries_close_on_deletion(deleted=found.values(), user=user, door=door)
     for record_id in wanted:
         patient = found[record_id]
         _delete_with_history(patient, user=user, reason=door)
