@@ -365,8 +365,9 @@ class FlatImport:
     # ------------------------------------------------------------------ record rows: the patient
 
     def _flush_record_rows(self, rows: list[ParsedRow]) -> None:
-        """Queries: one for the chunk's patients (with their site; it takes their row locks), then a bulk insert of the new
-        patients and of their history, and a bulk update plus history per set of changed fields."""
+        """Queries: one for the chunk's patients (with their site; it takes their row locks), then a bulk
+        insert of the new patients and of their history, and a bulk update plus history per set of
+        changed fields."""
         # Looked up ignoring letter case (the unique index on the lower-cased ID serves it): a new
         # record whose ID a stored one has in other case is refused, never inserted.
         # The same query takes the row locks of the stored records (in id order, as patients_lock
@@ -447,8 +448,8 @@ class FlatImport:
     # ------------------------------------------------------------------ repeating instruments
 
     def _flush_repeating(self, instrument: str, rows: list[ParsedRow]) -> None:
-        """Queries: the chunk's patients (taking their row locks); the stored instances the rows name (with the instances
-        they reference); the keys of every instance of those patients (for instruments with a
+        """Queries: the chunk's patients (taking their row locks); the stored instances the rows name
+        (with the instances they reference); the keys of every instance of those patients (for instruments with a
         'one per patient' rule); for measurements and variants one per referenced instrument; then
         a bulk insert plus history, and a bulk update plus history per set of changed fields."""
         model = INSTRUMENTS[instrument].model

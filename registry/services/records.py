@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from registry.models import DataCut
 from registry.models import (
@@ -47,6 +47,17 @@ CREATED_MEANWHILE = (
 )
 
 
+# An import holds the records of each chunk it reads (their row locks) until it ends: a concurrent
+# writer holding one of them while it waits for another the import already holds closes a cycle,
+# which PostgreSQL breaks by aborting one of the two (SQLSTATE 40P01). When the import is the one
+# aborted, every door reports it as any problem; nothing was written.
+DEADLOCK_DETECTED = "40P01"
+WRITTEN_MEANWHILE = (
+    "names records that another request was writing at the same time, and the two waited for each other; "
+    "nothing was written: send the records again"
+)
+
+
 def records_import(
     *, source, file_format: str, site: Site | None, user, dry_run: bool = False,
     overwrite_behavior: str = "normal", door: str = "import", file_name: str = "",
@@ -77,6 +88,13 @@ def records_import(
         logger.warning("Import refused: a record of it was created meanwhile by a concurrent request: %s", error)
         return ImportResult(dry_run=dry_run, problems=[
             ImportProblem(None, "", "enrollment", "", RECORD_ID, "", CREATED_MEANWHILE)])
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+            raise
+        # _records_import's savepoint (or transaction) is rolled back: nothing of the file stays.
+        logger.warning("Import refused: it and a concurrent request waited for each other's records: %s", error)
+        return ImportResult(dry_run=dry_run, problems=[
+            ImportProblem(None, "", "", "", RECORD_ID, "", WRITTEN_MEANWHILE)])
 
 
 @transaction.atomic

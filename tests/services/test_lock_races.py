@@ -1,6 +1,7 @@
 """A lock and a write (or a flat import) of the same record are serialised (PostgreSQL: SQLite runs one writing
 transaction at a time): a write waiting while a lock is being made is refused once the lock commits."""
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -8,7 +9,9 @@ from django.db import connection, transaction
 from registry.models import Patient, TreatmentLine
 from registry.services.instances import instance_save
 from registry.services.locks import RecordLocked, record_lock
-from registry.services.records import records_import
+from registry.records.import_result import ImportProblem
+from registry.services.patient_versions import patients_lock
+from registry.services.records import WRITTEN_MEANWHILE, records_import
 from tests import factories
 from tests.concurrency import postgresql_only  # noqa: F401 (an autouse fixture)
 from tests.locked_records import make_data_manager
@@ -89,7 +92,8 @@ def test_a_flat_import_of_an_instance_waiting_for_a_lock_being_made_is_refused_o
     # How the import names a whole-record lock: "cannot be changed: " + RecordLock.describe() + advice;
     # the time is the lock's own (made just now), so only its start is compared.
     [problem] = outcome["problems"]
-    assert (problem.line, problem.record, problem.instrument, problem.field) == (2, "P-1", "treatment_line", "record_id")
+    assert (problem.line, problem.record, problem.instrument, problem.field) == (
+        2, "P-1", "treatment_line", "record_id")
     assert problem.reason.startswith("cannot be changed: record P-1 is locked (by data_manager on ")
     assert TreatmentLine.objects.get(patient=patient).line_ecog is None
     assert not TreatmentLine.history.filter(history_type="~").exists()
@@ -104,4 +108,45 @@ def test_a_flat_import_of_a_record_row_waiting_for_a_lock_being_made_is_refused_
     assert (problem.line, problem.record, problem.instrument, problem.field) == (2, "P-1", "enrollment", "record_id")
     assert problem.reason.startswith("cannot be changed: record P-1 is locked (by data_manager on ")
     assert Patient.objects.get(pk=patient.pk).mrn == "MRN-1"
+    assert not Patient.history.filter(history_type="~").exists()
+
+
+def _waiting_for_a_row_lock(cursor) -> bool:
+    """Whether another session waits for a lock (pg_locks is read live, not from a snapshot)."""
+    cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()")
+    return cursor.fetchone()[0] > 0
+
+
+def test_an_import_caught_in_a_deadlock_with_another_writer_is_a_problem_to_send_again_and_writes_nothing(
+        site_a, tmp_path):
+    first = factories.make_patient(site_a, "P-1", mrn="MRN-1")
+    factories.make_line(first, 1)
+    second = factories.make_patient(site_a, "P-9", mrn="MRN-9")
+    # The import holds P-9 from its record rows, then asks for P-1 for its treatment lines; this thread
+    # holds P-1, then asks for P-9: a cycle, which the import (the first to wait) finds and breaks.
+    path = write_csv(tmp_path, "cycle.csv", [record_row("P-9", mrn="MRN-10"),
+                                              instance_row("P-1", "treatment_line", 1, line_ecog="2")])
+    outcome = {}
+
+    def import_file():
+        try:
+            outcome["problems"] = records_import(source=path, file_format="csv", site=site_a, user=None).problems
+        finally:
+            connection.close()
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL deadlock_timeout = '60s'")  # this session never looks for the cycle
+        patients_lock([first.pk])
+        importer = threading.Thread(target=import_file)
+        importer.start()
+        for _ in range(200):  # until the import waits for P-1 (at most 10 s)
+            if _waiting_for_a_row_lock(cursor):
+                break
+            time.sleep(0.05)
+        patients_lock([second.pk])  # waits for the import, until PostgreSQL aborts it (1 s)
+    importer.join(timeout=30)
+
+    assert outcome["problems"] == [ImportProblem(None, "", "", "", "record_id", "", WRITTEN_MEANWHILE)]
+    assert Patient.objects.get(pk=second.pk).mrn == "MRN-9"
+    assert TreatmentLine.objects.get(patient=first).line_ecog is None
     assert not Patient.history.filter(history_type="~").exists()
