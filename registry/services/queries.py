@@ -232,7 +232,8 @@ def queries_close_on_deletion(*, deleted: Iterable[Model], user, door: str) -> l
     history rows and the messages."""
     deleted = list(deleted)
     patients = {instance.pk for instance in deleted if isinstance(instance, Patient)}
-    instances = [instance for instance in deleted if not isinstance(instance, Patient)]
+    # (Sites, roles and users are deleted through the same services: they hold no queries.)
+    instances = [instance for instance in deleted if type(instance) in FORM_OF_MODEL]
     patient_ids = patients | {instance.patient_id for instance in instances}
     if not patient_ids:
         return []

@@ -130,3 +130,12 @@ def test_a_deleted_record_s_queries_are_closed_in_their_history_before_they_go_w
     assert sorted(row.id for row in closes) == sorted(
         queries[name].pk for name in ("field", "responded", "other line", "record"))
     assert {(row.state, row.history_user) for row in closes} == {("closed", administrator)}
+
+
+def test_deleting_what_holds_no_queries_closes_none(queried, administrator):
+    _, queries = queried
+    other_site = factories.make_site("site-z")
+
+    instance_delete(instance=other_site, user=administrator, door="admin")  # a site: no record, no query
+
+    assert _states(queries)["record"] == "open" and _states(queries)["field"] == "open"
