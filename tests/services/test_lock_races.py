@@ -4,12 +4,14 @@ import threading
 import time
 
 import pytest
+import tablib
 from django.db import connection, transaction
 
 from registry.models import Patient, TreatmentLine
 from registry.services.instances import instance_save
 from registry.services.locks import RecordLocked, record_lock
 from registry.records.import_result import ImportProblem
+from registry.records.spreadsheets import VitalStatusResource, spreadsheet_problems
 from registry.services.patient_versions import patients_lock
 from registry.services.records import WRITTEN_MEANWHILE, records_import
 from tests import factories
@@ -150,3 +152,36 @@ def test_an_import_caught_in_a_deadlock_with_another_writer_is_a_problem_to_send
     assert Patient.objects.get(pk=second.pk).mrn == "MRN-9"
     assert TreatmentLine.objects.get(patient=first).line_ecog is None
     assert not Patient.history.filter(history_type="~").exists()
+
+
+def test_a_spreadsheet_import_waiting_for_a_lock_being_made_is_refused_once_it_commits(site_a):
+    # The per-instrument spreadsheets took the records' row locks already (records_lock in before_import):
+    # held to the same behaviour as the flat import.
+    patient = factories.make_patient(site_a, "P-1", vital=1)
+    dataset = tablib.Dataset(headers=["record_id", "last_alive_date", "vital", "death_date", "death_cause",
+                                      "vital_status_complete"])
+    dataset.append(["P-1", "2026-11-01", "1", "", "", ""])
+    data_manager = make_data_manager()
+    outcome = {}
+    waiting = threading.Event()
+
+    def import_sheet():
+        try:
+            waiting.set()
+            outcome["problems"] = spreadsheet_problems(VitalStatusResource().import_data(dataset, dry_run=False))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        record_lock(patient=patient, user=data_manager)
+        importer = threading.Thread(target=import_sheet)
+        importer.start()
+        waiting.wait(timeout=10)
+        importer.join(timeout=1)  # still waiting for the row: the lock is not committed yet
+        assert importer.is_alive()
+    importer.join(timeout=30)
+
+    [(row, _, column, _, reason)] = outcome["problems"]
+    assert (row, column) == (1, "record_id")
+    assert reason.startswith("Nothing was written: record P-1 is locked (by data_manager on ")
+    assert Patient.objects.get(pk=patient.pk).last_alive_date is None
