@@ -101,7 +101,7 @@ def query_detail(request, query_id: int):
         "nav": "queries", "page_title": f"Query {query.pk}", "query": query,
         "thread": list(query.messages.all()), "form": form,
         "buttons": [(action, BUTTON_LABELS[action]) for action in services.allowed_transitions(request.user, query)],
-        "target_url": _target_url(query),
+        "target_url": _target_url(query), "field_label": _field_label(query.form, query.field),
     }
     return render(request, "workspace/query.html", context)
 
