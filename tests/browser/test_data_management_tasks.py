@@ -31,7 +31,8 @@ def test_a_data_manager_locks_a_record_and_signs_it_and_the_coordinators_form_is
     # The data manager locks it from the record page; the page names the lock.
     manager.get_by_role("button", name="Lock the record").click()
     manager.wait_for_url(re.compile(r"/records/B-101/$"))
-    expect(manager.locator("#record-lock")).to_contain_text(f"record B-101 is locked (by {world.data_manager.username} on ")
+    expect(manager.locator("#record-lock")).to_contain_text(
+        f"record B-101 is locked (by {world.data_manager.username} on ")
     expect(manager.locator(".record-locks")).to_contain_text("Not signed.")
 
     # The coordinator's form is read-only and says whose lock it is; the record page offers no additions.

@@ -79,7 +79,8 @@ def test_a_data_managers_page_is_accessible_and_fits_the_screen(page, world, dat
     pages.assert_no_horizontal_scroll(page)
 
 
-@pytest.mark.parametrize("url", COORDINATOR_DATA_MANAGEMENT_PAGES.values(), ids=COORDINATOR_DATA_MANAGEMENT_PAGES.keys())
+@pytest.mark.parametrize("url", COORDINATOR_DATA_MANAGEMENT_PAGES.values(),
+                         ids=COORDINATOR_DATA_MANAGEMENT_PAGES.keys())
 def test_a_coordinators_data_management_page_is_accessible_and_fits_the_screen(coordinator_page, data_management, url):
     page = coordinator_page
 
