@@ -11,24 +11,7 @@ from django.contrib import admin
 from registry.models import RecordLock, RecordSignature
 from registry.selectors.locks import record_signatures
 
-from .mixins import RegistryAccessMixin
-
-
-class ReadOnlyRecordRowsMixin(RegistryAccessMixin):
-    """Never added, changed or deleted through these pages (see SoftCheckConfirmationAdmin: a patient's
-    deletion, where allowed, takes its rows with it and asks these admins whether they may go)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        match = request.resolver_match
-        if match is None or (match.url_name or "").startswith(f"registry_{self.model._meta.model_name}_"):
-            return False
-        return RegistryAccessMixin.has_change_permission(self, request, obj)
+from .mixins import ReadOnlyRecordRowsMixin
 
 
 @admin.register(RecordLock)

@@ -609,3 +609,22 @@ class SettingsRowAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyRecordRowsMixin(RegistryAccessMixin):
+    """Rows of a record written by their services only (soft-check confirmations, queries, locks,
+    signatures): never added, changed or deleted through their own pages. Deleting a patient takes its
+    rows with it, and the patient's delete page asks these admins whether they may go: the patient's
+    deletion is what is authorised there (the user may change the site)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        match = request.resolver_match
+        if match is None or (match.url_name or "").startswith(f"registry_{self.model._meta.model_name}_"):
+            return False
+        return RegistryAccessMixin.has_change_permission(self, request, obj)

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from registry.models import Query, QueryMessage
 
-from .mixins import RegistryAccessMixin
+from .mixins import ReadOnlyRecordRowsMixin
 
 
 class QueryMessageInline(admin.TabularInline):
@@ -29,7 +29,7 @@ class QueryMessageInline(admin.TabularInline):
 
 
 @admin.register(Query)
-class QueryAdmin(RegistryAccessMixin, admin.ModelAdmin):
+class QueryAdmin(ReadOnlyRecordRowsMixin, admin.ModelAdmin):
     list_display = ("query_number", "patient", "target", "state", "opened", "opened_by")
     list_display_links = ("query_number",)
     list_filter = ("state", "form")
@@ -56,17 +56,3 @@ class QueryAdmin(RegistryAccessMixin, admin.ModelAdmin):
     def opened(self, obj) -> str:
         return f"{obj.opened_at:%Y-%m-%d %H:%M}"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Never through these pages. But deleting a patient takes its queries with it, and the patient's
-        # delete page asks this admin whether they may go: the patient's deletion is what is authorised
-        # there (RegistryAccessMixin: the user may change the site).
-        match = request.resolver_match
-        if match is None or (match.url_name or "").startswith("registry_query_"):
-            return False
-        return RegistryAccessMixin.has_change_permission(self, request, obj)

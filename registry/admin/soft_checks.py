@@ -10,7 +10,7 @@ from registry.models import SoftCheckConfirmation
 from registry.records.data_quality import CONFIRMATION_PREFIX
 from registry.records.soft_checks import CHECK_LABELS
 
-from .mixins import RegistryAccessMixin
+from .mixins import ReadOnlyRecordRowsMixin
 
 
 class CheckListFilter(admin.SimpleListFilter):
@@ -25,7 +25,7 @@ class CheckListFilter(admin.SimpleListFilter):
 
 
 @admin.register(SoftCheckConfirmation)
-class SoftCheckConfirmationAdmin(RegistryAccessMixin, admin.ModelAdmin):
+class SoftCheckConfirmationAdmin(ReadOnlyRecordRowsMixin, admin.ModelAdmin):
     # Few, short columns: the list fits 1,280 px without sideways scrolling; the message is on the row's page.
     # (the door is a filter, the message on the row's page).
     list_display = ("confirmed", "patient", "where", "confirmed_value", "check_label", "who")
@@ -63,17 +63,3 @@ class SoftCheckConfirmationAdmin(RegistryAccessMixin, admin.ModelAdmin):
             return f"data-quality rule {obj.check_code.removeprefix(CONFIRMATION_PREFIX)}"
         return CHECK_LABELS.get(obj.check_code, obj.check_code)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Never through these pages. But deleting a patient takes its confirmations with it, and the
-        # patient's delete page asks this admin whether they may go: the patient's deletion is what is
-        # authorised there (RegistryAccessMixin: the user may change the site).
-        match = request.resolver_match
-        if match is None or (match.url_name or "").startswith("registry_softcheckconfirmation_"):
-            return False
-        return RegistryAccessMixin.has_change_permission(self, request, obj)

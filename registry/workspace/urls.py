@@ -26,6 +26,7 @@ urlpatterns = [
     path("quality/rules/new/", views.quality_rule_edit, name="quality_rule_new"),
     path("quality/rules/<int:pk>/", views.quality_rule_edit, name="quality_rule_edit"),
     path("quality/hits/<int:pk>/verify/", views.quality_hit_verify, name="quality_hit_verify"),
+    path("quality/hits/<int:pk>/query/", views.quality_hit_query, name="quality_hit_query"),
     path("quality/<str:rule>/", views.quality_rule_hits, name="quality_rule"),
     path("records/<str:record_id>/", views.record_home, name="record"),
     # Before the record's forms below, whose <form> would take these names.

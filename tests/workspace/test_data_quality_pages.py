@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from registry.models import QualityRule, QualityRuleRun, SoftCheckConfirmation
+from registry.models import Query, QualityRule, QualityRuleHit, QualityRuleRun, QueryState, SoftCheckConfirmation
 from registry.services.data_quality import quality_rules_run
 from registry.workspace.views.data_quality import query_link
 from tests.access_roles import CASES, IDENTIFIED, SEES, roles, user_for, world  # noqa: F401 (world is a fixture)
@@ -112,9 +112,65 @@ def test_a_hit_s_query_link_names_its_record_form_instance_field_and_finding(wor
     hit = run.hits.get(record_id="P-B", rule__startswith="custom-")
     base = reverse("workspace:query_new", args=["P-B"])
 
-    # The custom rule's hit is on the enrollment form (no instance), field sex, its message as text.
-    assert query_link(hit, "/quality/") == base + "?" + urlencode({
-        "form": "enrollment", "field": "sex", "text": hit.message, "next": "/quality/"})
+    # The custom rule's hit is on the enrollment form (no instance), field sex; the question is the
+    # rule's name and the hit's finding.
+    assert query_link(hit, "/quality/", "Every record") == base + "?" + urlencode({
+        "form": "enrollment", "field": "sex", "text": f"Every record: {hit.message}", "next": "/quality/"})
+
+
+def test_one_click_on_a_hit_opens_a_query_on_its_field_with_the_rule_and_finding_as_question(client, world, run):
+    hit = run.hits.get(record_id="P-B", rule__startswith="custom-")
+    data_manager = user_for("data manager", world, "reader")
+    client.force_login(data_manager)
+
+    response = client.post(reverse("workspace:quality_hit_query", args=[hit.pk]))
+
+    query = Query.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("workspace:query", args=[query.pk])
+    assert (query.patient.record_id, query.form, query.instance_number, query.field, query.state, query.opened_by) == (
+        "P-B", "enrollment", None, "sex", QueryState.OPEN, data_manager)
+    assert list(query.messages.values_list("text", flat=True)) == [f"Every record: {hit.message}"]
+
+
+def test_a_derivation_flag_about_a_repeating_instrument_opens_a_query_on_the_record(client, world, run):
+    # A flag names a repeating instrument but no instance ("two assessments on the same date"): the
+    # query is about the record, as no one instance is wrong.
+    hit = QualityRuleHit.objects.create(run=run, rule="flag-assessments_same_date", patient=world.patients["B"],
+                                        site=world.sites["B"], record_id=world.patients["B"].record_id,
+                                        form="tumor_assessment", instance=None, field="", value="",
+                                        message="Two assessments on 2022-03-01.")
+    client.force_login(user_for("administrator", world, "reader"))
+
+    client.post(reverse("workspace:quality_hit_query", args=[hit.pk]))
+
+    assert Query.objects.values_list("form", "instance_number", "field").get() == ("", None, "")
+
+
+def test_a_hit_on_an_instance_deleted_since_the_run_opens_nothing_and_says_why(client, world, run):
+    hit = QualityRuleHit.objects.create(run=run, rule="A", patient=world.patients["B"], site=world.sites["B"],
+                                        record_id=world.patients["B"].record_id, form="treatment_line",
+                                        instance=99, field="line_ecog", value="", message="Blank value.")
+    client.force_login(user_for("data manager", world, "reader"))
+
+    response = client.post(reverse("workspace:quality_hit_query", args=[hit.pk]), {"next": "/quality/A/"}, follow=True)
+
+    assert response.redirect_chain[0] == ("/quality/A/", 302)
+    assert f"Record {hit.record_id} has no instance 99 of treatment_line." in response.content.decode()
+    assert not Query.objects.exists()
+
+
+@roles
+def test_only_who_may_open_queries_opens_one_from_a_hit_and_a_refusal_writes_nothing(client, world, run, role):
+    hit = run.hits.get(record_id="P-B", rule__startswith="custom-")  # at site B
+    client.force_login(user_for(role, world, "reader"))
+
+    response = client.post(reverse("workspace:quality_hit_query", args=[hit.pk]))
+
+    # The page's door first (identified readers only: 403), then the site (unseen: 404), then the right.
+    may_open = role in {"administrator", "data manager"}
+    expected = 302 if may_open else 403 if role not in IDENTIFIED else 404 if "B" not in SEES[role] else 403
+    assert response.status_code == expected
+    assert Query.objects.count() == (1 if may_open else 0)
 
 
 @roles

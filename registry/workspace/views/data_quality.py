@@ -21,18 +21,34 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from registry.models import QualityRule, QualityRuleHit, QualityRuleRun
 from registry.records.data_quality import BUILT_IN_CODES, CUSTOM_PREFIX, FLAG_PREFIX
+from registry.records.instruments import INSTRUMENTS
 from registry.selectors import data_quality as selectors
 from registry.selectors.access import Capability, access_for
 from registry.services import data_quality as services
+from registry.services.queries import QueryInvalid, query_open
 
 
-def query_link(hit: QualityRuleHit, next_url: str) -> str:
+def hit_query_target(hit: QualityRuleHit) -> dict:
+    """What a query about the hit is attached to: its field, or its instance, or (a derivation flag about
+    a repeating instrument names no instance) the record."""
+    instrument = INSTRUMENTS.get(hit.form)
+    if instrument is None or (instrument.repeating and hit.instance is None):
+        return {"form": "", "instance": None, "field": ""}
+    return {"form": hit.form, "instance": hit.instance, "field": hit.field}
+
+
+def hit_query_text(hit: QualityRuleHit, rule_label: str) -> str:
+    return f"{rule_label}: {hit.message}"
+
+
+def query_link(hit: QualityRuleHit, next_url: str, rule_label: str) -> str:
     """The address of the new-query page, filled in with the hit's record, form, instance, field and
-    finding (registry/workspace/views/queries.py `query_new`)."""
+    finding (registry/workspace/views/queries.py `query_new`): to ask in one's own words."""
     base = reverse("workspace:query_new", args=[hit.record_id])
-    params = {"form": hit.form, "field": hit.field, "text": hit.message, "next": next_url}
-    if hit.instance is not None:
-        params["instance"] = hit.instance
+    target = hit_query_target(hit)
+    params = {"form": target["form"], "field": target["field"], "text": hit_query_text(hit, rule_label), "next": next_url}
+    if target["instance"] is not None:
+        params["instance"] = target["instance"]
     return f"{base}?{urlencode(params)}"
 
 
@@ -95,9 +111,10 @@ def quality_rule_hits(request, rule: str):
     here = request.get_full_path()
     # Only who may open a query on the site gets the link (a coordinator answers queries, never opens them).
     may_query = site is not None and access_for(request.user).can(Capability.OPEN_QUERY, site.site_id)
-    rows = [(hit, query_link(hit, here) if may_query else None) for hit in hits]
+    label = selectors.rule_label_of(rule)
+    rows = [(hit, query_link(hit, here, label) if may_query else None) for hit in hits]
     return render(request, "workspace/data_quality_rule.html", {
-        "nav": "quality", "page_title": selectors.rule_label_of(rule), "rule": rule, "run": run, "counts": counts,
+        "nav": "quality", "page_title": label, "rule": rule, "run": run, "counts": counts,
         "site": site, "rows": rows, "can_verify": access_for(request.user).can(Capability.RUN_RULES),
     })
 
@@ -114,6 +131,25 @@ def quality_hit_verify(request, pk: int):
                               "the same.")
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workspace:quality"))
+
+
+@login_required
+@require_POST
+def quality_hit_query(request, pk: int):
+    """One click from a hit to an open query about it, the rule and its finding as the question."""
+    _reader(request)
+    hit = get_object_or_404(QualityRuleHit.objects.select_related("patient"), pk=pk)
+    if not access_for(request.user).can_see_site(hit.site_id):
+        raise Http404("No such hit.")  # as for a record of a site the user does not see: no oracle
+    try:
+        query = query_open(patient=hit.patient, user=request.user,
+                           text=hit_query_text(hit, selectors.rule_label_of(hit.rule)), **hit_query_target(hit))
+    except QueryInvalid as error:  # e.g. the instance was deleted since the run
+        messages.error(request, " ".join(message for messages_ in error.message_dict.values() for message in messages_))
+        back = request.POST.get("next", "")
+        return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workspace:quality"))
+    messages.success(request, f"Query {query.pk} opened on {hit.record_id}.")
+    return redirect(reverse("workspace:query", args=[query.pk]))
 
 
 class QualityRuleForm(forms.Form):
