@@ -56,14 +56,15 @@ CUT = OpenApiParameter(
 
 
 def _cut(request):
-    """The data cut `?cut=` names, None without it; an unknown name is a 400 naming it."""
+    """The data cut `?cut=` names, None without it; an unknown name is a 404 naming it (the resource the
+    request asks for does not exist, as for an unknown dataset)."""
     name = query.optional_text(request, "cut", max_length=100)
     if name is None:
         return None
     try:
         return data_cut_named(name)
     except DataCutNotFound:
-        raise RecordsInvalid([field_error("cut", name, "is not a data cut")]) from None
+        raise NotFound(f"No data cut named {name!r}.") from None
 
 
 class DatasetListView(ApiView):
@@ -140,6 +141,7 @@ class DatasetView(ApiView):
 
 class ReportView(ApiView):
     permission_classes = [HasRegistryRole]
+    error_codes = {"GET": {"404": "No data cut of the name `cut` gives."}}
 
     @extend_schema(tags=["datasets and report"], operation_id="report_read", parameters=[CUT],
                    responses=OpenApiResponse(OpenApiTypes.OBJECT, description="The study report"),

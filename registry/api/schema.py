@@ -106,6 +106,8 @@ def _query_parameter_schemas() -> dict[str, dict]:
         "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
         "page_size": {"type": "integer", "minimum": 1, "maximum": DeletionsView.max_page_size},
         "record": {"type": "array", "items": {"type": "string", "pattern": RECORD_ID_PATTERN}},
+        # registry/api/datasets.py `_cut`: a data cut's name, as DataCut.name holds it.
+        "cut": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": STORABLE_TEXT_PATTERN},
     }
 
 

@@ -55,9 +55,10 @@ def test_an_investigator_without_the_grant_is_refused_identified_data_from_a_cut
     assert response.status_code == 403
 
 
-def test_an_unknown_cut_is_a_400_naming_it(world, administrator):
-    response = token_client(administrator).get("/api/v1/datasets/lines/", {"cut": "2023"})
+def test_an_unknown_cut_is_a_404_naming_it(world, administrator):
+    # As an unknown dataset: the thing the address asks for does not exist.
+    for url in ("/api/v1/datasets/lines/", "/api/v1/report/"):
+        response = token_client(administrator).get(url, {"cut": "2023"})
 
-    assert response.status_code == 400
-    assert [(error["field"], error["value"], error["reason"]) for error in response.json()["errors"]] == [
-        ("cut", "2023", "is not a data cut")]
+        assert response.status_code == 404
+        assert response.json()["detail"] == "No data cut named '2023'."
