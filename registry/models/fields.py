@@ -57,7 +57,19 @@ class MissingCodable:
         if (value in self.empty_values and model_instance is not None
                 and getattr(model_instance, missing_column(self.name), "")):
             return
+        if value is None and not self.blank:
+            # The message it had while its column was NOT NULL, so that every door still says the same.
+            raise ValidationError(self.error_messages["null"], code="null")
         super().validate(value, model_instance)
+
+    def formfield(self, **kwargs):
+        """A required field's form field is not required by itself: a value or a code is
+        (`required_or_coded`, checked by the form's clean(): registry/records/missing_codes.py
+        `refuse_blanks_without_code`, with the form's own "This field is required.")."""
+        field = super().formfield(**kwargs)
+        if field is not None and field.required:
+            field.required, field.required_or_coded = False, True
+        return field
 
     def deconstruct(self):
         name, _, args, kwargs = super().deconstruct()
