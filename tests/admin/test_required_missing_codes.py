@@ -40,3 +40,14 @@ def test_an_inline_row_without_a_code_column_keeps_a_stored_code_of_a_required_f
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert TreatmentLine.objects.values_list("line_type", "line_type_missing").get() == (None, "UNK")
+
+
+def test_the_change_lists_show_rows_whose_required_fields_are_coded(coordinator_client, site_a):
+    patient = factories.make_patient(site_a, sex=None, sex_missing="UNK")
+    factories.make_line(patient, line_type=None, line_type_missing="NI")
+
+    patients = coordinator_client.get("/admin/registry/patient/")
+    lines = coordinator_client.get("/admin/registry/treatmentline/")
+
+    assert (patients.status_code, lines.status_code) == (200, 200)
+    assert len(patients.context["cl"].result_list) == 1 and len(lines.context["cl"].result_list) == 1

@@ -4,6 +4,8 @@ from datetime import date
 
 import pytest
 
+from django.urls import reverse
+
 from registry.models import TreatmentLine
 from tests import factories
 from tests.workspace.instrument_pages import instance_url, messages_of, record_form_url, shown_values, version_of
@@ -86,3 +88,14 @@ def test_the_scan_page_keeps_a_measurement_whose_status_is_coded(patient):
     saved, deleted = _measurement_changes(page, assessment, rows)
 
     assert (saved, deleted) == ([], [plain])
+
+
+def test_the_record_home_and_the_line_page_show_a_coded_required_field_by_its_code(client, site_a, coordinator):
+    patient = factories.make_patient(site_a, "ABC-004", sex=None, sex_missing="UNK")
+    factories.make_line(patient, line_type=None, line_type_missing="NI", line_drug=None, line_drug_missing="ND")
+
+    home = client.get(reverse("workspace:record", kwargs={"record_id": "ABC-004"}))
+    line_page = client.get(instance_url(patient, "treatment_line", 1))
+
+    assert (home.status_code, line_page.status_code) == (200, 200)
+    assert shown_values(line_page)["line_drug_missing"] == "ND"
