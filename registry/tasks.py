@@ -49,3 +49,18 @@ def export_job_run_task(job_id: int) -> str | None:
 def expire_export_jobs_task() -> int:
     """Deletes the export files older than REGISTRY_EXPORT_RETENTION_DAYS (daily). Idempotent."""
     return export_jobs.export_jobs_expire().jobs
+
+
+@shared_task(name="registry.run_quality_rules", **_RETRY)
+def quality_rules_run_task(user_id: int | None = None) -> int:
+    """Runs every data-quality rule on every record: nightly (no user), or asked for on the workspace's
+    page by `user_id`. Idempotent: each run replaces the previous run's hits."""
+    from django.contrib.auth import get_user_model
+
+    from registry.models import QualityRuleRun
+    from registry.services.data_quality import quality_rules_run
+
+    if user_id is None:
+        return quality_rules_run(trigger=QualityRuleRun.Trigger.NIGHTLY).hit_count
+    user = get_user_model().objects.get(pk=user_id)
+    return quality_rules_run(trigger=QualityRuleRun.Trigger.WORKSPACE, user=user).hit_count

@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.expire_export_jobs",
         "schedule": crontab(hour=3, minute=0),
     },
+    # After the nightly derivation, so that the derivation's flags are current.
+    "run-quality-rules-nightly": {
+        "task": "registry.run_quality_rules",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # The cache holds which patients are queued for derivation (registry/services/derivation.py); with a

@@ -1,6 +1,6 @@
 """Data entry for coordinators: one module per concept, each registering its admins on import."""
 from . import (
-    api_tokens, audit, derived, exports, identified_exports, imports, instruments, mixins, patients, sites, soft_checks,
+    api_tokens, audit, data_quality, derived, exports, identified_exports, imports, instruments, mixins, patients, sites, soft_checks,
     third_party, workspace,
 )
 from . import locks
@@ -8,7 +8,7 @@ from . import queries  # issue 12 §2
 from . import data_cuts
 
 __all__ = [
-    "api_tokens", "audit", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
+    "api_tokens", "audit", "data_quality", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
     "sites", "soft_checks", "third_party", "workspace",
     "locks",
     "queries",

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from registry.selectors.access import identifier_field_names, may_see_identified
+from registry.selectors.access import identifier_columns, may_see_identified
 from registry.selectors.audit_trail import AuditEntry, patient_audit_trail
 
 AUDIT_TRAIL_PAGE_SIZE = 50
@@ -51,7 +51,7 @@ def _without_identifier_changes(entries: list[AuditEntry]) -> list[AuditEntry]:
     """The trail for a user who reads de-identified data only: changes of identifier fields are left
     out (an entry that changed only those stays, with no field listed: that the record changed is not
     identifying)."""
-    hidden = identifier_field_names()
+    hidden = identifier_columns()
     return [
         replace(entry, changes=tuple(change for change in entry.changes if change.field not in hidden))
         for entry in entries

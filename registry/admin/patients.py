@@ -13,9 +13,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from registry.models import Patient, Role
-from registry.records.missing_codes import missing_column
 from registry.records.spreadsheets import VitalStatusResource
-from registry.selectors.access import access_for, identifier_field_names, may_see_identified
+from registry.selectors.access import access_for, identifier_columns, may_see_identified
 from registry.selectors.record_names import next_record_name
 
 from .audit import AuditTrailMixin
@@ -70,8 +69,7 @@ class PatientAdmin(
         fieldsets = with_missing_codes(super().get_fieldsets(request, obj), Patient)
         if may_see_identified(request.user):
             return fieldsets
-        hidden = identifier_field_names()
-        hidden = frozenset({*hidden, *(missing_column(name) for name in hidden)})
+        hidden = identifier_columns()
         return [
             (name, {**options, "fields": _without(options["fields"], hidden)}) for name, options in fieldsets
         ]
@@ -133,7 +131,7 @@ class _DeidentifiedChanges(HistoricalRecordContextHelper):
     """The history page's list of changes without the identifier fields' (their values would show)."""
 
     def context_for_delta_changes(self, delta):
-        hidden = identifier_field_names()
+        hidden = identifier_columns()
         return super().context_for_delta_changes(
             replace(delta, changes=[change for change in delta.changes if change.field not in hidden]),
         )

@@ -7,6 +7,7 @@ is itself the record of it. Visible by the access rule, like the patient it belo
 from django.contrib import admin
 
 from registry.models import SoftCheckConfirmation
+from registry.records.data_quality import CONFIRMATION_PREFIX
 from registry.records.soft_checks import CHECK_LABELS
 
 from .mixins import RegistryAccessMixin
@@ -58,6 +59,8 @@ class SoftCheckConfirmationAdmin(RegistryAccessMixin, admin.ModelAdmin):
 
     @admin.display(description="soft check", ordering="check_code")
     def check_label(self, obj) -> str:
+        if obj.check_code.startswith(CONFIRMATION_PREFIX):  # a data-quality hit verified as correct
+            return f"data-quality rule {obj.check_code.removeprefix(CONFIRMATION_PREFIX)}"
         return CHECK_LABELS.get(obj.check_code, obj.check_code)
 
     def has_add_permission(self, request):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0016_queries'),
+        ('registry', '0017_data_quality_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

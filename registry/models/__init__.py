@@ -3,6 +3,7 @@ from .access import RegistryRole, Role, SiteMembership
 from .api_tokens import ApiToken
 from .biopsies import Biopsy
 from .data_cuts import DataCut, DataCutBlob, DataCutEntry, DataCutScope
+from .data_quality import QualityRule, QualityRuleHit, QualityRuleRun
 from .derived import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
 )
@@ -49,6 +50,9 @@ __all__ = [
     "QueryMessage",
     "QueryState",
     "QueryTransition",
+    "QualityRule",
+    "QualityRuleHit",
+    "QualityRuleRun",
     "RegistryRole",
     "Role",
     "Site",

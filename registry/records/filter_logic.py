@@ -1,14 +1,20 @@
-"""REDCap's filterLogic for record exports: a small, safe parser of comparisons joined by and/or.
+"""REDCap's logic language (filterLogic, branching logic, data-quality rules): a small, safe parser.
 
-Grammar (REDCap's logic syntax, the part record filters use; keywords in any case):
+Grammar (REDCap's logic syntax, the part record filters and data-quality rules use; keywords in any case):
 
     logic      := disjunction
     disjunction:= conjunction ("or" conjunction)*
-    conjunction:= primary ("and" primary)*
-    primary    := "(" disjunction ")" | comparison
-    comparison := operand operator operand
+    conjunction:= comparison ("and" comparison)*
+    comparison := sum [operator sum]          (a sum alone must be a parenthesised logic or not(...))
     operator   := "=" | "==" | "<>" | "!=" | "<" | "<=" | ">" | ">="
-    operand    := "[" field "]" | "[" checkbox "(" code ")" "]" | "quoted text" | 'quoted text' | number
+    sum        := product (("+" | "-") product)*
+    product    := signed (("*" | "/") signed)*
+    signed     := ("-" | "+") signed | atom
+    atom       := "(" disjunction ")" | "not" "(" disjunction ")"
+                | "datediff" "(" sum "," sum "," unit ["," format] ["," signed] ")"
+                | "[" field "]" | "[" checkbox "(" code ")" "]" | "quoted text" | 'quoted text' | number
+    unit       := "d" | "M" | "y" (days; months of 30.44 days; years of 365.2425 days, REDCap's)
+    format     := "ymd" (the only date format stored); signed := true | false
 
 A field is any export column (`[sex]`, `[alk_method___2]`, `[redcap_repeat_instrument]`); a checkbox
 option is also written REDCap's way, `[alk_method(2)]` (1 ticked, 0 not). Nothing is evaluated as code.
@@ -18,6 +24,12 @@ number fields, coded fields (radio, dropdown, yes/no, checkbox options, form sta
 instance number as numbers, other text as text. A comparison with a blank value is false, except
 `= ""` (true when blank) and `<>`/`!=` (true when the other side is not blank); a blank field is
 tested with `[field] = ""`, as in REDCap.
+
+Arithmetic (`+ - * /`, usual precedence, parentheses) works on numbers (number, integer and coded
+fields, numeric literals, datediff); a blank operand, or a division by zero, makes the result
+blank, which then compares as a blank value. Dates are not added to: `datediff([d1], [d2], "d")` is
+the days from d1 to d2, as an absolute value unless its last argument is `true` (REDCap's
+`returnSignedValue`), then d2 - d1. `not(logic)` holds when the logic does not.
 
 Which records a filter keeps (REDCap's rule for classic projects with repeating instruments: the
 logic is evaluated in the context of each row, where the record's non-repeating fields are also
@@ -32,7 +44,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DivisionByZero, InvalidOperation
 
 TEXT, NUMBER, DATE = "text", "number", "date"
 COMPARISONS = ("=", "==", "<>", "!=", "<=", ">=", "<", ">")
@@ -40,8 +52,10 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<field>\[[^\]]*\])
       | (?P<string>"[^"]*"|'[^']*')
-      | (?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))
+      | (?P<number>(?:\d+(?:\.\d*)?|\.\d+))
       | (?P<operator><>|!=|<=|>=|==|=|<|>)
+      | (?P<arithmetic>[-+*/])
+      | (?P<comma>,)
       | (?P<paren>[()])
       | (?P<word>[A-Za-z_]+)
     )""",
@@ -49,12 +63,14 @@ _TOKEN = re.compile(
 )
 _CHECKBOX_OPTION = re.compile(r"^(?P<field>[a-z][a-z0-9_]*)\((?P<code>[^()]+)\)$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Bounds that keep a hostile filter cheap: the parser recurses once per parenthesis (three frames
+# Bounds that keep a hostile filter cheap: the parser recurses once per parenthesis (seven frames
 # a level), so nesting is refused past MAX_NESTING, before parsing, far below Python's recursion
 # limit; REDCap users' filters nest a few levels. A longer filter than MAX_LOGIC_CHARACTERS is no
 # honest record filter either (it is read in one pass, but evaluated on every row of the export).
 MAX_LOGIC_CHARACTERS = 10_000
 MAX_NESTING = 50
+# REDCap's datediff units: a month is 30.44 days and a year 365.2425 days (its documentation).
+DAYS_PER_UNIT = {"d": Decimal(1), "M": Decimal("30.44"), "y": Decimal("365.2425")}
 
 
 class FilterLogicError(ValueError):
@@ -72,10 +88,25 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class Arithmetic:
+    operator: str  # "+", "-", "*" or "/"
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class DateDiff:
+    first: object  # a date field or a date literal
+    second: object
+    unit: str  # a key of DAYS_PER_UNIT
+    signed: bool  # REDCap's returnSignedValue: second - first; else the absolute difference
+
+
+@dataclass(frozen=True)
 class Comparison:
-    left: Field | Literal
+    left: object  # Field, Literal, Arithmetic or DateDiff
     operator: str
-    right: Field | Literal
+    right: object
     kind: str  # TEXT, NUMBER or DATE: how the two sides compare
 
 
@@ -86,8 +117,17 @@ class Junction:
 
 
 @dataclass(frozen=True)
+class Not:
+    inner: object
+
+
+_LOGIC = (Comparison, Junction, Not)
+_COMPUTED = (Arithmetic, DateDiff)
+
+
+@dataclass(frozen=True)
 class FilterLogic:
-    expression: Comparison | Junction
+    expression: Comparison | Junction | Not
     columns: frozenset[str]  # the export columns the logic reads
 
     def matches(self, value_of: Callable[[str], str]) -> bool:
@@ -103,6 +143,7 @@ def parse_filter_logic(text: str, kinds: Mapping[str, str]) -> FilterLogic:
     expression = parser.disjunction()
     if parser.position < len(parser.tokens):
         raise FilterLogicError(f"filterLogic has {parser.tokens[parser.position][1]!r} where it should end")
+    parser.logic(expression)
     return FilterLogic(expression, frozenset(parser.columns))
 
 
@@ -133,6 +174,16 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
+def _describe(node) -> str:
+    if isinstance(node, Field):
+        return f"[{node.column}]"
+    if isinstance(node, Literal):
+        return repr(node.text)
+    if isinstance(node, DateDiff):
+        return "datediff(...)"
+    return "a calculation"
+
+
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], kinds: Mapping[str, str]):
         self.tokens = tokens
@@ -157,19 +208,85 @@ class _Parser:
             return True
         return False
 
+    def _expect(self, token: tuple[str, str], what: str) -> None:
+        found = self._peek()
+        if found != token:
+            if found is None:
+                raise FilterLogicError("filterLogic ends too early")
+            raise FilterLogicError(f"filterLogic has {found[1]!r} where {what} should be")
+        self.position += 1
+
+    @staticmethod
+    def logic(node):
+        """`node`, which must be logic (a comparison, and/or, not) rather than a value."""
+        if not isinstance(node, _LOGIC):
+            raise FilterLogicError(
+                f"filterLogic has {_describe(node)} where a comparison (=, <>, <, <=, >, >=) should be")
+        return node
+
+    @staticmethod
+    def value(node):
+        """`node`, which must be a value (a field, a literal, a calculation) rather than logic."""
+        if isinstance(node, _LOGIC):
+            raise FilterLogicError("filterLogic has a comparison where a value should be")
+        return node
+
     def disjunction(self):
         parts = [self.conjunction()]
         while self._keyword("or"):
             parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else Junction("or", tuple(parts))
+        if len(parts) == 1:
+            return parts[0]
+        return Junction("or", tuple(self.logic(part) for part in parts))
 
     def conjunction(self):
-        parts = [self.primary()]
+        parts = [self.comparison()]
         while self._keyword("and"):
-            parts.append(self.primary())
-        return parts[0] if len(parts) == 1 else Junction("and", tuple(parts))
+            parts.append(self.comparison())
+        if len(parts) == 1:
+            return parts[0]
+        return Junction("and", tuple(self.logic(part) for part in parts))
 
-    def primary(self):
+    def comparison(self):
+        left = self.sum()
+        token = self._peek()
+        if token is not None and token[0] == "operator":
+            self.position += 1
+            right = self.sum()
+            return self._comparison(self.value(left), token[1], self.value(right))
+        if isinstance(left, _LOGIC):
+            return left
+        if token is None:
+            return self.logic(left)
+        if token in (("paren", ")"), ("comma", ",")):
+            return left  # a parenthesised value, e.g. ([a] + [b]) > 3: the caller compares it
+        raise FilterLogicError(f"filterLogic has {token[1]!r} where a comparison (=, <>, <, <=, >, >=) should be")
+
+    def sum(self):
+        left = self.product()
+        while (token := self._peek()) is not None and token in (("arithmetic", "+"), ("arithmetic", "-")):
+            self.position += 1
+            left = self._arithmetic(token[1], left, self.product())
+        return left
+
+    def product(self):
+        left = self.signed()
+        while (token := self._peek()) is not None and token in (("arithmetic", "*"), ("arithmetic", "/")):
+            self.position += 1
+            left = self._arithmetic(token[1], left, self.signed())
+        return left
+
+    def signed(self):
+        token = self._peek()
+        if token in (("arithmetic", "-"), ("arithmetic", "+")):
+            self.position += 1
+            operand = self.signed()
+            if isinstance(operand, Literal) and operand.text[:1] not in ("-", "+") and _parsed(operand.text, NUMBER) is not None:
+                return Literal(token[1] + operand.text)  # a signed number, as before arithmetic: "-1"
+            return self._arithmetic(token[1], Literal("0"), operand)
+        return self.atom()
+
+    def atom(self):
         token = self._peek()
         if token == ("paren", "("):
             self.position += 1
@@ -178,14 +295,17 @@ class _Parser:
                 raise FilterLogicError("filterLogic has a '(' that is not closed")
             self.position += 1
             return inner
-        left = self.operand()
-        kind, operator = self._take()
-        if kind != "operator":
-            raise FilterLogicError(f"filterLogic has {operator!r} where a comparison (=, <>, <, <=, >, >=) should be")
-        right = self.operand()
-        return self._comparison(left, operator, right)
-
-    def operand(self) -> Field | Literal:
+        if token is not None and token[0] == "word" and self.position + 1 < len(self.tokens) \
+                and self.tokens[self.position + 1] == ("paren", "("):
+            word = token[1].lower()
+            if word == "not":
+                self.position += 2
+                inner = self.logic(self.disjunction())
+                self._expect(("paren", ")"), "the ')' closing not(")
+                return Not(inner)
+            if word == "datediff":
+                self.position += 2
+                return self._datediff()
         kind, text = self._take()
         if kind == "field":
             return Field(self._column(text[1:-1].strip()))
@@ -194,6 +314,45 @@ class _Parser:
         if kind == "number":
             return Literal(text)
         raise FilterLogicError(f"filterLogic has {text!r} where a [field], a quoted value or a number should be")
+
+    def _datediff(self) -> DateDiff:
+        first = self.value(self.sum())
+        self._expect(("comma", ","), "a ',' between datediff's arguments")
+        second = self.value(self.sum())
+        for side in (first, second):
+            if isinstance(side, Field) and self.kinds[side.column] == DATE:
+                continue
+            if isinstance(side, Literal) and _parsed(side.text, DATE) is not None:
+                continue
+            raise FilterLogicError(f"filterLogic's datediff takes two dates; {_describe(side)} is not a date")
+        self._expect(("comma", ","), "a ',' between datediff's arguments")
+        kind, unit = self._take()
+        unit = unit.strip("\"'") if kind == "string" else ""
+        if unit not in DAYS_PER_UNIT:
+            raise FilterLogicError('filterLogic\'s datediff takes the unit "d" (days), "M" (months) or "y" (years)')
+        signed = False
+        while self._peek() == ("comma", ","):
+            self.position += 1
+            kind, text = self._take()
+            if kind == "string" and text[1:-1].lower() == "ymd":
+                continue
+            if kind == "word" and text.lower() in ("true", "false"):
+                signed = text.lower() == "true"
+                continue
+            raise FilterLogicError(
+                f'filterLogic\'s datediff has {text!r} where "ymd" or true/false (a signed value) should be')
+        self._expect(("paren", ")"), "the ')' closing datediff(")
+        return DateDiff(first, second, unit, signed)
+
+    def _arithmetic(self, operator: str, left, right) -> Arithmetic:
+        for side in (self.value(left), self.value(right)):
+            if isinstance(side, Field) and self.kinds[side.column] != NUMBER:
+                raise FilterLogicError(
+                    f"filterLogic calculates with [{side.column}], which is not a number"
+                    + (" (use datediff for dates)" if self.kinds[side.column] == DATE else ""))
+            if isinstance(side, Literal) and _parsed(side.text, NUMBER) is None:
+                raise FilterLogicError(f"filterLogic calculates with {side.text!r}, which is not a number")
+        return Arithmetic(operator, left, right)
 
     def _column(self, name: str) -> str:
         option = _CHECKBOX_OPTION.match(name)
@@ -204,26 +363,40 @@ class _Parser:
         return column
 
     def _comparison(self, left, operator: str, right) -> Comparison:
-        fields = [side for side in (left, right) if isinstance(side, Field)]
-        if not fields:
+        if not (_has_field(left) or _has_field(right)):
             raise FilterLogicError("filterLogic compares two values without a [field]")
-        kind = self.kinds[fields[0].column]
+        fields = [side for side in (left, right) if isinstance(side, Field)]
+        kind = self.kinds[fields[0].column] if fields else NUMBER
+        computed = [side for side in (left, right) if isinstance(side, _COMPUTED)]
+        if computed and kind != NUMBER:
+            raise FilterLogicError(
+                f"filterLogic compares [{fields[0].column}] with a calculation, which is a number")
         for side in (left, right):
             if isinstance(side, Literal) and side.text and _parsed(side.text, kind) is None:
                 expected = "a date (YYYY-MM-DD)" if kind == DATE else "a number"
-                raise FilterLogicError(
-                    f"filterLogic compares [{fields[0].column}] with {side.text!r}, which is not {expected}"
-                )
+                subject = f"[{fields[0].column}]" if fields else _describe(computed[0])
+                raise FilterLogicError(f"filterLogic compares {subject} with {side.text!r}, which is not {expected}")
         return Comparison(left, operator, right, kind)
+
+
+def _has_field(node) -> bool:
+    if isinstance(node, Field):
+        return True
+    if isinstance(node, Arithmetic):
+        return _has_field(node.left) or _has_field(node.right)
+    if isinstance(node, DateDiff):
+        return _has_field(node.first) or _has_field(node.second)
+    return False
 
 
 def _parsed(text: str, kind: str):
     """The comparable value of a non-blank text, or None when it is not of the kind."""
     if kind == NUMBER:
         try:
-            return Decimal(text)
+            number = Decimal(text)
         except InvalidOperation:
             return None
+        return number if number.is_finite() else None
     if kind == DATE:
         if not _ISO_DATE.match(text):
             return None
@@ -238,6 +411,8 @@ def _evaluate(expression, value_of: Callable[[str], str]) -> bool:
     if isinstance(expression, Junction):
         results = (_evaluate(part, value_of) for part in expression.parts)
         return all(results) if expression.operator == "and" else any(results)
+    if isinstance(expression, Not):
+        return not _evaluate(expression.inner, value_of)
     left = _side(expression.left, value_of)
     right = _side(expression.right, value_of)
     operator = expression.operator
@@ -247,9 +422,15 @@ def _evaluate(expression, value_of: Callable[[str], str]) -> bool:
         if operator in ("<>", "!="):
             return left != right
         return False
-    left_value, right_value = _parsed(left, expression.kind), _parsed(right, expression.kind)
-    if left_value is None or right_value is None:  # a stored value that is not of its field's kind
-        left_value, right_value = left, right
+    if isinstance(left, Decimal) or isinstance(right, Decimal):  # a calculation: compare as numbers
+        left_value = left if isinstance(left, Decimal) else _parsed(left, NUMBER)
+        right_value = right if isinstance(right, Decimal) else _parsed(right, NUMBER)
+        if left_value is None or right_value is None:  # a stored text that is no number
+            return operator in ("<>", "!=")
+    else:
+        left_value, right_value = _parsed(left, expression.kind), _parsed(right, expression.kind)
+        if left_value is None or right_value is None:  # a stored value that is not of its field's kind
+            left_value, right_value = left, right
     if operator in ("=", "=="):
         return left_value == right_value
     if operator in ("<>", "!="):
@@ -263,5 +444,46 @@ def _evaluate(expression, value_of: Callable[[str], str]) -> bool:
     return left_value >= right_value
 
 
-def _side(side: Field | Literal, value_of: Callable[[str], str]) -> str:
-    return value_of(side.column) if isinstance(side, Field) else side.text
+def _side(side, value_of: Callable[[str], str]):
+    """A comparison side's value: the raw text of a field or literal, the Decimal of a calculation
+    ("" when blank)."""
+    if isinstance(side, Field):
+        return value_of(side.column)
+    if isinstance(side, Literal):
+        return side.text
+    return _computed(side, value_of)
+
+
+def _number(node, value_of: Callable[[str], str]):
+    """A calculation operand as a Decimal, or "" when blank (or stored text that is no number)."""
+    if isinstance(node, (Field, Literal)):
+        text = value_of(node.column) if isinstance(node, Field) else node.text
+        return "" if text == "" else (_parsed(text, NUMBER) if _parsed(text, NUMBER) is not None else "")
+    return _computed(node, value_of)
+
+
+def _date(node, value_of: Callable[[str], str]):
+    text = value_of(node.column) if isinstance(node, Field) else node.text
+    return _parsed(text, DATE) if text else None
+
+
+def _computed(node, value_of: Callable[[str], str]):
+    if isinstance(node, DateDiff):
+        first, second = _date(node.first, value_of), _date(node.second, value_of)
+        if first is None or second is None:
+            return ""
+        days = Decimal((second - first).days) / DAYS_PER_UNIT[node.unit]
+        return days if node.signed else abs(days)
+    left, right = _number(node.left, value_of), _number(node.right, value_of)
+    if left == "" or right == "":
+        return ""
+    if node.operator == "+":
+        return left + right
+    if node.operator == "-":
+        return left - right
+    if node.operator == "*":
+        return left * right
+    try:
+        return left / right
+    except (DivisionByZero, InvalidOperation):  # a division by zero: blank, as REDCap leaves it
+        return ""

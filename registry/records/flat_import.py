@@ -365,14 +365,20 @@ class FlatImport:
     # ------------------------------------------------------------------ record rows: the patient
 
     def _flush_record_rows(self, rows: list[ParsedRow]) -> None:
-        """Queries: one for the chunk's patients (with their site), then a bulk insert of the new
-        patients and of their history, and a bulk update plus history per set of changed fields."""
+        """Queries: one for the chunk's patients (with their site; it takes their row locks), then a bulk
+        insert of the new patients and of their history, and a bulk update plus history per set of
+        changed fields."""
         # Looked up ignoring letter case (the unique index on the lower-cased ID serves it): a new
         # record whose ID a stored one has in other case is refused, never inserted.
+        # The same query takes the row locks of the stored records (in id order, as patients_lock
+        # does, so that two writers cannot deadlock on one chunk), before their locks are read below:
+        # a lock committed meanwhile is seen, and no other door writes these records until the import
+        # ends (registry/services/locks.py). PostgreSQL returns each row as it is once locked.
         stored = {
             patient.record_id: patient
             for patient in Patient.objects.annotate(lowered=Lower("record_id"))
             .filter(lowered__in={row.record.lower() for row in rows}).select_related("site")
+            .select_for_update(of=("self",)).order_by("id")
         }
         taken_ignoring_case = {record_id.lower() for record_id in stored}
         locks = record_locks(patient.pk for patient in stored.values())
@@ -442,18 +448,21 @@ class FlatImport:
     # ------------------------------------------------------------------ repeating instruments
 
     def _flush_repeating(self, instrument: str, rows: list[ParsedRow]) -> None:
-        """Queries: the chunk's patients; the stored instances the rows name (with the instances
-        they reference); the keys of every instance of those patients (for instruments with a
+        """Queries: the chunk's patients (taking their row locks); the stored instances the rows name
+        (with the instances they reference); the keys of every instance of those patients (for instruments with a
         'one per patient' rule); for measurements and variants one per referenced instrument; then
         a bulk insert plus history, and a bulk update plus history per set of changed fields."""
         model = INSTRUMENTS[instrument].model
         columns = form_columns(instrument)
         references = [column for column in columns if column.reference is not None]
+        # Row locks of the chunk's records, taken by the query that reads them, in id order, before
+        # their instances and locks are read (see _flush_record_rows; already held for the records
+        # of the file's record rows).
         patients = {
             record_id: (patient_id, site_id, site_code)
             for record_id, patient_id, site_id, site_code in Patient.objects.filter(
                 record_id__in={row.record for row in rows}
-            ).values_list("record_id", "id", "site_id", "site__code")
+            ).select_for_update(of=("self",)).order_by("id").values_list("record_id", "id", "site_id", "site__code")
         }
         patient_ids = {patient_id for patient_id, _, _ in patients.values()}
         stored = {

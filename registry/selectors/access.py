@@ -26,6 +26,7 @@ from django.db.models import Q, QuerySet
 
 from registry.models import Patient, RegistryRole, Role, Site, SiteMembership
 from registry.records.dictionary import data_dictionary
+from registry.records.missing_codes import missing_column
 
 
 class Capability(StrEnum):
@@ -178,6 +179,13 @@ def identifier_field_names() -> frozenset[str]:
     """The patient fields the data dictionary flags "Identifier? = y", record_id excepted (the key
     every page and door needs; de-identified files replace it by a pseudonym)."""
     return frozenset(field.name for field in data_dictionary().fields if field.identifier and field.name != "record_id")
+
+
+def identifier_columns() -> frozenset[str]:
+    """The identifier fields and their missing-data code companions (`mrn_missing`): a page that hides a
+    field hides everything stored of it, its history included."""
+    hidden = identifier_field_names()
+    return frozenset({*hidden, *(missing_column(name) for name in hidden)})
 
 
 def can_see_patient(user, patient: Patient) -> bool:

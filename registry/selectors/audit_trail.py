@@ -7,6 +7,18 @@ of changes; each change is diffed in Python against the previous historical row 
 (never `prev_record`, a query per row). Confirmations of values a soft check asked about
 (SoftCheckConfirmation, one more query) are entries too: action "confirmed", the field with the value
 confirmed, and the check's message as the entry's `note`.
+
+Locks, unlocks, e-signatures and query transitions are entries too (issue 12 §5 and §2; three more
+queries: the locks' history rows, the signatures' history rows, the query messages), read from the
+history tables and the never-changed query thread so that they outlive a deleted record's rows:
+
+    locked      who locked, when; the instrument and instance locked (blank instrument: the whole record)
+    unlocked    who unlocked, when; `note` the reason given
+    signed      who signed, when; `note` the meaning shown to the signer and the content hash signed
+    query opened / responded / closed / reopened / commented
+                the message's author and time; the query's target as instrument, instance and
+                `note` ("query 7 on P-1 treatment_line #2 line_start: <the message>"), and, when the
+                state moved, a change of "query_state" from the state before to the state after
 """
 from __future__ import annotations
 
@@ -18,15 +30,20 @@ from decimal import Decimal
 from django.db.models import Max, Q
 
 from registry.models import (
-    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, SoftCheckConfirmation, TreatmentLine,
-    TumorAssessment,
+    Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, QueryMessage, QueryState, QueryTransition,
+    RecordLock, RecordSignature, SoftCheckConfirmation, TreatmentLine, TumorAssessment,
 )
 from registry.records.dictionary import data_dictionary
 from registry.records.instruments import INSTRUMENTS, column_owner, format_decimal
+from registry.records.missing_codes import MISSING_SUFFIX
 from registry.selectors.access import access_for
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 CONFIRMED = "confirmed"  # a value a soft check asked about, confirmed as correct
+LOCKED, UNLOCKED, SIGNED = "locked", "unlocked", "signed"
+# A query's transitions as actions: "query opened", "query responded", "query closed" ...
+QUERY_ACTIONS = {transition.value: f"query {transition.label.lower()}" for transition in QueryTransition}
+QUERY_STATE_CHANGE = ("query_state", "query state")  # the change a transition made: field name, label
 # Bookkeeping columns that change on every save and say nothing a reader needs.
 NOT_AUDITED = {"id", "updated_at"}
 # Instruments in case report form order; the patient row holds two forms (enrollment, vital status).
@@ -52,9 +69,11 @@ class AuditEntry:
     record_id: str
     instrument: str
     instance: int | None
-    action: str  # created, changed, deleted or confirmed
-    changes: tuple[FieldChange, ...]  # for "changed": the fields whose value differs; "confirmed": the value
-    note: str = ""  # for "confirmed": what the soft check asked
+    action: str  # created, changed, deleted, confirmed, locked, unlocked, signed, or one of QUERY_ACTIONS
+    changes: tuple[FieldChange, ...]  # "changed": the fields whose value differs; "confirmed": the value;
+    #                                   a query's transition: its state before and after
+    note: str = ""  # "confirmed": what the soft check asked; "unlocked": the reason; "signed": the meaning
+    #                 and the content hash; a query's: the query, its target and the message
 
 
 def patient_form_of(field_name: str) -> str:
@@ -62,6 +81,9 @@ def patient_form_of(field_name: str) -> str:
     owners = column_owner()
     if field_name in owners:
         return owners[field_name][0]
+    # A missing-data code belongs to its field's form (`death_date_missing`: vital_status).
+    if field_name.endswith(MISSING_SUFFIX) and field_name.removesuffix(MISSING_SUFFIX) in owners:
+        return owners[field_name.removesuffix(MISSING_SUFFIX)][0]
     # Checkbox options are stored as `alk_method_1`, exported as `alk_method___1`.
     stem, _, code = field_name.rpartition("_")
     return owners[f"{stem}___{code}"][0]
@@ -147,12 +169,64 @@ def _confirmation_entries(rows, record_ids: dict[int, str]) -> list[AuditEntry]:
     return entries
 
 
+def _lock_entries(rows, record_ids: dict[int, str]) -> list[AuditEntry]:
+    """A lock's history rows (ordered by lock, then time) as its "locked" entry (the row's creation) and
+    its "unlocked" entry (the first change that stamped an unlock); the rows a deleted record's
+    cascade wrote are not events of the lock."""
+    entries, unlocked = [], set()
+    for row in rows:
+        where = {"record_id": record_ids.get(row.patient_id, ""), "instrument": row.form,
+                 "instance": row.repeat_instance, "door": ""}
+        if row.history_type == "+":
+            entries.append(AuditEntry(when=row.locked_at, user=_user_name_of(row.locked_by), action=LOCKED,
+                                      changes=(), note="" if row.form else "the whole record", **where))
+        elif row.history_type == "~" and row.unlocked_at is not None and row.id not in unlocked:
+            unlocked.add(row.id)
+            entries.append(AuditEntry(when=row.unlocked_at, user=_user_name_of(row.unlocked_by), action=UNLOCKED,
+                                      changes=(), note=row.unlock_reason, **where))
+    return entries
+
+
+def _signature_entries(rows, record_ids: dict[int, str]) -> list[AuditEntry]:
+    return [
+        AuditEntry(when=row.signed_at, user=_user_name_of(row.signed_by), door="",
+                   record_id=record_ids.get(row.patient_id, ""), instrument="", instance=None, action=SIGNED,
+                   changes=(), note=f"{row.meaning} (content SHA-256 {row.content_hash})")
+        for row in rows
+    ]
+
+
+def _query_entries(messages, record_ids: dict[int, str]) -> list[AuditEntry]:
+    """A query's messages (ordered by query, then time) as entries; the state before a message is the
+    state the one before it left (a query is opened Open)."""
+    entries, state_of = [], {}
+    for message in messages:
+        query = message.query
+        before = state_of.get(query.pk)
+        state_of[query.pk] = message.state_after
+        changes = ()
+        if before is not None and before != message.state_after:
+            changes = (FieldChange(*QUERY_STATE_CHANGE, old=QueryState(before).label,
+                                   new=QueryState(message.state_after).label),)
+        target = " ".join(part for part in (
+            record_ids.get(query.patient_id, ""),
+            query.form if query.instance_number is None else f"{query.form} #{query.instance_number}",
+            query.field) if part)
+        entries.append(AuditEntry(
+            when=message.created_at, user=_user_name_of(message.author), door="",
+            record_id=record_ids.get(query.patient_id, ""), instrument=query.form, instance=query.instance_number,
+            action=QUERY_ACTIONS[message.transition], changes=changes,
+            note=f"query {query.pk} on {target}" + (f": {message.text}" if message.text else ""),
+        ))
+    return entries
+
+
 def _user_name_of(user) -> str:
     return user.get_username() if user is not None else "(no user recorded)"
 
 
 def patient_audit_trail(patient: Patient) -> list[AuditEntry]:
-    """Every recorded change to the patient and its instruments, newest first (10 queries)."""
+    """Every recorded change to the patient and its instruments, newest first (13 queries)."""
     return audit_trail(patient_ids=[patient.pk])
 
 
@@ -162,9 +236,10 @@ def audit_trail(
 ) -> list[AuditEntry]:
     """Recorded changes, newest first: of the given patients (ids, or record IDs, also of patients
     deleted since), made from `since` (inclusive) to `until` (exclusive), by the user named
-    `changed_by`; only patients of the sites `user` may see (None: the system, every site). Ten
-    queries: the patients in scope with their record IDs, one per history table, and the soft-check
-    confirmations.
+    `changed_by`; only patients of the sites `user` may see (None: the system, every site). Thirteen
+    queries: the patients in scope with their record IDs, one per history table, the soft-check
+    confirmations, the locks' and the signatures' history rows and the query messages (each with
+    its users).
     """
     patient_rows = Patient.history.all()
     if user is not None:
@@ -217,6 +292,19 @@ def audit_trail(
         confirmations = confirmations.filter(confirmed_at__lt=until)
     entries += [entry for entry in _confirmation_entries(confirmations.order_by("confirmed_at", "pk"), record_id_of)
                 if _entry_matches(entry, since, until, changed_by)]
+    # Locks, signatures and query messages: few per record, read whole for the records in scope and
+    # chosen by time here (a message's state before is the one its predecessor left, even before `since`).
+    locks = RecordLock.history.filter(patient_id__in=scope_ids).select_related("locked_by", "unlocked_by")
+    signatures = RecordSignature.history.filter(patient_id__in=scope_ids, history_type="+").select_related("signed_by")
+    messages = QueryMessage.objects.filter(query__patient_id__in=scope_ids).select_related("author", "query")
+    if until is not None:  # nothing after `until` is listed, nor needed for a state before
+        messages = messages.filter(created_at__lt=until)
+    events = [
+        *_lock_entries(locks.order_by("id", "history_date", "history_id"), record_id_of),
+        *_signature_entries(signatures.order_by("signed_at", "history_id"), record_id_of),
+        *_query_entries(messages.order_by("query_id", "created_at", "id"), record_id_of),
+    ]
+    entries += [entry for entry in events if _entry_matches(entry, since, until, changed_by)]
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries
 

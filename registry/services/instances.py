@@ -39,6 +39,7 @@ from registry.records.import_result import ImportProblem
 from registry.services.derivation import records_changed
 from registry.services.locks import locked_data_refuse
 from registry.services.patient_versions import VersionConflict, patients_lock, records_version_bump
+from registry.services.queries import queries_close_on_deletion
 
 # history_change_reason of every change made through an admin form: which door the data came in by.
 ADMIN_DOOR = "admin"
@@ -198,6 +199,7 @@ def instances_save(
     saved, deleted = list(saved), list(deleted)
     records_lock([patient_id_of(instance) for instance in [*saved, *deleted]], expected_version=expected_version)
     locked_data_refuse(saved=saved, deleted=deleted)  # RecordLocked: nothing written
+    queries_close_on_deletion(deleted=deleted, user=user, door=door)  # their open queries: closed by the system
     for instance in deleted:
         instance_remove(instance, user=user, door=door)
     _next_numbers(saved)
@@ -236,6 +238,7 @@ def instances_delete(
     instances = list(instances)
     records_lock([patient_id_of(instance) for instance in instances], expected_version=expected_version)
     locked_data_refuse(deleted=instances)  # RecordLocked: nothing deleted
+    queries_close_on_deletion(deleted=instances, user=user, door=door)  # their open queries: closed by the system
     for instance in instances:
         instance_remove(instance, user=user, door=door)
     records_written(*instances)

@@ -14,17 +14,27 @@ Who may do what:
     close    Capability.CLOSE_QUERY on the site (data managers, administrators), or the query's opener
     reopen   the same as close
     comment  anyone who may open, respond to or close the query (a note in the thread, no transition)
+
+and one transition the system makes: `queries_close_on_deletion`, called by the services that delete
+instances or records (instances.py, record_writes.py, records.py), closes the open and responded
+queries about what is deleted, with a message saying what was deleted, by whom and why.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from registry.models import Patient, Query, QueryMessage, QueryState, QueryTransition
+from registry.models.queries import UNRESOLVED_STATES
 from registry.records.dictionary import data_dictionary
 from registry.records.instruments import INSTRUMENTS, RECORD_ID
 from registry.selectors.access import Capability, access_for
+from registry.services.locks import DEPENDANTS, FORM_OF_MODEL
 
 TEXT_MAX_LENGTH = 5000
 
@@ -203,3 +213,76 @@ SERVICES = {
     QueryTransition.RESPOND: query_respond, QueryTransition.CLOSE: query_close,
     QueryTransition.REOPEN: query_reopen, QueryTransition.COMMENT: query_comment,
 }
+
+
+# ---------------------------------------------------------------- the system's close, on a deletion
+
+def queries_close_on_deletion(*, deleted: Iterable[Model], user, door: str) -> list[Query]:
+    """Closes the open and responded queries about what `deleted` removes: a patient's every query, an
+    instance's queries (on it or on a field of it), and those on the measurements or variants the
+    database deletes with a scan, lesion or biopsy. Each gets a Close message by `user` (who deleted;
+    the query's opener when the system deleted without a user), saying it was closed by the system,
+    what was deleted, by whom and through which door (with the reason given there), and a history row.
+
+    Must run in the deleting transaction, before the deletion, once the records are locked. A query
+    about something deleted can no longer be answered, so it does not wait on a site's worklist; its
+    thread keeps what was asked (and, for an instance, stays readable with the record).
+    Queries: one for the unresolved queries of the records named; one per deleted scan, lesion or
+    biopsy form when such a query is on its dependants; then, if any is closed, the update, its
+    history rows and the messages."""
+    deleted = list(deleted)
+    patients = {instance.pk for instance in deleted if isinstance(instance, Patient)}
+    # (Sites, roles and users are deleted through the same services: they hold no queries.)
+    instances = [instance for instance in deleted if type(instance) in FORM_OF_MODEL]
+    patient_ids = patients | {instance.patient_id for instance in instances}
+    if not patient_ids:
+        return []
+    unresolved = list(Query.objects.filter(patient_id__in=patient_ids, state__in=UNRESOLVED_STATES)
+                      .select_related("patient", "opened_by").order_by("pk"))
+    if not unresolved:
+        return []
+    # What each key (patient id, form, instance number) names, as the message says it.
+    gone: dict[tuple[int, str, int], str] = {}
+    for instance in instances:
+        form = FORM_OF_MODEL[type(instance)]
+        gone[(instance.patient_id, form, instance.redcap_repeat_instance)] = f"{form} {instance.redcap_repeat_instance}"
+    queried_forms = {query.form for query in unresolved}
+    # A deletion of a scan, lesion or biopsy takes the measurements or variants naming it with it
+    # (the database cascades; locks.DEPENDANTS).
+    for form, (dependant, attribute) in DEPENDANTS.items():
+        parents = [instance for instance in instances if FORM_OF_MODEL[type(instance)] == form and instance.pk]
+        if not parents or dependant not in queried_forms:
+            continue
+        for patient_id, number, parent_number in INSTRUMENTS[dependant].model.objects.filter(
+                **{f"{attribute}__in": parents}).values_list("patient_id", "redcap_repeat_instance",
+                                                             f"{attribute}__redcap_repeat_instance"):
+            gone.setdefault((patient_id, dependant, number),
+                            f"{dependant} {number} (with {form} {parent_number})")
+    closing = []
+    for query in unresolved:
+        if query.patient_id in patients:
+            what = f"record {query.patient.record_id}"
+        elif (query.patient_id, query.form, query.instance_number) in gone:
+            what = f"{gone[(query.patient_id, query.form, query.instance_number)]} of record {query.patient.record_id}"
+        else:
+            continue
+        closing.append((query, what))
+    if not closing:
+        return []
+    now = timezone.now()
+    who = user.get_username() if user is not None else "the system"
+    messages = []
+    for query, what in closing:
+        query.state, query.closed_at, query.updated_at = QueryState.CLOSED, now, now
+        query._history_user = user
+        messages.append(QueryMessage(
+            query=query, author=user if user is not None else query.opened_by, created_at=now,
+            transition=QueryTransition.CLOSE, state_after=QueryState.CLOSED,
+            text=f"Closed by the system: {what} was deleted by {who}" + (f" ({door})" if door else "") + ".",
+        ))
+    queries = [query for query, _ in closing]
+    bulk_update_with_history(queries, Query, ["state", "closed_at", "updated_at"], default_user=user,
+                             default_change_reason=f"closed: deleted ({door})" if door else "closed: deleted",
+                             default_date=now)
+    QueryMessage.objects.bulk_create(messages)
+    return queries

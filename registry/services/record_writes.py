@@ -37,6 +37,7 @@ from registry.selectors.access import access_for
 from registry.services.instances import instance_remove, records_written
 from registry.services.locks import locked_data_refuse
 from registry.services.patient_versions import VersionConflict, patients_lock, record_version
+from registry.services.queries import queries_close_on_deletion
 from registry.services.records import CREATED_MEANWHILE, records_delete, records_import
 
 # A record the user sees but may not change (an investigator's, a viewer's): its site may be told.
@@ -265,6 +266,7 @@ def record_instance_delete(
         deleted.extend(model.objects.filter(**{attribute: target}))
     deleted.append(target)
     locked_data_refuse(deleted=deleted)  # RecordLocked: nothing deleted
+    queries_close_on_deletion(deleted=deleted, user=user, door=door)  # their open queries: closed by the system
     for row in deleted:
         instance_remove(row, user=user, door=door)
     records_written(*deleted)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from registry.models import DataCut
 from registry.models import (
@@ -26,6 +26,7 @@ from registry.services.derivation import patients_changed
 from registry.services.identified_exports import identified_export_log
 from registry.services.locks import locked_data_refuse
 from registry.services.patient_versions import patients_lock, patients_version_bump
+from registry.services.queries import queries_close_on_deletion
 from registry.services.soft_checks import written_warnings
 
 __all__ = ["ImportProblem", "ImportResult", "InstanceChange", "records_delete", "records_export", "records_import"]
@@ -42,6 +43,17 @@ logger = logging.getLogger(__name__)
 # own words). Every door reports it as it reports any problem; nothing was written.
 CREATED_MEANWHILE = (
     "names a record that another request created at the same time (record IDs are unique in the registry); "
+    "nothing was written: send the records again"
+)
+
+
+# An import holds the records of each chunk it reads (their row locks) until it ends: a concurrent
+# writer holding one of them while it waits for another the import already holds closes a cycle,
+# which PostgreSQL breaks by aborting one of the two (SQLSTATE 40P01). When the import is the one
+# aborted, every door reports it as any problem; nothing was written.
+DEADLOCK_DETECTED = "40P01"
+WRITTEN_MEANWHILE = (
+    "names records that another request was writing at the same time, and the two waited for each other; "
     "nothing was written: send the records again"
 )
 
@@ -76,6 +88,13 @@ def records_import(
         logger.warning("Import refused: a record of it was created meanwhile by a concurrent request: %s", error)
         return ImportResult(dry_run=dry_run, problems=[
             ImportProblem(None, "", "enrollment", "", RECORD_ID, "", CREATED_MEANWHILE)])
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+            raise
+        # _records_import's savepoint (or transaction) is rolled back: nothing of the file stays.
+        logger.warning("Import refused: it and a concurrent request waited for each other's records: %s", error)
+        return ImportResult(dry_run=dry_run, problems=[
+            ImportProblem(None, "", "", "", RECORD_ID, "", WRITTEN_MEANWHILE)])
 
 
 @transaction.atomic
@@ -186,6 +205,9 @@ lock in force (registry/services/locks.py); then nothing is deleted. Every delet
     patients_lock(patient.pk for patient in found.values())
     # A record with anything locked in it is not deleted (RecordLocked names the locks; nothing deleted).
     locked_data_refuse(deleted=found.values())
+    # Their open queries are closed by the system first: the queries go with the record (the database
+    # cascades), and the history rows of the queries keep that close, by whom and why.
+    queries_close_on_deletion(deleted=found.values(), user=user, door=door)
     for record_id in wanted:
         patient = found[record_id]
         _delete_with_history(patient, user=user, reason=door)

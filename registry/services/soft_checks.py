@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from registry.models import LesionMeasurement, Patient, SoftCheckConfirmation, TumorAssessment, WorkspaceSettings
@@ -88,3 +89,14 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
             for patient_id, checks in checks_unconfirmed_by_patient(by_patient).items():
                 warnings.extend(soft_check_warnings(checks, record=record_of[patient_id]))
     return sorted(warnings, key=lambda w: (w.record, w.form, w.instance or 0, w.field, w.check))
+
+
+def confirmed_values(*, code_prefix: str, codes: Iterable[str] = ()) -> set[tuple]:
+    """Every confirmation whose check code starts with `code_prefix` or is one of `codes`, as
+    (patient id, form, instance, field, check code, value): what a data-quality run reads to leave
+    out the hits verified as correct (one query)."""
+    condition = Q(check_code__startswith=code_prefix)
+    for code in codes:
+        condition |= Q(check_code=code)
+    return set(SoftCheckConfirmation.objects.filter(condition).values_list(
+        "patient_id", "form", "instance", "field", "check_code", "value"))

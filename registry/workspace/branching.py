@@ -25,6 +25,12 @@ def _logic_of(form_name: str) -> dict[str, FilterLogic]:
     }
 
 
+def branching_logic(form_name: str) -> dict[str, FilterLogic]:
+    """Each field of the form that has branching logic → its parsed logic (the data-quality rules
+    evaluate it on stored values)."""
+    return _logic_of(form_name)
+
+
 def hidden_fields(form_name: str, values: Mapping[str, str], *, names: Collection[str] | None = None) -> frozenset[str]:
     """The fields of `form_name` (among `names`, when given) that branching logic hides, given `values`
     (REDCap raw text by export column: `vital` → "2", `ta_new_sites___3` → "1"; missing = blank)."""

@@ -15,6 +15,7 @@ class WorkspaceAccess:
     role_label: str
     can_enrol: bool  # may add patients to at least one site
     is_administrator: bool
+    sees_data_quality: bool = False  # the data-quality pages (a role with identified access)
 
 
 def workspace_access(request) -> dict:
@@ -25,4 +26,5 @@ def workspace_access(request) -> dict:
     return {"workspace_access": WorkspaceAccess(
         role_label=ROLE_LABELS.get(access.role, "no role"),
         can_enrol=access.can_write and (access.sees_all_sites or bool(access.site_ids)),
-        is_administrator=access.role == Role.ADMINISTRATOR)}
+        is_administrator=access.role == Role.ADMINISTRATOR,
+        sees_data_quality=access.role is not None and access.identified)}

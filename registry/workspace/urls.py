@@ -21,6 +21,12 @@ urlpatterns = [
     path("reports/<int:report_id>/edit/", views.report_edit, name="report_edit"),
     path("reports/<int:report_id>/delete/", views.report_delete, name="report_delete"),
     path("reports/<int:report_id>/download.<str:file_format>", views.report_download, name="report_download"),
+    path("quality/", views.quality_rules, name="quality"),
+    path("quality/run/", views.quality_run, name="quality_run"),
+    path("quality/rules/new/", views.quality_rule_edit, name="quality_rule_new"),
+    path("quality/rules/<int:pk>/", views.quality_rule_edit, name="quality_rule_edit"),
+    path("quality/hits/<int:pk>/verify/", views.quality_hit_verify, name="quality_hit_verify"),
+    path("quality/<str:rule>/", views.quality_rule_hits, name="quality_rule"),
     path("records/<str:record_id>/", views.record_home, name="record"),
     # Before the record's forms below, whose <form> would take these names.
     path("records/<str:record_id>/lock/", views.lock, name="lock"),

@@ -32,7 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.admin.mixins import RegistryAccessMixin
 from registry.models import (
-    AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, RegistryRole, Role, Site, SiteMembership,
+    AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, QualityRule, RegistryRole, Role, Site, SiteMembership,
     WorkspaceSettings,
     DataCut,
 )
@@ -134,6 +134,7 @@ RIGHTS = {
     "axes.AccessLog": _nobody,
     "axes.AccessFailureLog": _nobody,
     "otp_totp.TOTPDevice": _nobody,
+    "registry.QualityRule": _administrator,  # custom data-quality rules (data managers write them in the workspace)
 }
 
 
@@ -211,6 +212,7 @@ def build_walk(site_a, site_b) -> Walk:
         "axes.AccessLog": access_log,
         "axes.AccessFailureLog": failure_log,
         "otp_totp.TOTPDevice": device,
+        "registry.QualityRule": QualityRule.objects.create(name="walk rule", logic="[sex] = '9'"),
     }
     objects = {}
     for url in admin_urls():
@@ -565,7 +567,7 @@ def _sees_row(case: str, label: str, site: str) -> bool:
         return role == Role.ADMINISTRATOR  # the token is another user's: administrators see every token
     if label in ("registry.AnalysisSettings", "registry.WorkspaceSettings"):
         return role is not None
-    if label == "registry.IdentifiedExport":
+    if label in ("registry.IdentifiedExport", "registry.QualityRule"):
         return role == Role.ADMINISTRATOR
     if label == "registry.DataCut":  # every role exports from cuts
         return role is not None

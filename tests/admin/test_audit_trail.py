@@ -84,9 +84,10 @@ def test_a_measurement_change_names_its_lesion_and_assessment_not_their_ids(site
 # The audit trail page asks: 1. the session, 2. the user, 3. and 4. the user's role and sites,
 # 5. the patient, 6. the patient's ids and record IDs in its history (its scope), 7. to 14. one
 # query per history table (patient and the seven repeating instruments, each with its user
-# joined), 15. the soft-check confirmations (with who confirmed), 16. and 17. the user's Django
-# permissions (sidebar).
-AUDIT_TRAIL_QUERIES = 17
+# joined), 15. the soft-check confirmations (with who confirmed), 16. the locks' history rows
+# (with who locked and unlocked), 17. the signatures' history rows (with the signer), 18. the query
+# messages (with their author and query), 19. and 20. the user's Django permissions (sidebar).
+AUDIT_TRAIL_QUERIES = 20
 
 
 @pytest.mark.parametrize("extra_lines", [1, 10])

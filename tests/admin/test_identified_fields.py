@@ -141,3 +141,24 @@ def test_the_redcap_export_and_a_spreadsheet_by_a_coordinator_are_logged(client,
         {"user": coordinator_a.pk, "door": ExportDoor.ADMIN_SPREADSHEET, "content": "ngsvariant", "file_format": "csv",
          "site_codes": "site-a", "record_count": 1, "parameters": {"filters": ""}},
     ]
+
+
+def test_a_coded_identifier_is_hidden_with_its_field_from_a_reader_without_the_grant(client, patient, site_a):
+    # The MRN is replaced by a missing-data code: its history now holds mrn -> "" and mrn_missing -> "NASK".
+    # A page that hides the MRN hides its code too: the code is what is stored of the field.
+    patient.mrn, patient.mrn_missing = "", "NASK"
+    patient.save()
+    client.force_login(reader("viewer of A", site_a, granted=False))
+    pages = patient_pages(patient)
+
+    contents = {name: client.get(pages[name]).content.decode() for name in ("change form", "history", "audit trail")}
+
+    assert {name: ("NASK" in content, "mrn_missing" in content) for name, content in contents.items()} == {
+        name: (False, False) for name in contents}
+    client.force_login(reader("investigator", site_a, granted=True))
+    assert "NASK" in client.get(pages["history"]).content.decode()  # shown to a reader with the grant
+    # The audit trail files a code's change under its field's form (it crashed on `mrn_missing`).
+    trail = client.get(pages["audit trail"])
+    assert trail.status_code == 200
+    assert [entry.instrument for entry in trail.context["page_obj"]
+            if any(change.field == "mrn_missing" for change in entry.changes)] == ["enrollment"]

@@ -11,6 +11,8 @@ scan was 130 days ago, beyond the 84-day interval on an ALK TKI plus the 14-day 
     L1-T3   adrenal  10 mm                 6 mm      6 mm
     sum              60 mm                40 mm     38 mm
 
+The data manager (dm.schneider) sees every site: opens queries, locks and signs records.
+
 B-102 (site A) is up to date (scanned 20 days ago), C-201 belongs to site B: the coordinator of site A
 never sees it.
 """
@@ -39,6 +41,7 @@ class World:
     coordinator: AbstractUser
     second_coordinator: AbstractUser
     administrator: AbstractUser
+    data_manager: AbstractUser  # every site: queries, locks, signatures; enters no data
     overdue: Patient  # B-101
     up_to_date: Patient  # B-102
     other_site: Patient  # C-201
@@ -55,6 +58,7 @@ def build_world(today: date | None = None) -> World:
     coordinator = factories.make_user("maria.keller", role=Role.COORDINATOR, sites=[site_a])
     second = factories.make_user("jonas.weber", role=Role.COORDINATOR, sites=[site_a])
     administrator = factories.make_user("admin.registry", superuser=True)
+    data_manager = factories.make_user("dm.schneider", role=Role.DATA_MANAGER)
 
     overdue = _patient_with_three_targets(site_a, "B-101", today)
     up_to_date = factories.make_patient(
@@ -68,7 +72,7 @@ def build_world(today: date | None = None) -> World:
     factories.make_line(other_site, line_start=today - timedelta(days=390))
     factories.make_assessment(other_site, today - timedelta(days=300))
     return World(today=today, coordinator=coordinator, second_coordinator=second, administrator=administrator,
-                 overdue=overdue, up_to_date=up_to_date, other_site=other_site)
+                 data_manager=data_manager, overdue=overdue, up_to_date=up_to_date, other_site=other_site)
 
 
 def _patient_with_three_targets(site, record_id: str, today: date) -> Patient:

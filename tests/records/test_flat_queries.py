@@ -37,7 +37,8 @@ def _import_queries(site, prefix: str, count: int) -> list[str]:
 
 
 def test_importing_20_patients_costs_as_many_queries_as_importing_5(site_a):
-    # Per chunk of one instrument (here the whole file):
+    # Per chunk of one instrument (here the whole file); each chunk's query of its patients also
+    # takes their row locks (SELECT ... FOR UPDATE OF on PostgreSQL: no query of its own):
     #   record rows: patients by record ID (with site); INSERT patients; INSERT their history   -> 3
     #   treatment lines, tumor assessments, lesions, biopsies: the chunk's patients; their
     #     stored instances; the keys of all their instances (one-per-patient rules); INSERT;

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from registry.models import Role
 from registry.selectors.audit_trail import audit_trail
+from registry.services.locks import record_lock, record_sign, record_unlock
+from registry.services.queries import query_close, query_open
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -66,13 +68,26 @@ def test_changes_by_one_user_only(site_a, coordinator_a):
     assert [(e.user, [(c.old, c.new) for c in e.changes]) for e in entries] == [("coordinator_z", [("1 (1)", "2 (2)")])]
 
 
-def test_the_audit_trail_costs_ten_queries_however_many_patients(site_a, django_assert_num_queries):
+def test_the_audit_trail_costs_thirteen_queries_however_many_patients(site_a, django_assert_num_queries):
+    data_manager = factories.make_user("data_manager", role=Role.DATA_MANAGER)
     for number in range(3):
-        factories.make_full_patient(site_a, f"P-{number}")
+        patient = factories.make_full_patient(site_a, f"P-{number}")
+        # each with a lock, an unlock, a lock, a signature and a query with two messages, by users
+        # of their own (the users are read with the rows, never one by one)
+        record_lock(patient=patient, user=data_manager)
+        record_unlock(patient=patient, user=data_manager, reason="a late result")
+        record_lock(patient=patient, user=data_manager)
+        record_sign(patient=patient, user=data_manager, password="pw-for-tests-only")
+        query = query_open(patient=patient, user=data_manager, text="Consent on file?")
+        query_close(query=query, user=data_manager)
 
     # the patients in scope with their record IDs, then one query per history table (8), then the
-    # soft-check confirmations with their users
-    with django_assert_num_queries(10):
+    # soft-check confirmations with their users, the locks' history rows with who locked and
+    # unlocked, the signatures' history rows with the signer, the query messages with author and query
+    with django_assert_num_queries(13):
         entries = audit_trail()
 
     assert {entry.record_id for entry in entries} == {"P-0", "P-1", "P-2"}
+    # per patient: 2 locks, 1 unlock, 1 signature, 2 query messages
+    assert sum(entry.action in ("locked", "unlocked", "signed", "query opened", "query closed")
+               for entry in entries) == 3 * 6

@@ -15,7 +15,9 @@ from registry.exports.deidentify import DeidentificationKeyMissing, deidentifica
 from registry.models import ExportDoor, Role
 from registry.records.missing_codes import missing_data_codes
 from registry.selectors.access import Access, access_for, visible_sites
-from registry.selectors.audit_trail import AuditEntry, audit_trail
+from registry.selectors.audit_trail import (
+    CONFIRMED, LOCKED, QUERY_ACTIONS, SIGNED, UNLOCKED, AuditEntry, audit_trail,
+)
 from registry.selectors.export_access import may_export_identified
 from registry.selectors.record_export import patient_ids_of_site
 from registry.selectors.record_names import next_record_name
@@ -42,15 +44,20 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 LOG_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"  # REDCap's logging export
 # logtype → the audit-trail actions it lists; REDCap's other log types (export, manage, user,
 # page_view, lock_record) are not recorded by the registry's audit trail, so they list nothing.
+LOCK_ACTIONS = (LOCKED, UNLOCKED, SIGNED)  # REDCap's "Record locking & e-signatures"
 LOG_TYPES = {
-    "": ("created", "changed", "deleted", "confirmed"), "record": ("created", "changed", "deleted", "confirmed"),
+    "": ("created", "changed", "deleted", "confirmed", *LOCK_ACTIONS, *QUERY_ACTIONS.values()),
+    "record": ("created", "changed", "deleted", "confirmed"),
     "record_add": ("created",), "record_edit": ("changed",), "record_delete": ("deleted",),
-    "export": (), "manage": (), "user": (), "page_view": (), "lock_record": (),
+    "export": (), "manage": (), "user": (), "page_view": (), "lock_record": LOCK_ACTIONS,
 }
 # "confirmed": a value a soft check asked about, confirmed as correct (REDCap logs its data quality
 # "verified" the same way: an action on the record that changes no value).
 LOG_ACTIONS = {"created": "Create record", "changed": "Update record", "deleted": "Delete record",
-               "confirmed": "Confirm value"}
+               "confirmed": "Confirm value", LOCKED: "Lock record", UNLOCKED: "Unlock record",
+               SIGNED: "E-signature record",
+               # a query's transitions: REDCap's data resolution workflow
+               **{action: f"Data resolution: {action}" for action in QUERY_ACTIONS.values()}}
 DESIGN_IS_FIXED = (
     "The project's design (data dictionary, instruments, sites and users) is changed by the registry's "
     "administrators in the registry, not through the API"
@@ -238,8 +245,10 @@ def _log_details(entry: AuditEntry) -> str:
     instrument and the door (admin, import file, API token) the change came through."""
     where = entry.instrument + (f" [instance = {entry.instance}]" if entry.instance is not None else "")
     changes = ", ".join(f"{change.field} = '{change.new}'" for change in entry.changes)
-    if entry.note:  # a confirmation: the value confirmed and what the check asked
+    if entry.action == CONFIRMED:  # the value confirmed and what the check asked
         changes = f"{changes} confirmed as correct ({entry.note})"
+    elif entry.note:  # an unlock's reason, a signature's meaning, a query's message
+        changes = f"{changes}: {entry.note}" if changes else entry.note
     details = f"{where}: {changes}" if changes else where
     return f"{details} (via {entry.door})" if entry.door else details
 

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from registry.api.redcap.project import instrument_label
 from registry.models import Patient, RecordLock
 from registry.selectors.access import Capability, user_can, visible_patients
 from registry.selectors.locks import NOTHING_LOCKED, record_locks
@@ -113,7 +114,9 @@ def unlock(request, record_id: str):
         else:
             messages.success(request, f"Unlocked: {lifted.what}. The reason is kept with the lock.")
             return _back(patient, form_name, instance)
-    what = "the whole record" if form_name == WHOLE_RECORD_FIELD else f"{form_name} {instance or ''}".strip()
+    # Named as the record page names it ("treatment line #1"), not by the instrument's code.
+    what = ("the whole record" if form_name == WHOLE_RECORD_FIELD
+            else f"{instrument_label(form_name).lower()}{f' #{instance}' if instance else ''}")
     context = {"nav": "records", "page_title": f"Unlock {what} of {patient.record_id}", "patient": patient,
                "what": what, "form": unlock_form}
     return render(request, "workspace/record_unlock.html", context)

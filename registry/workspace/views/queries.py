@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from registry.api.redcap.project import instrument_label
 from registry.models import QueryState, QueryTransition
 from registry.exports.queries_csv import queries_csv_response
 from registry.records.dictionary import data_dictionary
@@ -101,7 +102,7 @@ def query_detail(request, query_id: int):
         "nav": "queries", "page_title": f"Query {query.pk}", "query": query,
         "thread": list(query.messages.all()), "form": form,
         "buttons": [(action, BUTTON_LABELS[action]) for action in services.allowed_transitions(request.user, query)],
-        "target_url": _target_url(query),
+        "target_url": _target_url(query), "field_label": _field_label(query.form, query.field),
     }
     return render(request, "workspace/query.html", context)
 
@@ -123,7 +124,8 @@ def _target_url(query) -> str:
 
 class NewQueryForm(forms.Form):
     form = forms.ChoiceField(label="Instrument", required=False,
-                             choices=[("", "— the whole record —")] + [(name, name) for name in INSTRUMENTS])
+                             choices=[("", "— the whole record —")]
+                             + [(name, f"{instrument_label(name)} [{name}]") for name in INSTRUMENTS])
     instance = forms.IntegerField(label="Instance", required=False, min_value=1, max_value=2_147_483_647)
     field = forms.CharField(label="Field", required=False, max_length=100,
                             help_text="The data dictionary's field name; blank: the whole instance.")
