@@ -18,7 +18,9 @@ from django.utils.html import format_html
 
 from registry.models import Patient, Role, Site
 from registry.records.dictionary import data_dictionary
-from registry.records.missing_codes import clear_codes_of_values, codable_fields, missing_column
+from registry.records.missing_codes import (
+    clear_codes_of_values, codable_fields, missing_column, refuse_blanks_without_code,
+)
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
 )
@@ -387,6 +389,7 @@ class RecordVersionForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
+        refuse_blanks_without_code(self)  # a required field: a value or a missing-data code
         if self.instance.pk is None:
             # A new instance overwrites nothing; its record (once known) is locked all the same, so
             # that the model's unique checks that follow hold until it is saved.
@@ -489,6 +492,7 @@ class RepeatingInstanceForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        refuse_blanks_without_code(self)  # a required field: a value or a missing-data code
         clear_codes_of_values(self.instance, cleaned_data, set(self.fields))
         return cleaned_data
 

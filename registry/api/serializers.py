@@ -34,9 +34,14 @@ def _model_bounds(field: ApiField) -> dict:
 
 
 def _drf_field(field: ApiField, *, for_create: bool):
-    common = {"help_text": field.label, "required": for_create and field.required}
-    # A field an instance needs is refused when null or blank, also when it is sent in a change.
-    needed = field.required
+    # A field an instance needs is refused when null or blank, also when it is sent in a change; unless it
+    # takes a missing-data code (issue 12 §4): it is then null (or left out) with its code in `<field>_missing`,
+    # a rule across two fields that the schema states in words (a refusal is a problem naming the field).
+    needed = field.required and field.missing_name is None
+    help_text = field.label
+    if field.required and not needed:
+        help_text += f" Required: a value, or null (or left out) with a missing-data code in {field.missing_name}."
+    common = {"help_text": help_text, "required": for_create and needed}
     allow_null = field.nullable and not needed
     if field.kind in ("code", "checkbox"):
         return serializers.ChoiceField(choices=[code for code, _ in field.codes], allow_null=allow_null, **common)

@@ -54,6 +54,11 @@ def first_codon(protein_change: str) -> int | None:
     return int(match.group()) if match else None
 
 
+def variant_unknown(variant: NgsVariant) -> bool:
+    """§0 (v2): var_gene or var_kind holds a missing-data code (required fields: "" / None means coded)."""
+    return not variant.var_gene.strip() or variant.var_kind is None
+
+
 def is_alk_kinase_domain_mutation(variant: NgsVariant) -> bool:
     """§7: an ALK point mutation or small in-frame indel at codons 1116 to 1399.
 
@@ -104,6 +109,7 @@ class TkiProgression:
     line: TreatmentLine
     generation: int | None
     pd_date: date | None
+    type_unknown: bool = False  # §0 (v2): line_type coded: perhaps an ALK TKI line, perhaps not
 
 
 def biopsy_phase(bx_date: date, tki_lines: tuple[TkiProgression, ...], biopsy_lookback_days: int) -> str | None:
@@ -113,9 +119,14 @@ def biopsy_phase(bx_date: date, tki_lines: tuple[TkiProgression, ...], biopsy_lo
     if not progressed:
         return PHASE_NO_PRIOR_TKI_PD
     latest = progressed[-1]
+    if latest.type_unknown:
+        return None  # §0 (v2): L may be this line of unknown type, or an earlier one: the phase is unknown
     # §7: another ALK TKI line started after L's progression and on or before bx_date → on_tki.
-    if any(tki.line is not latest.line and latest.pd_date < tki.line.line_start <= bx_date for tki in tki_lines):
+    later = [tki for tki in tki_lines if tki.line is not latest.line and latest.pd_date < tki.line.line_start <= bx_date]
+    if any(not tki.type_unknown for tki in later):
         return PHASE_ON_TKI
+    if later:
+        return None  # §0 (v2): only a line of unknown type started since: on_tki or post_<n>g is unknown
     # Spec ambiguity: an Other inhibitor without a generation gives no post_<n>g phase (blank).
     return f"post_{latest.generation}g" if latest.generation is not None else None
 
@@ -132,6 +143,9 @@ def derive_biopsy(
     are blank, not "none".
     """
     own = tuple(v for v in variants if v.var_bx_date == biopsy.bx_date)
+    # §0 (v2): a variant whose gene or alteration holds a missing-data code may be any finding of §7:
+    # the lists it could belong to are unknown (blank), and so is a category that it could precede.
+    unknown_variant = any(variant_unknown(v) for v in own)
     kd_changes = sorted(
         {normalise_protein_change(v.var_protein) for v in own if is_alk_kinase_domain_mutation(v)},
         key=lambda change: (first_codon(change), change),
@@ -145,12 +159,18 @@ def derive_biopsy(
     else:
         alk_kd_mutations = alk_compound = g1202r = None
     alk_independent = ";".join(independent) if (independent or assessed) else None
+    if unknown_variant:
+        alk_kd_mutations, alk_independent = None, None
+        alk_compound = True if len(kd_changes) >= 2 else None
+        g1202r = True if "G1202R" in kd_changes else None
     # §7: transformation only when the diagnosis histology was adenocarcinoma.
     transformation = (TRANSFORMATION_BY_HISTOLOGY.get(biopsy.bx_histology)
                       if diagnosis_histology == Histology.ADENOCARCINOMA else None)
     # §7: the first that applies.
     if kd_changes:
         category = "alk_kd_mutation"
+    elif unknown_variant:
+        category = ""  # blank: the unknown variant may be an ALK kinase-domain mutation, which comes first
     elif transformation:
         category = "transformation"
     elif independent:
@@ -191,11 +211,15 @@ def index_resistance_biopsy_dates(
 
 def alk_mutation_status_at_index(
     biopsies: tuple[Biopsy, ...], results: dict[date, BiopsyResult], at_index: frozenset[date],
-) -> str:
+) -> str | None:
     """§7: `mutation` if any biopsy at the index resistance has an ALK kinase-domain mutation,
-    `no_mutation` if any had NGS on an adequate sample and none has one, `not_assessed` otherwise."""
+    `no_mutation` if any had NGS on an adequate sample and none has one, `not_assessed` otherwise;
+    blank (§0 v2) when none is known to have one but a sequenced one holds a variant of unknown gene or kind."""
     if any(results[day].alk_kd_mutations for day in at_index):
         return "mutation"
+    if any(sequenced_adequately(biopsy) and results[biopsy.bx_date].alk_kd_mutations is None
+           for biopsy in biopsies if biopsy.bx_date in at_index):
+        return None
     if any(sequenced_adequately(biopsy) for biopsy in biopsies if biopsy.bx_date in at_index):
         return "no_mutation"
     return "not_assessed"

@@ -6,7 +6,7 @@ from datetime import date
 
 from .codes import Regimen
 from .inputs import TreatmentLine
-from .lines import is_alk_tki, tki_drug_name, tki_generation
+from .lines import drug_unknown, is_alk_tki, tki_drug_name, tki_generation, type_unknown
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,10 @@ NO_COHORT = CohortAssignment(cohort=None, index_line=None, index_pd_date=None)
 
 def tki_sequence(ordered_lines: tuple[TreatmentLine, ...]) -> str | None:
     # §6: the ALK TKI lines in order, drug names lower-case, joined by ">"; blank without any.
+    # §0 (v2): a line of unknown type may be an ALK TKI line, and an ALK TKI line of unknown drug has no
+    # name: the sequence is then unknown, so blank (never a sequence that leaves a line out).
+    if any(type_unknown(line) or (is_alk_tki(line) and drug_unknown(line)) for line in ordered_lines):
+        return None
     names = [tki_drug_name(line) for line in ordered_lines if is_alk_tki(line)]
     return ">".join(names) if names else None
 
@@ -35,7 +39,9 @@ def assign_cohort(ordered_lines: tuple[TreatmentLine, ...], pd_dates: dict[int, 
         return NO_COHORT
     first = ordered_lines[0]
     first_pd = pd_dates.get(first.line_no)
-    if not is_alk_tki(first) or first_pd is None:
+    # §0 (v2): line 1 of unknown type or drug: whether it is alectinib or crizotinib is unknown, so the
+    # cohort is blank (the same blank as "no cohort": the dataset has no third value for it).
+    if not is_alk_tki(first) or first_pd is None or drug_unknown(first):
         return NO_COHORT
     # §6 cohort 1: line 1 is alectinib and has a progression; the index progression is that one.
     if first.line_drug == Regimen.ALECTINIB:
@@ -43,7 +49,11 @@ def assign_cohort(ordered_lines: tuple[TreatmentLine, ...], pd_dates: dict[int, 
     # §6 cohort 2: line 1 is crizotinib with a progression; the next ALK TKI line is second-generation,
     # starts on or after the crizotinib progression and has a progression (the index progression).
     if first.line_drug == Regimen.CRIZOTINIB:
-        next_tki = next((line for line in ordered_lines[1:] if is_alk_tki(line)), None)
+        # §0 (v2): a line of unknown type before the next known ALK TKI line may itself be "the next
+        # ALK TKI line": which line that is is unknown, so no cohort 2.
+        next_tki = next((line for line in ordered_lines[1:] if is_alk_tki(line) or type_unknown(line)), None)
+        if next_tki is not None and type_unknown(next_tki):
+            return NO_COHORT
         if (next_tki is not None and tki_generation(next_tki) == 2 and next_tki.line_start >= first_pd
                 and pd_dates.get(next_tki.line_no) is not None):
             return CohortAssignment(cohort=2, index_line=next_tki, index_pd_date=pd_dates[next_tki.line_no])

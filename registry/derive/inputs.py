@@ -5,7 +5,10 @@ yes/no fields 1/0, blanks `None` (text blanks ""). A checkbox field is the froze
 A missing-data code entered instead of a value (issue 12 §4) leaves the value None and is carried in
 `<field>_missing` for the fields whose code the rules read differently from a blank (rules §0, v2):
 a blank `line_end` means ongoing, a coded one an end not known; a blank `ta_new_lesion` counts as no,
-a coded one is unknown.
+a coded one is unknown. A field the dictionary requires is never blank (the database keeps a value or a
+code), so None (text "") in one of them (`line_type`, `line_drug`, `lt_type`, `les_class`, `les_site`,
+`lm_status`, `bx_specimen`, `var_gene`, `var_kind`, `sex`, `adv_dx_date`) always means a missing-data code:
+the value is unknown (rules §0 v2).
 The selector that builds these from the database is the only place that knows about models.
 """
 from __future__ import annotations
@@ -18,8 +21,8 @@ from decimal import Decimal
 @dataclass(frozen=True)
 class TreatmentLine:
     line_no: int
-    line_type: int
-    line_drug: int
+    line_type: int | None  # None: a missing-data code (unknown)
+    line_drug: int | None  # None: a missing-data code (unknown)
     line_start: date
     line_end: date | None = None
     line_end_reason: int | None = None
@@ -38,7 +41,7 @@ class TreatmentLine:
 @dataclass(frozen=True)
 class LocalTherapy:
     lt_date: date
-    lt_type: int
+    lt_type: int | None  # None: a missing-data code (unknown)
     lt_site: int | None = None
     lt_intent: int | None = None
 
@@ -61,22 +64,22 @@ class TumorAssessment:
 class Lesion:
     les_id: str
     les_line: int
-    les_class: int
-    les_site: int
+    les_class: int | None  # None: a missing-data code (unknown)
+    les_site: int | None  # None: a missing-data code (unknown)
 
 
 @dataclass(frozen=True)
 class LesionMeasurement:
     lm_date: date
     lm_lesion: str
-    lm_status: int
+    lm_status: int | None  # None: a missing-data code (unknown)
     lm_mm: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class Biopsy:
     bx_date: date
-    bx_specimen: int
+    bx_specimen: int | None  # None: a missing-data code (unknown)
     bx_site: int | None = None
     bx_adequate: int | None = None
     bx_histology: int | None = None
@@ -87,8 +90,8 @@ class Biopsy:
 @dataclass(frozen=True)
 class NgsVariant:
     var_bx_date: date
-    var_gene: str
-    var_kind: int
+    var_gene: str  # "": a missing-data code (unknown)
+    var_kind: int | None  # None: a missing-data code (unknown)
     var_protein: str = ""
     var_vaf: Decimal | None = None
     var_cn: Decimal | None = None
@@ -111,6 +114,7 @@ class PatientRecord:
     death_date: date | None = None
     death_cause: int | None = None
     death_date_missing: str = ""  # a missing-data code: dead (if vital says so) on a date not known
+    adv_dx_date_missing: str = ""  # a missing-data code: diagnosed with advanced disease on a date not known
     lines: tuple[TreatmentLine, ...] = ()
     local_therapies: tuple[LocalTherapy, ...] = ()
     assessments: tuple[TumorAssessment, ...] = ()

@@ -29,8 +29,19 @@ TKI_DRUG_NAMES = {
 
 
 def is_alk_tki(line: TreatmentLine) -> bool:
-    # §1: an ALK TKI line has line_type = 1.
+    # §1: an ALK TKI line has line_type = 1. A coded line_type is not 1 here, but see type_unknown():
+    # every label that a line of unknown type could change is blank (§0 v2: unknown is not no).
     return line.line_type == LineType.ALK_TKI
+
+
+def type_unknown(line: TreatmentLine) -> bool:
+    """§0 (v2): line_type holds a missing-data code: whether the line is an ALK TKI line is unknown."""
+    return line.line_type is None
+
+
+def drug_unknown(line: TreatmentLine) -> bool:
+    """§0 (v2): line_drug holds a missing-data code: the regimen (and a TKI's generation) is unknown."""
+    return line.line_drug is None
 
 
 def tki_generation(line: TreatmentLine) -> int | None:
@@ -44,8 +55,8 @@ def tki_generation(line: TreatmentLine) -> int | None:
 
 def tki_drug_name(line: TreatmentLine) -> str | None:
     """§6: the lower-case drug name of an ALK TKI line (an Other inhibitor by its specified name)."""
-    if not is_alk_tki(line):
-        return None
+    if not is_alk_tki(line) or drug_unknown(line):
+        return None  # §0 (v2): a label derived from an unknown input is blank
     if line.line_drug == Regimen.OTHER:
         # Spec ambiguity: §6 names no spelling for an Other inhibitor; its line_drug_other, else "other".
         return line.line_drug_other.strip().lower() or "other"

@@ -10,7 +10,7 @@ from .cohorts import assign_cohort, subsequent_to_index, tki_sequence
 from .inputs import PatientRecord
 from .lines import (
     baseline_assessment, completed_years, follow_up_assessments, histology_at_start, is_alk_tki,
-    line_windows, lines_in_order, on_or_before_cutoff, tki_drug_name, tki_generation,
+    line_windows, lines_in_order, on_or_before_cutoff, tki_drug_name, tki_generation, type_unknown,
 )
 from .progression import (
     best_response, continued_beyond_progression, find_progression, local_therapy_for_progression,
@@ -50,7 +50,7 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
                                         settings.lesion_progression_min_mm)
             local_therapy = local_therapy_for_progression(
                 local_therapies, labels.pd_date, window.next_line_start, labels.involved_sites,
-                settings.local_therapy_window_days)
+                settings.local_therapy_window_days, involved_site_unknown=labels.involved_site_unknown)
             continued, beyond_days = continued_beyond_progression(
                 line, labels.pd_date, cutoff, settings.beyond_pd_min_days)
 
@@ -116,8 +116,10 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
     )
 
     # §7 biopsies.
-    tki_lines = tuple(TkiProgression(line=line, generation=tki_generation(line), pd_date=pd_dates[line.line_no])
-                      for line in ordered_lines if is_alk_tki(line))
+    # A line of unknown type (§0 v2) may be an ALK TKI line: biopsy_phase() weighs it as such a maybe.
+    tki_lines = tuple(TkiProgression(line=line, generation=tki_generation(line), pd_date=pd_dates[line.line_no],
+                                     type_unknown=type_unknown(line))
+                      for line in ordered_lines if is_alk_tki(line) or type_unknown(line))
     biopsy_results = {
         biopsy.bx_date: derive_biopsy(biopsy, record.variants, record.histology,
                                       biopsy_phase(biopsy.bx_date, tki_lines, settings.biopsy_lookback_days))
@@ -126,12 +128,16 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
     alk_mut_status = None
     if assignment.index_line is not None:
         index_position = ordered_lines.index(assignment.index_line)
-        next_tki_start = next((line.line_start for line in ordered_lines[index_position + 1:] if is_alk_tki(line)),
-                              None)
+        following = [line for line in ordered_lines[index_position + 1:] if is_alk_tki(line) or type_unknown(line)]
+        next_tki_start = following[0].line_start if following else None
         at_index = index_resistance_biopsy_dates(
             biopsies, biopsy_results, tki_generation(assignment.index_line), assignment.index_pd_date,
             next_tki_start, settings.biopsy_lookback_days)
         alk_mut_status = alk_mutation_status_at_index(biopsies, biopsy_results, at_index)
+        if following and type_unknown(following[0]):
+            # §0 (v2) and §7: the index resistance ends at the next ALK TKI line's start; a line of unknown
+            # type may be that line, so which biopsies belong to it is unknown: the status is blank.
+            alk_mut_status = None
         biopsy_results = {day: replace(result, at_index_resistance=day in at_index)
                           for day, result in biopsy_results.items()}
 

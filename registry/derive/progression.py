@@ -52,7 +52,9 @@ def progressing_target_readings(
         if reading.value_mm is None or smallest is None:
             continue
         increases.append((reading.value_mm - smallest, reading))
-        reappeared = previous_target_response is Response.CR and not reading.nodal and reading.value_mm > 0
+        # §0 (v2): a lesion of unknown site may be a node, whose reappearance is no PD of its own.
+        reappeared = (previous_target_response is Response.CR and not reading.nodal and not reading.site_unknown
+                      and reading.value_mm > 0)
         if reading.value_mm >= smallest + lesion_progression_min_mm or reappeared:
             progressing.append(reading)
     if not progressing and at_progression.result.target_response is Response.PD and increases:
@@ -73,6 +75,7 @@ class ProgressionLabels:
     cns_only_progression: bool | None
     symptomatic_progression: bool | None
     symptomatic_cns_progression: bool | None
+    involved_site_unknown: bool = False  # §0 (v2): a counted lesion's les_site holds a missing-data code
 
 
 def yes_no_label(value: int | None) -> bool | None:
@@ -110,6 +113,11 @@ def progression_labels(
     )
     parts = (new_count, nontarget_count, len(progressing_targets))
     n_progressing = None if any(part is None for part in parts) else sum(parts)
+    # §0 (v2): a lesion of unknown class (les_class coded) with a row here may be progressing (as a
+    # target that grew, or a non-target in unequivocal progression) or not: the count is unknown. It
+    # adds nothing to the lower bound (it may not progress) and no site (it is not counted).
+    if any(r.status is not None for r in at_progression.unclassified_readings):
+        n_progressing = None
     # §3: a progression from a reported response that records no new lesion and none of the line's
     # lesions has an unknown count too.
     # Spec ambiguity: the sentence is cut after "none of the line's lesions has"; it is read as "has a
@@ -122,22 +130,30 @@ def progression_labels(
     # known parts already exceed 3 (e.g. 4 progressing targets and a blank new-lesion count).
     known_at_least = sum(part for part in parts if part is not None)
 
+    counted = (*progressing_targets, *progressing_nontargets)
+    # §0 (v2): a counted lesion whose les_site holds a missing-data code involves a site not known: it is
+    # left out of the involved sites, and every label that site could change is unknown.
+    site_unknown = any(r.lesion.les_site is None for r in counted)
     involved_sites = frozenset(
-        {r.lesion.les_site for r in (*progressing_targets, *progressing_nontargets)}
+        {r.lesion.les_site for r in counted if r.lesion.les_site is not None}
         | set(assessment.ta_new_sites)
     )
 
     # §3 extent (Wu 2024: oligo = at most three lesions; effusion, lymphangitis, leptomeninges = extensive).
     if involved_sites & EXTENSIVE_PROGRESSION_SITES or known_at_least > OLIGO_MAX_LESIONS:
         extent = "extensive"
-    elif n_progressing is not None and 1 <= n_progressing <= OLIGO_MAX_LESIONS:
-        extent = "oligo"
+    elif n_progressing is not None and 1 <= n_progressing <= OLIGO_MAX_LESIONS and not site_unknown:
+        extent = "oligo"  # an unknown site might be one that makes it extensive: then unknown
     else:
         extent = "unknown"
 
     # §3: CNS progression: any involved site brain or leptomeninges; blank when no site is known.
     cns = bool(involved_sites & CNS_SITES) if involved_sites else None
+    if cns is False and site_unknown:
+        cns = None  # the unknown site may be the brain
     cns_only = None if cns is None else (cns and involved_sites <= CNS_SITES)
+    if cns_only and site_unknown:
+        cns_only = None  # every known site is CNS; the unknown one may not be
 
     symptomatic = yes_no_label(assessment.ta_symptoms)
     # §3: ta_neuro_symptoms is no when ta_symptoms is no.
@@ -155,6 +171,7 @@ def progression_labels(
         cns_only_progression=cns_only,
         symptomatic_progression=symptomatic,
         symptomatic_cns_progression=symptomatic_cns,
+        involved_site_unknown=site_unknown,
     )
 
 
@@ -164,6 +181,7 @@ def local_therapy_for_progression(
     next_line_start: date | None,
     involved_sites: frozenset[int],
     local_therapy_window_days: int,
+    involved_site_unknown: bool = False,
 ) -> bool | None:
     """§3: a local therapy dated from pd_date to pd_date + window, before the next line starts, whose
     intent is oligo-progression or whose site is an involved site.
@@ -180,6 +198,9 @@ def local_therapy_for_progression(
            for lt in in_period):
         return True
     if any(lt.lt_intent is None for lt in in_period):
+        return None
+    # §0 (v2): an involved site not known (les_site coded) may be the site of a local therapy in the period.
+    if involved_site_unknown and in_period:
         return None
     return False
 

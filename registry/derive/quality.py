@@ -25,6 +25,14 @@ RESPONSE_DISCREPANCY = "response_discrepancy"
 NEW_LESIONS_CODED = "new_lesions_coded"
 LINE_END_CODED = "line_end_coded"
 DEATH_DATE_CODED = "death_date_coded"
+# ... and each required field whose code the derivation reads as unknown (issue 12 §4 follow-up).
+ADV_DX_DATE_CODED = "adv_dx_date_coded"
+LINE_TYPE_CODED = "line_type_coded"
+LINE_DRUG_CODED = "line_drug_coded"
+LESION_CLASS_CODED = "lesion_class_coded"
+LESION_SITE_CODED = "lesion_site_coded"
+MEASUREMENT_STATUS_CODED = "measurement_status_coded"
+VARIANT_CODED = "variant_coded"
 
 # §0 flag codes as coordinators read them, in the order the derivation raises them (the admin's
 # data-quality page and the workspace's worklist name the flags so).
@@ -45,6 +53,13 @@ FLAG_LABELS = {
     NEW_LESIONS_CODED: "New lesions unknown (missing-data code)",
     LINE_END_CODED: "Line end date unknown (missing-data code)",
     DEATH_DATE_CODED: "Dead, date of death unknown (missing-data code)",
+    ADV_DX_DATE_CODED: "Date of advanced diagnosis unknown (missing-data code)",
+    LINE_TYPE_CODED: "Line type unknown (missing-data code)",
+    LINE_DRUG_CODED: "Line regimen unknown (missing-data code)",
+    LESION_CLASS_CODED: "Lesion target or non-target unknown (missing-data code)",
+    LESION_SITE_CODED: "Lesion site unknown (missing-data code)",
+    MEASUREMENT_STATUS_CODED: "Measurement status unknown (missing-data code)",
+    VARIANT_CODED: "Variant gene or alteration unknown (missing-data code)",
 }
 
 
@@ -154,4 +169,35 @@ def data_quality_flags(
         flag(DEATH_DATE_CODED, f"Vital status is Dead and the date of death holds the missing-data code "
              f"{record.death_date_missing}; overall survival is censored at the date last known alive.",
              "vital_status", "vital_status")
+    # Required fields hold a value or a code, so a blank one here is a code (registry/derive/inputs.py).
+    if record.adv_dx_date is None and record.adv_dx_date_missing:
+        flag(ADV_DX_DATE_CODED, f"The date of diagnosis of advanced disease holds the missing-data code "
+             f"{record.adv_dx_date_missing}; overall "
+             "survival from diagnosis and the age at diagnosis are blank.", "enrollment", "enrollment")
+    for line in sorted(record.lines, key=lambda line: line.line_no):
+        if line.line_type is None:
+            flag(LINE_TYPE_CODED, f"Line {line.line_no}: the type of therapy holds a missing-data code; whether "
+                 "it is an ALK TKI line is unknown, so the TKI sequence, and the cohort, phases and index resistance "
+                 "it could change, are blank.", "treatment_line", f"line {line.line_no}")
+        if line.line_drug is None:
+            flag(LINE_DRUG_CODED, f"Line {line.line_no}: the regimen holds a missing-data code; a TKI's name and "
+                 "generation, and the labels that need them, are blank.", "treatment_line", f"line {line.line_no}")
+    for lesion in sorted(record.lesions, key=lambda lesion: lesion.les_id):
+        if lesion.les_class is None:
+            flag(LESION_CLASS_CODED, f"Lesion {lesion.les_id}: target or non-target holds a missing-data code; "
+                 f"line {lesion.les_line}'s target response is NE, and the response is PD only from non-target or "
+                 "new lesions.", "lesion", lesion.les_id)
+        if lesion.les_site is None:
+            flag(LESION_SITE_CODED, f"Lesion {lesion.les_id}: the site holds a missing-data code; whether it is a "
+                 "lymph node, and the sites involved at a progression, are unknown.", "lesion", lesion.les_id)
+    for m in record.measurements:
+        if m.lm_status is None:
+            flag(MEASUREMENT_STATUS_CODED, f"Measurement of {m.lm_lesion} on {m.lm_date.isoformat()}: the status "
+                 "holds a missing-data code; the lesion is read as not evaluated (its value unknown).",
+                 "lesion_measurement", f"{m.lm_lesion} {m.lm_date.isoformat()}")
+    for v in record.variants:
+        if not v.var_gene.strip() or v.var_kind is None:
+            flag(VARIANT_CODED, f"A variant of the biopsy dated {v.var_bx_date.isoformat()}: the gene or the "
+                 "alteration holds a missing-data code; the biopsy's mutation lists and mechanism are blank unless "
+                 "an ALK kinase-domain mutation is known.", "ngs_variant", v.var_bx_date.isoformat())
     return tuple(flags)

@@ -54,6 +54,18 @@ class LesionReading:
         # §2: a lesion is nodal when its site is lymph node.
         return self.lesion.les_site == Site.LYMPH_NODE
 
+    @property
+    def site_unknown(self) -> bool:
+        """§0 (v2): les_site holds a missing-data code: nodal or not is unknown (nodal is then False,
+        so each rule that tells nodes apart asks this too)."""
+        return self.lesion.les_site is None
+
+    @property
+    def cr_unknown(self) -> bool:
+        """§2: CR of one lesion is 0 mm, or nodal and below 10 mm. A lesion of unknown site with a value
+        from above 0 to below 10 mm meets it if nodal and not otherwise: unknown."""
+        return self.site_unknown and self.value_mm is not None and 0 < self.value_mm < NODE_NORMAL_SHORT_AXIS_MM
+
 
 def read_lesion(lesion: Lesion, measurement: LesionMeasurement | None) -> LesionReading:
     """§2 lesion values: Measured → lm_mm; Disappeared → 0; too small → 5 mm; anything else unknown.
@@ -63,7 +75,9 @@ def read_lesion(lesion: Lesion, measurement: LesionMeasurement | None) -> Lesion
     """
     if measurement is None:
         return LesionReading(lesion=lesion, status=None, value_mm=None)
-    status = measurement.lm_status
+    # §0 (v2): a coded lm_status is a row whose status is unknown. §2 reads "Not evaluated" so: a row
+    # (the response is derived from it) whose value is unknown, for a target and a non-target alike.
+    status = MeasurementStatus.NOT_EVALUATED if measurement.lm_status is None else measurement.lm_status
     if status == MeasurementStatus.MEASURED:
         value = Decimal(measurement.lm_mm) if measurement.lm_mm is not None else None
     elif status == MeasurementStatus.DISAPPEARED:
@@ -105,14 +119,20 @@ def target_response(
         return Response.PD
     # §2: reappearance after CR: a non-nodal target above 0 mm (nodal targets follow the sum rule).
     if previous_target_response is Response.CR and any(
-        not r.nodal and r.value_mm is not None and r.value_mm > 0 for r in readings
+        not r.nodal and not r.site_unknown and r.value_mm is not None and r.value_mm > 0 for r in readings
     ):
         return Response.PD
     if any(r.value_mm is None for r in readings):
         return Response.NE
+    # §0 (v2): a target of unknown site above 0 mm after CR is a reappearance if it is not a node: PD
+    # or not is unknown.
+    if previous_target_response is Response.CR and any(r.site_unknown and r.value_mm > 0 for r in readings):
+        return Response.NE
     # §2: CR: every non-nodal target 0 mm and every nodal target below 10 mm.
-    if all((r.value_mm < NODE_NORMAL_SHORT_AXIS_MM) if r.nodal else (r.value_mm == 0) for r in readings):
-        return Response.CR
+    if all(r.cr_unknown or ((r.value_mm < NODE_NORMAL_SHORT_AXIS_MM) if r.nodal else (r.value_mm == 0))
+           for r in readings):
+        # §0 (v2): CR but for a lesion of unknown site that is CR only if nodal: CR or not is unknown.
+        return Response.NE if any(r.cr_unknown for r in readings) else Response.CR
     if meets_pr_threshold(known_sum_mm(readings), baseline_sum_mm):
         return Response.PR
     return Response.SD
@@ -121,8 +141,10 @@ def target_response(
 def _nontarget_is_unknown(reading: LesionReading) -> bool:
     if reading.status is None or reading.status == MeasurementStatus.NOT_EVALUATED:
         return True
-    # A node measured without a diameter cannot be told normal (< 10 mm) or not.
-    return reading.status == MeasurementStatus.MEASURED and reading.value_mm is None and reading.nodal
+    # A node measured without a diameter cannot be told normal (< 10 mm) or not; nor can a lesion of
+    # unknown site (§0 v2), which may be a node.
+    return (reading.status == MeasurementStatus.MEASURED and reading.value_mm is None
+            and (reading.nodal or reading.site_unknown))
 
 
 def _nontarget_is_complete_response(reading: LesionReading) -> bool:
@@ -145,8 +167,9 @@ def nontarget_response(readings: tuple[LesionReading, ...], ta_nontarget: int | 
         return Response.PD
     if any(_nontarget_is_unknown(r) for r in readings):
         return Response.NE
-    if all(_nontarget_is_complete_response(r) for r in readings):
-        return Response.CR
+    if all(_nontarget_is_complete_response(r) or r.cr_unknown for r in readings):
+        # §0 (v2): a lesion of unknown site from above 0 to below 10 mm is CR only if nodal: unknown.
+        return Response.NE if any(r.cr_unknown for r in readings) else Response.CR
     return Response.NON_CR_NON_PD
 
 
@@ -224,10 +247,13 @@ class TimePoint:
     target_readings: tuple[LesionReading, ...]
     nontarget_readings: tuple[LesionReading, ...]
     result: AssessmentResult
+    # §0 (v2): the line's lesions whose les_class holds a missing-data code (target or not unknown).
+    unclassified_readings: tuple[LesionReading, ...] = ()
 
     @property
     def has_lesion_rows(self) -> bool:
-        return any(r.status is not None for r in (*self.target_readings, *self.nontarget_readings))
+        return any(r.status is not None
+                   for r in (*self.target_readings, *self.nontarget_readings, *self.unclassified_readings))
 
     @property
     def nontarget_from_rows(self) -> bool:
@@ -245,6 +271,12 @@ def line_lesions(lesions: tuple[Lesion, ...], line_no: int) -> tuple[tuple[Lesio
     own = sorted((les for les in lesions if les.les_line == line_no), key=lambda les: les.les_id)
     return (tuple(les for les in own if les.les_class == LesionClass.TARGET),
             tuple(les for les in own if les.les_class == LesionClass.NON_TARGET))
+
+
+def unclassified_lesions(lesions: tuple[Lesion, ...], line_no: int) -> tuple[Lesion, ...]:
+    """§0 (v2): the line's lesions whose les_class holds a missing-data code."""
+    return tuple(sorted((les for les in lesions if les.les_line == line_no and les.les_class is None),
+                        key=lambda les: les.les_id))
 
 
 def _readings_at(lesions, measurements_by_key, ta_date) -> tuple[LesionReading, ...]:
@@ -268,10 +300,20 @@ def evaluate_line(
 ) -> LineResponses:
     """§2 for every assessment of one line's window (`follow_ups`, in date order)."""
     targets, nontargets = line_lesions(lesions, line_no)
+    # §0 (v2), a lesion whose class holds a missing-data code, read literally: it may be a target lesion,
+    # so "every target lesion is known" never holds: no complete sum, no baseline sum, no nadir, and the
+    # target response is NE at every time point (§2: "without a complete baseline_sum ... NE"), also on a
+    # line with no other target; it may be a non-target lesion of unknown status, so the non-target
+    # response is PD when the known non-targets give PD and NE otherwise. The overall response is then
+    # PD from non-targets or new lesions, else NE (and the reported response when ta_reported is given,
+    # §2's source rule). Flagged (quality.LESION_CLASS_CODED).
+    unclassified = unclassified_lesions(lesions, line_no)
     measurements_by_key = measurements_by_date_and_lesion(measurements)
 
     baseline_readings = _readings_at(targets, measurements_by_key, baseline.ta_date) if baseline else None
     baseline_sum_mm = complete_sum_mm(baseline_readings) if baseline_readings is not None else None
+    if unclassified:
+        baseline_sum_mm = None
     nadir_mm = baseline_sum_mm  # §2: smallest complete sum at the baseline or any earlier assessment
     previous_target_response: Response | None = None
 
@@ -279,14 +321,18 @@ def evaluate_line(
     for assessment in follow_ups:
         target_readings = _readings_at(targets, measurements_by_key, assessment.ta_date)
         nontarget_readings = _readings_at(nontargets, measurements_by_key, assessment.ta_date)
+        unclassified_readings = _readings_at(unclassified, measurements_by_key, assessment.ta_date)
         new_lesions = has_new_lesions(assessment)
 
         target = (target_response(target_readings, baseline_sum_mm, nadir_mm, previous_target_response)
                   if targets else None)
         nontarget = nontarget_response(nontarget_readings, assessment.ta_nontarget)
+        if unclassified:
+            target = Response.NE
+            nontarget = Response.PD if nontarget is Response.PD else Response.NE
         derived = overall_response(target, nontarget, new_lesions)
 
-        has_rows = any(r.status is not None for r in (*target_readings, *nontarget_readings))
+        has_rows = any(r.status is not None for r in (*target_readings, *nontarget_readings, *unclassified_readings))
         # §2 source: derived when any of the line's lesions has a row; reported when none has, and
         # when the derived response is NE and ta_reported is not blank.
         if has_rows and not (derived is Response.NE and assessment.ta_reported is not None):
@@ -304,11 +350,12 @@ def evaluate_line(
             # whichever source it came from.
             overall = Response.NE
 
-        sum_mm = complete_sum_mm(target_readings) if targets else None
+        sum_mm = complete_sum_mm(target_readings) if targets and not unclassified else None
         timepoints.append(TimePoint(
             assessment=assessment,
             target_readings=target_readings,
             nontarget_readings=nontarget_readings,
+            unclassified_readings=unclassified_readings,
             result=AssessmentResult(
                 line_no=line_no,
                 ta_date=assessment.ta_date,

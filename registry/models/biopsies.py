@@ -10,7 +10,7 @@ class Biopsy(RepeatingInstance):
     """A tissue or liquid biopsy (repeating instrument `biopsy`); one per date per patient."""
 
     patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="biopsies")
-    bx_date = fields.date("Biopsy date", required=True)
+    bx_date = fields.date("Biopsy date", identifies=True)
     bx_specimen = fields.coded(Specimen, "Specimen", required=True)
     bx_site = fields.coded(AnatomicSite, "Biopsied site")
     bx_adequate = fields.yes_no("Sample adequate for analysis")

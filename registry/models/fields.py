@@ -37,11 +37,39 @@ class MissingCodable:
             choices=missing_code_choices,
         ))
         empty = Q(**{name: ""}) if isinstance(self, models.CharField) else Q(**{f"{name}__isnull": True})
-        cls._meta.constraints = [*cls._meta.constraints, EmptyWhenCodedConstraint(
+        constraints = [EmptyWhenCodedConstraint(
             condition=Q(**{companion: ""}) | empty,
             name=f"{cls._meta.model_name}_{name}_empty_when_coded",
             violation_error_message=f"{name} holds a value and a missing-data code; it can hold only one of them.",
         )]
+        if not self.blank:
+            # A required field (issue 12 §4 follow-up): a value or a code, never neither.
+            constraints.append(ValueOrCodeConstraint(
+                condition=~Q(**{companion: ""}) | ~empty,
+                name=f"{cls._meta.model_name}_{name}_value_or_code",
+                violation_error_message=f"{name} is required: it holds neither a value nor a missing-data code.",
+            ))
+        cls._meta.constraints = [*cls._meta.constraints, *constraints]
+
+    def validate(self, value, model_instance):
+        """A required field's blank is refused as Django refuses it, unless a missing-data code stands
+        in its place (the blank is then what the code keeps empty)."""
+        if (value in self.empty_values and model_instance is not None
+                and getattr(model_instance, missing_column(self.name), "")):
+            return
+        if value is None and not self.blank:
+            # The message it had while its column was NOT NULL, so that every door still says the same.
+            raise ValidationError(self.error_messages["null"], code="null")
+        super().validate(value, model_instance)
+
+    def formfield(self, **kwargs):
+        """A required field's form field is not required by itself: a value or a code is
+        (`required_or_coded`, checked by the form's clean(): registry/records/missing_codes.py
+        `refuse_blanks_without_code`, with the form's own "This field is required.")."""
+        field = super().formfield(**kwargs)
+        if field is not None and field.required:
+            field.required, field.required_or_coded = False, True
+        return field
 
     def deconstruct(self):
         name, _, args, kwargs = super().deconstruct()
@@ -59,6 +87,24 @@ class EmptyWhenCodedConstraint(models.CheckConstraint):
         if exclude and (field_name in exclude or companion in exclude):
             return
         if getattr(instance, companion) and getattr(instance, field_name) not in (None, ""):
+            raise ValidationError(self.get_violation_error_message(), code=self.violation_error_code)
+
+    def deconstruct(self):
+        _, args, kwargs = super().deconstruct()
+        return "django.db.models.CheckConstraint", args, kwargs
+
+
+class ValueOrCodeConstraint(models.CheckConstraint):
+    """A required codable field `f` holds a value or `f_missing` a code. The database checks it;
+    full_clean() checks it in Python (no query), and a blank is then already refused by the field itself
+    with Django's own message, so that this one speaks only when the field was left out of the check."""
+
+    def validate(self, model, instance, exclude=None, using=None):
+        field_name = self.name.removeprefix(f"{model._meta.model_name}_").removesuffix("_value_or_code")
+        companion = missing_column(field_name)
+        if exclude and (field_name in exclude or companion in exclude):
+            return
+        if not getattr(instance, companion) and getattr(instance, field_name) in (None, ""):
             raise ValidationError(self.get_violation_error_message(), code=self.violation_error_code)
 
     def deconstruct(self):
@@ -90,15 +136,16 @@ def _codable(plain, codable_class, codable: bool):
     return codable_class if codable else plain
 
 
-# A field the dictionary requires is not codable (its column is NOT NULL); every other field of the
-# dictionary is, but for those that identify or date a record (rules §0 v2; they are all required).
+# Every field of the dictionary takes a missing-data code but for those that identify or date a record
+# (rules §0 v2; `identifies=True`, all required, their columns NOT NULL). A field the dictionary requires
+# (`required=True`) holds a value or a code: its column is nullable (empty while coded), its blank without
+# a code is refused as before (blank=False, MissingCodable.validate) and the database keeps "a value or a
+# code" (ValueOrCodeConstraint).
 
 
 def coded(choices: type[models.IntegerChoices], label: str, *, required: bool = False, **kwargs):
     """A radio or dropdown field storing the dictionary's code."""
-    return _codable(models.PositiveSmallIntegerField, CodablePositiveSmallIntegerField, not required)(
-        label, choices=choices.choices, null=not required, blank=not required, **kwargs
-    )
+    return CodablePositiveSmallIntegerField(label, choices=choices.choices, null=True, blank=not required, **kwargs)
 
 
 def yes_no(label: str):
@@ -106,14 +153,15 @@ def yes_no(label: str):
     return CodablePositiveSmallIntegerField(label, choices=YesNo.choices, null=True, blank=True)
 
 
-def date(label: str, *, required: bool = False, **kwargs):
-    """A date_ymd text field: an ISO date, stored as a date."""
-    return _codable(models.DateField, CodableDateField, not required)(label, null=not required, blank=not required, **kwargs)
+def date(label: str, *, required: bool = False, identifies: bool = False, **kwargs):
+    """A date_ymd text field: an ISO date, stored as a date. `identifies`: it dates a record (required, no code)."""
+    return _codable(models.DateField, CodableDateField, not identifies)(
+        label, null=not identifies, blank=not (required or identifies), **kwargs)
 
 
-def text(label: str, *, max_length: int = 200, required: bool = False, **kwargs):
-    return _codable(models.CharField, CodableCharField, not required)(
-        label, max_length=max_length, blank=not required, default="", **kwargs)
+def text(label: str, *, max_length: int = 200, required: bool = False, identifies: bool = False, **kwargs):
+    return _codable(models.CharField, CodableCharField, not identifies)(
+        label, max_length=max_length, blank=not (required or identifies), default="", **kwargs)
 
 
 # The dictionary's Text Validation Min/Max are not validators here: as in REDCap, a value outside them
@@ -122,9 +170,9 @@ def text(label: str, *, max_length: int = 200, required: bool = False, **kwargs)
 # sign and range, a decimal's digits and places.
 
 
-def integer(label: str, *, required: bool = False):
-    return _codable(models.PositiveIntegerField, CodablePositiveIntegerField, not required)(
-        label, null=not required, blank=not required)
+def integer(label: str, *, required: bool = False, identifies: bool = False):
+    return _codable(models.PositiveIntegerField, CodablePositiveIntegerField, not identifies)(
+        label, null=not identifies, blank=not (required or identifies))
 
 
 def number(label: str, *, decimal_places: int = 2):

@@ -13,8 +13,8 @@ class Lesion(RepeatingInstance):
     """
 
     patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="lesions")
-    les_id = fields.text("Lesion identifier, unique within the patient (e.g. L1-T1)", max_length=30, required=True)
-    les_line = fields.integer("Line number whose baseline selected this lesion", required=True)
+    les_id = fields.text("Lesion identifier, unique within the patient (e.g. L1-T1)", max_length=30, identifies=True)
+    les_line = fields.integer("Line number whose baseline selected this lesion", identifies=True)
     les_class = fields.coded(LesionClass, "Classification", required=True)
     les_site = fields.coded(AnatomicSite, "Site", required=True)
     lesion_complete = fields.record_status("Lesion")

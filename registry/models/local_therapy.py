@@ -13,7 +13,7 @@ class LocalTherapy(RepeatingInstance):
     """
 
     patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="local_therapies")
-    lt_date = fields.date("Date of local therapy (start)", required=True)
+    lt_date = fields.date("Date of local therapy (start)", identifies=True)
     lt_type = fields.coded(LocalTherapyType, "Type", required=True)
     lt_site = fields.coded(AnatomicSite, "Treated site")
     lt_intent = fields.coded(LocalTherapyIntent, "Intent")

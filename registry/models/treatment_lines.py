@@ -14,12 +14,12 @@ class TreatmentLine(RepeatingInstance):
     """One line of systemic therapy for advanced disease (repeating instrument `treatment_line`)."""
 
     patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="treatment_lines")
-    line_no = fields.integer("Line number", required=True)
+    line_no = fields.integer("Line number", identifies=True)
     line_type = fields.coded(LineType, "Type of systemic therapy", required=True)
     line_drug = fields.coded(Regimen, "Regimen", required=True)
     line_drug_other = fields.text("Other regimen, specify")
     line_tki_generation = fields.coded(TkiGeneration, "Generation of this other ALK inhibitor")
-    line_start = fields.date("Start date", required=True)
+    line_start = fields.date("Start date", identifies=True)
     line_end = fields.date("End date (blank while ongoing)")
     line_end_reason = fields.coded(LineEndReason, "Reason the line ended")
     line_ecog = fields.coded(Ecog, "ECOG performance status at start of line")

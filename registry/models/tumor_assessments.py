@@ -15,7 +15,7 @@ class TumorAssessment(RepeatingInstance):
     """
 
     patient = models.ForeignKey("registry.Patient", on_delete=models.CASCADE, related_name="tumor_assessments")
-    ta_date = fields.date("Date of this imaging time point (its first scan)", required=True)
+    ta_date = fields.date("Date of this imaging time point (its first scan)", identifies=True)
     ta_scope_1 = fields.checkbox_option("Imaging: CT chest/abdomen")
     ta_scope_2 = fields.checkbox_option("Imaging: brain MRI")
     ta_scope_3 = fields.checkbox_option("Imaging: brain CT")

@@ -664,6 +664,8 @@ class FlatImport:
             attribute = f"{column.attribute}_id" if column.reference is not None else column.attribute
             if getattr(instance, attribute) not in (None, ""):
                 continue
+            if column.missing_attribute is not None and getattr(instance, column.missing_attribute):
+                continue  # a missing-data code stands in the value's place (issue 12 §4)
             if column.reference is not None and row.values.get(column.name) is not None:
                 continue  # named, but the patient is unknown: the record was reported instead
             valid = False

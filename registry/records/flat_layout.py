@@ -91,7 +91,7 @@ class FlatColumn:
             return f"is {meaning}, but a checkbox option takes none (1 ticked, 0 not ticked)"
         if self.field.name in NEVER_CODED:
             return f"is {meaning}, but {self.field.name} identifies or dates a record and takes none"
-        return f"is {meaning}, but {self.field.name} is required and takes none"
+        return f"is {meaning}, but {self.field.name} takes none"
 
     def text_of(self, instance: models.Model) -> str:
         """The cell text of this column for a stored (or about to be stored) instance."""

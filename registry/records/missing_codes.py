@@ -8,7 +8,8 @@ blank by default); the database keeps `f` empty while `f_missing` is set (regist
 
 Every field of the data dictionary takes a code except the fields that identify or date a record
 (derivation rules §0, v2), the `<form>_complete` statuses and the columns that are not in the
-dictionary. Fields the dictionary requires are not codable yet: their columns are NOT NULL.
+dictionary. A field the dictionary requires holds a value or a code: its column is nullable, and a blank
+without a code is refused by every door as before (the database keeps "a value or a code").
 """
 import re
 from dataclasses import dataclass
@@ -144,3 +145,22 @@ def cell_value(instance, field_name: str):
     """The value of `field_name`, or Coded(code) when a missing-data code is entered instead."""
     code = getattr(instance, missing_column(field_name), "")
     return Coded(code) if code else getattr(instance, field_name)
+
+
+def refuse_blanks_without_code(form) -> None:
+    """In a form's clean(): each required field that takes a code (its form field says `required_or_coded`,
+    registry/models/fields.py) left blank without a code gets the form's own "This field is required.".
+    The code is the form's select beside the field when it shows one, else the one stored (a form that
+    shows the field alone, as a table row, keeps a stored code while the field stays blank)."""
+    for name, field in form.fields.items():
+        if not getattr(field, "required_or_coded", False) or name in form.errors:
+            continue
+        if form.cleaned_data.get(name) not in (None, "", [], ()):
+            continue
+        companion = missing_column(name)
+        if companion in form.fields:
+            code = form.cleaned_data.get(companion, "")
+        else:
+            code = getattr(form.instance, companion, "")
+        if not code:
+            form.add_error(name, field.error_messages["required"])

@@ -102,7 +102,7 @@ class DictionaryCellWidget(widgets.Widget):
                 return Coded(raw)
             raise InvalidValue(
                 f'"{raw}" is a missing-data code ({raw} {missing_data_codes()[raw].lower()}), but {self.column} '
-                "takes none (it is required, identifies or dates a record, or is a checkbox option or status)"
+                "takes none (it identifies or dates a record, or is a checkbox option or status)"
             )
         try:
             return parse_value(self.dictionary_field, raw)
@@ -393,6 +393,10 @@ class InstrumentSpreadsheetResource(ModelResource):
 
 # ---------------------------------------------------------------------------- NGS variants
 
+def _coded_or(normalise, value):
+    return value if isinstance(value, Coded) else normalise(value)
+
+
 def _gene_key(text: str) -> str:
     # HGNC symbols are upper case; "alk" typed by hand is still ALK.
     return text.strip().upper()
@@ -437,7 +441,9 @@ class NgsVariantResource(InstrumentSpreadsheetResource):
     def _identity(biopsy: Biopsy, gene: str, kind, protein: str, partner: str) -> tuple:
         # The derivations' own normalisation (§7), so that what the import treats as one variant is
         # what the resistance analysis counts as one.
-        return biopsy.pk, _gene_key(gene), kind, normalise_protein_change(protein), _gene_key(partner)
+        # A missing-data code (issue 12 §4) is its own part of the identity: "UNK" is not the gene UNK.
+        return (biopsy.pk, _coded_or(_gene_key, gene), kind, _coded_or(normalise_protein_change, protein),
+                _coded_or(_gene_key, partner))
 
     def _prefetch(self) -> None:
         patients = list(self._patients.values())
@@ -453,8 +459,8 @@ class NgsVariantResource(InstrumentSpreadsheetResource):
             # Attach the already loaded patient and biopsy, so clean() and the diff need no query.
             variant.patient = patients_by_id[variant.patient_id]
             variant.biopsy = biopsies_by_id[variant.biopsy_id]
-            key = self._identity(variant.biopsy, variant.var_gene, variant.var_kind, variant.var_protein,
-                                 variant.var_partner)
+            key = self._identity(variant.biopsy, *(cell_value(variant, name) for name in (
+                "var_gene", "var_kind", "var_protein", "var_partner")))
             self._variants.setdefault(key, variant)  # duplicates already stored: update the first
             self._last_instance[variant.patient_id] = variant.redcap_repeat_instance
 

@@ -37,7 +37,7 @@ _NEW_SITE_OPTIONS = tuple((name, int(name.rsplit("_", 1)[1])) for name in TumorA
 
 _PATIENT_FIELDS = (
     "id", "record_id", "adv_dx_date", "birth_date", "sex", "smoking", "histology", "cns_mets_dx",
-    "last_alive_date", "vital", "death_date", "death_cause", "death_date_missing",
+    "last_alive_date", "vital", "death_date", "death_cause", "death_date_missing", "adv_dx_date_missing",
 )
 _LINE_FIELDS = (
     "patient_id", "id", "line_no", "line_type", "line_drug", "line_start", "line_end", "line_end_reason",
@@ -160,7 +160,7 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
 
     result = {}
     for (patient_id, record_id, adv_dx_date, birth_date, sex, smoking, histology, cns_mets_dx, last_alive_date, vital,
-         death_date, death_cause, death_date_missing) in patient_rows:
+         death_date, death_cause, death_date_missing, adv_dx_date_missing) in patient_rows:
         # The rows come unordered (sorting two million joined rows in the database costs more than
         # sorting each patient's few here); the records list them in the order the forms do, so
         # that the same data always gives the same record.
@@ -168,6 +168,7 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
             record_id=record_id, adv_dx_date=adv_dx_date, birth_date=birth_date, sex=sex, smoking=smoking,
             histology=histology, cns_mets_dx=cns_mets_dx, last_alive_date=last_alive_date, vital=vital,
             death_date=death_date, death_cause=death_cause, death_date_missing=death_date_missing,
+            adv_dx_date_missing=adv_dx_date_missing,
             lines=tuple(sorted(lines.get(patient_id, ()), key=_line_order)),
             local_therapies=tuple(sorted(local_therapies.get(patient_id, ()), key=_local_therapy_order)),
             assessments=tuple(sorted(assessments.get(patient_id, ()), key=_assessment_order)),

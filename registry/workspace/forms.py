@@ -21,6 +21,7 @@ from registry.records.dictionary import DictionaryField, data_dictionary
 from registry.records.instruments import INSTRUMENTS, checkbox_attribute
 from registry.records.missing_codes import (
     MISSING_SUFFIX, clear_codes_of_values, codable_fields, missing_code_choices, missing_column,
+    refuse_blanks_without_code,
 )
 from registry.selectors.access import identifier_field_names
 
@@ -168,6 +169,7 @@ class InstrumentForm(forms.ModelForm):
             else:
                 self.add_error(name, f"Enter a value of '{self.fields[field_name].label}' or a missing-data code, "
                                      "not both.")
+        refuse_blanks_without_code(self)  # a required field: a value or a code
         return cleaned
 
     def dictionary_order(self) -> list[str]:

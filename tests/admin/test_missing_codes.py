@@ -21,7 +21,7 @@ def test_the_code_is_on_the_line_of_its_field(coordinator_client, site_a):
     assert ("death_date", "death_date_missing") in patient_lines
     assert ("line_end", "line_end_missing") in line_lines
     assert ("line_start",) in line_lines  # it dates the line: no code
-    assert ("sex",) in patient_lines  # required: no code
+    assert ("sex", "sex_missing") in patient_lines  # required: a value or a code
 
 
 def test_an_administrator_enters_a_code_through_the_admin(coordinator_client, site_a):

@@ -40,7 +40,8 @@ def test_every_instrument_has_its_list_and_instance_paths_with_the_dictionarys_f
         assert f"/api/v1/patients/{{record_id}}/{form}/" in schema["paths"]
         assert f"/api/v1/patients/{{record_id}}/{form}/{{instance}}/" in schema["paths"]
     line = schema["components"]["schemas"]["TreatmentLine"]["properties"]
-    assert line["line_type"]["enum"] == [1, 2, 3, 4, 99]
+    # null: a missing-data code in line_type_missing stands for the value (issue 12 §4 follow-up).
+    assert line["line_type"]["enum"] == [1, 2, 3, 4, 99, None]
     assert line["line_start"]["format"] == "date"
 
 

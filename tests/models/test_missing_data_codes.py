@@ -23,9 +23,9 @@ def test_the_default_codes_are_redcaps_seven():
 
 def test_a_treatment_line_codes_every_field_but_those_that_identify_or_date_it():
     # The treatment_line form (data dictionary): line_no and line_start identify and date the line
-    # (rules §0 v2), line_type and line_drug are required; the other seven take a code.
+    # (rules §0 v2) and take no code; line_type and line_drug are required and take one, as the other seven.
     assert codable_fields(TreatmentLine) == (
-        "line_drug_other", "line_tki_generation", "line_end", "line_end_reason", "line_ecog", "line_cns_mets",
+        "line_type", "line_drug", "line_drug_other", "line_tki_generation", "line_end", "line_end_reason", "line_ecog", "line_cns_mets",
         "line_beyond_pd",
     )
     assert codable_fields("vital_status") == ("last_alive_date", "vital", "death_date", "death_cause")

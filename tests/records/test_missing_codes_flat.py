@@ -78,15 +78,40 @@ def test_a_code_in_a_field_that_dates_a_record_is_a_problem_and_nothing_is_impor
     assert row_counts() == EMPTY
 
 
-def test_a_code_in_a_required_field_is_a_problem(site_a, tmp_path):
-    path = write_csv(tmp_path, "codes.csv", [record_row("EX-1", sex="UNK", adv_dx_date="2020-01-10")])
+def test_a_code_in_a_required_field_is_stored_and_exported_back_in_its_cell(site_a, tmp_path):
+    # Issue 12 §4: every field but those that identify or date a record takes a code, required ones too.
+    path = write_csv(tmp_path, "codes.csv", [
+        record_row("EX-1", sex="UNK", adv_dx_date="ASKU"),
+        instance_row("EX-1", "treatment_line", 1, line_no="1", line_type="NI", line_drug="UNK", line_start="2020-01-15"),
+    ])
 
     result = _import(site_a, path)
 
-    assert [(p.field, p.reason) for p in result.problems] == [
-        ("sex", "is a missing-data code (UNK unknown), but sex is required and takes none"),
-    ]
+    assert result.problems == []
+    patient = Patient.objects.get(record_id="EX-1")
+    assert (patient.sex, patient.sex_missing, patient.adv_dx_date, patient.adv_dx_date_missing) == (None, "UNK", None, "ASKU")
+    line = TreatmentLine.objects.get()
+    assert (line.line_type, line.line_type_missing, line.line_drug, line.line_drug_missing) == (None, "NI", None, "UNK")
+    exported = _export()
+    assert _export_cell(exported, "EX-1", "sex") == "UNK"
+    assert _export_cell(exported, "EX-1", "line_type", instance="1") == "NI"
+
+
+def test_a_required_field_blank_without_a_code_is_still_a_problem(site_a, tmp_path):
+    path = write_csv(tmp_path, "codes.csv", [record_row("EX-1", sex="", adv_dx_date="2020-01-10")])
+
+    result = _import(site_a, path)
+
+    assert [(p.field, p.reason) for p in result.problems] == [("sex", "is required but is blank")]
     assert row_counts() == EMPTY
+
+
+def _export_cell(exported: str, record: str, column: str, *, instance: str = "") -> str:
+    import csv
+    for row in csv.DictReader(io.StringIO(exported)):
+        if row["record_id"] == record and row["redcap_repeat_instance"] == instance and row[column]:
+            return row[column]
+    return ""
 
 
 def test_a_value_replaces_a_code_and_a_code_replaces_a_value(site_a, tmp_path):
@@ -159,7 +184,7 @@ def test_a_spreadsheet_code_in_a_field_that_takes_none_is_refused_and_nothing_wr
 
     assert [problem[2:] for problem in spreadsheet_problems(result)] == [(
         "vital_status_complete", "UNK",
-        '"UNK" is a missing-data code (UNK unknown), but vital_status_complete takes none (it is required, '
-        "identifies or dates a record, or is a checkbox option or status)",
+        '"UNK" is a missing-data code (UNK unknown), but vital_status_complete takes none (it identifies or '
+        "dates a record, or is a checkbox option or status)",
     )]
     assert Patient.objects.get().vital == 1

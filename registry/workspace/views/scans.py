@@ -261,12 +261,15 @@ def _measurement_changes(page: _Page, assessment: TumorAssessment, rows: LesionR
         typed = rows.typed.get(history.les_id)
         stored = page.existing.get(history.les_id)
         if typed is None:
-            if stored is not None:
+            # A stored row whose status holds a missing-data code (issue 12 §4) shows blank here, the page
+            # having no code select: it is kept as it is, as a code is on every form that does not show it.
+            if stored is not None and not stored.lm_status_missing:
                 deleted.append(stored)
             continue
         measurement = stored or LesionMeasurement(patient=page.patient, lesion=page.lesion_models[history.les_id])
         measurement.assessment = assessment
         measurement.lm_status = typed.lm_status
+        measurement.lm_status_missing = ""  # a status typed replaces a stored code
         measurement.lm_mm = typed.lm_mm
         saved.append(measurement)
     return saved, deleted
