@@ -9,9 +9,11 @@ from django.urls import reverse
 from registry.models import Query, QualityRule, QualityRuleHit, QualityRuleRun, QueryState, SoftCheckConfirmation
 from registry.services.data_quality import quality_rules_run
 from registry.workspace.views.data_quality import query_link
-from tests.access_roles import CASES, IDENTIFIED, SEES, roles, user_for, world  # noqa: F401 (world is a fixture)
+from tests.access_roles import CASES, IDENTIFIED, ROLES, SEES, roles, user_for, world  # noqa: F401 (world is a fixture)
 
 RUNNERS = {"administrator", "data manager"}  # Capability.RUN_RULES
+# The roles shown the pages (the test of the rules page checks that the others are refused them).
+identified_readers = pytest.mark.parametrize("role", [role for role in ROLES if role in IDENTIFIED])
 
 
 @pytest.fixture
@@ -34,10 +36,8 @@ def test_the_rules_page_is_shown_to_roles_that_see_identified_data(client, world
     assert response.status_code == (200 if role in IDENTIFIED else 403)
 
 
-@roles
+@identified_readers
 def test_a_rule_s_hits_are_listed_for_the_sites_the_user_sees_only(client, world, run, every_record_rule, role):
-    if role not in IDENTIFIED:
-        pytest.skip("refused the page (test above)")
     client.force_login(user_for(role, world, "reader"))
     page = reverse("workspace:quality_rule", args=[every_record_rule.code])
 
@@ -173,12 +173,10 @@ def test_only_who_may_open_queries_opens_one_from_a_hit_and_a_refusal_writes_not
     assert Query.objects.count() == (1 if may_open else 0)
 
 
-@roles
+@identified_readers
 def test_a_hit_offers_a_query_only_to_who_may_open_one(client, world, run, every_record_rule, role):
     # Capability.OPEN_QUERY: administrators, data managers and investigators; a coordinator answers
     # queries and never opens them, so their hits page has no "Query" link.
-    if role not in IDENTIFIED:
-        pytest.skip("refused the page (test above)")
     client.force_login(user_for(role, world, "reader"))
     page = reverse("workspace:quality_rule", args=[every_record_rule.code])
 
