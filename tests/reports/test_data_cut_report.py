@@ -79,10 +79,3 @@ def test_the_rest_report_from_a_cut_is_the_same_after_changes_and_covers_the_coo
     visible = (first["derived_with"]["patients_visible"], coordinator_first["derived_with"]["patients_visible"])
     assert visible == (20, 12)
 
-
-def test_the_rest_report_refuses_an_unknown_cut_naming_it(world, administrator):
-    response = token_client(administrator).get("/api/v1/report/", {"cut": "nope"})
-
-    assert response.status_code == 400
-    assert [(error["field"], error["value"], error["reason"]) for error in response.json()["errors"]] == [
-        ("cut", "nope", "is not a data cut")]
