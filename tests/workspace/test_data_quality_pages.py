@@ -159,6 +159,16 @@ def test_a_hit_on_an_instance_deleted_since_the_run_opens_nothing_and_says_why(c
     assert not Query.objects.exists()
 
 
+@pytest.mark.parametrize("next_url", ["https://elsewhere.example/", "//elsewhere.example/", "/\\elsewhere.example/"])
+def test_after_verifying_a_hit_the_page_goes_back_only_to_a_path_of_this_site(client, world, run, next_url):
+    hit = run.hits.get(record_id="P-B", rule__startswith="custom-")
+    client.force_login(user_for("data manager", world, "reader"))
+
+    response = client.post(reverse("workspace:quality_hit_verify", args=[hit.pk]), {"next": next_url})
+
+    assert response["Location"] == reverse("workspace:quality")
+
+
 @roles
 def test_only_who_may_open_queries_opens_one_from_a_hit_and_a_refusal_writes_nothing(client, world, run, role):
     hit = run.hits.get(record_id="P-B", rule__startswith="custom-")  # at site B

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import QualityRule, QualityRuleHit, QualityRuleRun
@@ -119,35 +120,43 @@ def quality_rule_hits(request, rule: str):
     })
 
 
-@login_required
-@require_POST
-def quality_hit_verify(request, pk: int):
+def _visible_hit(request, pk: int) -> QualityRuleHit:
     _reader(request)
     hit = get_object_or_404(QualityRuleHit.objects.select_related("patient"), pk=pk)
     if not access_for(request.user).can_see_site(hit.site_id):
         raise Http404("No such hit.")  # as for a record of a site the user does not see: no oracle
+    return hit
+
+
+def _back(request):
+    """Back to the page the form was on (`next`, a path of this site only), else the rules page."""
+    back = request.POST.get("next", "")
+    # Django's own check (it also refuses `/\\host`, which browsers read as `//host`), and a path only.
+    local = back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts=set(), require_https=False)
+    return redirect(back if local else reverse("workspace:quality"))
+
+
+@login_required
+@require_POST
+def quality_hit_verify(request, pk: int):
+    hit = _visible_hit(request, pk)
     services.quality_hit_verify(hit=hit, user=request.user)
     messages.success(request, f"{hit.record_id} {hit.field or hit.form}: verified as correct while the value stays "
                               "the same.")
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workspace:quality"))
+    return _back(request)
 
 
 @login_required
 @require_POST
 def quality_hit_query(request, pk: int):
     """One click from a hit to an open query about it, the rule and its finding as the question."""
-    _reader(request)
-    hit = get_object_or_404(QualityRuleHit.objects.select_related("patient"), pk=pk)
-    if not access_for(request.user).can_see_site(hit.site_id):
-        raise Http404("No such hit.")  # as for a record of a site the user does not see: no oracle
+    hit = _visible_hit(request, pk)
     try:
         query = query_open(patient=hit.patient, user=request.user,
                            text=hit_query_text(hit, selectors.rule_label_of(hit.rule)), **hit_query_target(hit))
     except QueryInvalid as error:  # e.g. the instance was deleted since the run
         messages.error(request, " ".join(message for messages_ in error.message_dict.values() for message in messages_))
-        back = request.POST.get("next", "")
-        return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workspace:quality"))
+        return _back(request)
     messages.success(request, f"Query {query.pk} opened on {hit.record_id}.")
     return redirect(reverse("workspace:query", args=[query.pk]))
 
