@@ -17,6 +17,18 @@ from registry.selectors.access import restrict_to_visible
 from registry.selectors.audit_trail import REPEATING_MODELS
 
 
+def export_scope(*, user, site=None) -> QuerySet[Patient]:
+    """The live patients an export reads: those `user` may see (every one for the system, None), of
+    `site` only when one is named. Lazy; the dataset and the flat record exports share it (their
+    equivalent from a frozen cut is registry/selectors/data_cuts.py `visible_entries`)."""
+    patients = Patient.objects.all()
+    if user is not None:
+        patients = restrict_to_visible(patients, user, site_path="site_id")
+    if site is not None:
+        patients = patients.filter(site=site)
+    return patients
+
+
 def exportable_patients(
     *, user, record_ids: list[str] | None = None, changed_from: datetime | None = None,
     changed_until: datetime | None = None,

@@ -24,12 +24,12 @@ from registry.exports.deidentify import (
 )
 from registry.exports.formats import EXTENSIONS, WRITERS, ExportFile
 from registry.exports.provenance import derivation_provenance
-from registry.models import DataCut, ExportDoor, Patient, Site
-from registry.selectors.access import restrict_to_visible
+from registry.models import DataCut, ExportDoor, Site
 from registry.selectors.data_cuts import (
     cut_dataset, cut_derivation_provenance, cut_export_patients, data_cut_description,
 )
 from registry.selectors.export_access import ExportNotAllowed, check_export_allowed
+from registry.selectors.record_export import export_scope
 
 from .identified_exports import identified_export_log
 
@@ -100,11 +100,7 @@ def dataset_export(
     deidentifier = Deidentifier(key, found.columns) if key is not None else None
 
     if cut is None:
-        patients = Patient.objects.all()
-        if user is not None:
-            patients = restrict_to_visible(patients, user, site_path="site_id")
-        if site is not None:
-            patients = patients.filter(site=site)
+        patients = export_scope(user=user, site=site)
         exported = export_patients(patients)
         dataset = found.dataset
         derived_with = derivation_provenance([patient.id for patient in exported])

@@ -22,6 +22,7 @@ from registry.records.instruments import RECORD_ID
 from registry.selectors.access import access_for, restrict_to_visible
 from registry.selectors.data_cuts import cut_flat_rows, visible_entries
 from registry.selectors.export_access import check_export_allowed
+from registry.selectors.record_export import export_scope
 from registry.services.derivation import patients_changed
 from registry.services.identified_exports import identified_export_log
 from registry.services.locks import locked_data_refuse
@@ -152,11 +153,7 @@ def records_export(
         raise ValueError(f"file_format must be 'csv' or 'json', not {file_format!r}")
     check_export_allowed(user, deidentified=False)
     if cut is None:
-        patients = Patient.objects.all()
-        if user is not None:
-            patients = restrict_to_visible(patients, user, site_path="site_id")
-        if site is not None:
-            patients = patients.filter(site=site)
+        patients = export_scope(user=user, site=site)
         if records is not None:
             patients = patients.filter(record_id__in=list(records))
         rows, site_codes = flat_rows(patients), patients.values_list("site__code", flat=True).distinct()

@@ -14,8 +14,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.management.cut_option import data_cut_option
 from registry.models import ExportDoor, Site
-from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 from registry.services.datasets import (
     DATASETS, FORMATS, DeidentificationKeyMissing, ExportNotAllowed, codebook_path, dataset_export, provenance_path,
 )
@@ -55,12 +55,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"No user named {options['user']!r}")
-        cut = None
-        if options["cut"]:
-            try:
-                cut = data_cut_named(options["cut"])
-            except DataCutNotFound as error:
-                raise CommandError(str(error)) from None
+        cut = data_cut_option(options["cut"])
         key = None
         if options["deidentification_key_file"]:
             if not options["deidentify"]:

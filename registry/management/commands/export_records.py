@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.management.cut_option import data_cut_option
 from registry.models import ExportDoor, Site
-from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 from registry.services.records import records_export
 
 
@@ -34,12 +34,7 @@ class Command(BaseCommand):
             site = Site.objects.filter(code=options["site"]).first()
             if site is None:
                 raise CommandError(f"No site with the code {options['site']!r}")
-        cut = None
-        if options["cut"]:
-            try:
-                cut = data_cut_named(options["cut"])
-            except DataCutNotFound as error:
-                raise CommandError(str(error)) from None
+        cut = data_cut_option(options["cut"])
         # newline="": the writer's own LF line ends are kept as they are on every platform.
         with path.open("w", encoding="utf-8", newline="") as output:
             count = records_export(

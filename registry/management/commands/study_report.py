@@ -14,8 +14,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.management.cut_option import data_cut_option
 from registry.reports.study_report import study_report, study_report_html
-from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 
 
 class Command(BaseCommand):
@@ -34,12 +34,7 @@ class Command(BaseCommand):
             reader = get_user_model().objects.filter(username=user).first()
             if reader is None:
                 raise CommandError(f"No user named {user!r}")
-        data_cut = None
-        if cut:
-            try:
-                data_cut = data_cut_named(cut)
-            except DataCutNotFound as error:
-                raise CommandError(str(error)) from None
+        data_cut = data_cut_option(cut)
         report = study_report(user=reader, figures=file_format == "html", cut=data_cut)
         text = (study_report_html(report) if file_format == "html"
                 else json.dumps(report, indent=2, ensure_ascii=False) + "\n")
