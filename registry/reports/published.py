@@ -1,5 +1,5 @@
-"""The reference study's published figures (Wu et al., J Transl Med 2024;22:582, the text in
-../shared/reference/), typed from the paper: what the study report prints beside its own.
+"""The reference study's published figures (Wu et al., J Transl Med 2024;22:582: Tables 1-3, the
+Results and the figure legends), typed from the paper: what the study report prints beside its own.
 
 Where the paper prints only a percentage, the count is the one that percentage implies for the
 column's n (e.g. 15.0 % of 20 = 3); each such count is worked out in a comment. Every percentage is
