@@ -22,6 +22,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+from registry.exports.datasets import export_patients
+from registry.exports.provenance import derivation_provenance
+from registry.selectors.record_export import export_scope
 from registry.services.datasets import dataset_export, provenance_path
 
 INPUT_COLUMNS = ("comparison", "endpoint", "group", "label", "record_id", "line_no", "months", "status")
@@ -181,17 +184,22 @@ def exported_survival_input(directory: Path) -> list[dict[str, str]]:
     """Exports `lines`, `patients` and `biopsies` as CSV into `directory` through the export service
     (every site, as the system: what the report reads) and builds the survival input from those files.
 
-    Raises ValueError when the derivations behind the export are not all current and made with one
-    set of settings: the lookback that §7 reads is then not one number.
+    Raises ValueError, before exporting anything, unless every patient's derivation is current and
+    all were made with one set of settings (the export's provenance is `consistent`): §7 reads one
+    lookback, and the report's numbers would not be reproducible otherwise.
     """
+    provenance = derivation_provenance([patient.id for patient in export_patients(export_scope(user=None))])
+    if not provenance["consistent"]:
+        raise ValueError(
+            "The derivations are not consistent, derive them again first: "
+            f"{provenance['patients']} patients, {provenance['not_derived_patients']} not derived, "
+            f"{provenance['stale_patients']} stale, {len(provenance['derived_with'])} sets of settings.")
     files = {}
     for name in ("lines", "patients", "biopsies"):
         files[name] = directory / f"{name}.csv"
         dataset_export(name=name, output=files[name], file_format="csv")
-    provenance = json.loads(provenance_path(files["lines"]).read_text(encoding="utf-8"))
-    if not provenance["consistent"] or provenance["stale_patients"]:
-        raise ValueError("the exported derivations are stale or made with different settings: derive them again")
+    exported = json.loads(provenance_path(files["lines"]).read_text(encoding="utf-8"))
     return survival_input_rows(
         lines=read_csv(files["lines"]), patients=read_csv(files["patients"]), biopsies=read_csv(files["biopsies"]),
-        biopsy_lookback_days=int(provenance["settings_snapshot"]["biopsy_lookback_days"]),
+        biopsy_lookback_days=int(exported["settings_snapshot"]["biopsy_lookback_days"]),
     )
