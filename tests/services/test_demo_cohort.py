@@ -108,7 +108,7 @@ def test_every_line_has_one_to_five_target_lesions_dealt_in_turn():
     assert len(lines) == 225
     assert set(per_line) == lines
     assert Counter(per_line.values()) == {1: 45, 2: 45, 3: 45, 4: 45, 5: 45}
-    # RECIST 1.1: at most two target lesions per organ (lymph nodes count as one organ here).
+    # RECIST 1.1: at most two target lesions per organ (lymph nodes count as one organ here); some have two.
     assert max(Counter((row["record_id"], row["les_line"], row["les_site"]) for row in targets).values()) == 2
 
 
