@@ -9,7 +9,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # A path starts a word: not the rest of a URL ("https://host/home/...") or of a longer path.
@@ -80,8 +79,7 @@ def test_the_checks_find_a_path_when_there_is_one(tmp_path):
     assert _hits(HOME_DIRECTORY, [planted], tmp_path) == ["notes.md:1: /home/jdoe-example/"]
 
 
-# The coordinator replaces the citations of the spec beside the repository with
-# docs/derivation-rules.md when issue 13 is merged; this test then passes and its mark goes.
-@pytest.mark.xfail(strict=True, reason="citations of the sibling spec folder are replaced when issue 13 is merged")
+# The rules are cited as docs/derivation-rules.md and the paper by name, never as the spec folder
+# that lies beside the repository on a developer's machine.
 def test_no_tracked_file_names_a_folder_beside_the_repository():
     assert _hits(re.compile(rb"\.\./shared\b[^\s)\"'`]*"), _tracked_files(), REPOSITORY) == []

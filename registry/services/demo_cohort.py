@@ -1,5 +1,5 @@
 """The demo cohort: 73 invented patients built so that the registry's own derivations reproduce the
-reference study (Wu et al., J Transl Med 2024; ../shared/reference/): its Tables 1-3, Fig. 2
+reference study (Wu et al., J Transl Med 2024;22:582): its Tables 1-3, Fig. 2
 and, approximately, the survival medians of Figs. 5 and 6.
 
 Nothing here is a derived label. Each patient is planned as a clinical course (lines of therapy,
