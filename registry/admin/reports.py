@@ -4,7 +4,7 @@ registry's derivations, with JSON and HTML downloads and each figure as a PNG or
 import json
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -55,13 +55,14 @@ class StudyReportMixin:
         return TemplateResponse(request, self.study_report_template, context)
 
     def _study_figure(self, request, key: str, file_format: str, stamp: str) -> HttpResponse:
+        # A bad parameter is a bad request, as on the admin's other pages (tests/admin/test_admin_parameters.py).
         if file_format not in IMAGE_CONTENT_TYPES:
             return HttpResponseBadRequest(f"A figure is downloaded as {' or '.join(IMAGE_CONTENT_TYPES)} (format=).",
                                           content_type="text/plain; charset=utf-8")
         try:
             image = study_figure(key, user=request.user, image_format=file_format)
         except UnknownFigure as error:
-            raise Http404(str(error)) from error
+            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
         response = HttpResponse(image, content_type=IMAGE_CONTENT_TYPES[file_format])
         response["Content-Disposition"] = f'attachment; filename="study-report-{key}-{stamp}.{file_format}"'
         return response

@@ -58,10 +58,11 @@ def test_the_html_download_has_the_plots_but_no_links_that_would_not_work_offlin
     assert "?figure=" not in page
 
 
-def test_an_unknown_figure_is_not_found_and_an_unknown_format_is_a_bad_request(client, investigator, world):
+def test_an_unknown_figure_or_format_is_a_bad_request_that_says_what_is_wrong(client, investigator, world):
     client.force_login(investigator)
 
-    assert client.get(REPORT_URL, {"figure": "fig9z", "format": "png"}).status_code == 404
+    response = client.get(REPORT_URL, {"figure": "fig9z", "format": "png"})
+    assert response.status_code == 400 and b"no figure 'fig9z'; its figures are fig5a," in response.content
     response = client.get(REPORT_URL, {"figure": "swimmer", "format": "pdf"})
     assert response.status_code == 400 and b"png or svg" in response.content
     assert client.get(REPORT_URL, {"figure": "swimmer"}).status_code == 400
