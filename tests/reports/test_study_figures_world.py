@@ -12,7 +12,6 @@ from registry.reports.study_figures import RESPONSE_COLOURS
 from registry.reports.study_report import UnknownFigure, study_figure, study_report
 from registry.selectors.study_cohort import study_cohort
 from registry.services.data_cuts import data_cut_freeze
-from tests import factories
 from tests.study_figure_world import build_figure_world, months
 
 from .test_plots import PNG_SIGNATURE
@@ -89,9 +88,9 @@ def test_an_unknown_figure_or_format_is_refused_by_name(world):
         study_figure("swimmer", image_format="pdf")
 
 
-def test_the_study_cohort_with_the_best_changes_is_read_in_three_queries(world, site_a, django_assert_num_queries):
-    # more patients and lines do not add queries: patients, lines (best change by subquery), biopsies
-    factories.make_line(factories.make_patient(site_a, "A-2"), 1)
+def test_the_study_cohort_with_the_best_changes_is_read_in_three_queries(world, django_assert_num_queries):
+    # patients with their derivations; lines with theirs, the best change by a subquery (not a query
+    # per line); biopsies with theirs
     with django_assert_num_queries(3):
         cohort = study_cohort()
     assert [patient.record_id for patient in cohort.patients] == ["A-1", "B-1"]
@@ -140,3 +139,10 @@ def test_the_command_refuses_a_figure_without_an_image_format_and_writes_nothing
         call_command("study_report", *arguments, "--output", str(output), stdout=io.StringIO())
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_figure_file_costs_four_queries(world, django_assert_num_queries):
+    # patients with their derivations, lines with theirs, biopsies (study_cohort), and the count of
+    # visible patients for the provenance (the cut-off and months of the plot)
+    with django_assert_num_queries(4):
+        study_figure("swimmer", image_format="svg")
