@@ -244,13 +244,23 @@ def best_response(
 
     Spec ambiguity: between SD and Non-CR/Non-PD (equal rank) the earlier one is reported.
     """
+    found = best_response_timepoint(timepoints, line_start, progression, sd_min_days)
+    return found[0] if found is not None else None
+
+
+def best_response_timepoint(
+    timepoints: tuple[TimePoint, ...], line_start: date, progression: TimePoint | None, sd_min_days: int
+) -> tuple[Response, TimePoint] | None:
+    """The best response as best_response() counts it, with the first follow-up assessment that gave
+    it (§8 `responses`: the BOR row is dated by that assessment); None without follow-up."""
     considered = timepoints[: timepoints.index(progression) + 1] if progression is not None else timepoints
-    best: Response | None = None
+    best: tuple[Response, TimePoint] | None = None
     for timepoint in considered:
         response = timepoint.result.overall_response
         if (response in (Response.SD, Response.NON_CR_NON_PD)
                 and (timepoint.assessment.ta_date - line_start).days < sd_min_days):
             response = Response.NE
-        if best is None or BEST_RESPONSE_RANK[response] > BEST_RESPONSE_RANK[best]:
-            best = response
+        # Strictly better only: of equal ranks the earlier assessment stays.
+        if best is None or BEST_RESPONSE_RANK[response] > BEST_RESPONSE_RANK[best[0]]:
+            best = (response, timepoint)
     return best
