@@ -16,6 +16,7 @@ from registry.models import Patient
 from registry.services.data_cuts import data_cut_freeze
 from registry.services.datasets import dataset_export
 from tests import factories
+from tests.exports import adam_conformance
 from tests.exports.adam_world import make_adam_world
 from tests.exports.exported import export_records, export_rows
 from tests.exports.populated import make_derived_patient
@@ -96,6 +97,16 @@ def test_tumor_sums_are_the_baseline_and_every_known_follow_up_sum_of_each_line(
         [*ad2, "1", "SUMDIAM", "2023-01-21", "30", "", "", "", "", "", ""],
         [*ad2, "1", "SUMDIAM", "2023-02-20", "28", "", "", "", "", "", ""],
     ]
+
+
+def test_the_small_world_follows_the_adam_checks_too(world, tmp_path):
+    # The checks of the demo cohort (tests/exports/test_adam_conformance.py) on CR, SD counted as NE, a
+    # zero nadir and a line without a baseline, which the demo does not have.
+    exported = {name: export_records(tmp_path, name) for name in ("responses", "tumor_sums", "lines", "assessments")}
+
+    assert adam_conformance.response_problems(exported["responses"], exported["lines"], exported["assessments"]) == []
+    assert adam_conformance.tumor_sum_problems(
+        exported["tumor_sums"], exported["lines"], exported["assessments"]) == []
 
 
 def test_trtp_is_the_regimens_label_in_capitals():
