@@ -235,24 +235,16 @@ BEST_RESPONSE_RANK = {Response.CR: 4, Response.PR: 3, Response.SD: 2, Response.N
                       Response.PD: 1, Response.NE: 0}
 
 
-def best_response(
-    timepoints: tuple[TimePoint, ...], line_start: date, progression: TimePoint | None, sd_min_days: int
-) -> Response | None:
-    """§8: the best time-point response of the follow-up assessments up to and including the
-    progression (CR > PR > SD or Non-CR/Non-PD > PD > NE), with SD and Non-CR/Non-PD counting only
-    from sd_min_days after the line start (earlier they count as NE); blank without follow-up.
-
-    Spec ambiguity: between SD and Non-CR/Non-PD (equal rank) the earlier one is reported.
-    """
-    found = best_response_timepoint(timepoints, line_start, progression, sd_min_days)
-    return found[0] if found is not None else None
-
-
 def best_response_timepoint(
     timepoints: tuple[TimePoint, ...], line_start: date, progression: TimePoint | None, sd_min_days: int
 ) -> tuple[Response, TimePoint] | None:
-    """The best response as best_response() counts it, with the first follow-up assessment that gave
-    it (§8 `responses`: the BOR row is dated by that assessment); None without follow-up."""
+    """§8: the best time-point response of the follow-up assessments up to and including the
+    progression (CR > PR > SD or Non-CR/Non-PD > PD > NE), with SD and Non-CR/Non-PD counting only
+    from sd_min_days after the line start (earlier they count as NE), and the first assessment that
+    gave it (the dataset `responses` dates its BOR row by it); None without follow-up.
+
+    Spec ambiguity: between SD and Non-CR/Non-PD (equal rank) the earlier one is reported.
+    """
     considered = timepoints[: timepoints.index(progression) + 1] if progression is not None else timepoints
     best: tuple[Response, TimePoint] | None = None
     for timepoint in considered:
