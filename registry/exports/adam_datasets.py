@@ -109,7 +109,7 @@ RESPONSE_COLUMNS: tuple[Column, ...] = (
         (BEST_RESPONSE, "Best overall response of the line, unconfirmed"),
     )),
     Column("param", "Parameter (CDISC PARAM), one-to-one with paramcd", Kind.TEXT_CODE, source=_SOURCE,
-           codes=tuple((text, f"paramcd {code}") for code, text in RESPONSE_PARAMETERS.items())),
+           codes=tuple((text, f"{text} (paramcd {code})") for code, text in RESPONSE_PARAMETERS.items())),
     Column("adt", "Date of the assessment (BOR: the first assessment with the best response)", Kind.DATE,
            source="derived, rules §2, §8"),
     Column("avalc", "Response (CDISC AVALC)", Kind.TEXT_CODE, source="derived, rules §2, §8",
