@@ -7,12 +7,19 @@ dictionary; only derived columns are described here, each once, whichever datase
 """
 from registry.derive import biopsies, survival
 from registry.derive.results import Response, ResponseSource
+from registry.models import BiopsyDerivation, PatientDerivation, Site
 
 from .columns import BOOLEAN_CODES, Column, Kind, dictionary_codes, dictionary_column
 
+
+def _stored_width(model, field: str) -> int:
+    """A derived text column is as wide as the model field that stores it."""
+    return model._meta.get_field(field).max_length
+
+
 SITE_COLUMN = Column(
     "site", "Site (REDCap data access group) of the patient, by its site code", Kind.TEXT,
-    source="registry site of the record",
+    source="registry site of the record", width=_stored_width(Site, "code"),
 )
 
 _RESPONSE_CODES = (
@@ -32,10 +39,11 @@ _PFS_CENSOR_CODES = (
 _TKI_GENERATION_CODES = dictionary_codes("line_tki_generation")
 
 
-def _derived(name: str, label: str, kind: Kind, rule: str, *, unit: str = "", codes=()) -> Column:
+def _derived(name: str, label: str, kind: Kind, rule: str, *, unit: str = "", codes=(),
+             width: int | None = None) -> Column:
     if kind is Kind.BOOLEAN:
         codes = BOOLEAN_CODES
-    return Column(name, label, kind, unit=unit, codes=tuple(codes), source=f"derived, rules {rule}")
+    return Column(name, label, kind, unit=unit, codes=tuple(codes), source=f"derived, rules {rule}", width=width)
 
 
 ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
@@ -140,11 +148,12 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
         ("post_3g", "After progression on a third-generation ALK TKI"),
     )),
     _derived("alk_kd_mutations", "ALK kinase-domain mutations, normalised, in codon order, ';'-separated",
-             Kind.TEXT, "§7"),
+             Kind.TEXT, "§7", width=_stored_width(BiopsyDerivation, "alk_kd_mutations")),
     _derived("alk_compound", "Two or more distinct ALK kinase-domain mutations", Kind.BOOLEAN, "§7"),
     _derived("g1202r", "ALK G1202R found", Kind.BOOLEAN, "§7"),
     _derived("alk_independent", "ALK-independent resistance alterations, ';'-separated (of: "
-             f"{', '.join(biopsies.ALK_INDEPENDENT_ORDER)})", Kind.TEXT, "§7"),
+             f"{', '.join(biopsies.ALK_INDEPENDENT_ORDER)})", Kind.TEXT, "§7",
+             width=_stored_width(BiopsyDerivation, "alk_independent")),
     _derived("transformation", "Histological transformation (blank: none)", Kind.TEXT_CODE, "§7", codes=(
         ("squamous", "Squamous cell transformation"), ("small_cell", "Small cell transformation"),
     )),
@@ -158,7 +167,8 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
     # --- patients (§5-§7)
     _derived("age_at_adv_dx", "Age at the diagnosis of advanced disease, in completed years", Kind.INTEGER, "§0",
              unit="years"),
-    _derived("tki_sequence", "The patient's ALK TKI lines in order, '>'-separated", Kind.TEXT, "§6"),
+    _derived("tki_sequence", "The patient's ALK TKI lines in order, '>'-separated", Kind.TEXT, "§6",
+             width=_stored_width(PatientDerivation, "tki_sequence")),
     _derived("index_pd_date", "Date of the index progression (blank: patient in no cohort)", Kind.DATE, "§6"),
     _derived("alk_mut_status_at_index", "ALK kinase-domain mutation status at the index resistance", Kind.TEXT_CODE,
              "§7", codes=(

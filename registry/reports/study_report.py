@@ -107,6 +107,22 @@ def _rounded(value: float | None, digits: int = 1) -> str | None:
     return f"{value:.{digits}f}"
 
 
+def _matches(shown: str | None, printed: str | None) -> bool | None:
+    """Whether the number the report shows is the one the paper prints (None: the paper gives none).
+    Compared as numbers, since the paper drops trailing zeros: its "0.6" is 0.60, its "0.05" 0.050."""
+    if printed is None:
+        return None
+    return shown is not None and float(shown) == float(printed)
+
+
+def _median_matches(n: int, shown: str | None, printed: str | None) -> bool | None:
+    """As _matches; a median printed "NR" (not reached) matches a curve of some patients that never
+    falls to one half."""
+    if printed == "NR":
+        return n > 0 and shown is None
+    return _matches(shown, printed)
+
+
 def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first, second, *, figures: bool) -> dict:
     groups, missing = [], []
     for label, patient_filter, line_test in (first, second):
@@ -133,6 +149,8 @@ def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first,
                 "median_ci_months": [_rounded(summary.median_ci_lower), _rounded(summary.median_ci_upper)],
                 "published_n": reference["groups"][index],
                 "published_median_months": reference["medians"][index],
+                "median_matches_published": _median_matches(summary.n, _rounded(summary.median),
+                                                            reference["medians"][index]),
                 "at_risk": dict(zip((str(time) for time in summary.at_risk_times), summary.numbers_at_risk)),
                 "curve": {"months": [round(time, 4) for time in summary.times],
                           "survival": [round(value, 6) for value in summary.survival]},
@@ -141,12 +159,17 @@ def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first,
         ],
         "log_rank": {"chi_square": _rounded(test.statistic, 3), "p": test.p_value,
                      "p_rounded": _rounded(test.p_value, P_VALUE_DIGITS), "not_estimable": test.not_estimable_reason,
-                     "published_p": reference["p"]},
+                     "published_p": reference["p"],
+                     "matches_published": _matches(_rounded(test.p_value, P_VALUE_DIGITS), reference["p"])},
         "cox": {"hazard_ratio": _rounded(cox.hazard_ratio, 2), "ci": [_rounded(cox.ci_lower, 2), _rounded(cox.ci_upper, 2)],
                 "p": cox.p_value, "ties": cox.ties, "group": cox.group_label, "reference": cox.reference_label,
                 "not_estimable": cox.not_estimable_reason,
                 "published": None if reference["hr"] is None else
-                {"hazard_ratio": reference["hr"][0], "ci": list(reference["hr"][1:])}},
+                {"hazard_ratio": reference["hr"][0], "ci": list(reference["hr"][1:])},
+                "matches_published": None if reference["hr"] is None else all(
+                    _matches(shown, printed) for shown, printed in zip(
+                        (_rounded(cox.hazard_ratio, 2), _rounded(cox.ci_lower, 2), _rounded(cox.ci_upper, 2)),
+                        reference["hr"]))},
     }
     if figures:
         # The page's heading carries the long title; the image names the figure and endpoint.

@@ -52,7 +52,7 @@ def test_every_column_of_the_file_has_one_codebook_row_in_the_same_order(site_a,
 
     header = _read_csv(output)[0]
     codebook = _read_csv(codebook_path(output))
-    assert codebook[0] == ["column", "label", "type", "unit", "codes", "source", "deidentification"]
+    assert codebook[0] == ["column", "label", "type", "unit", "codes", "source", "deidentification", "storage"]
     assert [row[0] for row in codebook[1:]] == header
     assert all(row[1] and row[2] and row[5] for row in codebook[1:])  # a label, a type and a source each
 
