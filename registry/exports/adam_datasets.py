@@ -27,8 +27,10 @@ from datetime import date
 from decimal import Decimal
 from itertools import groupby
 
+from django.core.exceptions import FieldDoesNotExist
+
 from registry.derive.results import Response
-from registry.models import AssessmentDerivation, TreatmentLine
+from registry.models import AnalysisSettings, AssessmentDerivation, Patient, TreatmentLine
 from registry.models.choices import Regimen
 
 from .analysis_columns import ANALYSIS_COLUMNS
@@ -37,6 +39,7 @@ from .datasets import Dataset, ExportPatient, _values_by_patient
 
 DEFAULT_STUDY_ID = "ALK-REGISTRY"  # rules §0: the setting study_id's default
 STUDY_ID_SETTING = "study_id"  # its name in the settings stored with every derivation
+STUDY_ID_WIDTH = 40  # the width of studyid until the settings model stores study_id (then its max_length)
 
 # §8 responses: AVALC and its AVAL code.
 RESPONSE_CODES = {
@@ -76,13 +79,24 @@ def _study_id(stored: str | None) -> str:
 
 # --- codebook: these datasets' own descriptions (paramcd, param, adt and aval mean other things in `endpoints`)
 
+
+def _study_id_width() -> int:
+    """Bytes of studyid (SPSS and SAS transport declare it): the setting's stored width."""
+    try:
+        return AnalysisSettings._meta.get_field(STUDY_ID_SETTING).max_length
+    except FieldDoesNotExist:
+        return STUDY_ID_WIDTH
+
+
 _SOURCE = "derived, rules §8"
 STUDYID_COLUMN = Column(
     "studyid", "Study identifier (CDISC STUDYID): the setting study_id", Kind.TEXT,
-    source="analysis setting study_id, rules §0",
+    source="analysis setting study_id, rules §0", width=_study_id_width(),
 )
 USUBJID_COLUMN = Column(
+    # studyid, "-", then the record id (a pseudonym, 16 characters, is shorter than a record id may be).
     "usubjid", "Unique subject identifier (CDISC USUBJID): studyid-record_id", Kind.TEXT, source=_SOURCE,
+    width=_study_id_width() + 1 + Patient._meta.get_field("record_id").max_length,
 )
 TRTP_COLUMN = Column(
     "trtp", "Planned treatment (CDISC TRTP): the line's regimen in capitals", Kind.TEXT_CODE, source=_SOURCE,

@@ -262,3 +262,24 @@ def test_the_command_exports_them(world, tmp_path):
 
     with output.open(encoding="utf-8", newline="") as stream:
         assert len(list(csv.reader(stream))) == 1 + 10
+
+
+def test_both_export_as_sas_transport_with_their_adam_member_names(world, tmp_path):
+    responses, tumor_sums = tmp_path / "responses.xpt", tmp_path / "tumor_sums.xpt"
+
+    dataset_export(name="responses", output=responses, file_format="xpt")
+    dataset_export(name="tumor_sums", output=tumor_sums, file_format="xpt")
+
+    response_data, response_meta = pyreadstat.read_xport(responses)
+    sum_data, sum_meta = pyreadstat.read_xport(tumor_sums)
+    assert (response_meta.table_name, sum_meta.table_name) == ("ADRS", "ADTR")
+    # Names of at most 8 characters only: record_id, response_source and pchg_nadir are left out.
+    assert response_meta.column_names == ["SITE", "STUDYID", "USUBJID", "LINE_NO", "TRTP", "PARAMCD", "PARAM", "ADT",
+                                          "AVALC", "AVAL", "ADY"]
+    assert sum_meta.column_names == ["SITE", "STUDYID", "USUBJID", "LINE_NO", "PARAMCD", "ADT", "AVAL", "ABLFL",
+                                     "BASE", "CHG", "PCHG", "NADIR"]
+    # The rows worked out above: AD-1 line 1's first OVRLRESP row and its baseline row.
+    assert list(response_data.loc[0, ["USUBJID", "PARAMCD", "ADT", "AVALC", "AVAL", "ADY"]]) == [
+        f"{STUDY}-AD-1", "OVRLRESP", date(2021, 2, 1), "PR", 2, 22]
+    assert list(sum_data.loc[0, ["ADT", "AVAL", "ABLFL", "BASE", "CHG", "PCHG"]]) == [
+        date(2021, 1, 5), 60, "Y", 60, 0, 0]
