@@ -123,6 +123,12 @@ class LineDerivation(models.Model):
     os_months = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     os_event = models.BooleanField(null=True, blank=True)
     os_censor_reason = models.CharField(max_length=40, blank=True, default="")
+    # Read by the datasets `tumor_sums` (its baseline row) and `responses` (the BOR row's date), rules §8.
+    baseline_sum_mm = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True,
+        help_text="The line's complete baseline sum of target diameters (rules §2); blank when unknown.")
+    best_response_date = models.DateField(
+        null=True, blank=True, help_text="The first follow-up assessment with the best response (rules §8).")
 
     class Meta:
         ordering = ["patient", "line_no"]
@@ -153,6 +159,9 @@ class AssessmentDerivation(models.Model):
     overall_response = models.CharField(max_length=16)
     response_source = models.CharField(max_length=10)
     discrepancy = models.BooleanField(null=True, blank=True)
+    nadir_mm = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True,
+        help_text="The nadir pct_change_nadir is measured from (rules §2); blank without a baseline sum.")
 
     class Meta:
         ordering = ["patient", "line_no", "ta_date"]

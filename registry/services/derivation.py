@@ -225,7 +225,7 @@ LINE_COLUMNS = (
     "cns_progression", "cns_only_progression", "symptomatic_progression", "symptomatic_cns_progression",
     "local_therapy_for_pd", "continued_beyond_pd", "beyond_pd_days", "pfs_date", "pfs_days", "pfs_months",
     "pfs_event", "pfs_event_type", "pfs_censor_reason", "os_date", "os_days", "os_months", "os_event",
-    "os_censor_reason",
+    "os_censor_reason", "baseline_sum_mm", "best_response_date",
 )
 
 
@@ -238,14 +238,14 @@ def _line_row(patient_id: int, line_id: int, line) -> tuple:
         line.symptomatic_cns_progression, line.local_therapy_for_pd, line.continued_beyond_pd, line.beyond_pd_days,
         line.pfs_date, line.pfs_days, line.pfs_months, line.pfs_event, _blank(line.pfs_event_type),
         _blank(line.pfs_censor_reason), line.os_date, line.os_days, line.os_months, line.os_event,
-        _blank(line.os_censor_reason),
+        _blank(line.os_censor_reason), line.baseline_sum_mm, line.best_response_date,
     )
 
 
 ASSESSMENT_COLUMNS = (
     "patient", "assessment", "line", "line_no", "ta_date", "target_sum_mm", "pct_change_baseline",
     "pct_change_nadir", "target_response", "nontarget_response", "new_lesions", "overall_response",
-    "response_source", "discrepancy",
+    "response_source", "discrepancy", "nadir_mm",
 )
 
 
@@ -254,7 +254,7 @@ def _assessment_row(patient_id: int, line_id: int, assessment_id: int, assessmen
         patient_id, assessment_id, line_id, assessment.line_no, assessment.ta_date, assessment.target_sum_mm,
         assessment.pct_change_baseline, assessment.pct_change_nadir, _blank(assessment.target_response),
         _blank(assessment.nontarget_response), assessment.new_lesions, assessment.overall_response.value,
-        assessment.response_source.value, assessment.discrepancy,
+        assessment.response_source.value, assessment.discrepancy, assessment.nadir_mm,
     )
 
 
