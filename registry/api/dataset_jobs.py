@@ -50,6 +50,11 @@ class DatasetJobsView(ApiView):
         "503": "De-identified exports are refused until the de-identification key is set.",
     }}
 
+    def perform_content_negotiation(self, request, force=False):
+        # `format` names the file's format here, as on the download, not the answer's (DRF's reading of it):
+        # the answer is JSON.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(
         tags=TAGS, operation_id="dataset_jobs_create", request=None,
         parameters=[DATASET_NAME, FORMAT, IDENTIFIED, SITE, CUT, LOCATION],
