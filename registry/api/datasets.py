@@ -137,7 +137,8 @@ class DatasetListView(ApiView):
     def get(self, request):
         return Response({"results": [
             {"name": name, "formats": list(formats_of(name)),
-             "url": request.build_absolute_uri(reverse("api-v1:dataset", kwargs={"name": name}))}
+             "url": request.build_absolute_uri(reverse("api-v1:dataset", kwargs={"name": name})),
+             "jobs": request.build_absolute_uri(reverse("api-v1:dataset-jobs", kwargs={"name": name}))}
             for name in DATASETS
         ]})
 

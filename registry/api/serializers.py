@@ -299,7 +299,8 @@ class DerivedSerializer(serializers.Serializer):
 class DatasetSerializer(serializers.Serializer):
     name = serializers.CharField()
     formats = serializers.ListField(child=serializers.CharField())
-    url = serializers.CharField()
+    url = serializers.CharField(help_text="The download (GET), for up to REGISTRY_API_SYNC_DATASET_PATIENTS patients.")
+    jobs = serializers.CharField(help_text="Where to POST to have it written in the background (any size).")
 
 
 class DatasetsSerializer(serializers.Serializer):

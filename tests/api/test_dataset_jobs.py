@@ -9,8 +9,11 @@ import pytest
 
 from registry.exports import datasets
 from registry.models import ExportDoor, ExportJob, ExportJobStatus, IdentifiedExport, RegistryRole, Role, SiteMembership
+from registry.services.data_cuts import data_cut_freeze
 from registry.services.export_jobs import export_job_run, export_jobs_expire
 from tests import factories
+from tests.data_cut_world import build_cut_world
+from tests.exports.exported import read_xpt_bytes
 from tests.exports.populated import make_derived_patient
 
 from .conftest import token_client
@@ -111,6 +114,13 @@ def test_a_queued_job_shows_its_progress_and_has_no_file_until_done(
     # Retention 7 days (the default) after it finished.
     assert done["expires_at"] == (job.finished_at + timedelta(days=7)).isoformat().replace("+00:00", "Z")
     assert investigator_api.get(done["file"]).status_code == 200
+
+
+def test_the_dataset_list_gives_each_datasets_job_url(investigator_api, db):
+    [lines] = [dataset for dataset in investigator_api.get("/api/v1/datasets/").json()["results"]
+               if dataset["name"] == "lines"]
+
+    assert lines["jobs"] == "http://testserver/api/v1/datasets/lines/jobs/"
 
 
 def test_a_download_of_more_patients_than_the_limit_answers_409_with_the_job_url_and_writes_nothing(
@@ -351,3 +361,28 @@ def test_reading_a_job_of_a_coordinator_adds_their_sites(site_a, django_assert_n
     with django_assert_num_queries(4):
         response = client.get(job_url)
     assert response.json()["site"] == "site-a"
+
+
+def test_from_a_data_cut_the_limit_counts_the_cuts_patients_and_a_job_writes_its_adam_file_as_xpt(
+    site_a, site_b, settings, django_capture_on_commit_callbacks,
+):
+    build_cut_world(site_a, site_b)  # 12 patients at site-a, 8 at site-b
+    data_cut_freeze(name="2024-analysis")
+    make_derived_patient(site_a, "LATER-1")  # live only: site-a now has 13 live patients, the cut 12
+    settings.API_SYNC_DATASET_PATIENTS = 12
+    client = token_client(factories.make_user("admin", superuser=True))
+
+    from_cut = {"cut": "2024-analysis", "site": "site-a", "identified": "true"}
+    assert client.get("/api/v1/datasets/endpoints/", from_cut).status_code == 200
+    assert client.get("/api/v1/datasets/endpoints/", {"site": "site-a", "identified": "true"}).status_code == 409
+    too_large = client.get("/api/v1/datasets/endpoints/", {"cut": "2024-analysis", "identified": "true"})
+    assert too_large.json()["detail"].startswith("This export holds 20 patients, more than the 12 ")
+
+    response = _post(client, dataset="endpoints", run=django_capture_on_commit_callbacks, format="xpt",
+                     cut="2024-analysis", identified="true")
+
+    assert (response.json()["cut"], response.json()["format"]) == ("2024-analysis", "xpt")
+    status = client.get(response["Location"]).json()
+    assert (status["status"], status["patients_total"]) == ("done", 20)
+    zipped = _content(client.get(status["file"]))
+    assert read_xpt_bytes(_member(zipped, "endpoints.xpt"))[1].table_name == "ADTTE"
