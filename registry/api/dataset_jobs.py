@@ -25,8 +25,8 @@ from registry.selectors.export_jobs import export_job_of
 from registry.services.datasets import ExportNotAllowed
 from registry.services.export_jobs import export_job_file, export_job_request
 
-from .datasets import CUT, DATASET_NAME, FORMAT, IDENTIFIED, ZIP, export_request, refusals_raised
 from .base import ApiView
+from .datasets import CUT, DATASET_NAME, FORMAT, IDENTIFIED, ZIP, export_request, refusals_raised
 from .errors import Conflict
 from .permissions import HasRegistryRole
 from .query import SITE

@@ -10,7 +10,7 @@ import pytest
 from registry.exports import datasets
 from registry.models import ExportDoor, ExportJob, ExportJobStatus, IdentifiedExport, RegistryRole, Role, SiteMembership
 from registry.services.data_cuts import data_cut_freeze
-from registry.services.export_jobs import export_job_run, export_jobs_expire
+from registry.services.export_jobs import export_job_request, export_job_run, export_jobs_expire
 from tests import factories
 from tests.data_cut_world import build_cut_world
 from tests.exports.exported import read_xpt_bytes
@@ -338,6 +338,7 @@ def test_the_admin_lists_a_job_asked_for_through_the_api(
 
     assert page.status_code == 200
     assert f"/admin/registry/exportjob/{ExportJob.objects.get().pk}/download/" in page.content.decode()
+    assert "REST API: dataset" in page.content.decode()  # where it was asked for
 
 
 def test_reading_a_job_takes_three_queries(investigator_api, three_patients, django_assert_num_queries):
@@ -386,3 +387,16 @@ def test_from_a_data_cut_the_limit_counts_the_cuts_patients_and_a_job_writes_its
     assert (status["status"], status["patients_total"]) == ("done", 20)
     zipped = _content(client.get(status["file"]))
     assert read_xpt_bytes(_member(zipped, "endpoints.xpt"))[1].table_name == "ADTTE"
+
+
+def test_a_job_asked_for_in_the_admin_is_read_and_downloaded_through_the_api(
+    investigator_api, three_patients, django_capture_on_commit_callbacks,
+):
+    investigator = investigator_api.token.user
+    with django_capture_on_commit_callbacks(execute=True):
+        job = export_job_request(user=investigator, dataset="patients", file_format="csv", deidentify=True)
+
+    status = investigator_api.get(f"/api/v1/datasets/patients/jobs/{job.pk}/").json()
+
+    assert (status["status"], status["rows"]) == ("done", 3)  # one row per patient
+    assert investigator_api.get(status["file"]).status_code == 200
