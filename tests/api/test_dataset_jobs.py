@@ -400,3 +400,16 @@ def test_a_job_asked_for_in_the_admin_is_read_and_downloaded_through_the_api(
 
     assert (status["status"], status["rows"]) == ("done", 3)  # one row per patient
     assert investigator_api.get(status["file"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_the_job_has_run_when_the_202_is_answered(site_a):
+    # Real commits (no test transaction around the request): the task queued after the commit runs
+    # in-process, eagerly, before the view reads the job back.
+    make_derived_patient(site_a, "P-1")
+    client = token_client(factories.make_user("investigator", role=Role.INVESTIGATOR))
+
+    response = _post(client)
+
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["rows"]) == ("done", 2)  # make_derived_patient: 2 lines
