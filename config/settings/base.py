@@ -179,6 +179,16 @@ if EXPORT_RETENTION_DAYS < 1:
         f"REGISTRY_EXPORT_RETENTION_DAYS must be 1 or more (days an export stays downloadable); got {EXPORT_RETENTION_DAYS}"
     )
 
+# A REST API dataset download of more patients than this (those the user sees, of the site and cut asked
+# for) is not written during the request: GET answers 409 and names the job URL to POST to instead
+# (registry/api/dataset_jobs.py, docs/rest-api-datasets.md). 0: every API download is a job.
+API_SYNC_DATASET_PATIENTS = env_int("REGISTRY_API_SYNC_DATASET_PATIENTS", 2000)
+if API_SYNC_DATASET_PATIENTS < 0:
+    raise ImproperlyConfigured(
+        f"REGISTRY_API_SYNC_DATASET_PATIENTS must be 0 or more (patients a download writes at once); "
+        f"got {API_SYNC_DATASET_PATIENTS}"
+    )
+
 # The key of de-identified exports' pseudonyms and date shifts (registry/exports/deidentify.py).
 # Unset: derived from SECRET_KEY, except from the local development key (then de-identified exports
 # are refused until a key is set).

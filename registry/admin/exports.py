@@ -63,8 +63,8 @@ class ExportRequestForm(forms.Form):
 
 @admin.register(ExportJob)
 class ExportJobAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.ModelAdmin):
-    list_display = ("created_at", "dataset", "file_format", "deidentified", "site", "cut", "status", "progress",
-                    "rows", "download", "error_message")
+    list_display = ("created_at", "dataset", "file_format", "deidentified", "site", "cut", "door", "status",
+                    "progress", "rows", "download", "error_message")
     list_display_links = None
     list_filter = ("status",)
     list_select_related = ("site", "cut")

@@ -2,7 +2,9 @@
 
     GET /api/v1/datasets/                       the datasets and formats
     GET /api/v1/datasets/{name}/?format=csv     one dataset: csv, parquet, xlsx, sav, dta, or for the
-                                                ADaM datasets xpt (SAS transport version 5)
+                                                ADaM datasets xpt (SAS transport version 5); of more
+                                                patients than settings.API_SYNC_DATASET_PATIENTS: 409,
+                                                ask for a job instead (registry/api/dataset_jobs.py)
     GET /api/v1/report/                         the study report (JSON)
 
 `?cut=NAME` on each: from that frozen data cut (registry/selectors/data_cuts.py) instead of the live
@@ -18,8 +20,11 @@ from __future__ import annotations
 import math
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -27,18 +32,19 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from registry.models import ExportDoor
+from registry.models import DataCut, ExportDoor, Site
 from registry.reports.study_report import study_report
 from registry.selectors.access import visible_sites
 from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
+from registry.selectors.export_jobs import export_patient_count
 from registry.services.datasets import (
     DATASETS, EXTENSIONS, FORMATS, DeidentificationKeyMissing, ExportNotAllowed, codebook_path, dataset_export,
-    format_refusal, formats_of, provenance_path,
+    export_checked, format_refusal, formats_of, provenance_path,
 )
 
 from . import query
 from .base import ApiView
-from .errors import RecordsInvalid, ServiceUnavailable, field_error
+from .errors import Conflict, RecordsInvalid, ServiceUnavailable, field_error
 from .permissions import HasRegistryRole
 from .serializers import DatasetsSerializer
 
@@ -69,6 +75,61 @@ def _cut(request):
         raise NotFound(f"No data cut named {name!r}.") from None
 
 
+FORMAT = OpenApiParameter("format", str, enum=list(FORMATS),
+                          description="File format (default csv); xpt (SAS transport) for the ADaM datasets "
+                                      "only, refused (400) for another.")
+IDENTIFIED = OpenApiParameter("identified", bool, description="Identified data (default: de-identified).")
+DATASET_NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(DATASETS))
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What a request for a dataset asks for, checked: the same for a download and for a job."""
+
+    name: str
+    file_format: str
+    identified: bool
+    site: Site | None
+    cut: DataCut | None
+
+    def query(self) -> dict[str, str]:
+        """The query parameters that ask for the same export (for a job's URL)."""
+        return {"format": self.file_format, **({"identified": "true"} if self.identified else {}),
+                **({"site": self.site.code} if self.site is not None else {}),
+                **({"cut": self.cut.name} if self.cut is not None else {})}
+
+
+def export_request(request, name: str) -> ExportRequest:
+    """The dataset, format, identified flag, site and cut a request asks for; 404 for an unknown dataset or
+    cut, 400 for a malformed value, a format the dataset is not offered in (the one format rule,
+    registry/exports/formats.py) or a site the user does not see."""
+    if name not in DATASETS:
+        raise NotFound(f"No dataset {name}; the datasets are {', '.join(DATASETS)}.")
+    file_format = query.optional_choice(request, "format", FORMATS) or "csv"
+    if file_format not in formats_of(name):
+        raise RecordsInvalid([field_error("format", file_format, format_refusal(name, file_format))])
+    identified = query.optional_bool(request, "identified")
+    site_code = query.optional_text(request, "site", max_length=30)
+    cut = _cut(request)
+    site = None
+    if site_code is not None:
+        site = visible_sites(request.user).filter(code=site_code).first()
+        if site is None:
+            raise RecordsInvalid([field_error("site", site_code, "is not a site you see")])
+    return ExportRequest(name=name, file_format=file_format, identified=identified, site=site, cut=cut)
+
+
+def refusals_raised(function, /, **arguments):
+    """`function(**arguments)`, its refusals answered as the API answers them: ExportNotAllowed 403, a
+    missing de-identification key 503 (a setting of the server's, not the request's fault)."""
+    try:
+        return function(**arguments)
+    except ExportNotAllowed as error:
+        raise PermissionDenied(str(error)) from None
+    except DeidentificationKeyMissing as error:
+        raise ServiceUnavailable(str(error)) from None
+
+
 class DatasetListView(ApiView):
     permission_classes = [HasRegistryRole]
 
@@ -76,14 +137,19 @@ class DatasetListView(ApiView):
     def get(self, request):
         return Response({"results": [
             {"name": name, "formats": list(formats_of(name)),
-             "url": request.build_absolute_uri(reverse("api-v1:dataset", kwargs={"name": name}))}
+             "url": request.build_absolute_uri(reverse("api-v1:dataset", kwargs={"name": name})),
+             "jobs": request.build_absolute_uri(reverse("api-v1:dataset-jobs", kwargs={"name": name}))}
             for name in DATASETS
         ]})
 
 
 class DatasetView(ApiView):
     permission_classes = [HasRegistryRole]
-    error_codes = {"GET": {"503": "De-identified exports are refused until the de-identification key is set."}}
+    error_codes = {"GET": {
+        "409": "The export holds more patients than a download answers at once (REGISTRY_API_SYNC_DATASET_PATIENTS): "
+               "ask for it as a job (POST /api/v1/datasets/{name}/jobs/ with the same parameters).",
+        "503": "De-identified exports are refused until the de-identification key is set.",
+    }}
 
     def perform_content_negotiation(self, request, force=False):
         # A file answers whatever the Accept header says; errors are JSON.
@@ -92,11 +158,7 @@ class DatasetView(ApiView):
     @extend_schema(
         tags=["datasets and report"], operation_id="datasets_read",
         parameters=[
-            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(DATASETS)),
-            OpenApiParameter("format", str, enum=list(FORMATS),
-                             description="File format (default csv); xpt (SAS transport) for the ADaM datasets "
-                                         "only, refused (400) for another."),
-            OpenApiParameter("identified", bool, description="Identified data (default: de-identified)."),
+            DATASET_NAME, FORMAT, IDENTIFIED,
             OpenApiParameter("package", str, enum=["file", "zip"],
                              description="file (default): the data file; zip: with its codebook and provenance."),
             query.SITE,
@@ -107,31 +169,20 @@ class DatasetView(ApiView):
         description="One dataset of the patients you see, derived results as stored (see its provenance).",
     )
     def get(self, request, name):
-        if name not in DATASETS:
-            raise NotFound(f"No dataset {name}; the datasets are {', '.join(DATASETS)}.")
-        file_format = query.optional_choice(request, "format", FORMATS) or "csv"
-        if file_format not in formats_of(name):
-            raise RecordsInvalid([field_error("format", file_format, format_refusal(name, file_format))])
-        identified = query.optional_bool(request, "identified")
+        asked = export_request(request, name)
         package = query.optional_choice(request, "package", ("file", "zip")) or "file"
-        site_code = query.optional_text(request, "site", max_length=30)
-        cut = _cut(request)
-        site = None
-        if site_code is not None:
-            site = visible_sites(request.user).filter(code=site_code).first()
-            if site is None:
-                raise RecordsInvalid([field_error("site", site_code, "is not a site you see")])
+        refusals_raised(export_checked, name=name, file_format=asked.file_format, user=request.user,
+                        deidentify=not asked.identified)
+        self.refuse_if_too_large(request, asked)
         directory = tempfile.TemporaryDirectory(prefix="registry-api-export-")
-        output = Path(directory.name) / f"{name}{EXTENSIONS[file_format]}"
+        output = Path(directory.name) / f"{name}{EXTENSIONS[asked.file_format]}"
         try:
-            dataset_export(name=name, output=output, file_format=file_format, user=request.user, site=site,
-                           deidentify=not identified, door=ExportDoor.API_DATASET, cut=cut)
-        except ExportNotAllowed as error:
+            refusals_raised(dataset_export, name=name, output=output, file_format=asked.file_format,
+                            user=request.user, site=asked.site, deidentify=not asked.identified,
+                            door=ExportDoor.API_DATASET, cut=asked.cut)
+        except Exception:
             directory.cleanup()
-            raise PermissionDenied(str(error)) from None
-        except DeidentificationKeyMissing as error:
-            directory.cleanup()
-            raise ServiceUnavailable(str(error)) from None
+            raise
         if package == "zip":
             bundle = output.with_name(f"{name}.zip")
             with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -139,10 +190,25 @@ class DatasetView(ApiView):
                     archive.write(path, path.name)
             output, content_type = bundle, ZIP
         else:
-            content_type = CONTENT_TYPES[file_format]
+            content_type = CONTENT_TYPES[asked.file_format]
         handle = output.open("rb")
         directory.cleanup()  # the open file stays readable until the response closes it
         return FileResponse(handle, as_attachment=True, filename=output.name, content_type=content_type)
+
+    def refuse_if_too_large(self, request, asked: ExportRequest) -> None:
+        """409 when the export holds more patients than one request writes (settings.API_SYNC_DATASET_PATIENTS):
+        a request holding a server thread for minutes would outlast proxies' timeouts and could not report
+        its progress; the answer names the job URL that writes it in the background. One query."""
+        limit = settings.API_SYNC_DATASET_PATIENTS
+        patients = export_patient_count(user=request.user, site=asked.site, cut=asked.cut)
+        if patients <= limit:
+            return
+        jobs = request.build_absolute_uri(reverse("api-v1:dataset-jobs", kwargs={"name": asked.name}))
+        raise Conflict(
+            f"This export holds {patients} patients, more than the {limit} a download answers at once; nothing was "
+            f"written. POST {jobs}?{urlencode(asked.query())} to have it written in the background, then follow "
+            "the job's URL (the Location header of the 202) for its progress and its file."
+        )
 
 
 class ReportView(ApiView):

@@ -7,12 +7,16 @@ schema's fields and the answer's fields are built from the same list.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import cache
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from registry.models import ExportJobStatus
 from registry.records.instruments import RECORD_ID, REPEAT_INSTANCE
 from registry.records.missing_codes import missing_data_codes
 from registry.services.patient_versions import record_version
@@ -295,9 +299,61 @@ class DerivedSerializer(serializers.Serializer):
 class DatasetSerializer(serializers.Serializer):
     name = serializers.CharField()
     formats = serializers.ListField(child=serializers.CharField())
-    url = serializers.CharField()
+    url = serializers.CharField(help_text="The download (GET), for up to REGISTRY_API_SYNC_DATASET_PATIENTS patients.")
+    jobs = serializers.CharField(help_text="Where to POST to have it written in the background (any size).")
 
 
 class DatasetsSerializer(serializers.Serializer):
     results = DatasetSerializer(many=True)
+
+
+class DatasetJobSerializer(serializers.Serializer):
+    """An export job asked for through the API (registry/api/dataset_jobs.py). Needs the request in its
+    context (for the URLs)."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="This job's URL.")
+    dataset = serializers.CharField()
+    format = serializers.CharField(source="file_format")
+    identified = serializers.SerializerMethodField()
+    site = serializers.SerializerMethodField(help_text="Only this site's patients (its code); null: every site you see.")
+    cut = serializers.SerializerMethodField(help_text="From this frozen data cut (its name); null: the live records.")
+    status = serializers.ChoiceField(choices=ExportJobStatus.choices)
+    patients_done = serializers.IntegerField(help_text="Patients written so far.")
+    patients_total = serializers.IntegerField(allow_null=True, help_text="Patients the export holds, once running.")
+    rows = serializers.IntegerField(allow_null=True, help_text="Rows of the data file, once done.")
+    error = serializers.SerializerMethodField(help_text="Why the job failed; null unless it did.")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.SerializerMethodField(
+        help_text="When its file will be deleted (REGISTRY_EXPORT_RETENTION_DAYS after it finished); null until done.")
+    file = serializers.SerializerMethodField(help_text="The URL of its zip once done; null otherwise.")
+
+    def get_url(self, job) -> str:
+        return self._absolute("api-v1:dataset-job", job)
+
+    def get_identified(self, job) -> bool:
+        return not job.deidentified
+
+    def get_site(self, job) -> str | None:
+        return job.site.code if job.site is not None else None
+
+    def get_cut(self, job) -> str | None:
+        return job.cut.name if job.cut is not None else None
+
+    def get_error(self, job) -> str | None:
+        return job.error_message if job.status == ExportJobStatus.FAILED else None
+
+    def get_expires_at(self, job) -> datetime | None:
+        if job.status != ExportJobStatus.DONE:
+            return None
+        return job.finished_at + timedelta(days=settings.EXPORT_RETENTION_DAYS)
+
+    def get_file(self, job) -> str | None:
+        return self._absolute("api-v1:dataset-job-file", job) if job.status == ExportJobStatus.DONE else None
+
+    def _absolute(self, view: str, job) -> str:
+        path = reverse(view, kwargs={"name": job.dataset, "job_id": job.pk})
+        return self.context["request"].build_absolute_uri(path)
 

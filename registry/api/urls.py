@@ -5,7 +5,7 @@ The REDCap-compatible endpoint (registry/api/redcap/) has URLs of its own.
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import audit, datasets, docs, patients, queries, records
+from . import audit, dataset_jobs, datasets, docs, patients, queries, records
 from .errors import not_found
 
 
@@ -59,6 +59,10 @@ v1 += [
     path("audit/", audit.AuditView.as_view(), name="audit"),
     path("datasets/", datasets.DatasetListView.as_view(), name="datasets"),
     path("datasets/<slug:name>/", datasets.DatasetView.as_view(), name="dataset"),
+    path("datasets/<slug:name>/jobs/", dataset_jobs.DatasetJobsView.as_view(), name="dataset-jobs"),
+    path("datasets/<slug:name>/jobs/<instance:job_id>/", dataset_jobs.DatasetJobView.as_view(), name="dataset-job"),
+    path("datasets/<slug:name>/jobs/<instance:job_id>/file/", dataset_jobs.DatasetJobFileView.as_view(),
+         name="dataset-job-file"),
     path("report/", datasets.ReportView.as_view(), name="report"),
     path("queries/", queries.QueryListView.as_view(), name="queries"),
     path("queries/<instance:query_id>/", queries.QueryDetailView.as_view(), name="query"),

@@ -1,7 +1,13 @@
-"""Exports requested in the admin and written in the background (registry/services/export_jobs.py)."""
+"""Exports requested in the admin or the REST API and written in the background
+(registry/services/export_jobs.py)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+
+from .identified_exports import ExportDoor
+
+# Where an export job is asked for: the admin's page, or POST /api/v1/datasets/{name}/jobs/.
+JOB_DOORS = (ExportDoor.ADMIN_EXPORT_JOB, ExportDoor.API_DATASET)
 
 
 class ExportJobStatus(models.TextChoices):
@@ -16,7 +22,8 @@ class ExportJob(models.Model):
     """One export of one dataset in one format, for the user who asked for it.
 
     `file_name` is the zip under settings.EXPORTS_DIR (data file, codebook and provenance) once the
-    job is done; only its requester may download it, and only while still allowed to.
+    job is done; only its requester may download it, and only while still allowed to. `door` is where
+    it was asked for (the admin or the REST API), and what an identified export's log names.
     """
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs")
@@ -30,6 +37,10 @@ class ExportJob(models.Model):
     cut = models.ForeignKey(
         "registry.DataCut", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="Export from this frozen data cut; blank: from the live records.",
+    )
+    door = models.CharField(
+        max_length=40, choices=[(door.value, door.label) for door in JOB_DOORS],
+        default=ExportDoor.ADMIN_EXPORT_JOB, help_text="Where the export was asked for.",
     )
     status = models.CharField(max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED)
     patients_done = models.PositiveIntegerField(default=0)

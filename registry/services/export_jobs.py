@@ -1,4 +1,5 @@
-"""Exports requested in the admin and written in the background, then downloaded by their requester.
+"""Exports requested in the admin or the REST API and written in the background, then downloaded by
+their requester (registry/api/dataset_jobs.py is the API's door; both doors share everything here).
 
     export_job_request(...)   checks the request, stores an ExportJob, queues its task after the commit
     export_job_run(job_id=)   the task's work: writes the export as a zip under settings.EXPORTS_DIR
@@ -55,13 +56,15 @@ def _check_request(*, user, dataset: str, file_format: str, deidentify: bool, si
 @transaction.atomic
 def export_job_request(
     *, user, dataset: str, file_format: str, deidentify: bool, site: Site | None = None, cut: DataCut | None = None,
+    door: ExportDoor | str = ExportDoor.ADMIN_EXPORT_JOB,
 ) -> ExportJob:
     """Stores the request and queues its export after the commit (at once, in-process, without a
-    broker). `cut`: export from that frozen data cut instead of the live records. Raises ValueError,
-    ExportNotAllowed or DeidentificationKeyMissing, storing nothing."""
+    broker). `cut`: export from that frozen data cut instead of the live records. `door`: where it was
+    asked for, which an identified export's log names. Raises ValueError, ExportNotAllowed or
+    DeidentificationKeyMissing, storing nothing."""
     _check_request(user=user, dataset=dataset, file_format=file_format, deidentify=deidentify, site=site)
     job = ExportJob(requested_by=user, dataset=dataset, file_format=file_format, deidentified=deidentify, site=site,
-                    cut=cut)
+                    cut=cut, door=door)
     job.full_clean()
     job.save()
     transaction.on_commit(lambda: _enqueue(job.pk))
@@ -106,7 +109,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             data = Path(work) / f"{job.dataset}{EXTENSIONS[job.file_format]}"
             rows = dataset_export(
                 name=job.dataset, output=data, file_format=job.file_format, user=job.requested_by, site=job.site,
-                deidentify=job.deidentified, progress=progress, door=ExportDoor.ADMIN_EXPORT_JOB, cut=job.cut,
+                deidentify=job.deidentified, progress=progress, door=job.door, cut=job.cut,
             )
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 for path in (data, codebook_path(data), provenance_path(data)):

@@ -1,0 +1,35 @@
+"""Reads for export jobs and for deciding whether a dataset download runs as one.
+
+    export_job_of(user=, job_id=)              one job of the user's, as the REST API shows it
+    export_patient_count(user=, site=, cut=)   how many patients an export would hold (one COUNT)
+
+The rule for who sees a job is the admin's (registry/admin/exports.py): a user sees their own jobs
+only, whatever their role; the API adds that a job of a site the user no longer sees is no job of
+theirs. Whether the file may still leave is decided at the download
+(registry/services/export_jobs.py export_job_file).
+"""
+from __future__ import annotations
+
+from registry.models import DataCut, ExportJob, Site
+from registry.selectors.access import access_for
+from registry.selectors.data_cuts import visible_entries
+from registry.selectors.record_export import export_scope
+
+
+def export_job_of(*, user, job_id: int) -> ExportJob | None:
+    """The job `job_id` if `user` asked for it and still sees its site (a job of every site has none);
+    None otherwise. One query, with the job's site and cut; the user's access is read by `access_for`,
+    which the API's permission check has already loaded for this request."""
+    job = ExportJob.objects.select_related("site", "cut").filter(pk=job_id, requested_by=user).first()
+    if job is None or (job.site_id is not None and not access_for(user).can_see_site(job.site_id)):
+        return None
+    return job
+
+
+def export_patient_count(*, user, site: Site | None = None, cut: DataCut | None = None) -> int:
+    """The number of patients the export of any dataset by `user` (of `site` only, when given; from
+    `cut`, when given) would hold: the same scopes registry/services/datasets.py dataset_export reads.
+    One query."""
+    if cut is None:
+        return export_scope(user=user, site=site).count()
+    return visible_entries(cut, user=user, site=site).count()
