@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0021_required_fields_take_missing_codes'),
+        ('registry', '0022_line_baseline_sum_best_response_date_and_nadir'),
     ]
 
     operations = [
