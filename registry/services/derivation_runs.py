@@ -141,6 +141,14 @@ def derivation_run_retry(*, run: DerivationRun) -> list[int]:
 
 # ---------------------------------------------------------------------------- running the chunks
 
+def chunks_go_to_workers() -> bool:
+    """Whether a broker is configured, so that chunks sent as a group run on the Celery workers (and
+    not here, eagerly)."""
+    from registry.tasks import derive_chunk_task
+
+    return not derive_chunk_task.app.conf.task_always_eager
+
+
 def derivation_run_dispatch(*, run: DerivationRun, chunk_ids: list[int] | None = None) -> None:
     """Sends the run's chunks (or those given) to the workers as one Celery group; with no broker
     (eager) they run here, one after the other. The run must be committed: a worker reads it."""
@@ -152,7 +160,7 @@ def derivation_run_dispatch(*, run: DerivationRun, chunk_ids: list[int] | None =
         chunk_ids = _chunk_ids(run)
     if not chunk_ids:
         return
-    if connection.in_atomic_block and not derive_chunk_task.app.conf.task_always_eager:
+    if connection.in_atomic_block and chunks_go_to_workers():
         raise RuntimeError("derivation_run_dispatch inside a transaction: the workers would not see the run")
     group(derive_chunk_task.si(chunk_id) for chunk_id in chunk_ids).apply_async()
 

@@ -12,7 +12,6 @@ stale). --retry-run runs again the chunks of an earlier run that are not done (f
 """
 import time
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -21,7 +20,7 @@ from registry.models import DerivationRun, Patient
 from registry.selectors.derivation_inputs import all_patient_ids
 from registry.services.derivation import DEFAULT_BATCH_SIZE, analysis_settings_update, patients_derive
 from registry.services.derivation_runs import (
-    ParallelNotPossible, derivation_run_dispatch, derivation_run_inline, derivation_run_retry, derivation_run_start,
+    ParallelNotPossible, chunks_go_to_workers, derivation_run_dispatch, derivation_run_inline, derivation_run_retry, derivation_run_start,
     derivation_run_summary,
 )
 
@@ -51,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         if parallel < 1:
             raise CommandError("--parallel must be at least 1")
-        brokered = not settings.CELERY_TASK_ALWAYS_EAGER
+        brokered = chunks_go_to_workers()
         if parallel > 1:
             if record:
                 raise CommandError("--parallel derives every patient; it cannot be used with --record")
