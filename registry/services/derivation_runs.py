@@ -19,8 +19,8 @@ chunk is derived in one transaction, which also marks it done and adds it to its
   and `derivation_run_retry` runs only the ones not done.
 
 A chunk costs the queries of one batch of registry/services/derivation.py whatever its size (12 with
-the settings), plus 3 of its own: marking it running (outside the transaction, so that the admin
-sees it), locking it, and one UPDATE that marks it done and one that counts it in its run.
+the settings), plus 4 of its own: marking it running (outside the transaction, so that the admin
+sees it), locking it, one UPDATE that marks it done and one that counts it in its run.
 """
 from __future__ import annotations
 
