@@ -400,3 +400,26 @@ def test_derive_with_a_broker_sends_the_chunks_to_the_workers_and_prints_their_p
     assert err.getvalue().rstrip().endswith("] 12/12 patients")
     assert out.getvalue().splitlines()[:5] == ["patients 12", "lines 12", "assessments 0", "biopsies 12", "flags 0"]
     _derived_once(patient_ids)
+
+
+def test_a_settings_change_is_derived_by_the_workers_as_a_run_of_chunks(site_a, start_worker, administrator):
+    from registry.models import DerivationRun
+    from registry.services.derivation import analysis_settings_update
+
+    # Given two workers cutting runs into chunks of 5 (12 patients: 5 + 5 + 2), and 12 patients
+    # derived with the cut-off 2024-06-30
+    workers = [start_worker("--pool=solo", "--concurrency=1", REGISTRY_DERIVE_CHUNK_PATIENTS="5") for _ in range(2)]
+    patient_ids = _fanout_patients(site_a)
+    patients_derive(patient_ids=patient_ids)
+
+    # When an administrator changes the cut-off (committed: the derivation of everyone is queued)
+    analysis_settings_update(values={"data_cutoff": "2023-12-31"}, user=administrator)
+
+    # Then a worker records the run and the workers derive its chunks, every patient once with the new cut-off
+    _wait_for(lambda: DerivationRun.objects.filter(finished_at__isnull=False).exists(), workers,
+              "the settings change was not derived")
+    run = DerivationRun.objects.get()
+    assert (run.trigger, run.requested_by, run.total_chunks, run.chunks_done, run.patients_done) == (
+        "settings", administrator, 3, 3, FANOUT_PATIENTS)
+    _derived_once(patient_ids)
+    assert set(PatientDerivation.objects.values_list("data_cutoff", flat=True)) == {date(2023, 12, 31)}
