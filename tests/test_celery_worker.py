@@ -2,7 +2,8 @@
 Redis (transaction.on_commit, as in production), and a worker process derives them; and queued
 derivations survive crashes: a pool process killed mid-task (the task is requeued), a worker killed
 with its pool mid-task (Redis redelivers the unacknowledged task after the visibility timeout), and a
-server killed between an import's commit and the queueing of its derivation (the periodic sweep).
+server killed between an import's commit and the queueing of its derivation (the periodic sweep); and
+a full derivation fanned out in chunks over two workers, one of them killed in the middle of a chunk.
 
 The crash tests slow each patient's derivation down in the worker (tests/slow_derivation_worker.py) so
 that a kill lands in the middle of a task, and shorten the visibility timeout and the sweep's interval

@@ -288,7 +288,8 @@ def patients_derive_queued(*, patient_ids: Iterable[int]) -> DerivationSummary:
 
 def derivations_refresh() -> DerivationSummary:
     """Derives every patient whose stored results are missing, stale, or of other settings or rules
-    (after a settings change: everyone). The nightly task; also catches up with anything a lost task missed."""
+    (after a settings change: everyone), here, in batches (loading the demo). The nightly task does the
+    same fanned out over the workers (registry/services/derivation_runs.py)."""
     settings = current_analysis_settings()
     return patients_derive(patient_ids=patient_ids_to_derive(settings), settings=settings)
 
