@@ -1,8 +1,8 @@
 """Celery tasks: thin wrappers that take ids and call one service (registry/services/)."""
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 
-from registry.services import derivation, export_jobs
+from registry.services import derivation, derivation_runs, export_jobs
 
 # A lost connection or a deadlock with a concurrent edit: try again, waiting longer each time.
 _RETRY = {
@@ -23,10 +23,39 @@ def derive_patients_task(patient_ids: list[int]) -> int:
 
 
 @shared_task(name="registry.derive_all", **_RETRY, **_REQUEUE_IF_WORKER_LOST)
-def derive_all_task() -> int:
-    """Derives every patient whose results are missing, stale or of other settings (nightly, and
-    after a settings change). Idempotent."""
-    return derivation.derivations_refresh().patients
+def derive_all_task(trigger: str = "refresh", user_id: int | None = None, reason: str = "") -> int:
+    """Derives every patient whose results are missing, stale or of other settings or rules (nightly,
+    and after a settings change), fanned out: records a run of chunks and sends them to the workers
+    as a group (with no broker they run here). Returns the run's patients. Run twice, it records a
+    second run, whose chunks find most patients derived already by the first (harmless, not wasted
+    for long: the first run's chunks and the second's derive the same results)."""
+    from django.contrib.auth import get_user_model
+
+    from registry.selectors.derivation_inputs import current_analysis_settings, patient_ids_to_derive
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
+    run = derivation_runs.derivation_run_start(
+        patient_ids=patient_ids_to_derive(current_analysis_settings()), trigger=trigger, user=user, reason=reason)
+    if run is None:
+        return 0
+    derivation_runs.derivation_run_dispatch(run=run)
+    return run.total_patients
+
+
+class _ChunkTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """The chunk's retries are spent (or its error is not one to retry): marked failed, with why,
+        for the admin and `derive --retry-run`; the run's other chunks go on."""
+        chunk_id = args[0] if args else kwargs["chunk_id"]
+        derivation_runs.derivation_chunk_failed(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(name="registry.derive_chunk", base=_ChunkTask, **_RETRY, **_REQUEUE_IF_WORKER_LOST)
+def derive_chunk_task(chunk_id: int) -> int:
+    """Derives one chunk of a fanned-out run in one transaction and counts it in the run; a chunk
+    done already is left alone. Idempotent: a chunk killed midway runs again whole, one delivered
+    twice is derived once."""
+    return derivation_runs.derivation_chunk_run(chunk_id=chunk_id).patients
 
 
 @shared_task(name="registry.derive_sweep", **_RETRY, **_REQUEUE_IF_WORKER_LOST)

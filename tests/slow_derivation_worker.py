@@ -7,6 +7,10 @@ The wait is patched in here, in the test's own launcher, so no production code p
 test hook. Before deriving each patient, the process that derives it touches a file named by its
 process id in SLOW_DERIVATION_MARKER_DIR: the test learns that a derivation has begun and which
 pool process to kill. SLOW_DERIVATION_SECONDS is the wait per patient (0: none).
+
+SLOW_WORKER_RESTORE_SECONDS (optional): how often this worker looks for tasks another, dead worker
+left unacknowledged past the visibility timeout, and takes them back (kombu's default: about every
+100 s), so that a test sees a killed worker's task redelivered to a live one within seconds.
 """
 import os
 import sys
@@ -38,6 +42,12 @@ def main(arguments: list[str]) -> None:
     )
     from config.celery import app
 
+    restore_seconds = os.environ.get("SLOW_WORKER_RESTORE_SECONDS")
+    if restore_seconds:
+        app.conf.broker_transport_options = {
+            **app.conf.broker_transport_options,
+            "unacked_restore_interval": float(restore_seconds), "unacked_restore_throttle": 1,
+        }
     app.worker_main(arguments)
 
 

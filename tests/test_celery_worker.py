@@ -2,7 +2,8 @@
 Redis (transaction.on_commit, as in production), and a worker process derives them; and queued
 derivations survive crashes: a pool process killed mid-task (the task is requeued), a worker killed
 with its pool mid-task (Redis redelivers the unacknowledged task after the visibility timeout), and a
-server killed between an import's commit and the queueing of its derivation (the periodic sweep).
+server killed between an import's commit and the queueing of its derivation (the periodic sweep); and
+a full derivation fanned out in chunks over two workers, one of them killed in the middle of a chunk.
 
 The crash tests slow each patient's derivation down in the worker (tests/slow_derivation_worker.py) so
 that a kill lands in the middle of a task, and shorten the visibility timeout and the sweep's interval
@@ -302,3 +303,124 @@ def test_patients_imported_just_before_the_server_was_killed_are_derived_by_the_
     _wait_for(lambda: PatientDerivation.objects.filter(is_stale=False).count() == 2, [worker],
               "the imported patients were not derived", CRASH_WAIT_SECONDS)
     assert "Derivation sweep: 2 patients stale for more than 2 s" in worker.log()
+
+
+# ---------------------------------------------------------------------------- a fanned-out derivation
+
+# 12 patients in chunks of 2: 6 chunks of about 1 s each (0.5 s per patient) over two workers.
+FANOUT_PATIENTS = 12
+FANOUT_CHUNK_PATIENTS = 2
+FANOUT_SECONDS_PER_PATIENT = 0.5
+
+
+def _fanout_patients(site) -> list[int]:
+    AnalysisSettings.objects.create(pk=1, data_cutoff=date(2024, 6, 30))
+    return sorted(factories.make_full_patient(site).id for _ in range(FANOUT_PATIENTS))
+
+
+def _derived_once(patient_ids: list[int]) -> None:
+    """Every patient has one stored derivation, and its one line and one biopsy result once each
+    (a full factory patient has one line and one biopsy)."""
+    from django.db.models import Count
+
+    from registry.models import BiopsyDerivation
+
+    assert sorted(PatientDerivation.objects.filter(is_stale=False).values_list("patient_id", flat=True)) == patient_ids
+    for model in (LineDerivation, BiopsyDerivation):
+        per_patient = dict(model.objects.values("patient_id").annotate(rows=Count("id")).values_list("patient_id", "rows"))
+        assert per_patient == {patient_id: 1 for patient_id in patient_ids}, model.__name__
+
+
+def _mid_patient(worker: Worker, within_seconds: float) -> bool:
+    """The worker touched its marker this recently: it is in the wait before deriving a patient, so
+    inside a chunk's transaction (the marker is touched as each patient's derivation begins)."""
+    markers = list(worker.marker_dir.iterdir())
+    return bool(markers) and time.time() - max(marker.stat().st_mtime for marker in markers) < within_seconds
+
+
+def test_a_fanned_out_derivation_completes_on_the_other_worker_when_one_is_killed_mid_chunk(site_a, start_worker):
+    from registry.models import DerivationRun
+    from registry.services.derivation_runs import derivation_run_dispatch, derivation_run_start
+
+    crash_settings = {"REGISTRY_TASK_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS),
+                      "SLOW_WORKER_RESTORE_SECONDS": "1"}
+    # Given two workers, each with one pool process, and a full derivation of 12 patients in 6 chunks sent to them
+    first = start_worker("--pool=prefork", "--concurrency=1", slow_seconds=FANOUT_SECONDS_PER_PATIENT, **crash_settings)
+    second = start_worker("--pool=prefork", "--concurrency=1", slow_seconds=FANOUT_SECONDS_PER_PATIENT,
+                          **crash_settings)
+    patient_ids = _fanout_patients(site_a)
+    run = derivation_run_start(patient_ids=patient_ids, trigger=DerivationRun.Trigger.COMMAND,
+                               chunk_patients=FANOUT_CHUNK_PATIENTS)
+    assert run.total_chunks == 6
+    derivation_run_dispatch(run=run)
+    _wait_for(lambda: first.deriving_pids() and second.deriving_pids(), [first, second],
+              "the two workers did not both begin a chunk", CRASH_WAIT_SECONDS)
+
+    # When the first worker, main process and pool, is killed in the middle of deriving a patient
+    # (within 0.2 s of the start of a 0.5 s wait: inside a chunk's transaction)
+    _wait_for(lambda: _mid_patient(first, 0.2), [first, second], "the first worker was not caught mid-chunk",
+              CRASH_WAIT_SECONDS)
+    first.kill()
+
+    # Then the second worker takes back the chunk the first was deriving (after the visibility
+    # timeout) and the run finishes, every chunk done and counted once
+    _wait_for(lambda: DerivationRun.objects.get(pk=run.pk).finished, [first, second], "the run did not finish",
+              CRASH_WAIT_SECONDS)
+    run.refresh_from_db()
+    assert (run.chunks_done, run.chunks_failed, run.patients_done) == (6, 0, FANOUT_PATIENTS)
+    assert run.finished_at is not None
+    # The chunk interrupted by the kill was begun twice, and the others once; all done
+    attempts = sorted(run.chunks.values_list("attempts", flat=True))
+    assert attempts == [1, 1, 1, 1, 1, 2]
+    assert set(run.chunks.values_list("status", flat=True)) == {"done"}
+    # and every patient is derived once: one stored derivation, its line and biopsy results once
+    _derived_once(patient_ids)
+    assert second.process.poll() is None
+
+
+def test_derive_with_a_broker_sends_the_chunks_to_the_workers_and_prints_their_progress(site_a, start_worker):
+    import io
+
+    from django.core.management import call_command
+
+    from registry.models import DerivationRun
+
+    # Given two workers and 12 patients
+    start_worker("--pool=solo", "--concurrency=1")
+    start_worker("--pool=solo", "--concurrency=1")
+    patient_ids = _fanout_patients(site_a)
+    out, err = io.StringIO(), io.StringIO()
+
+    # When `derive` derives everyone in chunks of 5 (5 + 5 + 2)
+    call_command("derive", "--batch-size", "5", stdout=out, stderr=err)
+
+    # Then it waited for the workers' run, showing its progress, and printed what they stored
+    run = DerivationRun.objects.get()
+    assert (run.total_chunks, run.chunks_done, run.patients_done) == (3, 3, FANOUT_PATIENTS)
+    assert f"Derivation run {run.pk}: 12 patients in 3 chunks of up to 5, sent to the Celery workers" in err.getvalue()
+    assert err.getvalue().rstrip().endswith("] 12/12 patients")
+    assert out.getvalue().splitlines()[:5] == ["patients 12", "lines 12", "assessments 0", "biopsies 12", "flags 0"]
+    _derived_once(patient_ids)
+
+
+def test_a_settings_change_is_derived_by_the_workers_as_a_run_of_chunks(site_a, start_worker, administrator):
+    from registry.models import DerivationRun
+    from registry.services.derivation import analysis_settings_update
+
+    # Given two workers cutting runs into chunks of 5 (12 patients: 5 + 5 + 2), and 12 patients
+    # derived with the cut-off 2024-06-30
+    workers = [start_worker("--pool=solo", "--concurrency=1", REGISTRY_DERIVE_CHUNK_PATIENTS="5") for _ in range(2)]
+    patient_ids = _fanout_patients(site_a)
+    patients_derive(patient_ids=patient_ids)
+
+    # When an administrator changes the cut-off (committed: the derivation of everyone is queued)
+    analysis_settings_update(values={"data_cutoff": "2023-12-31"}, user=administrator)
+
+    # Then a worker records the run and the workers derive its chunks, every patient once with the new cut-off
+    _wait_for(lambda: DerivationRun.objects.filter(finished_at__isnull=False).exists(), workers,
+              "the settings change was not derived")
+    run = DerivationRun.objects.get()
+    assert (run.trigger, run.requested_by, run.total_chunks, run.chunks_done, run.patients_done) == (
+        "settings", administrator, 3, 3, FANOUT_PATIENTS)
+    _derived_once(patient_ids)
+    assert set(PatientDerivation.objects.values_list("data_cutoff", flat=True)) == {date(2023, 12, 31)}

@@ -6,6 +6,7 @@ from . import (
 from . import locks
 from . import queries  # issue 12 §2
 from . import data_cuts
+from . import derivation_runs  # issue 14 §1
 
 __all__ = [
     "api_tokens", "audit", "data_quality", "derived", "exports", "identified_exports", "imports", "instruments", "mixins", "patients",
@@ -13,4 +14,5 @@ __all__ = [
     "locks",
     "queries",
     "data_cuts",
+    "derivation_runs",
 ]

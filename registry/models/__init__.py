@@ -4,6 +4,7 @@ from .api_tokens import ApiToken
 from .biopsies import Biopsy
 from .data_cuts import DataCut, DataCutBlob, DataCutEntry, DataCutScope
 from .data_quality import QualityRule, QualityRuleHit, QualityRuleRun
+from .derivation_runs import DerivationChunk, DerivationRun
 from .derived import (
     AnalysisSettings, AssessmentDerivation, BiopsyDerivation, LineDerivation, PatientDerivation,
 )
@@ -27,6 +28,8 @@ __all__ = [
     "ApiToken",
     "AssessmentDerivation",
     "BiopsyDerivation",
+    "DerivationChunk",
+    "DerivationRun",
     "LineDerivation",
     "PatientDerivation",
     "Biopsy",

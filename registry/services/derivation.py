@@ -100,7 +100,7 @@ def patients_derive(
     snapshot = settings_snapshot(settings)
     summary = DerivationSummary()
     for start in range(0, len(ids), batch_size):
-        summary += _derive_batch(ids[start:start + batch_size], settings, snapshot)
+        summary += derive_batch(ids[start:start + batch_size], settings, snapshot)
         if progress is not None:
             progress(min(start + batch_size, len(ids)), len(ids))
     return DerivationSummary(
@@ -109,7 +109,9 @@ def patients_derive(
     )
 
 
-def _derive_batch(patient_ids: list[int], settings: derive.AnalysisSettings, snapshot: dict) -> DerivationSummary:
+def derive_batch(patient_ids: list[int], settings: derive.AnalysisSettings, snapshot: dict) -> DerivationSummary:
+    """Derives and stores one batch in one transaction (also a chunk of a fanned-out run:
+    registry/services/derivation_runs.py); the fixed queries of the module's docstring."""
     # savepoint=False: the batch is the transaction. Called inside another one (a test, a caller's
     # atomic block) it joins it, and a failure rolls back the whole, which is what the caller gets anyway.
     with transaction.atomic(savepoint=False):
@@ -286,7 +288,8 @@ def patients_derive_queued(*, patient_ids: Iterable[int]) -> DerivationSummary:
 
 def derivations_refresh() -> DerivationSummary:
     """Derives every patient whose stored results are missing, stale, or of other settings or rules
-    (after a settings change: everyone). The nightly task; also catches up with anything a lost task missed."""
+    (after a settings change: everyone), here, in batches (loading the demo). The nightly task does the
+    same fanned out over the workers (registry/services/derivation_runs.py)."""
     settings = current_analysis_settings()
     return patients_derive(patient_ids=patient_ids_to_derive(settings), settings=settings)
 
@@ -415,11 +418,15 @@ def analysis_settings_update(*, values: dict, user, derive_all_after_commit: boo
         return stored
     PatientDerivation.objects.filter(is_stale=False).update(is_stale=True, stale_since=timezone.now())
     if derive_all_after_commit:
-        transaction.on_commit(_derive_all_later, robust=True)
+        user_id = getattr(user, "pk", None)
+
+        def derive_all_later() -> None:
+            from registry.models import DerivationRun
+            from registry.tasks import derive_all_task
+
+            # Fanned out over the workers in chunks (registry/services/derivation_runs.py).
+            derive_all_task.delay(trigger=DerivationRun.Trigger.SETTINGS.value, user_id=user_id,
+                                  reason=SETTINGS_CHANGE_REASON)
+
+        transaction.on_commit(derive_all_later, robust=True)
     return stored
-
-
-def _derive_all_later() -> None:
-    from registry.tasks import derive_all_task
-
-    derive_all_task.delay()

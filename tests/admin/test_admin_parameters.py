@@ -83,8 +83,8 @@ def test_no_changelist_or_admin_page_answers_a_bad_query_parameter_with_a_server
     # 27 changelists (17 of the registry and auth, the identified-export log, the soft-check confirmations,
     # the record locks, the record signatures, the queries, the custom data-quality rules,
     # 3 of django-axes, 1 of django-otp), 3 filtered exports, 4 of the patient's pages with parameters,
-    # 1 of the data cuts
-    assert walked == 27 + 3 + 4 + 1
+    # 1 of the data cuts, 1 of the derivation runs
+    assert walked == 27 + 3 + 4 + 1 + 1
 
 
 def _request_of(user):

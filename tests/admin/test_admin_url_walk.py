@@ -35,10 +35,12 @@ from registry.models import (
     AnalysisSettings, ApiToken, ExportDoor, ExportJob, IdentifiedExport, QualityRule, RegistryRole, Role, Site, SiteMembership,
     WorkspaceSettings,
     DataCut,
+    DerivationRun,
 )
 from registry.services.api_tokens import api_token_create
 from registry.services.queries import query_open
 from registry.services.data_cuts import data_cut_freeze
+from registry.services.derivation_runs import derivation_run_start
 from registry.services.records import records_export
 from tests import factories
 from tests.access_roles import CASES, CHANGES, ROLES, SEES, user_for
@@ -135,6 +137,7 @@ RIGHTS = {
     "axes.AccessFailureLog": _nobody,
     "otp_totp.TOTPDevice": _nobody,
     "registry.QualityRule": _administrator,  # custom data-quality rules (data managers write them in the workspace)
+    "registry.DerivationRun": _nobody,  # administrators read it; the derivation services write it
 }
 
 
@@ -213,6 +216,8 @@ def build_walk(site_a, site_b) -> Walk:
         "axes.AccessFailureLog": failure_log,
         "otp_totp.TOTPDevice": device,
         "registry.QualityRule": QualityRule.objects.create(name="walk rule", logic="[sex] = '9'"),
+        "registry.DerivationRun": derivation_run_start(
+            patient_ids=[patients["A"].id, patients["B"].id], trigger=DerivationRun.Trigger.COMMAND),
     }
     objects = {}
     for url in admin_urls():
@@ -500,6 +505,9 @@ SUPERUSER_REFUSED = {
     # Queries are written by their services (workspace and REST API), never through their admin.
     ("registry.Query", "add"), ("registry.Query", "change"), ("registry.Query", "delete"),
     ("registry.Query", "changelist"),
+    # Derivation runs are written by the derivation services, never through their admin.
+    ("registry.DerivationRun", "add"), ("registry.DerivationRun", "change"), ("registry.DerivationRun", "delete"),
+    ("registry.DerivationRun", "changelist"),
 }
 
 
@@ -567,7 +575,7 @@ def _sees_row(case: str, label: str, site: str) -> bool:
         return role == Role.ADMINISTRATOR  # the token is another user's: administrators see every token
     if label in ("registry.AnalysisSettings", "registry.WorkspaceSettings"):
         return role is not None
-    if label in ("registry.IdentifiedExport", "registry.QualityRule"):
+    if label in ("registry.IdentifiedExport", "registry.QualityRule", "registry.DerivationRun"):
         return role == Role.ADMINISTRATOR
     if label == "registry.DataCut":  # every role exports from cuts
         return role is not None

@@ -11,11 +11,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.celery import app
 from config.settings import base
-from registry.tasks import derive_all_task, derive_patients_task, derive_sweep_task, export_job_run_task
+from registry.tasks import (
+    derive_all_task, derive_chunk_task, derive_patients_task, derive_sweep_task, export_job_run_task,
+)
 
 VARIABLES = (
     "REGISTRY_DERIVATION_SWEEP_SECONDS", "REGISTRY_DERIVATION_SWEEP_GRACE_SECONDS",
-    "REGISTRY_TASK_VISIBILITY_TIMEOUT_SECONDS",
+    "REGISTRY_TASK_VISIBILITY_TIMEOUT_SECONDS", "REGISTRY_DERIVE_CHUNK_PATIENTS",
 )
 
 
@@ -58,6 +60,7 @@ def test_the_sweep_interval_grace_and_visibility_timeout_come_from_the_environme
     ("REGISTRY_DERIVATION_SWEEP_SECONDS", "0", "must be 1 or more; got 0"),
     ("REGISTRY_DERIVATION_SWEEP_GRACE_SECONDS", "-1", "must be 0 or more; got -1"),
     ("REGISTRY_DERIVATION_SWEEP_SECONDS", "often", "must be a whole number; got 'often'"),
+    ("REGISTRY_DERIVE_CHUNK_PATIENTS", "0", "must be 1 or more; got 0"),
 ])
 def test_a_malformed_crash_setting_stops_start_up_naming_the_variable(monkeypatch, variable, value, message):
     with pytest.raises(ImproperlyConfigured) as raised:
@@ -75,5 +78,10 @@ def test_the_derivation_tasks_are_requeued_when_their_worker_process_dies_and_an
     # An export that kills its worker (out of memory) would be run again and again; a derivation is
     # bounded by its batch size, and idempotent.
     assert [(task.acks_late, task.reject_on_worker_lost)
-            for task in (derive_patients_task, derive_all_task, derive_sweep_task)] == [(True, True)] * 3
+            for task in (derive_patients_task, derive_all_task, derive_sweep_task, derive_chunk_task)] == [(True, True)] * 4
     assert not export_job_run_task.reject_on_worker_lost
+
+
+def test_a_full_derivation_is_cut_into_chunks_of_1000_patients_unless_the_environment_says_otherwise(monkeypatch):
+    assert _base_settings(monkeypatch)["DERIVE_CHUNK_PATIENTS"] == 1000
+    assert _base_settings(monkeypatch, REGISTRY_DERIVE_CHUNK_PATIENTS="250")["DERIVE_CHUNK_PATIENTS"] == 250

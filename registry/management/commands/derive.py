@@ -1,18 +1,31 @@
-"""Derive the stored results (derivation rules) now, in this process.
+"""Derive the stored results (derivation rules) now.
 
-    python manage.py derive [--record ID ...] [--cutoff YYYY-MM-DD] [--batch-size N]
+    python manage.py derive [--record ID ...] [--cutoff YYYY-MM-DD] [--batch-size N] [--parallel N]
+    python manage.py derive --retry-run RUN_ID
 
-Without --record every patient is derived. --cutoff first changes the analysis settings' data
-cut-off (kept in their history, every stored result marked stale).
+--record: only those patients, in this process. Without it every patient is derived as a run of
+chunks (registry/services/derivation_runs.py): sent to the Celery workers when a broker is
+configured (CELERY_BROKER_URL), this command printing their progress until the run is finished; with
+no broker, derived here, or in N local processes with --parallel N (PostgreSQL only). --cutoff first
+changes the analysis settings' data cut-off (kept in their history, every stored result marked
+stale). --retry-run runs again the chunks of an earlier run that are not done (failed ones).
 """
+import time
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
-from registry.models import Patient
+from registry.models import DerivationRun, Patient
 from registry.selectors.derivation_inputs import all_patient_ids
 from registry.services.derivation import DEFAULT_BATCH_SIZE, analysis_settings_update, patients_derive
+from registry.services.derivation_runs import (
+    ParallelNotPossible, chunks_go_to_workers, derivation_run_dispatch, derivation_run_inline, derivation_run_retry, derivation_run_start,
+    derivation_run_summary,
+)
 
 BAR_WIDTH = 30
+POLL_SECONDS = 0.5
 
 
 class Command(BaseCommand):
@@ -23,12 +36,39 @@ class Command(BaseCommand):
                             help="Record ID of a patient to derive (repeat for several; default: every patient)")
         parser.add_argument("--cutoff", metavar="YYYY-MM-DD",
                             help="Set the data cut-off date of the analysis settings first")
-        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                            help=f"Patients derived per transaction (default {DEFAULT_BATCH_SIZE})")
+        parser.add_argument("--batch-size", type=int, default=None,
+                            help="Patients derived per transaction (default: REGISTRY_DERIVE_CHUNK_PATIENTS for "
+                                 f"every patient, {DEFAULT_BATCH_SIZE} with --record)")
+        parser.add_argument("--parallel", type=int, default=1, metavar="N",
+                            help="Without a broker: derive the chunks in N local processes (PostgreSQL only)")
+        parser.add_argument("--retry-run", type=int, metavar="RUN_ID",
+                            help="Run again the chunks of this derivation run that are not done")
 
-    def handle(self, *args, record, cutoff=None, batch_size=DEFAULT_BATCH_SIZE, **options):
-        if batch_size < 1:
+    def handle(self, *args, record, cutoff=None, batch_size=None, parallel=1, retry_run=None, **options):
+        # Every refusal before anything is written.
+        if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if parallel < 1:
+            raise CommandError("--parallel must be at least 1")
+        brokered = chunks_go_to_workers()
+        if parallel > 1:
+            if record:
+                raise CommandError("--parallel derives every patient; it cannot be used with --record")
+            if brokered:
+                raise CommandError("--parallel is for a machine without a broker: with CELERY_BROKER_URL set, the "
+                                   "chunks go to the Celery workers (start more workers to derive in parallel)")
+            if connection.vendor == "sqlite":
+                raise CommandError("--parallel needs PostgreSQL: SQLite takes one writer at a time, so the "
+                                   "chunks cannot be derived in parallel on it (derive without --parallel)")
+        if retry_run is not None:
+            if record or cutoff:
+                raise CommandError("--retry-run cannot be combined with --record or --cutoff")
+            run = DerivationRun.objects.filter(pk=retry_run).first()
+            if run is None:
+                raise CommandError(f"No derivation run {retry_run}")
+            chunk_ids = derivation_run_retry(run=run)
+            self._run(run, chunk_ids, brokered, parallel)
+            return
         patient_ids = self._patient_ids(record)
         if cutoff is not None:
             try:
@@ -38,14 +78,63 @@ class Command(BaseCommand):
                                          derive_all_after_commit=bool(record))
             except ValidationError as error:
                 raise CommandError(f"--cutoff {cutoff}: {'; '.join(error.messages)}") from None
-        summary = patients_derive(patient_ids=patient_ids, batch_size=batch_size, progress=self._progress)
-        if patient_ids:
+        if record:
+            summary = patients_derive(patient_ids=patient_ids, batch_size=batch_size or DEFAULT_BATCH_SIZE,
+                                      progress=self._progress)
             self.stderr.write("")  # ends the progress line
-        self.stdout.write(
-            f"patients {summary.patients}\nlines {summary.lines}\nassessments {summary.assessments}\n"
-            f"biopsies {summary.biopsies}\nflags {summary.flags}\nseconds {summary.seconds:.1f}"
-        )
-        self.stdout.write(self.style.SUCCESS(f"Derived {summary.patients} patients in {summary.seconds:.1f} s."))
+            self._summary(summary, summary.seconds)
+            return
+        run = derivation_run_start(patient_ids=patient_ids, trigger=DerivationRun.Trigger.COMMAND,
+                                   reason="derive command", chunk_patients=batch_size)
+        if run is None:
+            self._summary(None, 0.0)
+            return
+        self._run(run, None, brokered, parallel)
+
+    def _run(self, run: DerivationRun, chunk_ids, brokered: bool, parallel: int) -> None:
+        started = time.perf_counter()
+        self.stderr.write(f"Derivation run {run.pk}: {run.total_patients} patients in {run.total_chunks} chunks "
+                          f"of up to {run.chunk_patients}"
+                          + (", sent to the Celery workers" if brokered else
+                             f", in {parallel} local processes" if parallel > 1 else ""))
+        if brokered:
+            derivation_run_dispatch(run=run, chunk_ids=chunk_ids)
+            self._wait(run)
+        else:
+            try:
+                derivation_run_inline(run=run, chunk_ids=chunk_ids, processes=parallel, progress=self._progress)
+            except ParallelNotPossible as error:
+                raise CommandError(str(error)) from None
+        self.stderr.write("")  # ends the progress line
+        run.refresh_from_db()
+        self._summary(derivation_run_summary(run=run), time.perf_counter() - started)
+        if run.chunks_failed:
+            raise CommandError(
+                f"{run.chunks_failed} of {run.total_chunks} chunks failed (their errors: the admin's derivation "
+                f"run {run.pk}); derive them again with: manage.py derive --retry-run {run.pk}")
+
+    def _wait(self, run: DerivationRun) -> None:
+        """Prints the run's progress, read from the database, until its last chunk is done or failed."""
+        shown = None
+        while True:
+            run.refresh_from_db(fields=["patients_done", "chunks_done", "chunks_failed", "finished_at"])
+            if (run.patients_done, run.chunks_failed) != shown:
+                shown = (run.patients_done, run.chunks_failed)
+                self._progress(run.patients_done, run.total_patients)
+            if run.finished:
+                return
+            time.sleep(POLL_SECONDS)
+
+    def _summary(self, summary, seconds: float) -> None:
+        if summary is None:
+            summary_lines = "patients 0\nlines 0\nassessments 0\nbiopsies 0\nflags 0"
+            patients = 0
+        else:
+            summary_lines = (f"patients {summary.patients}\nlines {summary.lines}\nassessments {summary.assessments}\n"
+                             f"biopsies {summary.biopsies}\nflags {summary.flags}")
+            patients = summary.patients
+        self.stdout.write(f"{summary_lines}\nseconds {seconds:.1f}")
+        self.stdout.write(self.style.SUCCESS(f"Derived {patients} patients in {seconds:.1f} s."))
 
     def _patient_ids(self, record_ids: list[str]) -> list[int]:
         if not record_ids:
@@ -58,6 +147,6 @@ class Command(BaseCommand):
 
     def _progress(self, done: int, total: int) -> None:
         # In place on stderr, so that stdout holds only the summary.
-        filled = BAR_WIDTH * done // total
+        filled = BAR_WIDTH * done // total if total else BAR_WIDTH
         self.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} patients", ending="")
         self.stderr.flush()

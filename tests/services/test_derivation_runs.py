@@ -1,0 +1,211 @@
+"""Full derivations fanned out in chunks (registry/services/derivation_runs.py): how a run is cut,
+that a chunk is derived once however often it runs, what a chunk costs, and failed chunks retried
+without redoing the others. The real workers: tests/test_celery_worker.py."""
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from registry import derive
+from registry.models import (
+    AnalysisSettings, DerivationChunk, DerivationRun, LineDerivation, PatientDerivation,
+)
+from registry.services import derivation_runs
+from registry.services.derivation import analysis_settings_update
+from registry.services.derivation_runs import (
+    derivation_chunk_run, derivation_run_inline, derivation_run_retry, derivation_run_start,
+)
+from registry.tasks import derive_all_task, derive_chunk_task
+from tests import factories
+
+
+@pytest.fixture
+def stored_settings(db):
+    return AnalysisSettings.objects.create(pk=1, data_cutoff=date(2024, 6, 30))
+
+
+def _patients(site, count: int) -> list[int]:
+    return [factories.make_full_patient(site, f"P-{number}").id for number in range(1, count + 1)]
+
+
+def test_a_run_cuts_its_patients_in_id_order_into_chunks_of_the_given_size(site_a, stored_settings):
+    ids = _patients(site_a, 5)
+
+    # Given in another order, with a duplicate: 5 patients in chunks of 2 are [1 2] [3 4] [5].
+    run = derivation_run_start(patient_ids=[ids[4], *ids, ids[0]], trigger=DerivationRun.Trigger.COMMAND,
+                               chunk_patients=2)
+
+    assert (run.total_patients, run.total_chunks, run.chunk_patients, run.chunks_done, run.finished_at) == (
+        5, 3, 2, 0, None)
+    assert list(run.chunks.values_list("number", "patient_ids", "status")) == [
+        (1, ids[0:2], "queued"), (2, ids[2:4], "queued"), (3, ids[4:5], "queued")]
+    assert run.settings_snapshot["data_cutoff"] == "2024-06-30"
+    assert not PatientDerivation.objects.exists()
+
+
+def test_no_patients_record_no_run(db):
+    assert derivation_run_start(patient_ids=[], trigger=DerivationRun.Trigger.COMMAND) is None
+    assert not DerivationRun.objects.exists()
+
+
+def test_a_chunk_run_twice_stores_its_patients_results_once_and_is_counted_once(site_a, stored_settings):
+    ids = _patients(site_a, 3)
+    run = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.COMMAND, chunk_patients=2)
+    first = run.chunks.get(number=1)
+
+    derived = derivation_chunk_run(chunk_id=first.pk)
+    derived_at = dict(PatientDerivation.objects.values_list("patient_id", "derived_at"))
+    again = derivation_chunk_run(chunk_id=first.pk)  # redelivered by the broker
+
+    # Each full patient has one line: 2 patients, 2 line results, once.
+    assert (derived.patients, derived.lines, again.patients) == (2, 2, 0)
+    assert sorted(PatientDerivation.objects.values_list("patient_id", flat=True)) == ids[:2]
+    assert sorted(LineDerivation.objects.values_list("patient_id", flat=True)) == ids[:2]
+    assert dict(PatientDerivation.objects.values_list("patient_id", "derived_at")) == derived_at  # not redone
+    first.refresh_from_db()
+    run.refresh_from_db()
+    assert (first.status, first.attempts, first.patients, first.lines) == ("done", 1, 2, 2)
+    assert (run.chunks_done, run.patients_done, run.finished_at) == (1, 2, None)
+
+
+@pytest.mark.django_db(transaction=True)  # the chunk's own transaction, not one joined to the test's
+def test_a_chunk_killed_after_storing_and_before_counting_leaves_nothing_and_runs_again_whole(
+    site_a, stored_settings, monkeypatch,
+):
+    ids = _patients(site_a, 2)
+    run = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.COMMAND, chunk_patients=2)
+    (chunk,) = run.chunks.all()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("the worker was killed")  # not an Exception: nothing catches it
+
+    monkeypatch.setattr(derivation_runs, "_count_in_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        derivation_chunk_run(chunk_id=chunk.pk)
+    # Its results were written, then its transaction rolled back: nothing is left, the chunk is not done
+    assert not PatientDerivation.objects.exists() and not LineDerivation.objects.exists()
+    assert run.chunks.get().status == "running"
+
+    monkeypatch.undo()
+    derivation_chunk_run(chunk_id=chunk.pk)
+
+    assert sorted(PatientDerivation.objects.values_list("patient_id", flat=True)) == ids
+    assert LineDerivation.objects.count() == 2
+    run.refresh_from_db()
+    assert (run.chunks_done, run.patients_done) == (1, 2) and run.finished_at is not None
+
+
+def test_a_chunk_costs_a_batchs_queries_and_four_of_its_own_whatever_its_size(
+    site_a, stored_settings, django_assert_num_queries,
+):
+    ids = _patients(site_a, 7)
+    run = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.COMMAND, chunk_patients=6)
+    big, small = run.chunks.order_by("number")
+    deletes = 1 if connection.vendor == "postgresql" else 3
+    # 1 UPDATE the chunk to running, 2 SELECT it FOR UPDATE, 3 the analysis settings,
+    # 4-9 the six loads of the batch, 10 the upsert of PatientDerivation, the deletes (1 statement on
+    # PostgreSQL, 3 on SQLite), 2 INSERTs (line and biopsy results: the factory's full patient has no
+    # assessment result, as `derive` reports "assessments 0" for it, so no third INSERT), then
+    # 1 UPDATE the chunk done and 1 UPDATE its run's counters.
+    expected = 3 + 6 + 1 + deletes + 2 + 2
+    with django_assert_num_queries(expected):
+        derivation_chunk_run(chunk_id=big.pk)  # 6 patients
+    with django_assert_num_queries(expected):
+        derivation_chunk_run(chunk_id=small.pk)  # 1 patient
+
+    run.refresh_from_db()
+    assert (run.chunks_done, run.patients_done) == (2, 7) and run.finished_at is not None
+
+
+# Committed transactions, as in production: a chunk's transaction is its own (in a test's, joined
+# without a savepoint, its failure would break the test's).
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_chunk_is_marked_failed_the_others_are_done_and_a_retry_redoes_only_it(
+    site_a, stored_settings, monkeypatch,
+):
+    ids = _patients(site_a, 3)
+    run = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.COMMAND, chunk_patients=1)
+    real_derive = derive.derive_patient
+
+    def broken_for_p2(record, settings):
+        if record.record_id == "P-2":
+            raise ValueError("a bug in a rule")
+        return real_derive(record, settings)
+
+    monkeypatch.setattr(derive, "derive_patient", broken_for_p2)
+    failed = derivation_run_inline(run=run)
+
+    second = run.chunks.get(number=2)
+    assert failed == [second.pk]
+    assert (second.status, second.error) == ("failed", "ValueError: a bug in a rule")
+    # P-2 has nothing stored; P-1 and P-3 are derived
+    assert sorted(PatientDerivation.objects.values_list("patient_id", flat=True)) == [ids[0], ids[2]]
+    run.refresh_from_db()
+    assert (run.chunks_done, run.chunks_failed, run.patients_done) == (2, 1, 2) and run.finished_at is not None
+
+    # When the bug is fixed and the run retried, only the failed chunk runs again
+    monkeypatch.setattr(derive, "derive_patient", real_derive)
+    derived_at = dict(PatientDerivation.objects.values_list("patient_id", "derived_at"))
+    chunk_ids = derivation_run_retry(run=run)
+    assert chunk_ids == [second.pk]
+    assert (run.chunks_failed, run.finished_at) == (0, None)
+    assert derivation_run_inline(run=run, chunk_ids=chunk_ids) == []
+
+    assert sorted(PatientDerivation.objects.values_list("patient_id", flat=True)) == ids
+    assert {patient_id: at for patient_id, at in PatientDerivation.objects.values_list("patient_id", "derived_at")
+            if patient_id != ids[1]} == derived_at
+    run.refresh_from_db()
+    assert (run.chunks_done, run.chunks_failed, run.patients_done) == (3, 0, 3) and run.finished_at is not None
+    assert list(run.chunks.values_list("attempts", flat=True)) == [1, 2, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_task_that_gives_up_marks_its_chunk_failed(site_a, stored_settings, monkeypatch):
+    ids = _patients(site_a, 1)
+    run = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.COMMAND)
+
+    def broken(record, settings):
+        raise ValueError("a bug in a rule")
+
+    monkeypatch.setattr(derive, "derive_patient", broken)
+    # As a worker runs it: the failure is the task's result (not raised here), after its handler ran
+    result = derive_chunk_task.apply(args=[run.chunks.get().pk], throw=False)
+
+    assert result.failed() and isinstance(result.result, ValueError)
+
+    chunk = run.chunks.get()
+    assert (chunk.status, chunk.error) == ("failed", "ValueError: a bug in a rule")
+    assert not PatientDerivation.objects.exists()
+
+
+def test_parallel_processes_are_refused_on_sqlite(site_a, stored_settings):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's refusal")
+    run = derivation_run_start(patient_ids=_patients(site_a, 2), trigger=DerivationRun.Trigger.COMMAND)
+
+    with pytest.raises(derivation_runs.ParallelNotPossible, match="SQLite"):
+        derivation_run_inline(run=run, processes=2)
+
+    assert not PatientDerivation.objects.exists()
+    assert run.chunks.get().status == DerivationChunk.Status.QUEUED
+
+
+def test_a_settings_change_records_a_run_by_its_author_that_derives_everyone(
+    site_a, stored_settings, administrator, django_capture_on_commit_callbacks,
+):
+    ids = _patients(site_a, 3)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis_settings_update(values={"data_cutoff": "2023-12-31"}, user=administrator)
+
+    run = DerivationRun.objects.get()
+    assert (run.trigger, run.requested_by, run.reason, run.total_patients) == (
+        "settings", administrator, "analysis settings changed", 3)
+    assert (run.chunks_done, run.patients_done) == (run.total_chunks, 3) and run.finished_at is not None
+    assert sorted(PatientDerivation.objects.filter(data_cutoff=date(2023, 12, 31)).values_list(
+        "patient_id", flat=True)) == ids
+
+
+def test_the_nightly_task_with_nothing_outdated_records_no_run(site_a, stored_settings):
+    assert derive_all_task.delay().get() == 0
+    assert not DerivationRun.objects.exists()
