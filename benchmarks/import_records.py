@@ -127,7 +127,7 @@ def print_floor(snapshot: copy_floor.TableSnapshot | None, rows: int, seconds: f
     print(f"{'copy':<9} {rows:>7} rows {floor.seconds:7.2f} s {rows / floor.seconds:7.0f} rows/s "
           f"(the floor: binary COPY FROM of the {floor.rows} rows the import wrote, rolled back; "
           f"the import took {seconds / floor.seconds:.1f}x the floor)")
-    print(f"          {floor.rows_by_table_text()}")
+    print(f"          foreign-key checks {floor.check_seconds:.2f} s of it; {floor.rows_by_table_text()}")
     if unknown:
         print(f"          not in the floor (new rows not told from old ones): {', '.join(unknown)}")
 

@@ -85,7 +85,7 @@ def print_floor(snapshot: copy_floor.TableSnapshot | None, total: int, seconds: 
     print(f"{'COPY floor':<22} {total:>10} rows {floor.seconds:8.2f} s {total / floor.seconds:8.0f} rows/s "
           f"(binary COPY FROM of the {floor.rows} rows written, rolled back; the run took "
           f"{seconds / floor.seconds:.1f}x the floor)")
-    print(f"  {floor.rows_by_table_text()}")
+    print(f"  foreign-key checks {floor.check_seconds:.2f} s of it; {floor.rows_by_table_text()}")
     if unknown:
         print(f"  not in the floor (new rows not told from old ones): {', '.join(unknown)}")
 
