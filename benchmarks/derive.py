@@ -17,6 +17,12 @@ queries and milliseconds of re-deriving that patient in-process (the eager task 
 commit; counted from the end of that COMMIT to the end of the task, BEGIN and COMMIT included).
 Targets: 10,000 patients in under 60 s; one patient in at most 15 queries and under 100 ms.
 --processes 2 splits the full run into two processes with disjoint patient id ranges.
+
+After the full run, its COPY floor (benchmarks/copy_floor.py; PostgreSQL only): binary COPY TO of
+the columns the derivation-input selector reads (its own queries, for the whole cohort at once),
+plus binary COPY FROM of the result rows the run stored into the four result tables, rolled back;
+then the full run's time divided by the floor (issue 14: within 5x). The floor runs on one
+connection, also when --processes splits the full run.
 """
 import argparse
 import os
@@ -40,10 +46,15 @@ django.setup()
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from registry.models import AnalysisSettings, LesionMeasurement, Patient, TreatmentLine  # noqa: E402
+from registry.models import (  # noqa: E402
+    AnalysisSettings, AssessmentDerivation, Biopsy, BiopsyDerivation, Lesion, LesionMeasurement, LineDerivation,
+    LocalTherapy, Patient, PatientDerivation, TreatmentLine, TumorAssessment,
+)
+from registry.selectors import derivation_inputs  # noqa: E402
 from registry.selectors.derivation_inputs import current_analysis_settings  # noqa: E402
 from registry.services.derivation import DerivationSummary, patients_changed, patients_derive  # noqa: E402
 from registry.services.synthetic_cohort import FOLLOW_UP_PROFILES, synthetic_record_id  # noqa: E402
+from benchmarks import copy_floor  # noqa: E402
 from benchmarks.query_counter import QueryCounter  # noqa: E402
 
 DATA_CUTOFF = "2024-06-30"
@@ -85,7 +96,7 @@ def _derive_in_child(arguments) -> tuple[DerivationSummary, int, int]:
     return summary, queries, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def full_run(patient_ids: list[int], batch_size: int, processes: int) -> None:
+def full_run(patient_ids: list[int], batch_size: int, processes: int) -> float:
     started = time.perf_counter()
     if processes == 1:
         summary, queries = derive_range(patient_ids, batch_size)
@@ -109,6 +120,46 @@ def full_run(patient_ids: list[int], batch_size: int, processes: int) -> None:
           f"biopsies {summary.biopsies}, flags {summary.flags}")
     print(f"  {seconds:.1f} s, {summary.patients / seconds:.0f} patients/s, {queries} queries, "
           f"peak resident memory {peak_kib / 1024:.0f} MiB (per process)")
+    return seconds
+
+
+def input_querysets(patient_ids: list[int]) -> list:
+    """The derivation-input selector's six queries for all the patients: its own field lists and
+    query helper (private names, so that the floor reads exactly the columns the selector reads),
+    without the patient lock (a floor takes none)."""
+    selector = derivation_inputs
+    return [
+        Patient.objects.filter(id__in=patient_ids).order_by("id").values_list(*selector._PATIENT_FIELDS),
+        selector._rows(TreatmentLine, patient_ids, selector._LINE_FIELDS),
+        selector._rows(LocalTherapy, patient_ids, selector._LOCAL_THERAPY_FIELDS),
+        selector._rows(TumorAssessment, patient_ids, selector._ASSESSMENT_FIELDS),
+        selector._rows(Lesion, patient_ids, selector._LESION_FIELDS),
+        selector._rows(Biopsy, patient_ids, selector._BIOPSY_FIELDS),
+    ]
+
+
+def result_rows(patient_ids: list[int]) -> list[copy_floor.TableRows]:
+    """The stored results of the patients, every column, in the four result tables."""
+    id_type = Patient._meta.pk.db_type(connection)
+    where = f"patient_id = ANY(%s::{id_type}[])"
+    return [copy_floor.TableRows.of_model(model, where, (patient_ids,))
+            for model in (PatientDerivation, LineDerivation, AssessmentDerivation, BiopsyDerivation)]
+
+
+def floor_run(patient_ids: list[int], seconds: float) -> None:
+    if not copy_floor.floor_measurable():
+        print("COPY floor: not measured (PostgreSQL only)")
+        return
+    inputs = copy_floor.copy_out(input_querysets(patient_ids))
+    results = copy_floor.copy_in_floor(result_rows(patient_ids))
+    floor = inputs.seconds + results.seconds
+    print("COPY floor of the same rows (binary COPY, one connection):")
+    print(f"  inputs out (the selector's 6 queries, COPY TO): {inputs.rows} rows, {inputs.bytes / 2**20:.1f} MiB, "
+          f"{inputs.seconds:.2f} s")
+    print(f"  results in (COPY FROM, foreign keys checked, rolled back): {results.rows} rows, "
+          f"{results.bytes / 2**20:.1f} MiB, {results.seconds:.2f} s (foreign-key checks {results.check_seconds:.2f} s; "
+          f"{results.rows_by_table_text()})")
+    print(f"  floor {floor:.2f} s; the full run took {seconds:.1f} s, {seconds / floor:.1f}x the floor")
 
 
 def traced_peak(patient_ids: list[int], batch_size: int) -> None:
@@ -188,7 +239,8 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
         return
 
-    full_run(patient_ids, arguments.batch_size, arguments.processes)
+    seconds = full_run(patient_ids, arguments.batch_size, arguments.processes)
+    floor_run(patient_ids, seconds)
     traced_peak(patient_ids, arguments.batch_size)
     for number in range(3):  # the first also pays for setting up the task machinery
         one_edit(patient_ids, show_queries=number == 0)

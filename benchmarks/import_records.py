@@ -6,6 +6,11 @@ Uses a temporary SQLite database unless DATABASE_URL is set (then that database 
 Generates a flat CSV of N/4 and then N invented patients (22 rows each), imports it, exports it,
 and prints rows, seconds, rows per second, queries and the tracemalloc peak of each step. The peak
 should stay about the same for both sizes: the import holds one chunk of rows at a time.
+
+On PostgreSQL the import is set against its COPY floor (benchmarks/copy_floor.py): binary COPY FROM
+of every row the import wrote (records, audit trail, versions, and the results of the derivation
+its commit ran) back into the same tables, in a transaction that is rolled back. The "copy" line
+gives the floor as the file's rows per second, and the import's time divided by the floor.
 """
 import argparse
 import csv
@@ -36,6 +41,7 @@ from django.db import connection  # noqa: E402
 from registry.models import Patient, Site  # noqa: E402
 from registry.records.instruments import flat_columns  # noqa: E402
 from registry.services.records import records_export, records_import  # noqa: E402
+from benchmarks import copy_floor  # noqa: E402
 
 
 def _patient_rows(number: int) -> list[dict[str, str]]:
@@ -111,6 +117,21 @@ def measured(label: str, rows: int, *, memory: bool):
         print(f"{label:<9} {rows:>7} rows {seconds:7.2f} s {rows / seconds:7.0f} rows/s {queries[0]:6} queries")
 
 
+def print_floor(snapshot: copy_floor.TableSnapshot | None, rows: int, seconds: float) -> None:
+    """The COPY floor of the rows written since the snapshot, beside the import's `seconds`."""
+    if snapshot is None:
+        print(f"{'copy':<9} floor not measured (PostgreSQL only)")
+        return
+    selections, unknown = snapshot.new_rows()
+    floor = copy_floor.copy_in_floor(selections)
+    print(f"{'copy':<9} {rows:>7} rows {floor.seconds:7.2f} s {rows / floor.seconds:7.0f} rows/s "
+          f"(the floor: binary COPY FROM of the {floor.rows} rows the import wrote, rolled back; "
+          f"the import took {seconds / floor.seconds:.1f}x the floor)")
+    print(f"          foreign-key checks {floor.check_seconds:.2f} s of it; {floor.rows_by_table_text()}")
+    if unknown:
+        print(f"          not in the floor (new rows not told from old ones): {', '.join(unknown)}")
+
+
 def run(directory: Path, patients: int, *, memory: bool) -> None:
     call_command("flush", interactive=False, verbosity=0)
     site = Site.objects.create(code="bench", name="Benchmark hospital")
@@ -118,10 +139,15 @@ def run(directory: Path, patients: int, *, memory: bool) -> None:
     rows = write_file(source, patients)
     if not memory:
         print(f"-- {patients} patients, {rows} rows, {source.stat().st_size / 1_048_576:.1f} MiB file")
+    snapshot = copy_floor.TableSnapshot() if not memory and copy_floor.floor_measurable() else None
+    started = time.perf_counter()
     with measured("import", rows, memory=memory):
         result = records_import(source=source, file_format="csv", site=site, user=None)
+    seconds = time.perf_counter() - started
     if result.problems:
         raise SystemExit(f"the benchmark file has problems: {result.problems[:5]}")
+    if not memory:
+        print_floor(snapshot, rows, seconds)
     if not memory:
         with measured("reimport", rows, memory=memory):
             again = records_import(source=source, file_format="csv", site=site, user=None)

@@ -9,6 +9,11 @@ Prints rows per model, seconds, rows per second and the peak resident memory of 
 what django-simple-history's bulk_create_with_history costs. --traced adds a separate, slower run
 under tracemalloc (traced Python allocations only) for a tenth of the patients and for all of them:
 the two peaks should be about equal, as memory is bounded by the batch, not the cohort.
+
+On PostgreSQL the run is set against its COPY floor (benchmarks/copy_floor.py): binary COPY FROM of
+every row the run wrote (audit-trail rows included unless --without-history) back into the same
+tables, in a transaction that is rolled back. The "COPY floor" line counts the same rows as the
+"total" line, so their rows per second compare directly; the ratio is the run's time over the floor.
 """
 import argparse
 import os
@@ -36,6 +41,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from registry.services import synthetic_cohort  # noqa: E402
+from benchmarks import copy_floor  # noqa: E402
 
 
 def _without_history(objs, model, **_history_options):
@@ -48,6 +54,7 @@ def _peak_rss_mib() -> float:
 
 def run(patients: int, batch_size: int, *, traced: bool, history: bool) -> None:
     call_command("flush", interactive=False, verbosity=0)
+    snapshot = copy_floor.TableSnapshot() if not traced and copy_floor.floor_measurable() else None
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
@@ -65,6 +72,22 @@ def run(patients: int, batch_size: int, *, traced: bool, history: bool) -> None:
     print(f"{'total':<22} {total:>10} rows {seconds:8.1f} s {total / seconds:8.0f} rows/s "
           f"(+ {total if history else 0} history rows)")
     print(f"peak resident memory {_peak_rss_mib():.0f} MiB")
+    print_floor(snapshot, total, seconds)
+
+
+def print_floor(snapshot: copy_floor.TableSnapshot | None, total: int, seconds: float) -> None:
+    """The COPY floor of the rows written since the snapshot, beside the run's `seconds`."""
+    if snapshot is None:
+        print("COPY floor: not measured (PostgreSQL only)")
+        return
+    selections, unknown = snapshot.new_rows()
+    floor = copy_floor.copy_in_floor(selections)
+    print(f"{'COPY floor':<22} {total:>10} rows {floor.seconds:8.2f} s {total / floor.seconds:8.0f} rows/s "
+          f"(binary COPY FROM of the {floor.rows} rows written, rolled back; the run took "
+          f"{seconds / floor.seconds:.1f}x the floor)")
+    print(f"  foreign-key checks {floor.check_seconds:.2f} s of it; {floor.rows_by_table_text()}")
+    if unknown:
+        print(f"  not in the floor (new rows not told from old ones): {', '.join(unknown)}")
 
 
 def main() -> None:
