@@ -21,6 +21,7 @@ class TumorAssessment(RepeatingInstance):
     ta_scope_3 = fields.checkbox_option("Imaging: brain CT")
     ta_scope_4 = fields.checkbox_option("Imaging: PET-CT")
     ta_scope_5 = fields.checkbox_option("Imaging: bone scan")
+    ta_scope_missing = fields.checkbox_missing_code("Imaging performed", option_codes=(1, 2, 3, 4, 5))
     ta_nontarget = fields.coded(
         NonTargetRead, "Non-target lesions overall, as read (used when no lesion-level non-target data)"
     )
