@@ -133,12 +133,14 @@ def _checkbox_cells(values: list, groups) -> list:
     return values
 
 
-def coded_checkbox_fields(patients: QuerySet[Patient]) -> frozenset[str]:
-    """The checkbox fields in which a record of `patients` holds a missing-data code (a query per
-    such field: alk_method, ta_scope)."""
+def coded_checkbox_fields(patients: QuerySet[Patient], *, fields=None) -> frozenset[str]:
+    """The checkbox fields (of `fields`, default all) in which a record of `patients` holds a
+    missing-data code (a query per such field: alk_method, ta_scope)."""
     used = set()
     for model in dict.fromkeys(instrument.model for instrument in INSTRUMENTS.values()):
         for field_name in coded_checkboxes(model):
+            if fields is not None and field_name not in fields:
+                continue
             rows = patients if model is Patient else model.objects.filter(patient__in=patients.values("id"))
             if rows.exclude(**{missing_column(field_name): ""}).exists():
                 used.add(field_name)
