@@ -351,9 +351,8 @@ def form_cells(form: str, values: dict, problems: Problems, *, record: str, inst
         ticked = [option for option in checkbox.options if cells.get(option) == "1"]
         if ticked:
             problems.add(record, form, instance, name, code,
-                         f"{', '.join(ticked)} {'is' if len(ticked) == 1 else 'are'} ticked and sent with the "
-                         f"missing-data code {code}; a checkbox field holds ticked options or a code: send its "
-                         "options 0 with the code.")
+                         f"A ticked option ({', '.join(ticked)}) is sent with the missing-data code {code}; a "
+                         "checkbox field holds ticked options or a code: send its options 0 with the code.")
             continue
         cells[checkbox.code_columns[code]] = "1"  # the flat format's way: the code's own column ticked
     return cells

@@ -54,8 +54,8 @@ def test_a_code_with_a_ticked_option_is_a_400_and_nothing_is_written(coordinator
     assert response.status_code == 400
     assert problems_of(response) == [(
         "P-A", "enrollment", "alk_method_missing",
-        "alk_method___2 is ticked and sent with the missing-data code UNK; a checkbox field holds ticked options or "
-        "a code: send its options 0 with the code.",
+        "A ticked option (alk_method___2) is sent with the missing-data code UNK; a checkbox field holds ticked "
+        "options or a code: send its options 0 with the code.",
     )]
     assert database_state() == before
 
