@@ -139,6 +139,9 @@ def clear_codes_of_values(instance, values, shown: set[str] | frozenset[str]) ->
     for field_name in codable_fields(type(instance)):
         if field_name in values and missing_column(field_name) not in shown and values[field_name] not in (None, ""):
             setattr(instance, missing_column(field_name), "")
+    for field_name, options in coded_checkboxes(type(instance)).items():  # an option ticked replaces the code
+        if missing_column(field_name) not in shown and any(values.get(option) for option in options):
+            setattr(instance, missing_column(field_name), "")
 
 
 def cell_value(instance, field_name: str):
