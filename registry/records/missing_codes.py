@@ -195,3 +195,15 @@ def checkbox_code_suffix(code: str) -> str:
 def checkbox_code_columns(field_name: str) -> dict[str, str]:
     """The flat columns of a checkbox field's missing-data codes → the code (`alk_method___unk` → `UNK`)."""
     return {f"{field_name}___{checkbox_code_suffix(code)}": code for code in missing_data_codes()}
+
+
+def code_companion(model, attribute: str) -> str | None:
+    """The column holding the code that stands for `attribute` of `model`: its own companion for a codable
+    field, its field's for an option of a checkbox field that takes a code (`alk_method_2` →
+    `alk_method_missing`); None for any other attribute (a lookup across a relation included)."""
+    if is_codable(model, attribute):
+        return missing_column(attribute)
+    for field_name, options in coded_checkboxes(model).items():
+        if attribute in options:
+            return missing_column(field_name)
+    return None
