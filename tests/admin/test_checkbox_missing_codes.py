@@ -1,5 +1,7 @@
 """A checkbox field's missing-data code in the admin (issue 12 §4): its select at the end of the line of
 its options; a ticked option and a code together are refused and nothing is written."""
+from django.urls import reverse
+
 from registry.models import Patient, TumorAssessment
 from tests import factories
 
@@ -30,6 +32,11 @@ def test_a_coordinator_enters_a_checkbox_code_through_the_admin(coordinator_clie
     assert response.status_code == 302
     assert Patient.objects.values_list("alk_method_missing", *OPTIONS).get() == ("NASK", *[False] * 5)
     assert Patient.history.filter(id=patient.pk).first().alk_method_missing == "NASK"
+    # The audit trail names the change on the enrollment form.
+    trail = coordinator_client.get(reverse("admin:registry_patient_audit_trail", args=[patient.pk]))
+    newest = trail.context["page_obj"].object_list[0]
+    assert newest.instrument == "enrollment"
+    assert "alk_method_missing" in [change.field for change in newest.changes]
 
 
 def test_a_ticked_option_and_a_code_together_are_refused_and_nothing_is_written(coordinator_client, site_a):
