@@ -17,6 +17,7 @@ from registry.records.data_quality import (
 )
 from registry.records.flat_layout import form_columns
 from registry.records.dictionary import data_dictionary
+from registry.records.missing_codes import checkbox_code_columns
 from registry.records.instruments import (
     INSTRUMENTS, REPEATING_INSTRUMENTS, format_decimal, format_value, missing_code_columns,
 )
@@ -75,13 +76,16 @@ def _checkbox_options() -> dict[str, tuple[str, ...]]:
 
 
 def _blank_coded_checkboxes(texts: dict[str, str], missing: dict[str, str]) -> dict[str, str]:
-    """A checkbox field holding a code has blank options (as its flat export writes them), so that a custom
-    rule reads it as blank, as any coded field."""
+    """A checkbox field holding a code reads as its flat export writes it: blank options, so that a custom
+    rule reads it as blank, as any coded field; its code's column 1 and the other codes' 0
+    (`[alk_method(UNK)] = '1'`). A field without a code has blank code columns."""
     if missing:
         for name, options in _checkbox_options().items():
             if name in missing:
                 for option in options:
                     texts.pop(option, None)
+                texts.update((column, "1" if code == missing[name] else "0")
+                             for column, code in checkbox_code_columns(name).items())
     return texts
 
 

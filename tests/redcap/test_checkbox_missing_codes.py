@@ -91,3 +91,13 @@ def test_a_code_with_a_ticked_option_is_refused_and_nothing_is_written(redcap, c
         'field holds ticked options or a code, never both (item 2)"',
     ]
     assert row_counts() == EMPTY
+
+
+def test_filter_logic_names_a_checkbox_code_as_redcap_does(redcap, admin_token, site_a):
+    factories.make_patient(site_a, "EX-1", alk_method_missing="UNK")
+    factories.make_patient(site_a, "EX-2", alk_method_missing="NI")
+    factories.make_patient(site_a, "EX-3", alk_method_2=True)
+
+    rows = redcap(admin_token, "record", format="json", filterLogic="[alk_method(UNK)] = '1'").json()
+
+    assert [row["record_id"] for row in rows] == ["EX-1"]

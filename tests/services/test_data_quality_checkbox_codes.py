@@ -34,3 +34,14 @@ def test_a_custom_rule_reads_a_coded_checkboxs_options_as_blank(site_a):
 
     # CB-2's option is unticked (0); CB-1's is blank (its field holds a code), so the rule does not hold.
     assert {hit[1] for hit in _hits(run, {rule.code})} == {"CB-2"}
+
+
+def test_a_custom_rule_names_a_checkbox_code_as_redcap_does(site_a):
+    factories.make_patient(site_a, "CB-1", alk_method_missing="UNK")
+    factories.make_patient(site_a, "CB-2", alk_method_missing="NI")
+    factories.make_patient(site_a, "CB-3", alk_method_1=True)
+    rule = QualityRule.objects.create(name="ALK method unknown", logic="[alk_method(UNK)] = '1'")
+
+    run = quality_rules_run(trigger=QualityRuleRun.Trigger.COMMAND)
+
+    assert {hit[1] for hit in _hits(run, {rule.code})} == {"CB-1"}
