@@ -4,9 +4,10 @@ values (dates, Decimals, integers, booleans, text, None) that the live datasets 
 Canonical: compact JSON, keys sorted, UTF-8; a date is written `{"$date": "2024-06-30"}`, a
 Decimal `{"$decimal": "17.675565"}` (its text as stored, trailing zeros kept: the CSV writes a
 Decimal as its text) and a missing-data code standing for a value `{"$missing": "UNK"}` (read back as
-Coded, so that a cut's files write it as the live ones do). The same values always give the same bytes, so the SHA-256 of the bytes names
-the content: a cut stores each distinct content once (registry/models/data_cuts.py). Blobs are
-zlib-compressed at the highest level; the hash is of the uncompressed bytes.
+Coded, so that a cut's files write it as the live ones do). The same values always give the same
+bytes, so the SHA-256 of the bytes names the content: a cut stores each distinct content once
+(registry/models/data_cuts.py). Blobs are zlib-compressed at the highest level; the hash is of the
+uncompressed bytes.
 """
 from __future__ import annotations
 

@@ -2,9 +2,10 @@
 
 Columns: `record_id`, `redcap_repeat_instance` (repeating forms), every field of the form in
 dictionary order as REDCap exports it (a checkbox as one `field___code` 0/1 column per choice, each
-missing while the field holds a missing-data code; raw codes, not labels), the form's `<form>_complete` status, then `site`. Rows: one per patient
-(`enrollment`, `vital_status`) or per instance, by record_id then instance number; one query per
-batch of patients, like the analysis datasets (registry/exports/datasets.py).
+missing while the field holds a missing-data code; raw codes, not labels), the form's `<form>_complete`
+status, then `site`. Rows: one per patient (`enrollment`, `vital_status`) or per instance, by record_id
+then instance number; one query per batch of patients, like the analysis datasets
+(registry/exports/datasets.py).
 
 Where a value lives on the model (a checkbox option's boolean, the assessment a measurement names
 by date ...) is registry/records/flat_layout.py's, shared with the REDCap flat export.

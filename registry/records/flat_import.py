@@ -861,7 +861,7 @@ _NOT_CODED = object()
 
 
 @cache
-def _checkbox_groups(columns: tuple[FlatColumn, ...]) -> tuple[tuple[tuple[FlatColumn, ...], tuple[FlatColumn, ...]], ...]:
+def _checkbox_groups(columns: tuple[FlatColumn, ...]) -> tuple[tuple[tuple[FlatColumn, ...], ...], ...]:
     """(option columns, code columns) of each checkbox field among `columns` that takes a code."""
     groups: dict[str, tuple[list, list]] = {}
     for column in columns:

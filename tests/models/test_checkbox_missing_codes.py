@@ -18,7 +18,8 @@ def test_alk_method_and_ta_scope_take_a_code_and_ta_new_sites_takes_none_yet():
 
 def test_a_codes_column_is_named_as_redcap_names_a_checkbox_choice():
     # REDCap: `-` and `.` become `_`, the code is lowercased, anything else outside [a-z0-9_] is dropped.
-    assert [checkbox_code_suffix(code) for code in ("UNK", "NA", "-1", "1.5", "A B")] == ["unk", "na", "_1", "1_5", "ab"]
+    assert [checkbox_code_suffix(code) for code in ("UNK", "NA", "-1", "1.5", "A B")] == [
+        "unk", "na", "_1", "1_5", "ab"]
     assert list(checkbox_code_columns("alk_method"))[:2] == ["alk_method___ni", "alk_method___unk"]
 
 
