@@ -107,3 +107,16 @@ def test_the_schema_lists_the_checkbox_code_with_the_projects_codes():
     enrollment = schema["components"]["schemas"]["Patient"]["properties"]
     assert enrollment["alk_method_missing"]["enum"] == ["", "NI", "UNK", "NASK", "ASKU", "NA", "NAVU", "ND"]
     assert "alk_method___unk" not in enrollment
+
+
+def test_the_flat_rows_endpoint_takes_a_checkbox_code_column_and_its_schema_lists_it(coordinator_api, site_a):
+    from drf_spectacular.generators import SchemaGenerator
+
+    response = coordinator_api.post("/api/v1/records/flat/", [
+        {"record_id": "NEW-1", "sex": "1", "adv_dx_date": "2021-02-03", "alk_method___unk": "1"}], format="json")
+    schema = SchemaGenerator(urlconf="registry.api.schema_urls").get_schema(request=None, public=True)
+
+    assert response.status_code in (200, 201), response.content
+    assert Patient.objects.get(record_id="NEW-1").alk_method_missing == "UNK"
+    rows = schema["paths"]["/api/v1/records/flat/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "alk_method___unk" in rows["items"]["properties"]
