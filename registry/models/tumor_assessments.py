@@ -39,6 +39,7 @@ class TumorAssessment(RepeatingInstance):
     ta_new_sites_11 = fields.checkbox_option("New lesion site: pleura (nodule or mass)")
     ta_new_sites_12 = fields.checkbox_option("New lesion site: ascites")
     ta_new_sites_99 = fields.checkbox_option("New lesion site: other")
+    ta_new_sites_missing = fields.checkbox_missing_code("Sites of new lesions", option_codes=(*range(1, 13), 99))
     ta_new_count = fields.integer("Number of new lesions")
     ta_symptoms = fields.yes_no("New or worsening symptoms attributed to the cancer at this assessment")
     ta_neuro_symptoms = fields.yes_no("New or worsening neurological symptoms")

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from registry.models import Patient
 
@@ -135,15 +135,16 @@ def _checkbox_cells(values: list, groups) -> list:
 
 def coded_checkbox_fields(patients: QuerySet[Patient], *, fields=None) -> frozenset[str]:
     """The checkbox fields (of `fields`, default all) in which a record of `patients` holds a
-    missing-data code (a query per such field: alk_method, ta_scope)."""
+    missing-data code: one query per model that has such fields (the patient: alk_method; the tumor
+    assessment: ta_scope and ta_new_sites)."""
     used = set()
     for model in dict.fromkeys(instrument.model for instrument in INSTRUMENTS.values()):
-        for field_name in coded_checkboxes(model):
-            if fields is not None and field_name not in fields:
-                continue
-            rows = patients if model is Patient else model.objects.filter(patient__in=patients.values("id"))
-            if rows.exclude(**{missing_column(field_name): ""}).exists():
-                used.add(field_name)
+        wanted = [name for name in coded_checkboxes(model) if fields is None or name in fields]
+        if not wanted:
+            continue
+        rows = patients if model is Patient else model.objects.filter(patient__in=patients.values("id"))
+        counts = rows.aggregate(**{name: Count("pk", filter=~Q(**{missing_column(name): ""})) for name in wanted})
+        used.update(name for name, count in counts.items() if count)
     return frozenset(used)
 
 

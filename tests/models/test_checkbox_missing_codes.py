@@ -11,9 +11,12 @@ from tests.factories import make_assessment, make_patient, make_site
 pytestmark = pytest.mark.django_db
 
 
-def test_alk_method_and_ta_scope_take_a_code_and_ta_new_sites_takes_none_yet():
+def test_every_checkbox_field_of_the_dictionary_takes_a_code():
     assert coded_checkboxes(Patient) == {"alk_method": tuple(f"alk_method_{code}" for code in range(1, 6))}
-    assert coded_checkboxes(TumorAssessment) == {"ta_scope": tuple(f"ta_scope_{code}" for code in range(1, 6))}
+    assert coded_checkboxes(TumorAssessment) == {
+        "ta_scope": tuple(f"ta_scope_{code}" for code in range(1, 6)),
+        "ta_new_sites": tuple(f"ta_new_sites_{code}" for code in (*range(1, 13), 99)),
+    }
 
 
 def test_a_codes_column_is_named_as_redcap_names_a_checkbox_choice():

@@ -90,7 +90,7 @@ def test_exporting_20_patients_costs_as_many_queries_as_exporting_5(site_a, site
     # lesion, variants with their biopsy)                                   -> 1 + 1 + 7
     # then the identified-export log: the exported sites' codes, its row    -> 1 + 1
     # and first, whether a record holds a code in a checkbox field (its code columns are then
-    # written): one per checkbox field that takes one, alk_method and ta_scope -> 2
+    # written): one per model with such fields (patient: alk_method; assessment: ta_scope, ta_new_sites) -> 2
     _import_queries(site_a, "FEW", 5)
     _import_queries(site_b, "MANY", 20)
 

@@ -64,7 +64,7 @@ def test_a_code_in_a_field_that_dates_a_record_is_a_problem_and_nothing_is_impor
     path = write_csv(tmp_path, "codes.csv", [
         record_row("EX-1", sex="2", adv_dx_date="2020-01-10"),
         instance_row("EX-1", "treatment_line", 1, **{**LINE, "line_start": "UNK"}),
-        instance_row("EX-1", "tumor_assessment", 1, ta_date="2020-03-01", ta_new_lesion="1", ta_new_sites___1="NI"),
+        instance_row("EX-1", "tumor_assessment", 1, ta_date="2020-03-01", ta_scope___1="NI"),
     ])
 
     result = _import(site_a, path)
@@ -72,10 +72,10 @@ def test_a_code_in_a_field_that_dates_a_record_is_a_problem_and_nothing_is_impor
     assert {(p.record, p.field, p.value, p.reason) for p in result.problems} == {
         ("EX-1", "line_start", "UNK",
          "is a missing-data code (UNK unknown), but line_start identifies or dates a record and takes none"),
-        # (ta_new_sites takes no code yet: the derivation reads it; alk_method and ta_scope take one in their
-        # own columns, tests/records/test_checkbox_missing_codes_flat.py)
-        ("EX-1", "ta_new_sites___1", "NI",
-         "is a missing-data code (NI no information), but a checkbox option takes none (1 ticked, 0 not ticked)"),
+        # (a checkbox field takes its code in the code's own column: tests/records/test_checkbox_missing_codes_flat.py)
+        ("EX-1", "ta_scope___1", "NI",
+         "is a missing-data code (NI no information), but a checkbox option takes none (1 ticked, 0 not ticked): "
+         "tick the code's own column ta_scope___ni (1) instead"),
     }
     assert row_counts() == EMPTY
 

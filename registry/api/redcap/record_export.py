@@ -208,8 +208,8 @@ def export_response(export: RecordExport, *, user):
 
 def with_codes_in_use(export: RecordExport, patients: QuerySet[Patient]) -> RecordExport:
     """The export without the missing-data code columns of the checkbox fields in which no record
-    selected holds a code: REDCap writes them only then. One query per checkbox field chosen that
-    takes a code (none when no such field is chosen)."""
+    selected holds a code: REDCap writes them only then. One query per model with a checkbox field chosen
+    that takes a code (none when no such field is chosen)."""
     owners = missing_code_columns()
     chosen = {owners[name][0] for name in export.data_columns if name in owners}
     if not chosen:
