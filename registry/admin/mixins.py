@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from registry.models import Patient, Role, Site
 from registry.records.dictionary import data_dictionary
 from registry.records.missing_codes import (
-    clear_codes_of_values, codable_fields, missing_column, refuse_blanks_without_code,
+    clear_codes_of_values, codable_fields, coded_checkboxes, missing_column, refuse_blanks_without_code,
 )
 from registry.selectors.access import (
     access_for, changeable_sites, restrict_to_changeable, restrict_to_visible, visible_sites,
@@ -444,15 +444,18 @@ def changed_meanwhile_message(conflict: RecordChangedMeanwhile, instance) -> str
 
 def with_missing_codes(fieldsets, model) -> list:
     """`fieldsets` with each codable field's missing-data code on its line, beside it (issue 12 §4):
-    `"line_end"` becomes `("line_end", "line_end_missing")`. Fields already on a shared line stay."""
+    `"line_end"` becomes `("line_end", "line_end_missing")`. Fields already on a shared line stay, but
+    for a checkbox field's options: its code goes at the end of their line."""
     codable = set(codable_fields(model))
-    return [
-        (name, {**options, "fields": tuple(
-            (field, missing_column(field)) if isinstance(field, str) and field in codable else field
-            for field in options["fields"]
-        )})
-        for name, options in fieldsets
-    ]
+    checkbox_ends = {options[-1]: missing_column(name) for name, options in coded_checkboxes(model).items()}
+
+    def with_code(field):
+        if isinstance(field, str):
+            return (field, missing_column(field)) if field in codable else field
+        return (*field, *(checkbox_ends[name] for name in field if name in checkbox_ends))
+
+    return [(name, {**options, "fields": tuple(with_code(field) for field in options["fields"])})
+            for name, options in fieldsets]
 
 
 def with_record_version(fieldsets, obj) -> list:

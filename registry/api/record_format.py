@@ -8,6 +8,7 @@ per option); values are the dictionary's raw codes, typed:
 |-----------------------------------------|----------------------------------------|
 | radio, dropdown, yesno, `<form>_complete` | integer code, or null when not recorded |
 | checkbox option `field___code`           | 1 ticked, 0 not ticked                 |
+| a checkbox's missing-data code `field_missing` | a code ("UNK"), "" when none; its options 0 |
 | text validated as date_ymd               | "YYYY-MM-DD", or null                  |
 | text validated as integer / number       | number, or null                        |
 | other text                               | string ("" when blank)                 |
@@ -30,7 +31,9 @@ from functools import cache
 
 from registry.records.flat_layout import FlatColumn, form_columns
 from registry.records.import_result import ImportProblem
-from registry.records.missing_codes import is_missing_code, missing_column, missing_data_codes
+from registry.records.missing_codes import (
+    checkbox_code_columns, coded_checkboxes, is_missing_code, missing_column, missing_data_codes,
+)
 from registry.records.instruments import (
     INSTRUMENTS, RECORD_ID, REPEAT_INSTANCE, REPEATING_INSTRUMENTS, format_decimal, unstorable_text_reason,
 )
@@ -101,7 +104,44 @@ def _api_field(column: FlatColumn) -> ApiField:
 
 @cache
 def api_fields(form: str) -> tuple[ApiField, ...]:
-    return tuple(_api_field(column) for column in form_columns(form))
+    """The form's fields; a checkbox's missing-data code is its companion `<field>_missing`
+    (checkbox_codes), not the flat format's code columns."""
+    return tuple(_api_field(column) for column in form_columns(form) if column.missing_code is None)
+
+
+@dataclass(frozen=True)
+class CheckboxCode:
+    """A checkbox field that takes a missing-data code: `"alk_method_missing": "UNK"` in the API, the
+    code's own column (`alk_method___unk` = 1) in the flat rows the API writes through."""
+
+    field_name: str  # alk_method
+    missing_name: str  # alk_method_missing
+    options: tuple[str, ...]  # alk_method___1 ...
+    code_columns: dict[str, str]  # code → its flat column
+
+    @property
+    def last_option(self) -> str:
+        return self.options[-1]
+
+
+@cache
+def checkbox_codes(form: str) -> dict[str, CheckboxCode]:
+    """`alk_method_missing` → its CheckboxCode, for each checkbox field of the form that takes a code."""
+    found = {}
+    for field_name in coded_checkboxes(INSTRUMENTS[form].model):
+        options = tuple(field.name for field in api_fields(form)
+                        if field.column.checkbox_code is not None and field.column.field.name == field_name)
+        if options:
+            found[missing_column(field_name)] = CheckboxCode(
+                field_name, missing_column(field_name), options,
+                {code: column for column, code in checkbox_code_columns(field_name).items()})
+    return found
+
+
+@cache
+def _checkbox_code_after(form: str) -> dict[str, str]:
+    """The last option of each checkbox field that takes a code → its `<field>_missing`."""
+    return {checkbox.last_option: name for name, checkbox in checkbox_codes(form).items()}
 
 
 @cache
@@ -136,10 +176,13 @@ def form_values(form: str, instance) -> dict:
     codable field is followed by its missing-data code, "" when none (`"line_end": null,
     "line_end_missing": "UNK"`)."""
     values = {}
+    after = _checkbox_code_after(form)
     for field in api_fields(form):
         values[field.name] = _json_value(field, instance)
         if field.missing_name is not None:
             values[field.missing_name] = getattr(instance, field.missing_name)
+        elif field.name in after:  # a checkbox's code follows its options (which are then all 0)
+            values[after[field.name]] = getattr(instance, after[field.name])
     return values
 
 
@@ -256,10 +299,22 @@ def form_cells(form: str, values: dict, problems: Problems, *, record: str, inst
     is then left out, so the import does not report it a second time)."""
     known = _fields_by_name(form)
     code_fields = _code_fields(form)
+    checkboxes = checkbox_codes(form)
     cells: dict[str, str] = {}
     codes: dict[str, tuple[str, str]] = {}  # field → (its `_missing` name, the code)
+    checkbox_coded: dict[str, str] = {}  # a checkbox's `_missing` name → the code
     for name, value in values.items():
         if name in ignore:
+            continue
+        if name in checkboxes:
+            if value is None or value == "":
+                continue  # no code: the options sent (or not) say the rest
+            if isinstance(value, str) and is_missing_code(value):
+                checkbox_coded[name] = value
+            else:
+                listed = ", ".join(missing_data_codes())
+                problems.add(record, form, instance, name, value,
+                             f"must be a missing-data code of this project ({listed}), or blank for none")
             continue
         if name in code_fields:
             if value is None or value == "":
@@ -291,6 +346,15 @@ def form_cells(form: str, values: dict, problems: Problems, *, record: str, inst
             continue  # the value was refused (and reported) already
         else:
             cells[field_name] = code  # the flat format's way: the code in the cell
+    for name, code in checkbox_coded.items():
+        checkbox = checkboxes[name]
+        ticked = [option for option in checkbox.options if cells.get(option) == "1"]
+        if ticked:
+            problems.add(record, form, instance, name, code,
+                         f"A ticked option ({', '.join(ticked)}) is sent with the missing-data code {code}; a "
+                         "checkbox field holds ticked options or a code: send its options 0 with the code.")
+            continue
+        cells[checkbox.code_columns[code]] = "1"  # the flat format's way: the code's own column ticked
     return cells
 
 
@@ -300,6 +364,9 @@ def all_cells(form: str, cells: dict[str, str], problems: Problems) -> dict[str,
     refused = {problem.field for problem in problems.items}
     blanks = {field.name: "0" if field.kind == "checkbox" else "" for field in api_fields(form)
               if field.name not in refused}
+    for name, checkbox in checkbox_codes(form).items():  # a checkbox's code not sent is cleared
+        if name not in refused:
+            blanks.update(dict.fromkeys(checkbox.code_columns.values(), "0"))
     return {**blanks, **cells}
 
 

@@ -121,9 +121,9 @@ def _stricter(schema: dict, limits: dict) -> dict:
 def _flat_request_body(body: dict) -> dict:
     """REDCap flat records: a CSV file whose header names only the project's flat columns (record_id
     first), or a JSON list of rows holding only those columns, each row with its record ID."""
-    from registry.records.instruments import flat_columns
+    from registry.records.instruments import all_flat_columns
 
-    columns = list(flat_columns())
+    columns = list(all_flat_columns())  # a checkbox's missing-data code columns (`alk_method___unk`) too
     others = "|".join(re.escape(column) for column in columns if column != "record_id")
     content = body["content"]
     content["text/csv"]["schema"] = {

@@ -63,21 +63,29 @@ def _drf_field(field: ApiField, *, for_create: bool):
 
 def _form_fields(form: str, *, for_create: bool) -> dict:
     fields = {}
+    checkbox_after = {checkbox.last_option: checkbox for checkbox in record_format.checkbox_codes(form).values()}
     for field in api_fields(form):
         fields[field.name] = _drf_field(field, for_create=for_create)
         if field.missing_name is not None:
             fields[field.missing_name] = _missing_code_field(field)
+        elif field.name in checkbox_after:
+            checkbox = checkbox_after[field.name]
+            fields[checkbox.missing_name] = _missing_code_field(
+                field, field_name=checkbox.field_name,
+                instead=f"the options of the checkbox {checkbox.field_name} (which are then all 0)",
+                refused="A ticked option and a code together are refused.")
     return fields
 
 
-def _missing_code_field(field: ApiField):
+def _missing_code_field(field: ApiField, *, field_name: str = "", instead: str = "", refused: str = ""):
     """`<field>_missing`: the missing-data code entered instead of the value, "" when none (issue 12 §4)."""
     codes = missing_data_codes()
+    instead = instead or f"{field_name or field.name} (which is then null)"
     return serializers.ChoiceField(
         choices=["", *codes], allow_blank=True, required=False,
-        help_text=(f"Missing-data code entered instead of {field.name} (which is then null): "
+        help_text=(f"Missing-data code entered instead of {instead}: "
                    + ", ".join(f"{code} {label}" for code, label in codes.items())
-                   + '; "" when none. A value and a code together are refused.'),
+                   + '; "" when none. ' + (refused or "A value and a code together are refused.")),
     )
 
 

@@ -58,6 +58,7 @@ class TumorAssessment:
     ta_neuro_symptoms: int | None = None
     ta_reported: int | None = None
     ta_new_lesion_missing: str = ""  # a missing-data code: whether there are new lesions is unknown
+    ta_new_sites_missing: str = ""  # a missing-data code: the sites of the new lesions are unknown
 
 
 @dataclass(frozen=True)

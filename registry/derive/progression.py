@@ -134,6 +134,8 @@ def progression_labels(
     # §0 (v2): a counted lesion whose les_site holds a missing-data code involves a site not known: it is
     # left out of the involved sites, and every label that site could change is unknown.
     site_unknown = any(r.lesion.les_site is None for r in counted)
+    # §0 (v2): new lesions whose sites hold a missing-data code involve sites not known, as above.
+    site_unknown = site_unknown or (has_new_lesions(assessment) and bool(assessment.ta_new_sites_missing))
     involved_sites = frozenset(
         {r.lesion.les_site for r in counted if r.lesion.les_site is not None}
         | set(assessment.ta_new_sites)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from .codes import LesionClass, LineEndReason, MeasurementStatus, NON_MEASURABLE_SITES, VitalStatus
+from .codes import LesionClass, LineEndReason, MeasurementStatus, NON_MEASURABLE_SITES, VitalStatus, YesNo
 from .inputs import PatientRecord
 from .results import DataQualityFlag, LineResult
 
@@ -33,6 +33,8 @@ LESION_CLASS_CODED = "lesion_class_coded"
 LESION_SITE_CODED = "lesion_site_coded"
 MEASUREMENT_STATUS_CODED = "measurement_status_coded"
 VARIANT_CODED = "variant_coded"
+# ... and a checkbox field's (issue 12 §4: a checkbox takes one code for the whole field).
+NEW_SITES_CODED = "new_sites_coded"
 
 # §0 flag codes as coordinators read them, in the order the derivation raises them (the admin's
 # data-quality page and the workspace's worklist name the flags so).
@@ -51,6 +53,7 @@ FLAG_LABELS = {
     DATE_AFTER_DEATH: "Date after the date of death",
     RESPONSE_DISCREPANCY: "Reported and derived responses differ",
     NEW_LESIONS_CODED: "New lesions unknown (missing-data code)",
+    NEW_SITES_CODED: "Sites of new lesions unknown (missing-data code)",
     LINE_END_CODED: "Line end date unknown (missing-data code)",
     DEATH_DATE_CODED: "Dead, date of death unknown (missing-data code)",
     ADV_DX_DATE_CODED: "Date of advanced diagnosis unknown (missing-data code)",
@@ -159,6 +162,11 @@ def data_quality_flags(
             flag(NEW_LESIONS_CODED, f"Assessment {assessment.ta_date.isoformat()}: 'unequivocal new lesion(s)' holds "
                  f"the missing-data code {assessment.ta_new_lesion_missing}; new lesions are unknown, so the response "
                  "is NE unless the target or non-target lesions give PD.",
+                 "tumor_assessment", assessment.ta_date.isoformat())
+        if assessment.ta_new_lesion == YesNo.YES and assessment.ta_new_sites_missing:
+            flag(NEW_SITES_CODED, f"Assessment {assessment.ta_date.isoformat()}: the sites of the new lesions hold "
+                 f"the missing-data code {assessment.ta_new_sites_missing}; at a progression the sites involved, "
+                 "CNS progression and the extent are blank unless decided without them.",
                  "tumor_assessment", assessment.ta_date.isoformat())
     for line in record.lines:
         if line.end_unknown:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from registry.records.dictionary import DictionaryField, data_dictionary
-from registry.records.missing_codes import is_codable, missing_codes_text
+from registry.records.missing_codes import coded_checkboxes, is_codable, missing_codes_text
 
 RECORD_ID = "record_id"
 
@@ -171,7 +171,8 @@ def _declared_width(field: DictionaryField) -> int | None:
 def _takes_missing_code(field: DictionaryField) -> bool:
     from registry.records.instruments import INSTRUMENTS  # the models, loaded once the app is ready
 
-    return is_codable(INSTRUMENTS[field.form].model, field.name)
+    model = INSTRUMENTS[field.form].model
+    return is_codable(model, field.name) or field.name in coded_checkboxes(model)  # a checkbox: each option
 
 
 def checkbox_option_column(field_name: str, code: str) -> Column:
@@ -184,6 +185,7 @@ def checkbox_option_column(field_name: str, code: str) -> Column:
         codes=CHECKBOX_CODES,
         source=f"data dictionary, form {field.form}",
         identifier=field.identifier,
+        takes_missing_code=_takes_missing_code(field),  # the field's code: every option missing
     )
 
 

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from django.db.models import Model, QuerySet
 
 from registry.models import AssessmentDerivation, Biopsy, Patient, TreatmentLine
-from registry.records.missing_codes import Coded, is_codable, missing_column
+from registry.records.missing_codes import Coded, code_companion
 
 BATCH_PATIENTS = 500  # patients read together: one query for all their rows
 
@@ -85,12 +85,15 @@ class RecordRows:
         lookups = [source for _, source in self.sources if source not in (RECORD_ID, SITE)]
         # A raw field that takes a missing-data code is read with its code (one more column of the same
         # query); a coded cell is Coded(code): blank in CSV, Excel, Parquet and Stata, user-missing in SPSS.
-        coded = [(position, missing_column(lookup)) for position, lookup in enumerate(lookups)
-                 if is_codable(self.model, lookup)]
+        # A checkbox option's code is its field's: every option of a coded checkbox is Coded(code).
+        coded = [(position, companion) for position, lookup in enumerate(lookups)
+                 if (companion := code_companion(self.model, lookup)) is not None]
+        companions = list(dict.fromkeys(companion for _, companion in coded))  # each read once
+        coded = [(position, companions.index(companion)) for position, companion in coded]
         values_by_patient = _values_by_patient(
             self.model.objects.filter(**{f"{self.patient_lookup}__in": [patient.id for patient in batch]})
             .order_by(*self.order_by, "id")
-            .values_list(self.patient_lookup, *lookups, *(companion for _, companion in coded))
+            .values_list(self.patient_lookup, *lookups, *companions)
         )
         for patient in batch:
             for values in values_by_patient.get(patient.id, ()):
@@ -103,10 +106,11 @@ class RecordRows:
                 ]
 
 
-def _with_codes(values, coded: list[tuple[int, str]], width: int) -> list:
-    """The row's values (the codes' columns after `width`) with each coded value as Coded(code)."""
+def _with_codes(values, coded: list[tuple[int, int]], width: int) -> list:
+    """The row's values (the codes' columns after `width`) with each coded value as Coded(code); `coded`
+    pairs a value's position with its code's, counted from `width`."""
     values = list(values)
-    for number, (position, _) in enumerate(coded):
+    for position, number in coded:
         code = values[width + number]
         if code:
             values[position] = Coded(code)

@@ -1,10 +1,11 @@
 """Raw records as datasets: one per instrument (form) of the data dictionary, named by the form.
 
 Columns: `record_id`, `redcap_repeat_instance` (repeating forms), every field of the form in
-dictionary order as REDCap exports it (a checkbox as one `field___code` 0/1 column per choice; raw
-codes, not labels), the form's `<form>_complete` status, then `site`. Rows: one per patient
-(`enrollment`, `vital_status`) or per instance, by record_id then instance number; one query per
-batch of patients, like the analysis datasets (registry/exports/datasets.py).
+dictionary order as REDCap exports it (a checkbox as one `field___code` 0/1 column per choice, each
+missing while the field holds a missing-data code; raw codes, not labels), the form's `<form>_complete`
+status, then `site`. Rows: one per patient (`enrollment`, `vital_status`) or per instance, by record_id
+then instance number; one query per batch of patients, like the analysis datasets
+(registry/exports/datasets.py).
 
 Where a value lives on the model (a checkbox option's boolean, the assessment a measurement names
 by date ...) is registry/records/flat_layout.py's, shared with the REDCap flat export.
@@ -49,6 +50,8 @@ def _instrument_dataset(form: str) -> tuple[Dataset, tuple[Column, ...]]:
             source="REDCap",
         ))
     for column in flat:
+        if column.missing_code is not None:
+            continue  # a checkbox's code is written in its options' cells (missing: SPSS user-missing)
         sources.append((column.name, _lookup(column)))
         described.append(_described(column, form))
     sources.append(("site", SITE))

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalChanges
 
-from registry.records.missing_codes import CODE_MAX_LENGTH, missing_code_choices, missing_column
+from registry.records.missing_codes import CODE_MAX_LENGTH, MISSING_SUFFIX, missing_code_choices, missing_column
 
 from .choices import RecordStatus, YesNo
 
@@ -183,8 +183,73 @@ def number(label: str, *, decimal_places: int = 2):
 
 
 def checkbox_option(label: str):
-    """One option of a checkbox field; REDCap exports 1 ticked, 0 not ticked (never blank)."""
+    """One option of a checkbox field; REDCap exports 1 ticked, 0 not ticked (blank while the field
+    holds a missing-data code: CheckboxMissingCode)."""
     return models.BooleanField(label, default=False)
+
+
+class CheckboxMissingCode(models.CharField):
+    """The missing-data code of a whole checkbox field `f`, in `f_missing` (issue 12 §4): REDCap offers
+    each code as one more option of the field, and a coded field has no real option ticked. Declared
+    after the options, with their codes; adds the constraint that every option is unticked while a code
+    is set. In migrations it is the plain CharField it extends, the constraint written on its own."""
+
+    codes_checkbox = True
+
+    def __init__(self, *args, option_codes: tuple = (), **kwargs):
+        self.option_codes = tuple(str(code) for code in option_codes)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def checkbox_field(self) -> str:
+        return self.name.removesuffix(MISSING_SUFFIX)
+
+    @property
+    def option_attributes(self) -> tuple[str, ...]:
+        return tuple(f"{self.checkbox_field}_{code}" for code in self.option_codes)
+
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only=private_only)
+        if cls._meta.abstract or issubclass(cls, HistoricalChanges):
+            return
+        unticked = Q(**{attribute: False for attribute in self.option_attributes})
+        field_name = self.checkbox_field
+        cls._meta.constraints = [*cls._meta.constraints, UntickedWhenCodedConstraint(
+            condition=Q(**{name: ""}) | unticked,
+            name=f"{cls._meta.model_name}_{field_name}_unticked_when_coded",
+            violation_error_message=(
+                f"{field_name} has a ticked option and a missing-data code; a checkbox field holds ticked "
+                "options or a code, never both."),
+        )]
+
+    def deconstruct(self):
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+class UntickedWhenCodedConstraint(models.CheckConstraint):
+    """Every option of a checkbox field `f` is unticked while `f_missing` holds a code. The database
+    checks it; full_clean() checks it in Python (no query), as EmptyWhenCodedConstraint does."""
+
+    def validate(self, model, instance, exclude=None, using=None):
+        field_name = self.name.removeprefix(f"{model._meta.model_name}_").removesuffix("_unticked_when_coded")
+        companion = model._meta.get_field(missing_column(field_name))
+        if exclude and (companion.name in exclude or set(companion.option_attributes) & set(exclude)):
+            return
+        if getattr(instance, companion.name) and any(getattr(instance, a) for a in companion.option_attributes):
+            raise ValidationError(self.get_violation_error_message(), code=self.violation_error_code)
+
+    def deconstruct(self):
+        _, args, kwargs = super().deconstruct()
+        return "django.db.models.CheckConstraint", args, kwargs
+
+
+def checkbox_missing_code(label: str, *, option_codes: tuple):
+    """`<checkbox field>_missing`: the field's missing-data code, blank by default (see CheckboxMissingCode)."""
+    return CheckboxMissingCode(
+        f"{label}: missing-data code", max_length=CODE_MAX_LENGTH, blank=True, default="",
+        choices=missing_code_choices, option_codes=option_codes,
+    )
 
 
 def record_status(form_label: str, *, nullable: bool = False):

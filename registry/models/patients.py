@@ -28,6 +28,8 @@ class Patient(models.Model):
     alk_method_3 = fields.checkbox_option("ALK detected by tissue NGS")
     alk_method_4 = fields.checkbox_option("ALK detected by plasma NGS")
     alk_method_5 = fields.checkbox_option("ALK detected by RT-PCR")
+    alk_method_missing = fields.checkbox_missing_code("Method(s) that detected the ALK rearrangement",
+                                                      option_codes=(1, 2, 3, 4, 5))
     alk_variant = fields.coded(AlkVariant, "ALK fusion variant")
     consent_date = fields.date("Date of consent (or of the ethics waiver) for the registry")
     adv_dx_date = fields.date("Date of diagnosis of advanced (unresectable or metastatic) disease", required=True)

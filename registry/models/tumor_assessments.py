@@ -21,6 +21,7 @@ class TumorAssessment(RepeatingInstance):
     ta_scope_3 = fields.checkbox_option("Imaging: brain CT")
     ta_scope_4 = fields.checkbox_option("Imaging: PET-CT")
     ta_scope_5 = fields.checkbox_option("Imaging: bone scan")
+    ta_scope_missing = fields.checkbox_missing_code("Imaging performed", option_codes=(1, 2, 3, 4, 5))
     ta_nontarget = fields.coded(
         NonTargetRead, "Non-target lesions overall, as read (used when no lesion-level non-target data)"
     )
@@ -38,6 +39,7 @@ class TumorAssessment(RepeatingInstance):
     ta_new_sites_11 = fields.checkbox_option("New lesion site: pleura (nodule or mass)")
     ta_new_sites_12 = fields.checkbox_option("New lesion site: ascites")
     ta_new_sites_99 = fields.checkbox_option("New lesion site: other")
+    ta_new_sites_missing = fields.checkbox_missing_code("Sites of new lesions", option_codes=(*range(1, 13), 99))
     ta_new_count = fields.integer("Number of new lesions")
     ta_symptoms = fields.yes_no("New or worsening symptoms attributed to the cancer at this assessment")
     ta_neuro_symptoms = fields.yes_no("New or worsening neurological symptoms")

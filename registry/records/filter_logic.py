@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, DivisionByZero, InvalidOperation
 
+from .missing_codes import checkbox_code_suffix
+
 TEXT, NUMBER, DATE = "text", "number", "date"
 COMPARISONS = ("=", "==", "<>", "!=", "<=", ">=", "<", ">")
 _TOKEN = re.compile(
@@ -357,6 +359,8 @@ class _Parser:
     def _column(self, name: str) -> str:
         option = _CHECKBOX_OPTION.match(name)
         column = f"{option['field']}___{option['code']}" if option else name
+        if option and column not in self.kinds:  # a missing-data code's choice (`[alk_method(UNK)]`): REDCap's
+            column = f"{option['field']}___{checkbox_code_suffix(option['code'])}"  # column of it, `alk_method___unk`
         if column not in self.kinds:
             raise FilterLogicError(f"filterLogic names [{name}], which is not a field of this project")
         self.columns.add(column)

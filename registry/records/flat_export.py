@@ -9,15 +9,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from registry.models import Patient
 
 from .dictionary import data_dictionary
 from .flat_layout import FlatColumn, column_index, form_columns
-from .missing_codes import Coded
+from .missing_codes import Coded, coded_checkboxes, missing_column
 from .instruments import (
-    INSTRUMENTS, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, flat_columns, format_value,
+    INSTRUMENTS, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, all_flat_columns, flat_columns,
+    format_value, missing_code_columns,
 )
 
 BATCH_PATIENTS = 200  # patients read together: one query for them, one per repeating instrument
@@ -27,7 +28,8 @@ RECORD_FORMS = ("enrollment", "vital_status")
 
 def flat_rows(patients: QuerySet[Patient], *, forms: Iterable[str] | None = None,
               record_order: Callable[[str], str] | None = None) -> Iterator[list[str]]:
-    """Every flat row of the given patients, as lists of cell texts in `flat_columns()` order.
+    """Every flat row of the given patients, as lists of cell texts in `all_flat_columns()` order (a
+    writer keeps the columns of export_columns()).
 
     `forms` (None: all) limits the repeating instruments read: the rows of the others are left out
     and their tables are not queried. The record row is always there. Records come in record ID
@@ -85,7 +87,8 @@ def _stored_values(model, forms: tuple[str, ...], **condition) -> list[tuple]:
             model.objects.filter(**condition).order_by("patient_id", "redcap_repeat_instance")
             .values_list("patient_id", "redcap_repeat_instance", *lookups)
         )
-    if not coded:
+    checkboxes = _coded_checkbox_positions(tuple(columns))
+    if not coded and not checkboxes:
         return list(stored)
     rows = []
     end = 2 + len(columns)
@@ -95,8 +98,70 @@ def _stored_values(model, forms: tuple[str, ...], **condition) -> list[tuple]:
             for position, code in coded:
                 if values[code]:
                     values[position] = Coded(values[code])
+        if checkboxes:
+            values = _checkbox_cells(list(values), checkboxes)
         rows.append(tuple(values[:end]))
     return rows
+
+
+def _coded_checkbox_positions(columns: tuple[FlatColumn, ...]) -> list[tuple[int, tuple[int, ...], tuple]]:
+    """For each checkbox field that takes a code, in a row read (two key values first): the position of
+    its companion's value (its first code column reads it), its options' positions, and each code
+    column's (position, code)."""
+    groups: dict[str, tuple[list, list]] = {}
+    for position, column in enumerate(columns, start=2):
+        if column.checkbox_missing_attribute is not None:
+            options, codes = groups.setdefault(column.checkbox_missing_attribute, ([], []))
+            (codes if column.missing_code is not None else options).append(
+                (position, column.missing_code) if column.missing_code is not None else position)
+    return [(codes[0][0], tuple(options), tuple(codes)) for options, codes in groups.values() if codes]
+
+
+def _checkbox_cells(values: list, groups) -> list:
+    """A coded checkbox's options blank and its code columns 1 (its code) or 0; an uncoded one's code
+    columns blank (each code column read the companion's code)."""
+    for companion, options, codes in groups:
+        code = values[companion]
+        if code:
+            for position in options:
+                values[position] = None
+            for position, own in codes:
+                values[position] = own == code
+        else:
+            for position, _ in codes:
+                values[position] = None
+    return values
+
+
+def coded_checkbox_fields(patients: QuerySet[Patient], *, fields=None) -> frozenset[str]:
+    """The checkbox fields (of `fields`, default all) in which a record of `patients` holds a
+    missing-data code: one query per model that has such fields (the patient: alk_method; the tumor
+    assessment: ta_scope and ta_new_sites)."""
+    used = set()
+    for model in dict.fromkeys(instrument.model for instrument in INSTRUMENTS.values()):
+        wanted = [name for name in coded_checkboxes(model) if fields is None or name in fields]
+        if not wanted:
+            continue
+        rows = patients if model is Patient else model.objects.filter(patient__in=patients.values("id"))
+        counts = rows.aggregate(**{name: Count("pk", filter=~Q(**{missing_column(name): ""})) for name in wanted})
+        used.update(name for name, count in counts.items() if count)
+    return frozenset(used)
+
+
+def export_columns(coded_fields: frozenset[str] | set[str] = frozenset()) -> tuple[str, ...]:
+    """The header of a flat export: `flat_columns()`, with the code columns of each checkbox field in
+    `coded_fields` after its options (REDCap writes them only when a record holds such a code)."""
+    if not coded_fields:
+        return flat_columns()
+    owners = missing_code_columns()
+    return tuple(name for name in all_flat_columns() if name not in owners or owners[name][0] in coded_fields)
+
+
+def projected(rows: Iterator[list[str]], columns: tuple[str, ...]) -> Iterator[list[str]]:
+    """flat_rows() rows cut to `columns` (a subset of all_flat_columns(), in its order)."""
+    positions = [column_index()[name] for name in columns]
+    for row in rows:
+        yield [row[position] for position in positions]
 
 
 def _instances_by_patient(forms: list[str], patient_ids: list[int]) -> dict[str, dict[int, list]]:
@@ -118,7 +183,7 @@ def _positions(forms: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def _row(record_id: str, forms: tuple[str, ...], values, *, form: str = "", instance: int | None = None) -> list[str]:
-    row = [""] * len(flat_columns())
+    row = [""] * len(all_flat_columns())
     row[0] = record_id
     if instance is not None:
         positions = column_index()
@@ -129,10 +194,11 @@ def _row(record_id: str, forms: tuple[str, ...], values, *, form: str = "", inst
     return row
 
 
-def write_csv(output, rows: Iterator[list[str]]) -> int:
+def write_csv(output, rows: Iterator[list[str]], columns: tuple[str, ...] | None = None) -> int:
+    """`rows` in `columns` (default flat_columns()) order, header first."""
     # LF line ends and minimal quoting, like REDCap's own export (and the example file).
     writer = csv.writer(output, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(flat_columns())
+    writer.writerow(columns or flat_columns())
     count = 0
     for row in rows:
         writer.writerow(row)
@@ -140,9 +206,9 @@ def write_csv(output, rows: Iterator[list[str]]) -> int:
     return count
 
 
-def write_json(output, rows: Iterator[list[str]]) -> int:
+def write_json(output, rows: Iterator[list[str]], columns: tuple[str, ...] | None = None) -> int:
     """A JSON list of objects whose values are all strings, as REDCap's API exports records."""
-    columns = flat_columns()
+    columns = columns or flat_columns()
     output.write("[")
     count = 0
     for row in rows:

@@ -631,6 +631,7 @@ class FlatImport:
     def _apply(self, row: ParsedRow, instance: models.Model, columns, *, is_new: bool, targets: dict) -> None:
         """Puts the row's values on the instance. A blank cell erases only when overwriting (REDCap's
         "overwrite" behaviour); a column the file does not have is never touched."""
+        self._refuse_checkbox_conflicts(row, columns)
         for column in columns:
             if column.name not in row.texts or column.name in row.failed:
                 continue
@@ -651,6 +652,27 @@ class FlatImport:
                     )
                 elif column.model_field.get_cached_value(instance, None) is not target:
                     setattr(instance, column.attribute, target)
+
+    def _refuse_checkbox_conflicts(self, row: ParsedRow, columns) -> None:
+        """A checkbox field whose row ticks a missing-data code (its code column 1) and a real option, or
+        two codes: reported on the code column, which is then not applied (the row is refused)."""
+        for options, codes in _checkbox_groups(tuple(columns)):
+            ticked_codes = [column for column in codes if row.values.get(column.name) is True]
+            if not ticked_codes:
+                continue
+            first = ticked_codes[0]
+            ticked = [column.name for column in options if row.values.get(column.name) is True]
+            if ticked:
+                row.failed.add(first.name)
+                self._row_problem(row, first.form, first.name, row.texts[first.name], (
+                    f"ticks the missing-data code {first.missing_code} while {', '.join(ticked)} "
+                    f"{'is' if len(ticked) == 1 else 'are'} ticked: a checkbox field holds ticked options or a "
+                    "code, never both"))
+            for extra in ticked_codes[1:]:
+                row.failed.add(extra.name)
+                self._row_problem(row, extra.form, extra.name, row.texts[extra.name], (
+                    f"ticks the missing-data code {extra.missing_code} besides {first.missing_code} "
+                    f"({first.name}): a checkbox field holds one code at most"))
 
     def _valid(self, row: ParsedRow, instance: models.Model, columns, *, is_new: bool) -> bool:
         """Required fields, then the model's own field and cross-field rules (its clean()).
@@ -817,11 +839,7 @@ def _created(instance: models.Model, columns) -> dict[str, tuple[str, str]]:
 
 def _values(instance: models.Model, columns) -> list:
     """FlatColumn.value_of() of each column."""
-    return [
-        getattr(instance, column.attribute) if column.reference is None and column.missing_attribute is None
-        else column.value_of(instance)
-        for column in columns
-    ]
+    return [getattr(instance, column.attribute) if column.plain else column.value_of(instance) for column in columns]
 
 
 def _changed(instance: models.Model, columns, old_values: list) -> dict[str, tuple[str, str]]:
@@ -840,6 +858,17 @@ def _changed(instance: models.Model, columns, old_values: list) -> dict[str, tup
 KEY_COLUMNS = (RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE)
 _LAYOUTS_KEPT = 64  # rows of a JSON file may each have other columns: the layouts kept are bounded
 _NOT_CODED = object()
+
+
+@cache
+def _checkbox_groups(columns: tuple[FlatColumn, ...]) -> tuple[tuple[tuple[FlatColumn, ...], ...], ...]:
+    """(option columns, code columns) of each checkbox field among `columns` that takes a code."""
+    groups: dict[str, tuple[list, list]] = {}
+    for column in columns:
+        if column.checkbox_missing_attribute is not None:
+            options, codes = groups.setdefault(column.checkbox_missing_attribute, ([], []))
+            (codes if column.missing_code is not None else options).append(column)
+    return tuple((tuple(options), tuple(codes)) for options, codes in groups.values())
 
 
 @cache

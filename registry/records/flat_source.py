@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import ijson
 
-from .instruments import RECORD_ID, flat_columns
+from .instruments import RECORD_ID, all_flat_columns
 from .json_depth import DepthCheckedReader, JSONTooDeep
 
 # (line, field, value, reason) of a problem with the file itself rather than with one record.
@@ -143,7 +143,7 @@ def _csv_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
         rows = checked_csv_rows(text, report)
         try:
             header = [name.strip() for name in next(rows, (1, []))[1] or []]
-            known = set(flat_columns())
+            known = set(all_flat_columns())
             names: list[str | None] = []
             for name in header:
                 if name not in known:
@@ -301,7 +301,7 @@ def _json_rows(binary, report: FileProblem) -> Iterator[SourceRow]:
     binary.seek(0)
     if not start.startswith(b"["):
         raise UnreadableFile("is not a JSON list of records ([{...}, {...}])")
-    known = set(flat_columns())
+    known = set(all_flat_columns())
     unknown_reported: set[str] = set()
     try:
         for line, item in enumerate(ijson.items(DepthCheckedReader(binary), "item", use_float=False), start=1):

@@ -18,7 +18,7 @@ from registry.models import (
 )
 
 from .dictionary import DictionaryField, data_dictionary
-from .missing_codes import Coded
+from .missing_codes import Coded, checkbox_code_columns, coded_checkboxes
 
 RECORD_ID = "record_id"
 REPEAT_INSTRUMENT = "redcap_repeat_instrument"
@@ -98,10 +98,45 @@ def flat_columns() -> tuple[str, ...]:
 
 
 @cache
+def all_flat_columns() -> tuple[str, ...]:
+    """`flat_columns()` with, after the options of each checkbox field that takes a missing-data code,
+    one column per code (`alk_method___unk`): every column a flat file of this project may have. An
+    export writes a field's code columns only when one of its records holds a code in the field, as
+    REDCap does (flat_export.export_columns)."""
+    columns = []
+    for name in flat_columns():
+        columns.append(name)
+        owner = _checkbox_ends().get(name)
+        if owner is not None:
+            columns.extend(checkbox_code_columns(owner))
+    return tuple(columns)
+
+
+@cache
+def _checkbox_ends() -> dict[str, str]:
+    """The last option column of each checkbox field that takes a code → the field."""
+    ends = {}
+    for form in data_dictionary().forms:
+        coded = coded_checkboxes(INSTRUMENTS[form].model)
+        for field in data_dictionary().form_fields(form):
+            if field.field_type == "checkbox" and field.name in coded:
+                ends[field.checkbox_columns()[-1]] = field.name
+    return ends
+
+
+@cache
+def missing_code_columns() -> dict[str, tuple[str, str]]:
+    """Each checkbox missing-data code column → (checkbox field, code): `alk_method___unk` → ("alk_method", "UNK")."""
+    return {column: (field_name, code) for field_name in _checkbox_ends().values()
+            for column, code in checkbox_code_columns(field_name).items()}
+
+
+@cache
 def column_owner() -> dict[str, tuple[str, DictionaryField | None, str | None]]:
     """Each flat column (except the three key columns) → (form, dictionary field, checkbox code).
 
-    A `<form>_complete` column has no dictionary field (None).
+    A `<form>_complete` column has no dictionary field (None). A checkbox's missing-data code column
+    has its field and no checkbox code (missing_code_columns() says which code it is).
     """
     owners: dict[str, tuple[str, DictionaryField | None, str | None]] = {}
     for form in data_dictionary().forms:
@@ -114,6 +149,8 @@ def column_owner() -> dict[str, tuple[str, DictionaryField | None, str | None]]:
             else:
                 owners[field.name] = (form, field, None)
         owners[f"{form}_complete"] = (form, None, None)
+    for column, (field_name, _) in missing_code_columns().items():
+        owners[column] = (data_dictionary().field(field_name).form, data_dictionary().field(field_name), None)
     return owners
 
 

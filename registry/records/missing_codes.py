@@ -139,6 +139,9 @@ def clear_codes_of_values(instance, values, shown: set[str] | frozenset[str]) ->
     for field_name in codable_fields(type(instance)):
         if field_name in values and missing_column(field_name) not in shown and values[field_name] not in (None, ""):
             setattr(instance, missing_column(field_name), "")
+    for field_name, options in coded_checkboxes(type(instance)).items():  # an option ticked replaces the code
+        if missing_column(field_name) not in shown and any(values.get(option) for option in options):
+            setattr(instance, missing_column(field_name), "")
 
 
 def cell_value(instance, field_name: str):
@@ -164,3 +167,43 @@ def refuse_blanks_without_code(form) -> None:
             code = getattr(form.instance, companion, "")
         if not code:
             form.add_error(name, field.error_messages["required"])
+
+
+# ---------------------------------------------------------------- checkbox fields
+# REDCap offers each missing-data code as one more option of a checkbox field. Its flat files carry the
+# code as a column of its own after the real options, named as REDCap names a checkbox column
+# (`alk_method___unk`: the code lowercased, `-` and `.` as `_`, anything else dropped), and it writes
+# those columns only when some record of the export holds a code in the field. Here the field's code is
+# stored in one companion `<field>_missing` (registry/models/fields.py CheckboxMissingCode), and a coded
+# field has no real option ticked. A code starts with a letter, so its column never meets a real option's
+# (the dictionary's checkbox codes are numbers).
+
+
+def coded_checkboxes(model) -> dict[str, tuple[str, ...]]:
+    """Each checkbox field of `model` that takes a missing-data code → the model attributes of its options."""
+    return {
+        field.checkbox_field: field.option_attributes
+        for field in model._meta.concrete_fields if getattr(field, "codes_checkbox", False)
+    }
+
+
+def checkbox_code_suffix(code: str) -> str:
+    """REDCap's column suffix of a checkbox choice: `UNK` → `unk`, `-1` → `_1`."""
+    return re.sub(r"[^a-z_0-9]", "", code.replace("-", "_").replace(".", "_").lower())
+
+
+def checkbox_code_columns(field_name: str) -> dict[str, str]:
+    """The flat columns of a checkbox field's missing-data codes → the code (`alk_method___unk` → `UNK`)."""
+    return {f"{field_name}___{checkbox_code_suffix(code)}": code for code in missing_data_codes()}
+
+
+def code_companion(model, attribute: str) -> str | None:
+    """The column holding the code that stands for `attribute` of `model`: its own companion for a codable
+    field, its field's for an option of a checkbox field that takes a code (`alk_method_2` →
+    `alk_method_missing`); None for any other attribute (a lookup across a relation included)."""
+    if is_codable(model, attribute):
+        return missing_column(attribute)
+    for field_name, options in coded_checkboxes(model).items():
+        if attribute in options:
+            return missing_column(field_name)
+    return None

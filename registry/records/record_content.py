@@ -18,12 +18,12 @@ from django.db.models import QuerySet
 from registry.models import Patient
 
 from .flat_export import flat_rows
-from .instruments import flat_columns
+from .instruments import all_flat_columns
 
 
 def record_contents(patients: QuerySet[Patient]) -> Iterator[tuple[str, bytes]]:
     """(record ID, canonical content) of each patient, in record ID order, read in batches."""
-    columns = flat_columns()
+    columns = all_flat_columns()
     current: str | None = None
     rows: list[dict[str, str]] = []
     for row in flat_rows(patients):

@@ -84,6 +84,8 @@ def patient_form_of(field_name: str) -> str:
     # A missing-data code belongs to its field's form (`death_date_missing`: vital_status).
     if field_name.endswith(MISSING_SUFFIX) and field_name.removesuffix(MISSING_SUFFIX) in owners:
         return owners[field_name.removesuffix(MISSING_SUFFIX)][0]
+    if field_name.endswith(MISSING_SUFFIX) and field_name.removesuffix(MISSING_SUFFIX) in data_dictionary().by_name:
+        return data_dictionary().field(field_name.removesuffix(MISSING_SUFFIX)).form  # a checkbox's code
     # Checkbox options are stored as `alk_method_1`, exported as `alk_method___1`.
     stem, _, code = field_name.rpartition("_")
     return owners[f"{stem}___{code}"][0]

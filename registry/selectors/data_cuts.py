@@ -21,7 +21,7 @@ from registry.exports.cut_content import decompressed, from_canonical_bytes
 from registry.exports.datasets import BATCH_PATIENTS, Dataset, ExportPatient
 from registry.exports.provenance import grouped_provenance
 from registry.models import DataCut, DataCutEntry, Site
-from registry.records.instruments import flat_columns
+from registry.records.instruments import all_flat_columns, missing_code_columns
 from registry.selectors.access import restrict_to_visible
 from registry.selectors.study_cohort import StudyBiopsy, StudyCohort, StudyLine, StudyPatient
 
@@ -159,9 +159,9 @@ def cut_study_cohort(cut: DataCut, *, user=None) -> StudyCohort:
 
 def cut_flat_rows(entries: QuerySet[DataCutEntry]) -> Iterator[list[str]]:
     """The REDCap flat rows of the given entries' records as the cut stored them, in record ID
-    code-point order, cells in today's `flat_columns()` order (a column added to the dictionary since
+    code-point order, cells in today's `all_flat_columns()` order (a column added to the dictionary since
     is blank). One query for the entries, one per batch of them."""
-    columns = flat_columns()
+    columns = all_flat_columns()
     entry_ids = [entry_id for _, entry_id in sorted(entries.order_by().values_list("record_id", "id"))]
     for start in range(0, len(entry_ids), BATCH_PATIENTS):
         batch = entry_ids[start:start + BATCH_PATIENTS]
@@ -169,6 +169,20 @@ def cut_flat_rows(entries: QuerySet[DataCutEntry]) -> Iterator[list[str]]:
         for entry_id in batch:
             for cells in json.loads(decompressed(contents[entry_id])):
                 yield [cells.get(column, "") for column in columns]
+
+
+def cut_coded_checkbox_fields(entries: QuerySet[DataCutEntry]) -> frozenset[str]:
+    """The checkbox fields in which a record of the cut's entries held a missing-data code (its code
+    column holds 1), read before the export writes its header: one query per batch of entries."""
+    owners = missing_code_columns()
+    used = set()
+    entry_ids = list(entries.order_by().values_list("id", flat=True))
+    for start in range(0, len(entry_ids), BATCH_PATIENTS):
+        batch = entry_ids[start:start + BATCH_PATIENTS]
+        for data in DataCutEntry.objects.filter(id__in=batch).values_list("record_blob__data", flat=True):
+            for cells in json.loads(decompressed(data)):
+                used.update(owners[name][0] for name, cell in cells.items() if cell == "1" and name in owners)
+    return frozenset(used)
 
 
 def cut_visible_patient_count(cut: DataCut, *, user=None) -> int:

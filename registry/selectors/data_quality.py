@@ -16,7 +16,11 @@ from registry.records.data_quality import (
     BUILT_IN_RULES, FLAG_PREFIX, InstanceValues, RecordValues, rule_label,
 )
 from registry.records.flat_layout import form_columns
-from registry.records.instruments import INSTRUMENTS, REPEATING_INSTRUMENTS, format_decimal, format_value
+from registry.records.dictionary import data_dictionary
+from registry.records.missing_codes import checkbox_code_columns
+from registry.records.instruments import (
+    INSTRUMENTS, REPEATING_INSTRUMENTS, format_decimal, format_value, missing_code_columns,
+)
 from registry.selectors.access import access_for
 
 RECORD_FORMS = ("enrollment", "vital_status")
@@ -34,6 +38,8 @@ def _reads(forms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], tu
         model = INSTRUMENTS[form].model
         seen = set()
         for column in form_columns(form):
+            if column.missing_code is not None:
+                continue  # a checkbox's code columns: its code is read once, as `<field>_missing`, below
             columns.append(column.name)
             lookups.append(column.attribute if column.reference is None
                            else f"{column.attribute}__{column.reference.target_field}")
@@ -62,6 +68,27 @@ def _missing(fields, values) -> dict[str, str]:
     return {name: code for (name, _), code in zip(fields, values) if code}
 
 
+@cache
+def _checkbox_options() -> dict[str, tuple[str, ...]]:
+    """Each checkbox field that takes a missing-data code → its option columns."""
+    fields = {field_name for field_name, _ in missing_code_columns().values()}
+    return {name: tuple(data_dictionary().field(name).checkbox_columns()) for name in fields}
+
+
+def _blank_coded_checkboxes(texts: dict[str, str], missing: dict[str, str]) -> dict[str, str]:
+    """A checkbox field holding a code reads as its flat export writes it: blank options, so that a custom
+    rule reads it as blank, as any coded field; its code's column 1 and the other codes' 0
+    (`[alk_method(UNK)] = '1'`). A field without a code has blank code columns."""
+    if missing:
+        for name, options in _checkbox_options().items():
+            if name in missing:
+                for option in options:
+                    texts.pop(option, None)
+                texts.update((column, "1" if code == missing[name] else "0")
+                             for column, code in checkbox_code_columns(name).items())
+    return texts
+
+
 def record_values(patients: QuerySet[Patient]) -> Iterator[RecordValues]:
     """Each patient's values (registry/records/data_quality.py RecordValues), in patient id order.
 
@@ -81,15 +108,17 @@ def record_values(patients: QuerySet[Patient]) -> Iterator[RecordValues]:
         streams[form] = (form_reads, rows, [next(rows, None)])
     width = len(columns)
     for patient_id, site_id, record_id, *values in patient_rows:
-        record = RecordValues(patient_id, site_id, record_id, _texts(columns, values[:width]),
-                              _missing(missing, values[width:]))
+        coded = _missing(missing, values[width:])
+        record = RecordValues(patient_id, site_id, record_id,
+                              _blank_coded_checkboxes(_texts(columns, values[:width]), coded), coded)
         for form, ((form_columns_, _, form_missing), rows, head) in streams.items():
             count = len(form_columns_)
             while head[0] is not None and head[0][0] <= patient_id:
                 row = head[0]
                 if row[0] == patient_id:
-                    record.instances.append(InstanceValues(form, row[1], _texts(form_columns_, row[2:2 + count]),
-                                                           _missing(form_missing, row[2 + count:])))
+                    coded = _missing(form_missing, row[2 + count:])
+                    record.instances.append(InstanceValues(
+                        form, row[1], _blank_coded_checkboxes(_texts(form_columns_, row[2:2 + count]), coded), coded))
                 head[0] = next(rows, None)
         yield record
 

@@ -46,7 +46,7 @@ _LINE_FIELDS = (
 _LOCAL_THERAPY_FIELDS = ("patient_id", "lt_date", "lt_type", "lt_site", "lt_intent")
 _ASSESSMENT_FIELDS = (
     "patient_id", "id", "ta_date", "ta_nontarget", "ta_new_lesion", "ta_new_count", "ta_symptoms",
-    "ta_neuro_symptoms", "ta_reported", "ta_new_lesion_missing",
+    "ta_neuro_symptoms", "ta_reported", "ta_new_lesion_missing", "ta_new_sites_missing",
     *(name for name, _ in _SCOPE_OPTIONS), *(name for name, _ in _NEW_SITE_OPTIONS),
 )
 # The reverse foreign key makes this a LEFT JOIN: a lesion without measurements is one row of NULLs.
@@ -120,14 +120,14 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     sites_start = scope_start + len(_SCOPE_OPTIONS)
     for row in _rows(TumorAssessmentModel, ids, _ASSESSMENT_FIELDS):
         (patient_id, assessment_id, ta_date, nontarget, new_lesion, new_count, symptoms, neuro_symptoms,
-         reported, new_lesion_missing) = row[:scope_start]
+         reported, new_lesion_missing, new_sites_missing) = row[:scope_start]
         assessments[patient_id].append(TumorAssessment(
             ta_date=ta_date,
             ta_scope=_ticked(row[scope_start:sites_start], _SCOPE_OPTIONS),
             ta_nontarget=nontarget, ta_new_lesion=new_lesion,
             ta_new_sites=_ticked(row[sites_start:], _NEW_SITE_OPTIONS),
             ta_new_count=new_count, ta_symptoms=symptoms, ta_neuro_symptoms=neuro_symptoms, ta_reported=reported,
-            ta_new_lesion_missing=new_lesion_missing,
+            ta_new_lesion_missing=new_lesion_missing, ta_new_sites_missing=new_sites_missing,
         ))
         assessment_ids[patient_id][ta_date] = assessment_id
         assessment_dates[assessment_id] = ta_date

@@ -34,7 +34,7 @@ from django.db.models import Q, QuerySet
 
 from registry.api.redcap import project
 from registry.api.redcap.record_export import (
-    RecordExport, chosen_rows, identifier_columns, written_row,
+    RecordExport, chosen_rows, identifier_columns, with_codes_in_use, written_row,
 )
 from registry.exports.deidentify import DeidentificationKeyMissing, deidentification_key
 from registry.models import SavedReport, SortDirection
@@ -119,7 +119,9 @@ def report_table(report: SavedReport, *, user, labels: bool = False, checkbox_la
         labels=labels, label_headers=False, checkbox_labels=checkbox_labels, access_groups=False, logic=logic,
         changed_from=None, changed_until=None, deidentified=key,
     )
-    full_rows = list(chosen_rows(export, exportable_patients(user=user)))
+    patients = exportable_patients(user=user)
+    export = with_codes_in_use(export, patients)  # a checkbox's code columns: only when a record holds a code
+    full_rows = list(chosen_rows(export, patients))
     sort_column = report.sort_field
     if sort_column and (sort_column == RECORD_ID or sort_column in data_columns):
         full_rows = _sorted(full_rows, sort_column, descending=report.sort_direction == SortDirection.DESCENDING)

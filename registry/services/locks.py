@@ -131,7 +131,9 @@ def _patient_locks(patient: Patient, record: RecordLocks) -> list[RecordLock]:
     form_locks = {form: record.instances[(form, None)] for form in RECORD_FORMS if (form, None) in record.instances}
     if not form_locks or patient.pk is None:
         return []
-    attributes = {form: [column.attribute for column in form_columns(form)] for form in form_locks}
+    # Each column's attributes: a field's missing-data code is part of the form it locks.
+    attributes = {form: list(dict.fromkeys(a for column in form_columns(form) for a in column.attributes))
+                  for form in form_locks}
     stored = Patient.objects.filter(pk=patient.pk).values(*{a for names in attributes.values() for a in names}).first()
     if stored is None:
         return []

@@ -15,12 +15,12 @@ from registry.models import (
     Biopsy, ExportDoor, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, Role, Site, TreatmentLine,
     TumorAssessment,
 )
-from registry.records.flat_export import WRITERS, flat_rows
+from registry.records.flat_export import WRITERS, coded_checkbox_fields, export_columns, flat_rows, projected
 from registry.records.flat_import import FlatImport
 from registry.records.import_result import ImportProblem, ImportResult, InstanceChange
 from registry.records.instruments import RECORD_ID
 from registry.selectors.access import access_for, restrict_to_visible
-from registry.selectors.data_cuts import cut_flat_rows, visible_entries
+from registry.selectors.data_cuts import cut_coded_checkbox_fields, cut_flat_rows, visible_entries
 from registry.selectors.export_access import check_export_allowed
 from registry.selectors.record_export import export_scope
 from registry.services.derivation import patients_changed
@@ -157,11 +157,13 @@ def records_export(
         if records is not None:
             patients = patients.filter(record_id__in=list(records))
         rows, site_codes = flat_rows(patients), patients.values_list("site__code", flat=True).distinct()
+        columns = export_columns(coded_checkbox_fields(patients))
     else:
         entries = visible_entries(cut, user=user, site=site)
         if records is not None:
             entries = entries.filter(record_id__in=list(records))
         rows, site_codes = cut_flat_rows(entries), entries.values_list("site_code", flat=True).distinct()
+        columns = export_columns(cut_coded_checkbox_fields(entries))
     exported_records: set[str] = set()
 
     def counted(rows):
@@ -169,7 +171,8 @@ def records_export(
             exported_records.add(row[0])
             yield row
 
-    count = WRITERS[file_format](output, counted(rows))
+    # A checkbox field's missing-data code columns are written when a record exported holds such a code.
+    count = WRITERS[file_format](output, counted(projected(rows, columns)), columns)
     identified_export_log(
         user=user, door=door, content="records", file_format=file_format,
         site_codes=site_codes, record_count=len(exported_records),

@@ -20,7 +20,7 @@ from django.utils import timezone
 from registry.records.dictionary import DictionaryField, data_dictionary
 from registry.records.instruments import INSTRUMENTS, checkbox_attribute
 from registry.records.missing_codes import (
-    MISSING_SUFFIX, clear_codes_of_values, codable_fields, missing_code_choices, missing_column,
+    MISSING_SUFFIX, clear_codes_of_values, codable_fields, coded_checkboxes, missing_code_choices, missing_column,
     refuse_blanks_without_code,
 )
 from registry.selectors.access import identifier_field_names
@@ -84,8 +84,9 @@ def _missing_code_field(model_field: models.Field) -> forms.Field:
 def _formfield(model_field: models.Field, **kwargs) -> forms.Field | None:
     """The form field of one model field: ISO dates, coded values as labelled choices, help from the
     dictionary's field note, the dictionary's label."""
-    if model_field.name.endswith(MISSING_SUFFIX) and model_field.name.removesuffix(MISSING_SUFFIX) in codable_fields(
-            model_field.model):
+    if model_field.name.endswith(MISSING_SUFFIX) and (
+            model_field.name.removesuffix(MISSING_SUFFIX) in codable_fields(model_field.model)
+            or getattr(model_field, "codes_checkbox", False)):  # a checkbox field's code: one select for the group
         return _missing_code_field(model_field)
     dictionary = _dictionary_field(model_field.name)
     if dictionary is not None:
@@ -180,9 +181,12 @@ class InstrumentForm(forms.ModelForm):
         # The model's clean() reads the ticked options (e.g. new-lesion sites need "new lesion = yes").
         for name, options in self.checkbox_groups.items():
             if name in self.cleaned_data:
-                ticked = set(self.cleaned_data[name])
+                ticked = set(self.cleaned_data[name] or ())  # None: a code chosen instead (clean())
                 for code, _, attribute in options:
                     setattr(self.instance, attribute, code in ticked)
+                if ticked and missing_column(name) not in self.fields and hasattr(self.instance, missing_column(name)):
+                    # A page without the field's code select (the scan page): options ticked replace the code.
+                    setattr(self.instance, missing_column(name), "")
         super()._post_clean()
         # A form without a field's code select (a scan's or a row's) that saves a value clears the code.
         clear_codes_of_values(self.instance, {name: getattr(self.instance, name) for name in self.fields
@@ -254,6 +258,8 @@ def instrument_form_class(
         codable = set(codable_fields(model))
         names = [companion for name in names
                  for companion in ((name, missing_column(name)) if name in codable else (name,))]
+        # A checkbox field's code (one select beside its group of tick boxes).
+        names += [missing_column(name) for name in coded_checkboxes(model) if name in groups and name not in hidden]
     names.append(instrument.complete_field)
     attributes = {
         "form_name": form_name,

@@ -89,7 +89,9 @@ def test_exporting_20_patients_costs_as_many_queries_as_exporting_5(site_a, site
     # patients, and one query per repeating instrument (measurements with their assessment and
     # lesion, variants with their biopsy)                                   -> 1 + 1 + 7
     # then the identified-export log: the exported sites' codes, its row    -> 1 + 1
+    # and first, whether a record holds a code in a checkbox field (its code columns are then
+    # written): one per model with such fields (patient: alk_method; assessment: ta_scope, ta_new_sites) -> 2
     _import_queries(site_a, "FEW", 5)
     _import_queries(site_b, "MANY", 20)
 
-    assert _export_queries(site=site_a) == _export_queries(site=site_b) == 1 + 1 + 7 + 2
+    assert _export_queries(site=site_a) == _export_queries(site=site_b) == 2 + 1 + 1 + 7 + 2

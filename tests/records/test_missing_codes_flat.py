@@ -72,8 +72,10 @@ def test_a_code_in_a_field_that_dates_a_record_is_a_problem_and_nothing_is_impor
     assert {(p.record, p.field, p.value, p.reason) for p in result.problems} == {
         ("EX-1", "line_start", "UNK",
          "is a missing-data code (UNK unknown), but line_start identifies or dates a record and takes none"),
+        # (a checkbox field takes its code in the code's own column: tests/records/test_checkbox_missing_codes_flat.py)
         ("EX-1", "ta_scope___1", "NI",
-         "is a missing-data code (NI no information), but a checkbox option takes none (1 ticked, 0 not ticked)"),
+         "is a missing-data code (NI no information), but a checkbox option takes none (1 ticked, 0 not ticked): "
+         "tick the code's own column ta_scope___ni (1) instead"),
     }
     assert row_counts() == EMPTY
 

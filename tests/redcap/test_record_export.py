@@ -209,10 +209,12 @@ def test_the_export_reads_a_fixed_number_of_queries_per_batch_of_patients(
 
     # The token; the coordinator's role and sites; the identified-export log (the records selected with
     # their sites, its row: 2); the record IDs; then per batch of 2 patients (3 batches) the patients and
-    # one query per repeating instrument (7).
-    with django_assert_num_queries(1 + 2 + 2 + 1 + 3 * (1 + 7)):
+    # one query per repeating instrument (7); and whether a record selected holds a missing-data code in
+    # a checkbox field (its code columns are then written): one per model with such fields, the patient
+    # (alk_method) and the assessment (ta_scope, ta_new_sites) (2).
+    with django_assert_num_queries(1 + 2 + 2 + 1 + 3 * (1 + 7) + 2):
         rows = redcap(coordinator_token, "record", format="json").json()
-    # With only treatment lines asked for, the other instruments' tables are not read.
+    # With only treatment lines asked for, the other instruments' tables are not read (nor checked for codes).
     with django_assert_num_queries(1 + 2 + 2 + 1 + 3 * (1 + 1)):
         only_lines = redcap(coordinator_token, "record", format="json", forms="treatment_line").json()
 
@@ -235,8 +237,9 @@ def test_an_export_of_many_patients_costs_as_many_queries_as_of_few(redcap, admi
     for number in range(20):
         factories.make_full_patient(site_b, f"MANY-{number}")
 
-    # token, the identified-export log (2), record IDs, the batch's patients, 7 instruments
-    assert queries() == few == 1 + 2 + 1 + 1 + 7
+    # token, the identified-export log (2), record IDs, the batch's patients, 7 instruments, and one per
+    # model with checkbox fields that take a missing-data code (patient, assessment: whether a record holds one)
+    assert queries() == few == 1 + 2 + 1 + 1 + 7 + 2
 
 
 def test_the_first_rows_are_sent_before_the_later_batches_are_read(client, coordinator_token, site_a, monkeypatch):

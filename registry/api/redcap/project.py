@@ -12,8 +12,10 @@ from functools import cache
 
 from registry.records.dictionary import COLUMNS, DictionaryField, data_dictionary
 from registry.records.instruments import (
-    RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, column_owner, flat_columns,
+    RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, all_flat_columns, column_owner,
+    missing_code_columns,
 )
+from registry.records.missing_codes import checkbox_code_columns, missing_data_codes
 
 from registry.records import filter_logic
 
@@ -74,9 +76,11 @@ def repeating_instruments() -> list[dict[str, str]]:
 
 
 def export_field_names(field: str = "") -> list[dict[str, str]]:
-    """Each field's export names: a checkbox has one per choice (`field___code`), every form its
+    """Each field's export names: a checkbox has one per choice (`field___code`), and one per
+    missing-data code when it takes one (`alk_method___unk`, choice value `UNK`), every form its
     `<form>_complete` (as PyCap documents REDCap's answer). `field` limits it to one field."""
     dictionary = data_dictionary()
+    coded = {field_name for field_name, _ in missing_code_columns().values()}
     rows = []
     for form in dictionary.forms:
         for item in dictionary.form_fields(form):
@@ -86,6 +90,11 @@ def export_field_names(field: str = "") -> list[dict[str, str]]:
                      "export_field_name": f"{item.name}___{code}"}
                     for code, _ in item.choices
                 ]
+                if item.name in coded:
+                    rows += [
+                        {"original_field_name": item.name, "choice_value": code, "export_field_name": column}
+                        for column, code in checkbox_code_columns(item.name).items()
+                    ]
             else:
                 rows.append({"original_field_name": item.name, "choice_value": "", "export_field_name": item.name})
         status = f"{form}_complete"
@@ -136,11 +145,18 @@ class ColumnInfo:
         if self.checkbox_code is not None:
             # REDCap: "Checked"/"Unchecked", or with exportCheckboxLabel the choice's label or blank.
             if checkbox_labels:
-                return self.field.choice_labels.get(self.checkbox_code, "") if raw == "1" else ""
+                return self.choice_label if raw == "1" else ""
             return "Checked" if raw == "1" else "Unchecked"
         if self.field.is_coded:
             return self.field.choice_labels.get(raw, raw)
         return raw
+
+    @property
+    def choice_label(self) -> str:
+        """A checkbox column's choice label: the option's, or the missing-data code's (its code column)."""
+        if self.checkbox_code in self.field.choice_labels:
+            return self.field.choice_labels[self.checkbox_code]
+        return missing_data_codes().get(self.checkbox_code, "")
 
 
 def _kind(field: DictionaryField | None, checkbox_code: str | None) -> str:
@@ -166,10 +182,14 @@ def columns() -> dict[str, ColumnInfo]:
                                     KEY_COLUMN_LABELS[REPEAT_INSTANCE]),
         ACCESS_GROUP: ColumnInfo(ACCESS_GROUP, None, None, None, filter_logic.TEXT, KEY_COLUMN_LABELS[ACCESS_GROUP]),
     }
-    for name in flat_columns()[3:]:
+    for name in all_flat_columns()[3:]:
         form, field, code = column_owner()[name]
+        # A checkbox's missing-data code column is one more choice of the field, its code the choice's.
+        code = missing_code_columns()[name][1] if name in missing_code_columns() else code
         if field is None:
             label = "Complete?"
+        elif code in missing_data_codes():
+            label = f"{field.label} (choice={missing_data_codes()[code]})"
         elif code is not None:
             label = f"{field.label} (choice={field.choice_labels[code]})"
         else:
@@ -194,11 +214,13 @@ def selected_columns(*, fields: list[str], forms: list[str]) -> list[str]:
     dictionary = data_dictionary()
     statuses = {f"{form}_complete" for form in dictionary.forms}
     known_fields = set(dictionary.by_name) | statuses
-    # REDCap takes a checkbox's field name; an export name (`alk_method___2`) is taken too.
-    export_names = set(flat_columns())
+    # REDCap takes a checkbox's field name; an export name (`alk_method___2`, `alk_method___unk`) is taken
+    # too. A checkbox's missing-data code columns are chosen with it; the export leaves out those of a
+    # field that no record exported holds a code in (record_export.with_codes_in_use).
+    export_names = set(all_flat_columns())
     _check_names("fields", [name for name in fields if name not in export_names], known_fields)
     _check_names("forms", forms, set(dictionary.forms))
-    data_columns = flat_columns()[3:]
+    data_columns = all_flat_columns()[3:]
     if not fields and not forms:
         return list(data_columns)
     wanted_fields, wanted_forms = set(fields), set(forms)

@@ -45,7 +45,7 @@ under its own field name, its value the choice's code (raw) or label.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import groupby
 
@@ -53,11 +53,11 @@ from django.db.models import Count, QuerySet
 
 from registry.exports.deidentify import DeidentificationKey
 from registry.models import ExportDoor, Patient
-from registry.records.flat_export import flat_rows
+from registry.records.flat_export import coded_checkbox_fields, flat_rows
 from registry.records.missing_codes import is_missing_code
 from registry.records.flat_layout import column_index
 from registry.records.instruments import (
-    RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, flat_columns,
+    RECORD_ID, REPEAT_INSTANCE, REPEAT_INSTRUMENT, REPEATING_INSTRUMENTS, all_flat_columns, missing_code_columns,
 )
 from registry.selectors.record_export import exportable_patients, site_codes_by_record
 from registry.services.identified_exports import identified_export_log
@@ -195,6 +195,7 @@ def export_response(export: RecordExport, *, user):
     patients one for the patients and one per repeating instrument read (plus, for
     exportDataAccessGroups, one for every record's site code, before the first row)."""
     patients = _selected_patients(export, user=user)
+    export = with_codes_in_use(export, patients)
     if export.record_type == "eav":
         return table_response(EAV_COLUMNS, _eav_rows(export, patients), export.file_format, stream=True,
                               delimiter=export.delimiter)
@@ -203,6 +204,19 @@ def export_response(export: RecordExport, *, user):
         header = [project.columns()[name].label for name in export.columns]
     return table_response(export.columns, _flat_rows(export, patients), export.file_format, header=header, stream=True,
                           delimiter=export.delimiter)
+
+
+def with_codes_in_use(export: RecordExport, patients: QuerySet[Patient]) -> RecordExport:
+    """The export without the missing-data code columns of the checkbox fields in which no record
+    selected holds a code: REDCap writes them only then. One query per model with a checkbox field chosen
+    that takes a code (none when no such field is chosen)."""
+    owners = missing_code_columns()
+    chosen = {owners[name][0] for name in export.data_columns if name in owners}
+    if not chosen:
+        return export
+    used = coded_checkbox_fields(patients, fields=chosen)
+    return replace(export, data_columns=tuple(
+        name for name in export.data_columns if name not in owners or owners[name][0] in used))
 
 
 def _chosen_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[tuple[list[str], dict[str, str]]]:
@@ -243,7 +257,7 @@ def _holds(logic: FilterLogic, row: list[str], record_row: list[str], site_codes
 
 
 def _flat_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[list[str]]:
-    if export.columns == flat_columns() and not export.labels:  # the whole flat row, as it is
+    if export.columns == all_flat_columns() and not export.labels:  # the whole flat row, as it is
         yield from (row for row, _ in _chosen_rows(export, patients))
         return
     for row, site_codes in _chosen_rows(export, patients):
@@ -290,7 +304,7 @@ def _eav_rows(export: RecordExport, patients: QuerySet[Patient]) -> Iterator[lis
             if info.checkbox_code is not None:
                 if raw != "1":
                     continue
-                value = info.field.choice_labels.get(info.checkbox_code, "") if export.labels else info.checkbox_code
+                value = info.choice_label if export.labels else info.checkbox_code
                 yield [*keys, info.field.name, value]
                 continue
             yield [*keys, name, info.value_label(raw, checkbox_labels=False) if export.labels else raw]

@@ -474,6 +474,9 @@ def _display(form: InstrumentForm, name: str) -> str:
     """A value as the page shows it: codes as labels, dates ISO, blank as blank."""
     instance = form.instance
     if name in form.checkbox_groups:
+        code = getattr(instance, missing_column(name), "")  # a checkbox field's missing-data code
+        if code:
+            return f"{code} ({missing_data_codes().get(code, '')})"
         return ", ".join(label for _, label, attribute in form.checkbox_groups[name] if getattr(instance, attribute))
     value = getattr(instance, name, None)
     if value is None or value == "":
