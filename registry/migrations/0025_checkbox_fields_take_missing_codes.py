@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0021_required_fields_take_missing_codes'),
+        ('registry', '0024_derivation_runs'),
     ]
 
     operations = [
