@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from registry.exports.cut_content import decompressed, from_canonical_bytes
-from registry.exports.datasets import BATCH_PATIENTS, Dataset, ExportPatient
+from registry.exports.datasets import BATCH_PATIENTS, Dataset, ExportPatient, subject_renamer
 from registry.exports.provenance import grouped_provenance
 from registry.models import DataCut, DataCutEntry, Site
 from registry.records.instruments import flat_columns
@@ -79,23 +79,25 @@ def _results(entry_ids: Sequence[int]) -> dict[int, dict]:
 
 @dataclass(frozen=True)
 class _CutRows:
-    """A dataset's rows as the cut stored them. The record ID column is written from the exported
-    patient, so that a de-identified export's pseudonyms replace it as in a live export."""
+    """A dataset's rows as the cut stored them. The record ID columns (record_id, and subjid and usubjid
+    where the dataset has them) are written from the exported patient, so that a de-identified
+    export's pseudonyms replace them as in a live export."""
 
     name: str
-    record_id_index: int
+    columns: tuple[str, ...]
 
     def __call__(self, batch: Sequence[ExportPatient]) -> Iterator[list]:
+        rename = subject_renamer(self.columns)
         results = _results([patient.id for patient in batch])
         for patient in batch:
             for row in results[patient.id]["datasets"].get(self.name, ()):
-                row[self.record_id_index] = patient.record_id
+                rename(row, patient.record_id)
                 yield row
 
 
 def cut_dataset(dataset: Dataset) -> Dataset:
     """`dataset` with its rows read from a cut's results blobs (the patients passed are a cut's)."""
-    return Dataset(dataset.name, dataset.columns, _CutRows(dataset.name, dataset.columns.index("record_id")))
+    return Dataset(dataset.name, dataset.columns, _CutRows(dataset.name, dataset.columns))
 
 
 def _derivations(entry_ids: Sequence[int], *, batch_patients: int | None = None) -> Iterator[dict]:
