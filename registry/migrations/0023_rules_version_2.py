@@ -2,6 +2,17 @@
 
 import django.core.validators
 from django.db import migrations, models
+from django.utils import timezone
+
+RULES_VERSION = 2  # registry/derive/settings.py when this was written
+
+
+def mark_older_results_stale(apps, schema_editor):
+    """Results derived under rules version 1 are stale under version 2: marked so (with the time), the
+    periodic sweep derives them again within minutes and every page shows them as stale meanwhile."""
+    PatientDerivation = apps.get_model("registry", "PatientDerivation")
+    PatientDerivation.objects.filter(rules_version__lt=RULES_VERSION, is_stale=False).update(
+        is_stale=True, stale_since=timezone.now())
 
 
 class Migration(migrations.Migration):
@@ -76,4 +87,5 @@ class Migration(migrations.Migration):
             name='n_lines',
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
+        migrations.RunPython(mark_older_results_stale, migrations.RunPython.noop),
     ]
