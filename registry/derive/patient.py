@@ -21,8 +21,8 @@ from .recist import evaluate_line
 from .results import DateSource, LineResult, PatientDerivation
 from .settings import AnalysisSettings
 from .survival import (
-    CUTOFF_SOURCE, DEATH_SOURCE, OS_CENSORED_CUTOFF, PFS_EVENT_DEATH, PFS_EVENT_PROGRESSION, TimeToEvent, last_known_alive_at_cutoff,
-    last_known_alive_source, months, overall_survival, progression_free_survival,
+    CUTOFF_SOURCE, DEATH_SOURCE, OS_CENSORED_CUTOFF, PFS_EVENT_DEATH, PFS_EVENT_PROGRESSION, TimeToEvent,
+    last_known_alive_at_cutoff, last_known_alive_source, months, overall_survival, progression_free_survival,
 )
 
 

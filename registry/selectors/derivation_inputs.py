@@ -41,7 +41,8 @@ _PATIENT_FIELDS = (
 )
 _LINE_FIELDS = (
     "patient_id", "id", "line_no", "line_type", "line_drug", "line_start", "line_end", "line_end_reason",
-    "line_drug_other", "line_tki_generation", "line_ecog", "line_cns_mets", "line_beyond_pd", "line_end_missing", "redcap_repeat_instance",
+    "line_drug_other", "line_tki_generation", "line_ecog", "line_cns_mets", "line_beyond_pd", "line_end_missing",
+    "redcap_repeat_instance",
 )
 _LOCAL_THERAPY_FIELDS = ("patient_id", "lt_date", "lt_type", "lt_site", "lt_intent", "redcap_repeat_instance")
 _ASSESSMENT_FIELDS = (
@@ -100,7 +101,8 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     lines: dict[int, list[TreatmentLine]] = defaultdict(list)
     line_ids: dict[int, dict[int, int]] = defaultdict(dict)
     for (patient_id, line_id, line_no, line_type, line_drug, line_start, line_end, line_end_reason, drug_other,
-         tki_generation, ecog, cns_mets, beyond_pd, end_missing, instance) in _rows(TreatmentLineModel, ids, _LINE_FIELDS):
+         tki_generation, ecog, cns_mets, beyond_pd, end_missing, instance) in _rows(
+            TreatmentLineModel, ids, _LINE_FIELDS):
         lines[patient_id].append(TreatmentLine(
             line_no=line_no, line_type=line_type, line_drug=line_drug, line_start=line_start, line_end=line_end,
             line_end_reason=line_end_reason, line_drug_other=drug_other, line_tki_generation=tki_generation,
@@ -149,7 +151,8 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     biopsy_ids: dict[int, dict[date, int]] = defaultdict(dict)
     variants: dict[int, list[tuple[tuple, NgsVariant]]] = defaultdict(list)
     for (patient_id, biopsy_id, bx_date, specimen, bx_site, adequate, histology, ngs, panel, biopsy_instance,
-         variant_id, gene, kind, protein, vaf, copy_number, partner, instance) in _rows(BiopsyModel, ids, _BIOPSY_FIELDS):
+         variant_id, gene, kind, protein, vaf, copy_number, partner, instance) in _rows(
+            BiopsyModel, ids, _BIOPSY_FIELDS):
         if bx_date not in biopsies[patient_id]:
             biopsies[patient_id][bx_date] = Biopsy(
                 bx_date=bx_date, bx_specimen=specimen, bx_site=bx_site, bx_adequate=adequate,

@@ -135,7 +135,7 @@ def test_a_cut_made_under_one_rules_version_exports_the_same_after_a_new_version
 
     again = _export(tmp_path / "again", "lines", "csv", cut=cut)
     assert again.read_bytes() == first
-    assert json.loads(provenance_path(again).read_text(encoding="utf-8"))["rules_version"] == 2  # rules version 2 (issue 13)
+    assert json.loads(provenance_path(again).read_text(encoding="utf-8"))["rules_version"] == 2  # issue 13
     live = _export(tmp_path / "live", "lines", "csv")
     assert json.loads(provenance_path(live).read_text(encoding="utf-8"))["rules_version"] == 2
 
