@@ -140,8 +140,8 @@ def test_a_deleted_demo_patient_is_imported_again_and_the_others_are_left_alone(
 def test_a_demo_file_that_does_not_import_stops_the_command_and_writes_nothing(monkeypatch, tmp_path):
     broken = tmp_path / "demo_cohort.csv"
     good = demo_cohort.DEMO_COHORT_FILE.read_text(encoding="utf-8")
-    # A measurement naming a lesion that the patient does not have.
-    broken.write_text(good.replace(",L1-T1,1,18,", ",L9-T9,1,18,", 1), encoding="utf-8")
+    # A measurement naming a lesion that the patient does not have (WU-001's first, at its baseline scan).
+    broken.write_text(good.replace(",2018-01-29,L1-T1,1,", ",2018-01-29,L9-T9,1,", 1), encoding="utf-8")
     assert broken.read_text(encoding="utf-8") != good
     monkeypatch.setattr(demo_cohort, "DEMO_COHORT_FILE", broken)
 

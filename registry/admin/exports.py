@@ -24,7 +24,7 @@ from .mixins import NulParametersRefusedMixin, UnseenIsMissingMixin
 
 FORMAT_LABELS = {
     "csv": "CSV (.csv)", "xlsx": "Excel (.xlsx)", "sav": "SPSS (.sav)", "dta": "Stata (.dta)",
-    "parquet": "Parquet (.parquet)",
+    "parquet": "Parquet (.parquet)", "xpt": "SAS transport v5 (.xpt, ADaM datasets only)",
 }
 # While a job of the list is queued or running, the list reloads itself this often (seconds).
 REFRESH_SECONDS = 5

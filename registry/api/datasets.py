@@ -1,7 +1,8 @@
 """Analysis datasets and the study report, for investigators (and every role, over the sites it sees):
 
     GET /api/v1/datasets/                       the datasets and formats
-    GET /api/v1/datasets/{name}/?format=csv     one dataset: csv, parquet, xlsx, sav or dta
+    GET /api/v1/datasets/{name}/?format=csv     one dataset: csv, parquet, xlsx, sav, dta, or for the
+                                                ADaM datasets xpt (SAS transport version 5)
     GET /api/v1/report/                         the study report (JSON)
 
 `?cut=NAME` on each: from that frozen data cut (registry/selectors/data_cuts.py) instead of the live
@@ -32,7 +33,7 @@ from registry.selectors.access import visible_sites
 from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 from registry.services.datasets import (
     DATASETS, EXTENSIONS, FORMATS, DeidentificationKeyMissing, ExportNotAllowed, codebook_path, dataset_export,
-    provenance_path,
+    format_refusal, formats_of, provenance_path,
 )
 
 from . import query
@@ -47,6 +48,7 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
     "dta": "application/x-stata-dta",
+    "xpt": "application/x-sas-xport",
 }
 ZIP = "application/zip"
 CUT = OpenApiParameter(
@@ -73,7 +75,7 @@ class DatasetListView(ApiView):
     @extend_schema(tags=["datasets and report"], operation_id="datasets_list", responses=DatasetsSerializer)
     def get(self, request):
         return Response({"results": [
-            {"name": name, "formats": list(FORMATS),
+            {"name": name, "formats": list(formats_of(name)),
              "url": request.build_absolute_uri(reverse("api-v1:dataset", kwargs={"name": name}))}
             for name in DATASETS
         ]})
@@ -91,7 +93,9 @@ class DatasetView(ApiView):
         tags=["datasets and report"], operation_id="datasets_read",
         parameters=[
             OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(DATASETS)),
-            OpenApiParameter("format", str, enum=list(FORMATS), description="File format (default csv)."),
+            OpenApiParameter("format", str, enum=list(FORMATS),
+                             description="File format (default csv); xpt (SAS transport) for the ADaM datasets "
+                                         "only, refused (400) for another."),
             OpenApiParameter("identified", bool, description="Identified data (default: de-identified)."),
             OpenApiParameter("package", str, enum=["file", "zip"],
                              description="file (default): the data file; zip: with its codebook and provenance."),
@@ -106,6 +110,8 @@ class DatasetView(ApiView):
         if name not in DATASETS:
             raise NotFound(f"No dataset {name}; the datasets are {', '.join(DATASETS)}.")
         file_format = query.optional_choice(request, "format", FORMATS) or "csv"
+        if file_format not in formats_of(name):
+            raise RecordsInvalid([field_error("format", file_format, format_refusal(name, file_format))])
         identified = query.optional_bool(request, "identified")
         package = query.optional_choice(request, "package", ("file", "zip")) or "file"
         site_code = query.optional_text(request, "site", max_length=30)

@@ -1,4 +1,4 @@
-"""Derivation rules (docs: ../shared/spec/derivation-rules.md, version 1) as pure functions.
+"""Derivation rules (docs/derivation-rules.md, version 2) as pure functions.
 
 Frozen dataclasses of one patient's raw records go in (`inputs.PatientRecord`), settings beside them
 (`settings.AnalysisSettings`), and dataclasses come out (`results.PatientDerivation`). Nothing here

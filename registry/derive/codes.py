@@ -1,6 +1,6 @@
 """The data dictionary's codes that the derivations use, mirrored without Django.
 
-Values are the codes of ../shared/spec/data-dictionary.csv (the same as registry/models/choices.py).
+Values are the codes of the data dictionary (fixtures/data_dictionary.csv) (the same as registry/models/choices.py).
 """
 from enum import IntEnum
 

@@ -13,7 +13,7 @@ from .lines import (
     line_windows, lines_in_order, on_or_before_cutoff, tki_drug_name, tki_generation, type_unknown,
 )
 from .progression import (
-    best_response, continued_beyond_progression, find_progression, local_therapy_for_progression,
+    best_response_timepoint, continued_beyond_progression, find_progression, local_therapy_for_progression,
     progression_labels,
 )
 from .quality import data_quality_flags
@@ -47,6 +47,7 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
         responses = evaluate_line(line.line_no, record.lesions, record.measurements, baseline, follow_ups)
         timepoints = responses.timepoints
         progression = find_progression(timepoints)
+        best = best_response_timepoint(timepoints, line.line_start, progression, settings.sd_min_days)
 
         labels = continued = beyond_days = local_therapy = None
         if progression is not None:
@@ -87,7 +88,9 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
             histology_at_start=histology_at_start(biopsies, line.line_start, record.histology),
             baseline_date=baseline.ta_date if baseline else None,
             assessments=tuple(tp.result for tp in timepoints),
-            best_response=best_response(timepoints, line.line_start, progression, settings.sd_min_days),
+            best_response=best[0] if best else None,
+            best_response_date=best[1].assessment.ta_date if best else None,
+            baseline_sum_mm=responses.baseline_sum_mm,
             pd_date=labels.pd_date if labels else None,
             extent=labels.extent if labels else None,
             n_progressing_lesions=labels.n_progressing_lesions if labels else None,

@@ -259,22 +259,24 @@ BEST_RESPONSE_RANK = {Response.CR: 4, Response.PR: 3, Response.SD: 2, Response.N
                       Response.PD: 1, Response.NE: 0}
 
 
-def best_response(
+def best_response_timepoint(
     timepoints: tuple[TimePoint, ...], line_start: date, progression: TimePoint | None, sd_min_days: int
-) -> Response | None:
+) -> tuple[Response, TimePoint] | None:
     """§8: the best time-point response of the follow-up assessments up to and including the
     progression (CR > PR > SD or Non-CR/Non-PD > PD > NE), with SD and Non-CR/Non-PD counting only
-    from sd_min_days after the line start (earlier they count as NE); blank without follow-up.
+    from sd_min_days after the line start (earlier they count as NE), and the first assessment that
+    gave it (the dataset `responses` dates its BOR row by it); None without follow-up.
 
     Spec ambiguity: between SD and Non-CR/Non-PD (equal rank) the earlier one is reported.
     """
     considered = timepoints[: timepoints.index(progression) + 1] if progression is not None else timepoints
-    best: Response | None = None
+    best: tuple[Response, TimePoint] | None = None
     for timepoint in considered:
         response = timepoint.result.overall_response
         if (response in (Response.SD, Response.NON_CR_NON_PD)
                 and (timepoint.assessment.ta_date - line_start).days < sd_min_days):
             response = Response.NE
-        if best is None or BEST_RESPONSE_RANK[response] > BEST_RESPONSE_RANK[best]:
-            best = response
+        # Strictly better only: of equal ranks the earlier assessment stays.
+        if best is None or BEST_RESPONSE_RANK[response] > BEST_RESPONSE_RANK[best[0]]:
+            best = (response, timepoint)
     return best

@@ -264,6 +264,8 @@ class TimePoint:
 class LineResponses:
     baseline_target_readings: tuple[LesionReading, ...] | None  # None: no baseline assessment
     timepoints: tuple[TimePoint, ...]
+    # §2 baseline_sum: complete sums only; None without a baseline, target lesions or a known value of each.
+    baseline_sum_mm: Decimal | None = None
 
 
 def line_lesions(lesions: tuple[Lesion, ...], line_no: int) -> tuple[tuple[Lesion, ...], tuple[Lesion, ...]]:
@@ -362,6 +364,7 @@ def evaluate_line(
                 target_sum_mm=sum_mm,
                 pct_change_baseline=percent_change(sum_mm, baseline_sum_mm),
                 pct_change_nadir=percent_change(sum_mm, nadir_mm),
+                nadir_mm=nadir_mm,
                 target_response=target,
                 nontarget_response=nontarget,
                 new_lesions=None if unknown_new_lesions else new_lesions,
@@ -374,4 +377,5 @@ def evaluate_line(
             previous_target_response = target
         if sum_mm is not None and nadir_mm is not None and sum_mm < nadir_mm:
             nadir_mm = sum_mm
-    return LineResponses(baseline_target_readings=baseline_readings, timepoints=tuple(timepoints))
+    return LineResponses(baseline_target_readings=baseline_readings, timepoints=tuple(timepoints),
+                         baseline_sum_mm=baseline_sum_mm if targets else None)

@@ -51,6 +51,9 @@ class AssessmentResult:
     overall_response: Response
     response_source: ResponseSource
     discrepancy: bool | None  # None: nothing reported to compare with
+    # The nadir pct_change_nadir is measured from (§2: the smallest complete sum at the baseline or an
+    # earlier assessment of the line); None while the line has no complete baseline sum.
+    nadir_mm: Decimal | None = None
 
     @property
     def adequate(self) -> bool:
@@ -106,6 +109,11 @@ class LineResult:
     # §8 (v2): where the PFS and OS dates were read from (None without a cut-off: no endpoint)
     pfs_source: DateSource | None = None
     os_source: DateSource | None = None
+    # §2 the line's complete baseline target sum (None: unknown, or no target lesions or no baseline)
+    # and §8 the date of the first follow-up assessment with the best response, as best_response counts
+    # it: what the datasets `tumor_sums` and `responses` show.
+    baseline_sum_mm: Decimal | None = None
+    best_response_date: date | None = None
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,20 @@ dictionary; only derived columns are described here, each once, whichever datase
 """
 from registry.derive import biopsies, survival
 from registry.derive.results import Response, ResponseSource
+from registry.models import AnalysisSettings, BiopsyDerivation, Patient, PatientDerivation, Site
 
 from . import datasets
 from .columns import BOOLEAN_CODES, Column, Kind, dictionary_codes, dictionary_column
 
+
+def _stored_width(model, field: str) -> int:
+    """A derived text column is as wide as the model field that stores it."""
+    return model._meta.get_field(field).max_length
+
+
 SITE_COLUMN = Column(
     "site", "Site (REDCap data access group) of the patient, by its site code", Kind.TEXT,
-    source="registry site of the record",
+    source="registry site of the record", width=_stored_width(Site, "code"),
 )
 
 _RESPONSE_CODES = (
@@ -37,10 +44,11 @@ _OS_CENSOR_CODES = (
 )
 
 
-def _derived(name: str, label: str, kind: Kind, rule: str, *, unit: str = "", codes=()) -> Column:
+def _derived(name: str, label: str, kind: Kind, rule: str, *, unit: str = "", codes=(),
+             width: int | None = None) -> Column:
     if kind is Kind.BOOLEAN:
         codes = BOOLEAN_CODES
-    return Column(name, label, kind, unit=unit, codes=tuple(codes), source=f"derived, rules {rule}")
+    return Column(name, label, kind, unit=unit, codes=tuple(codes), source=f"derived, rules {rule}", width=width)
 
 
 ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
@@ -130,10 +138,15 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
         ("LAST KNOWN ALIVE", "OS censored at the date last known alive"),
         ("DATA CUTOFF", "OS censored at the data cut-off"),
     )),
-    _derived("studyid", "Study identifier (CDISC STUDYID; the setting study_id)", Kind.TEXT, "§0, §8 (v2)"),
-    _derived("usubjid", "Unique subject identifier (CDISC USUBJID): studyid-record_id", Kind.TEXT, "§8 (v2)"),
-    _derived("subjid", "Subject identifier within the study (CDISC SUBJID): the record_id", Kind.TEXT, "§8 (v2)"),
-    _derived("siteid", "Site identifier (CDISC SITEID): the site code", Kind.TEXT, "§8 (v2)"),
+    _derived("studyid", "Study identifier (CDISC STUDYID; the setting study_id)", Kind.TEXT, "§0, §8 (v2)",
+             width=_stored_width(AnalysisSettings, "study_id")),
+    # studyid, "-", the record id (a pseudonym, 16 characters, is shorter than a record id may be)
+    _derived("usubjid", "Unique subject identifier (CDISC USUBJID): studyid-record_id", Kind.TEXT, "§8 (v2)",
+             width=_stored_width(AnalysisSettings, "study_id") + 1 + _stored_width(Patient, "record_id")),
+    _derived("subjid", "Subject identifier within the study (CDISC SUBJID): the record_id", Kind.TEXT, "§8 (v2)",
+             width=_stored_width(Patient, "record_id")),
+    _derived("siteid", "Site identifier (CDISC SITEID): the site code", Kind.TEXT, "§8 (v2)",
+             width=_stored_width(Site, "code")),
     _derived("param", "Analysis parameter (CDISC PARAM), one to one with paramcd", Kind.TEXT_CODE, "§8 (v2)",
              codes=tuple((label, f"paramcd {code}") for code, label in datasets.ENDPOINT_PARAMETERS.items())),
     _derived("aval", "Analysis value (CDISC AVAL): the time to the event or the censoring, as aval_days",
@@ -189,11 +202,12 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
         ("post_3g", "After progression on a third-generation ALK TKI"),
     )),
     _derived("alk_kd_mutations", "ALK kinase-domain mutations, normalised, in codon order, ';'-separated",
-             Kind.TEXT, "§7"),
+             Kind.TEXT, "§7", width=_stored_width(BiopsyDerivation, "alk_kd_mutations")),
     _derived("alk_compound", "Two or more distinct ALK kinase-domain mutations", Kind.BOOLEAN, "§7"),
     _derived("g1202r", "ALK G1202R found", Kind.BOOLEAN, "§7"),
     _derived("alk_independent", "ALK-independent resistance alterations, ';'-separated (of: "
-             f"{', '.join(biopsies.ALK_INDEPENDENT_ORDER)})", Kind.TEXT, "§7"),
+             f"{', '.join(biopsies.ALK_INDEPENDENT_ORDER)})", Kind.TEXT, "§7",
+             width=_stored_width(BiopsyDerivation, "alk_independent")),
     _derived("transformation", "Histological transformation (blank: none)", Kind.TEXT_CODE, "§7", codes=(
         ("squamous", "Squamous cell transformation"), ("small_cell", "Small cell transformation"),
     )),
@@ -209,7 +223,8 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
     # --- patients (§5-§7)
     _derived("age_at_adv_dx", "Age at the diagnosis of advanced disease, in completed years", Kind.INTEGER, "§0",
              unit="years"),
-    _derived("tki_sequence", "The patient's ALK TKI lines in order, '>'-separated", Kind.TEXT, "§6"),
+    _derived("tki_sequence", "The patient's ALK TKI lines in order, '>'-separated", Kind.TEXT, "§6",
+             width=_stored_width(PatientDerivation, "tki_sequence")),
     _derived("index_pd_date", "Date of the index progression (blank: patient in no cohort)", Kind.DATE, "§6"),
     _derived("alk_mut_status_at_index", "ALK kinase-domain mutation status at the index resistance", Kind.TEXT_CODE,
              "§7", codes=(

@@ -1,13 +1,14 @@
 """Every exportable dataset by name, with the description of each of its columns.
 
 The five analysis datasets of rules §8 (registry/exports/datasets.py, described by
-analysis_columns.py) and one raw dataset per instrument (instrument_datasets.py).
+analysis_columns.py), the two ADaM-style ones of rules version 2 (adam_datasets.py, which describes
+its own columns) and one raw dataset per instrument (instrument_datasets.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import datasets
+from . import adam_datasets, datasets
 from .analysis_columns import ANALYSIS_COLUMNS
 from .columns import Column
 from .instrument_datasets import INSTRUMENT_COLUMNS, INSTRUMENT_DATASETS
@@ -24,7 +25,7 @@ class Exportable:
 
 
 def dataset_names() -> tuple[str, ...]:
-    return (*datasets.DATASETS, *INSTRUMENT_DATASETS)
+    return (*datasets.DATASETS, *adam_datasets.ADAM_DATASETS, *INSTRUMENT_DATASETS)
 
 
 def exportable(name: str) -> Exportable | None:
@@ -32,6 +33,8 @@ def exportable(name: str) -> Exportable | None:
     if name in datasets.DATASETS:
         dataset = datasets.DATASETS[name]
         return Exportable(dataset, tuple(ANALYSIS_COLUMNS[column] for column in dataset.columns), ANALYSIS)
+    if name in adam_datasets.ADAM_DATASETS:
+        return Exportable(*adam_datasets.ADAM_DATASETS[name], ANALYSIS)
     if name in INSTRUMENT_DATASETS:
         return Exportable(INSTRUMENT_DATASETS[name], INSTRUMENT_COLUMNS[name], RECORDS)
     return None

@@ -1,7 +1,8 @@
 """The codebook of an export: one row per column of the file, written beside it and into it.
 
 Each row: the column's name, its meaning (label), type, unit, codes with their labels, where it
-comes from (the data dictionary or a rule), and what de-identification did to it.
+comes from (the data dictionary or a rule), what de-identification did to it, and how SPSS and
+Stata files store it when not as CSV does (a text code as integer codes, a text with its width).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from .cells import spreadsheet_safe
 from .columns import Column, Kind
 
-CODEBOOK_HEADER = ("column", "label", "type", "unit", "codes", "source", "deidentification")
+CODEBOOK_HEADER = ("column", "label", "type", "unit", "codes", "source", "deidentification", "storage")
 
 
 def codebook_path(output) -> Path:
@@ -42,7 +43,7 @@ def codebook_rows(columns: Sequence[Column], *, deidentified: bool) -> list[tupl
     return [
         (
             column.name, column.label, column.kind.value, column.unit, column.codebook_codes(), column.source,
-            _deidentification_note(column) if deidentified else "",
+            _deidentification_note(column) if deidentified else "", column.storage_note(),
         )
         for column in columns
     ]

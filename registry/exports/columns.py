@@ -58,6 +58,11 @@ class Column:
     identifier: bool = False  # the dictionary's "Identifier? = y": de-identification drops the column
     # A raw field that takes a missing-data code (issue 12 §4): a coded cell is blank (SPSS: user-missing).
     takes_missing_code: bool = False
+    # A text column's declared width in bytes: the longest value it can hold (a raw field's model
+    # max_length). SPSS and SAS transport variables take this width whatever the values present, so
+    # that every export of a dataset has one layout. None for other kinds (a text code's width is
+    # its longest code).
+    width: int | None = None
 
     @property
     def is_record_id(self) -> bool:
@@ -65,10 +70,38 @@ class Column:
 
     @property
     def value_labels(self) -> dict[int, str]:
-        """Integer value → label, for SPSS and Stata; empty unless the column holds integer codes."""
+        """Integer value → label, for SPSS and Stata; empty unless the column holds (or, a text code,
+        is written there as) integer codes."""
         if self.kind in (Kind.CODE, Kind.BOOLEAN):
             return {int(code): label for code, label in self.codes}
+        if self.kind is Kind.TEXT_CODE:
+            return {number: dict(self.codes)[text] for text, number in self.integer_codes.items()}
         return {}
+
+    @property
+    def integer_codes(self) -> dict[str, int]:
+        """A text code's integer in SPSS and Stata files: its place in the codebook's list, from 1
+        (Stata labels numbers only). Empty for other kinds."""
+        if self.kind is not Kind.TEXT_CODE:
+            return {}
+        return {text: number for number, (text, _) in enumerate(self.codes, start=1)}
+
+    @property
+    def text_width(self) -> int | None:
+        """Bytes a text value of this column takes at most: the declared width, or a text code's
+        longest code; None for other kinds, and for a text column declaring no width."""
+        if self.kind is Kind.TEXT_CODE:
+            return max((len(text.encode()) for text, _ in self.codes), default=1)
+        return self.width if self.kind is Kind.TEXT else None
+
+    def storage_note(self) -> str:
+        """How SPSS, Stata and SAS transport files store the column when not as CSV does."""
+        if self.kind is Kind.TEXT_CODE:
+            numbers = ", ".join(f"{number} = {text}" for text, number in self.integer_codes.items())
+            return f"stored as integer codes in .sav/.dta: {numbers}"
+        if self.kind is Kind.TEXT and self.width is not None:
+            return f"text of at most {self.width} bytes (.sav A{self.width})"
+        return ""
 
     def codes_text(self) -> str:
         """The codes as the data dictionary writes choices: `1, Male | 2, Female`."""
@@ -115,7 +148,24 @@ def dictionary_column(field_name: str, *, name: str | None = None, label: str | 
         source=f"data dictionary, form {field.form}{renamed}",
         identifier=field.identifier,
         takes_missing_code=_takes_missing_code(field),
+        width=_declared_width(field) if kind is Kind.TEXT else None,
     )
+
+
+def _declared_width(field: DictionaryField) -> int | None:
+    """The longest text the field's model field holds (its max_length); for a column naming another
+    instance (`lm_lesion`), the field it names. None when no model field bounds it."""
+    from registry.models import Patient
+    from registry.records.flat_layout import form_columns
+
+    if field.name == RECORD_ID:
+        return Patient._meta.get_field(RECORD_ID).max_length
+    flat = next((column for column in form_columns(field.form) if column.name == field.name), None)
+    if flat is None:
+        return None
+    if flat.reference is not None:
+        return flat.reference.target._meta.get_field(flat.reference.target_field).max_length
+    return flat.max_length
 
 
 def _takes_missing_code(field: DictionaryField) -> bool:

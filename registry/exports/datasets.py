@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from django.db.models import F, Model, Q, QuerySet
 
+from registry.derive.settings import DEFAULT_STUDY_ID
 from registry.models import AssessmentDerivation, Biopsy, Patient, TreatmentLine
 from registry.records.missing_codes import Coded, is_codable, missing_column
 
@@ -38,31 +39,19 @@ SITE = "<site code>"
 # ADaM's USUBJID (rules §8 v2): `studyid-record_id`, from the row's studyid column and the exported
 # patient's record id (the pseudonym in a de-identified export).
 USUBJID = "<usubjid>"
-# ADaM's STUDYID: the setting `study_id` the patient's results were derived with (blank: not derived).
+# ADaM's STUDYID: the setting `study_id` the patient's results were derived with, its default when
+# there is none (not derived yet, or derived before the setting existed): as `responses` and
+# `tumor_sums` read it (registry/exports/adam_datasets.py), so that usubjid joins every dataset.
 STUDYID_LOOKUP = "settings_snapshot__study_id"
 
 
-def unique_subject_id(studyid: str | None, record_id: str) -> str | None:
-    """§8 (v2) usubjid: `studyid-record_id`; blank without a studyid (a patient not derived yet)."""
-    return f"{studyid}-{record_id}" if studyid else None
+def study_identifier(stored: str | None) -> str:
+    return stored or DEFAULT_STUDY_ID
 
 
-def subject_renamer(columns: Sequence[str]) -> Callable[[list, str], None]:
-    """Writes another record id (a pseudonym) into a row of `columns`: record_id, and subjid and usubjid
-    where the dataset has them. For rows stored with the real record id (a frozen data cut's)."""
-    record_index = columns.index("record_id")
-    subjid_index = columns.index("subjid") if "subjid" in columns else None
-    usubjid_index = columns.index("usubjid") if "usubjid" in columns else None
-    studyid_index = columns.index("studyid") if "studyid" in columns else None
-
-    def rename(row: list, record_id: str) -> None:
-        row[record_index] = record_id
-        if subjid_index is not None:
-            row[subjid_index] = record_id
-        if usubjid_index is not None and studyid_index is not None:
-            row[usubjid_index] = unique_subject_id(row[studyid_index], record_id)
-
-    return rename
+def unique_subject_id(studyid: str, record_id: str) -> str:
+    """§8 (v2) usubjid: `studyid-record_id` (the pseudonym in a de-identified export)."""
+    return f"{studyid}-{record_id}"
 
 
 def _after(day, cutoff) -> bool:
@@ -177,7 +166,9 @@ class RecordRows:
                         for index in blank_indexes:
                             row[index] = None
                 if usubjid_index is not None:
-                    row[usubjid_index] = unique_subject_id(row[columns.index("studyid")], patient.record_id)
+                    studyid_index = columns.index("studyid")
+                    row[studyid_index] = study_identifier(row[studyid_index])
+                    row[usubjid_index] = unique_subject_id(row[studyid_index], patient.record_id)
                 yield row
 
 
@@ -415,7 +406,8 @@ def endpoint_rows(batch: Sequence[ExportPatient]) -> Iterator[list]:
              pfs_censor_reason, pfs_srcdom, pfs_srcvar, pfs_srcseq, os_date, os_days, os_months, os_event,
              os_censor_reason, os_srcdom, os_srcvar, os_srcseq, cohort, subsequent, first_subsequent,
              first_subsequent_tki, tki_generation, alk_mut_status, studyid) in values_by_patient.get(patient.id, ()):
-            subject = [studyid or None, unique_subject_id(studyid, record_id), record_id, site]
+            studyid = study_identifier(studyid)
+            subject = [studyid, unique_subject_id(studyid, record_id), record_id, site]
             trtp = treatment_label(line_drug)
             flags = [cohort, subsequent, first_subsequent, first_subsequent_tki, tki_generation, alk_mut_status]
             yield [

@@ -2,9 +2,20 @@
 
 Each variable has its label (the dictionary's field label, or the derived column's description)
 and, when it holds integer codes or 1/0 booleans, value labels; dates are date variables (SPSS
-SDATE10, Stata %tdCCYY-NN-DD), text variables are sized by pyreadstat to their longest value.
-Labels longer than the format allows (Stata: 80 bytes a variable label) are cut, with "...": the
-codebook has them whole.
+SDATE10, Stata %tdCCYY-NN-DD). A text code (`best_response`, `extent`, `paramcd` ...) is written as
+an integer code with the codebook's labels as value labels, numbered by its place in the codebook's
+list (columns.py `integer_codes`; the codebook's storage note gives the numbers): Stata cannot label
+a text variable, and an integer variable is what both programs tabulate and model. A value that is
+not one of its column's codes is an error, and nothing is written. Labels longer than the format
+allows (Stata: 80 bytes a variable label) are cut, with "...": the codebook has them whole.
+
+An SPSS text variable is as wide as its column's declared width (columns.py `text_width`), not as
+its longest value, so that every export of a dataset has the same layout. pyreadstat sizes a text
+variable to its longest value, so one value is written padded with spaces to the width: SPSS pads
+every text value with spaces to its variable's width and ignores trailing spaces, so the file holds
+the same bytes as if SPSS had written the variable. A value longer than the width (possible only with
+non-ASCII text: widths count bytes, model fields characters) widens the variable rather than be cut;
+a file of no rows has nothing to pad and keeps pyreadstat's width of 1.
 
 pyreadstat writes a whole DataFrame at once, so every row is held in memory: first as Arrow
 record batches (compact, a few bytes a value), then as the DataFrame handed to pyreadstat. For the
@@ -80,6 +91,28 @@ def _integers(values: pa.ChunkedArray, dtype: str) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(values.fill_null(0).to_numpy(zero_copy_only=False).astype(dtype), mask)
 
 
+def _integer_codes(values: pa.ChunkedArray, column: Column) -> pd.arrays.IntegerArray:
+    """A text code's values as their integer codes; raises ValueError naming a value not in the codebook."""
+    numbers = column.integer_codes
+    texts = values.to_pylist()
+    if unknown := sorted({text for text in texts if text is not None and text not in numbers}):
+        raise ValueError(
+            f"{column.name}: {', '.join(map(repr, unknown))} not among its codebook codes "
+            f"({', '.join(numbers)}); no integer code to write it as"
+        )
+    return pd.array([None if text is None else numbers[text] for text in texts], dtype="Int32")
+
+
+def padded_to_width(values: pd.Series, width: int | None) -> pd.Series:
+    """Text values, blanks as "", the first padded with spaces to `width` bytes: what pyreadstat
+    needs to give the variable that width (see the module's docstring)."""
+    values = values.astype(object).where(values.notna(), "")
+    if width is not None and len(values):
+        first = values.iloc[0]
+        values.iloc[0] = first + " " * (width - len(first.encode()))
+    return values
+
+
 def _frame(table: pa.Table, columns: Sequence[Column], *, days_to_1970: int, scale: int) -> pd.DataFrame:
     data = {}
     for column, values in zip(columns, table.columns, strict=True):
@@ -92,6 +125,8 @@ def _frame(table: pa.Table, columns: Sequence[Column], *, days_to_1970: int, sca
             data[column.name] = _integers(values.cast(pa.int8()), "int8")
         elif column.kind is Kind.NUMBER:
             data[column.name] = values.to_numpy(zero_copy_only=False)
+        elif column.kind is Kind.TEXT_CODE:
+            data[column.name] = _integer_codes(values, column)
         else:
             data[column.name] = values.to_pandas()
     return pd.DataFrame(data, index=np.arange(table.num_rows))
@@ -136,22 +171,22 @@ def _user_missing(frame: pd.DataFrame, columns: Sequence[Column], found: dict[in
                   value_labels: dict[str, dict]) -> dict[str, list]:
     """Puts each coded cell in `frame` as an SPSS user-missing value and returns pyreadstat's
     `missing_ranges`: a numeric variable holds the code's number (-991 down) and declares the range of
-    them missing, with value labels naming the codes; a text variable holds the code itself and
-    declares it missing (SPSS allows three such values: others stay blank). A date stays blank:
-    a date variable holds no code (the codebook says so)."""
+    them missing, with value labels naming the codes (a text code is numeric here too); a text
+    variable holds the code itself and declares it missing (SPSS allows three such values: others
+    stay blank). A date stays blank: a date variable holds no code (the codebook says so)."""
     numbers = spss_missing_values()
     labels = {numbers[code]: f"{code} {label}" for code, label in missing_data_codes().items()}
     ranges: dict[str, list] = {}
     for column_index, codes in found.items():
         column = columns[column_index]
         rows, values = list(codes), list(codes.values())
-        if column.kind in (Kind.INTEGER, Kind.CODE, Kind.BOOLEAN, Kind.NUMBER):
+        if column.kind in (Kind.INTEGER, Kind.CODE, Kind.BOOLEAN, Kind.NUMBER, Kind.TEXT_CODE):
             if column.kind is Kind.BOOLEAN:
                 frame[column.name] = frame[column.name].astype("Int16")  # -997 does not fit an int8
             frame.loc[rows, column.name] = [numbers[code] for code in values]
             ranges[column.name] = [{"lo": min(numbers.values()), "hi": max(numbers.values())}]
             value_labels[column.name] = {**value_labels.get(column.name, {}), **labels}
-        elif column.kind in (Kind.TEXT, Kind.TEXT_CODE):
+        elif column.kind is Kind.TEXT:
             declared = sorted(set(values), key=list(numbers).index)[:3]
             frame.loc[[row for row, code in codes.items() if code in declared], column.name] = [
                 code for code in values if code in declared]
@@ -171,15 +206,20 @@ def write_sav(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
             formats[column.name] = "SDATE10"
         elif column.kind is Kind.BOOLEAN:
             formats[column.name] = "F1.0"
-        elif column.kind in (Kind.INTEGER, Kind.CODE):
+        elif column.kind in (Kind.INTEGER, Kind.CODE, Kind.TEXT_CODE):
             formats[column.name] = "F8.0"
         elif column.kind is Kind.NUMBER:
             formats[column.name] = "F12.6"
+        elif column.text_width is not None:
+            formats[column.name] = f"A{column.text_width}"
         coded = column.kind in (Kind.CODE, Kind.BOOLEAN, Kind.TEXT_CODE, Kind.TEXT)
         measures[column.name] = "nominal" if coded else "scale"
     frame = _frame(table, export.columns, days_to_1970=SPSS_DAYS_TO_1970, scale=SECONDS_A_DAY)
     value_labels = _value_labels(export.columns, 120)
     missing_ranges = _user_missing(frame, export.columns, found, value_labels) if found else None
+    for column in export.columns:  # after the codes: a code written over the padded value would undo it
+        if column.kind is Kind.TEXT:
+            frame[column.name] = padded_to_width(frame[column.name], column.text_width)
     pyreadstat.write_sav(
         frame,
         path,

@@ -8,10 +8,17 @@ booleans, integer codes, text with "" for blank). Typed formats store:
 | date          | date32          | date cell     | date variable (SDATE10 / %tdCCYY-NN-DD) |
 | integer       | int32           | number        | numeric, no decimals                   |
 | number        | float64         | number        | numeric                                |
-| boolean       | bool            | number 1 / 0  | numeric 1 / 0, value labels Yes / No   |
+| boolean       | int32 1 / 0     | number 1 / 0  | numeric 1 / 0, value labels Yes / No   |
 | integer code  | int32           | number        | numeric, value labels from the codes   |
-| text code     | string          | text          | string                                 |
-| text          | string          | text          | string, sized to its longest value     |
+| text code     | string          | text          | integer code, value labels (codebook)  |
+| text          | string          | text          | string of its declared width (SPSS)    |
+
+Every 0/1 flag of a Parquet file is int32 whatever its values (an all-blank one too): a boolean
+column, and an integer code of 0 and 1 (`cnsr`, a yes/no field, a checkbox option), as the CSV
+writes them. int32 rather than a narrower type because Parquet stores int8 and int16 as INT32
+anyway (a logical annotation), so a narrower type saves nothing on disk, while int32 is the type of
+every other integer code of the file and R's own integer type (arrow reads it as R integer, not
+logical; pandas and Arrow's bool turn a column with blanks into Python objects).
 
 Blank is null (Parquet), an empty cell (Excel), system-missing or "" (SPSS / Stata); a blank text is
 null too, never "". Decimals become doubles: every stored value (at most 6 decimal places, at most 12
@@ -32,7 +39,7 @@ ARROW_TYPES = {
     Kind.DATE: pa.date32(),
     Kind.INTEGER: pa.int32(),
     Kind.NUMBER: pa.float64(),
-    Kind.BOOLEAN: pa.bool_(),
+    Kind.BOOLEAN: pa.int32(),
     Kind.CODE: pa.int32(),
     Kind.TEXT_CODE: pa.string(),
     Kind.TEXT: pa.string(),
@@ -44,7 +51,7 @@ def _as_float(value):
 
 
 def _as_int(value):
-    # A checkbox option is stored as a boolean and exported as its 1/0 code.
+    # A checkbox option and a boolean column are stored as booleans and exported as their 1/0 code.
     return None if value is None else int(value)
 
 
@@ -60,7 +67,7 @@ TYPED_VALUE: dict[Kind, Callable] = {
     Kind.DATE: _as_is,
     Kind.INTEGER: _as_is,
     Kind.NUMBER: _as_float,
-    Kind.BOOLEAN: _as_is,
+    Kind.BOOLEAN: _as_int,
     Kind.CODE: _as_int,
     Kind.TEXT_CODE: _as_text,
     Kind.TEXT: _as_text,

@@ -97,7 +97,7 @@ def _write(workbook: Workbook, path: Path, export: ExportFile, rows: Iterable[Se
         on_sheet += 1
         count += 1
 
-    codebook = _sheet(workbook, "codebook", CODEBOOK_HEADER, (28, 60, 12, 8, 60, 30, 30))
+    codebook = _sheet(workbook, "codebook", CODEBOOK_HEADER, (28, 60, 12, 8, 60, 30, 30, 60))
     for codebook_row in export.codebook:
         codebook.append(text_cells(codebook, list(codebook_row)))
     provenance = _sheet(workbook, "provenance", ("key", "value"), (28, 100))

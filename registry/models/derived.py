@@ -152,6 +152,12 @@ class LineDerivation(models.Model):
     os_srcdom = models.CharField(max_length=40, blank=True, default="")
     os_srcvar = models.CharField(max_length=40, blank=True, default="")
     os_srcseq = models.PositiveIntegerField(null=True, blank=True)
+    # Read by the datasets `tumor_sums` (its baseline row) and `responses` (the BOR row's date), rules §8.
+    baseline_sum_mm = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True,
+        help_text="The line's complete baseline sum of target diameters (rules §2); blank when unknown.")
+    best_response_date = models.DateField(
+        null=True, blank=True, help_text="The first follow-up assessment with the best response (rules §8).")
 
     class Meta:
         ordering = ["patient", "line_no"]
@@ -182,6 +188,9 @@ class AssessmentDerivation(models.Model):
     overall_response = models.CharField(max_length=16)
     response_source = models.CharField(max_length=10)
     discrepancy = models.BooleanField(null=True, blank=True)
+    nadir_mm = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True,
+        help_text="The nadir pct_change_nadir is measured from (rules §2); blank without a baseline sum.")
 
     class Meta:
         ordering = ["patient", "line_no", "ta_date"]

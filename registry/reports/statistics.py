@@ -1,9 +1,11 @@
 """The statistics of the study report: Fisher exact tests (Table 2) and two-group survival analyses.
 
 Everything is computed by the libraries' own estimators - scipy for Fisher's exact test, lifelines
-for Kaplan-Meier, the log-rank test and the Cox model. The one piece of arithmetic done here is the
+for Kaplan-Meier, the log-rank test and the Cox model. Two pieces of arithmetic are done here: the
 log-transformed confidence band of R's survfit default (`ci_method="log"`), which lifelines does not
-offer: it is built from the Greenwood variance of lifelines' own event table.
+offer, built from the Greenwood variance of lifelines' own event table; and reading the median and
+its confidence limits off the curves as R's survfit prints them (`survival_median`), which differs
+from lifelines where a curve sits at exactly one half.
 
 Conventions, the same as R's survival package so that a statistician can reproduce every number:
 
@@ -20,6 +22,7 @@ Conventions, the same as R's survival package so that a statistician can reprodu
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -29,7 +32,6 @@ import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import logrank_test
-from lifelines.utils import qth_survival_time
 from scipy.stats import fisher_exact, norm
 
 CONFIDENCE_LEVEL = 0.95
@@ -69,15 +71,17 @@ ESTIMATORS: dict[str, str] = {
     ),
     "survival_confidence_interval": SURVIVAL_CI_METHODS[MEDIAN_CI_METHOD],
     "median": (
-        "Median survival: the first time at which the Kaplan-Meier estimate is at or below 0.5 "
-        "(lifelines); \"not reached\" when the estimate stays above 0.5. Where the estimate equals "
-        "0.5 exactly over an interval this is the interval's start (R reports its midpoint)."
+        "Median survival as R's survfit prints it: the first time the Kaplan-Meier estimate is at "
+        "or below 0.5, comparing with R's tolerance (√ε ≈ 1.5e-8, so a rounding error such as "
+        "0.5000000000000001 counts as 0.5); where the estimate stays at 0.5 until a later drop, the "
+        "midpoint between the time it reached 0.5 and the time of that drop; where the curve ends at "
+        "0.5, the time it reached 0.5; \"not reached\" when the estimate stays above 0.5."
     ),
     "median_confidence_interval": (
         "95% CI of the median read off the pointwise confidence band of S(t) (Brookmeyer-Crowley "
-        "style, as R's survfit): the lower limit is the first time the lower band is at or below "
-        "0.5, the upper limit the first time the upper band is; not estimable (NE) when a band never "
-        "reaches 0.5 during follow-up."
+        "style, as R's survfit), by the same rule as the median: the lower limit from the lower "
+        "band, the upper limit from the upper band; not estimable (NE) when a band never reaches 0.5 "
+        "during follow-up."
     ),
     "numbers_at_risk": (
         "Number at risk at time t: patients whose follow-up time is ≥ t, i.e. still under "
@@ -235,10 +239,10 @@ def kaplan_meier(
 
     return KaplanMeierSummary(
         label=group.label, n=group.n, events=group.event_count,
-        median=_finite_or_none(fitter.median_survival_time_),
+        median=survival_median(times, survival),
         # The lower band reaches 0.5 first, so it gives the lower limit of the median's CI.
-        median_ci_lower=_first_time_at_or_below_half(times, ci_lower),
-        median_ci_upper=_first_time_at_or_below_half(times, ci_upper),
+        median_ci_lower=survival_median(times, ci_lower),
+        median_ci_upper=survival_median(times, ci_upper),
         ci_method=ci_method, times=times, survival=survival, ci_lower=ci_lower, ci_upper=ci_upper,
         at_risk_times=at_risk_times, numbers_at_risk=at_risk)
 
@@ -276,17 +280,40 @@ def _log_band(fitter: KaplanMeierFitter, survival: tuple[float, ...]):
     return tuple(lower), tuple(upper)
 
 
-def _first_time_at_or_below_half(times: tuple[float, ...], band: tuple[float | None, ...]) -> float | None:
-    defined = pd.Series([v for v in band if v is not None],
-                        index=[t for t, v in zip(times, band) if v is not None], dtype=float)
-    if defined.empty:
+# R's sqrt(.Machine$double.eps): how close to 0.5 survfit's median rule counts as "at 0.5".
+R_MEDIAN_TOLERANCE = math.sqrt(sys.float_info.epsilon)
+
+
+def survival_median(times: Sequence[float], curve: Sequence[float | None]) -> float | None:
+    """The median of the step curve `curve` (value from times[i] until times[i + 1]; None where
+    undefined, R's NA) as R's survfit prints it; None where R prints NA (never at or below 0.5).
+
+    The curve is S(t) for the median itself, the lower or upper band for its confidence limits.
+    Precondition: `times` ascending, censoring times included (survfit's `time`).
+
+    A port of `minmin` in survmean (therneau/survival R/print.survfit.R; Debian's r-cran-survival
+    3.5), which gives print(fit) and summary(fit)$table their median, 0.95LCL and 0.95UCL. Among the
+    defined points below 0.5 + tol (tol = √ε, so that a product like 0.5000000000000001 counts as
+    0.5), take the first; if it is 0.5 within tol and the curve later drops below it, the median
+    is the midpoint of that first time and the time of the drop; otherwise the first time itself,
+    which is also the answer when the curve ends at 0.5.
+    (quantile.survfit, R/quantile.survfit.R, agrees but for a curve that ends at 0.5: it takes the
+    midpoint between the flat's start and the last follow-up time. The report follows what
+    survfit prints.)
+    """
+    if len(times) != len(curve):
+        raise ValueError(f"{len(times)} times but {len(curve)} curve values")
+    tolerance = R_MEDIAN_TOLERANCE
+    kept = [(float(time), value) for time, value in zip(times, curve)
+            if value is not None and value < 0.5 + tolerance]
+    if not kept:
         return None
-    return _finite_or_none(qth_survival_time(0.5, defined))
-
-
-def _finite_or_none(value) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
+    first_time, first_value = kept[0]
+    if abs(first_value - 0.5) < tolerance:
+        drop = next((time for time, value in kept if value < first_value), None)
+        if drop is not None:
+            return (first_time + drop) / 2
+    return first_time
 
 
 def log_rank(group_a: SurvivalGroup, group_b: SurvivalGroup) -> LogRankResult:

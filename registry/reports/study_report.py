@@ -3,6 +3,7 @@ each figure beside the published one, as JSON (for machines) or HTML (for people
 
     report = study_report(user=None)        # a dict; its keys are documented in docs/study-report.md
     study_report_html(report)               # one self-contained HTML page (curves as inline PNGs)
+    study_figure("swimmer", image_format="svg")   # one figure of the report as a PNG or SVG file
 
 It reads only stored derivations (registry/selectors/study_cohort.py: three queries) and the
 analysis settings they were derived with; it never derives. The statistics are lifelines' and
@@ -14,6 +15,8 @@ import base64
 import json
 import math
 from collections import Counter
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -23,9 +26,10 @@ from registry.derive import RULES_VERSION
 from registry.selectors.data_cuts import cut_study_cohort, cut_visible_patient_count, data_cut_description
 from registry.selectors.study_cohort import StudyCohort, study_cohort, visible_patient_count
 
-from . import published, tables
-from .plots import kaplan_meier_png
+from . import published, study_figures, tables
+from .plots import figure_bytes, kaplan_meier_figure
 from .statistics import ESTIMATORS, MEDIAN_CI_METHOD, SurvivalGroup, cox_hazard_ratio, kaplan_meier, log_rank
+from .treatment_plots import swimmer_figure, waterfall_figure
 
 REPORT_VERSION = 1
 REFERENCE = ("Wu L, Zou Z, Li Y, et al. Progression patterns, resistant mechanisms and subsequent therapy for "
@@ -36,22 +40,19 @@ P_VALUE_DIGITS = 3  # as the paper prints them
 
 
 def study_report(*, user=None, figures: bool = False, cut=None) -> dict:
-    """The report over the patients `user` may see (None: every site). `figures` adds each survival
-    comparison's Kaplan-Meier PNG (base64) under `figure_png`; the HTML page asks for them.
+    """The report over the patients `user` may see (None: every site). `figures` adds each figure's
+    PNG (base64) under `figure_png`: each survival comparison's Kaplan-Meier curves, the swimmer and
+    the waterfall; the HTML page asks for them.
     `cut` (a DataCut): the report of the frozen data cut's records and results as they were stored
     (registry/selectors/data_cuts.py), named under `data_cut`; the same each time but for `generated_at`."""
-    if cut is None:
-        cohort = study_cohort(user=user)
-        visible = visible_patient_count(user=user)
-    else:
-        cohort = cut_study_cohort(cut, user=user)
-        visible = cut_visible_patient_count(cut, user=user)
+    cohort, visible = _cohort(user=user, cut=cut)
+    derived_with = _provenance(cohort, visible)
     report = {
         "report_version": REPORT_VERSION,
         "reference": REFERENCE,
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         **({"data_cut": data_cut_description(cut)} if cut is not None else {}),
-        "derived_with": _provenance(cohort, visible),
+        "derived_with": derived_with,
         "cohorts": {"cohort_1": sum(p.cohort == 1 for p in cohort.patients),
                     "cohort_2": sum(p.cohort == 2 for p in cohort.patients),
                     "published": {"cohort_1": 20, "cohort_2": 53}},
@@ -61,6 +62,8 @@ def study_report(*, user=None, figures: bool = False, cut=None) -> dict:
         "resistance_mechanisms": tables.resistance_mechanisms(cohort),
         "table_3": tables.table_3(cohort),
         "survival": [_comparison(cohort, *definition, figures=figures) for definition in tables.SURVIVAL_COMPARISONS],
+        "swimmer": _swimmer(cohort, derived_with, figures=figures),
+        "waterfall": _waterfall(cohort, derived_with, figures=figures),
         "methods": {
             **ESTIMATORS,
             "median_ci_method": MEDIAN_CI_METHOD,
@@ -69,9 +72,92 @@ def study_report(*, user=None, figures: bool = False, cut=None) -> dict:
             "months": "Days divided by 30.4375 (derivation rules §0), unrounded; shown with one decimal.",
             "definitions": tables.__doc__.split("How the study's groups are read from the derivations (rules §6-§7):",
                                                 1)[-1].strip(),
+            "swimmer_and_waterfall": study_figures.__doc__.split("\n\n", 1)[1].strip(),
         },
     }
     return report
+
+
+# The figures a report draws, by key: each survival comparison's (fig5a ... fig6d), the swimmer and
+# the waterfall.
+FIGURE_KEYS = (*(definition[0] for definition in tables.SURVIVAL_COMPARISONS), "swimmer", "waterfall")
+
+
+class UnknownFigure(ValueError):
+    """No figure of the report has that key; the message names it and the keys there are."""
+
+
+def study_figure(key: str, *, user=None, cut=None, image_format: str = "png") -> bytes:
+    """One figure of the report over the patients `user` may see (as study_report), as a PNG or SVG
+    file: the same figure as the HTML page's, drawn from the same rows. Raises UnknownFigure, and
+    ValueError for a format other than png or svg (before reading anything)."""
+    if key not in FIGURE_KEYS:
+        raise UnknownFigure(f"The study report has no figure {key!r}; its figures are {', '.join(FIGURE_KEYS)}")
+    if image_format not in ("png", "svg"):
+        raise ValueError(f"A figure is drawn as png or svg, not {image_format!r}")
+    cohort, visible = _cohort(user=user, cut=cut)
+    if key == "swimmer":
+        figure = _swimmer_figure(_swimmer(cohort, _provenance(cohort, visible), figures=False))
+    elif key == "waterfall":
+        figure = _waterfall_figure(_waterfall(cohort, _provenance(cohort, visible), figures=False))
+    else:
+        definition = next(definition for definition in tables.SURVIVAL_COMPARISONS if definition[0] == key)
+        groups, _, at_risk_times = _survival_groups(cohort, definition)
+        figure = _kaplan_meier_figure(key, definition[2], groups, at_risk_times)
+    return figure_bytes(figure, image_format)
+
+
+def _cohort(*, user, cut) -> tuple[StudyCohort, int]:
+    if cut is None:
+        return study_cohort(user=user), visible_patient_count(user=user)
+    return cut_study_cohort(cut, user=user), cut_visible_patient_count(cut, user=user)
+
+
+def _cutoff_and_days_per_month(derived_with: dict) -> tuple[date | None, Decimal]:
+    cutoff = derived_with["data_cutoff"]
+    days_per_month = derived_with["settings"].get("days_per_month") or tables.DAYS_PER_MONTH
+    return (date.fromisoformat(cutoff) if cutoff else None), Decimal(str(days_per_month))
+
+
+def _swimmer(cohort: StudyCohort, derived_with: dict, *, figures: bool) -> dict:
+    cutoff, days_per_month = _cutoff_and_days_per_month(derived_with)
+    swimmer = study_figures.swimmer(cohort, cutoff=cutoff, days_per_month=days_per_month)
+    if figures:
+        swimmer["figure_png"] = _png(_swimmer_figure(swimmer))
+    return swimmer
+
+
+def _waterfall(cohort: StudyCohort, derived_with: dict, *, figures: bool) -> dict:
+    cutoff, _ = _cutoff_and_days_per_month(derived_with)
+    waterfall = study_figures.waterfall(cohort, cutoff=cutoff)
+    if figures:
+        waterfall["figure_png"] = _png(_waterfall_figure(waterfall))
+    return waterfall
+
+
+def _swimmer_figure(swimmer: dict):
+    patients = len(swimmer["rows"])
+    return swimmer_figure(swimmer, title=f"Swimmer plot: {patients} patient{'s' * (patients != 1)} of cohorts 1 "
+                                         "and 2, from the index line on")
+
+
+def _waterfall_figure(waterfall: dict):
+    return waterfall_figure(waterfall, title="Waterfall plot: best change of the target sum from baseline, "
+                                             "per line from the index line on")
+
+
+def _kaplan_meier_figure(key: str, endpoint: str, groups, at_risk_times):
+    # The page's heading carries the long title; the image names the figure and endpoint.
+    return kaplan_meier_figure(groups, title=f"{_figure_name(key)}: {endpoint}", at_risk_times=at_risk_times,
+                               x_label="Months from the start of the line")
+
+
+def _figure_name(key: str) -> str:
+    return f"Fig. {key[3]}{key[4].upper()}"
+
+
+def _png(figure) -> str:
+    return base64.b64encode(figure_bytes(figure, "png")).decode("ascii")
 
 
 def _provenance(cohort: StudyCohort, visible: int) -> dict:
@@ -107,7 +193,26 @@ def _rounded(value: float | None, digits: int = 1) -> str | None:
     return f"{value:.{digits}f}"
 
 
-def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first, second, *, figures: bool) -> dict:
+def _matches(shown: str | None, printed: str | None) -> bool | None:
+    """Whether the number the report shows is the one the paper prints (None: the paper gives none).
+    Compared as numbers, since the paper drops trailing zeros: its "0.6" is 0.60, its "0.05" 0.050."""
+    if printed is None:
+        return None
+    return shown is not None and float(shown) == float(printed)
+
+
+def _median_matches(n: int, shown: str | None, printed: str | None) -> bool | None:
+    """As _matches; a median printed "NR" (not reached) matches a curve of some patients that never
+    falls to one half."""
+    if printed == "NR":
+        return n > 0 and shown is None
+    return _matches(shown, printed)
+
+
+def _survival_groups(cohort: StudyCohort, definition) -> tuple[list[SurvivalGroup], list[int], tuple[int, ...]]:
+    """A comparison's two groups, how many of each group's lines lack the endpoint, and the times
+    of the numbers at risk."""
+    _, _, endpoint, first, second = definition
     groups, missing = [], []
     for label, patient_filter, line_test in (first, second):
         durations, events, not_derived = tables.survival_groups(cohort, patient_filter, line_test, endpoint)
@@ -115,14 +220,18 @@ def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first,
         missing.append(not_derived)
     longest = max((max(group.durations) for group in groups if group.n), default=0.0)
     step = next(every for up_to, every in AT_RISK_INTERVALS_MONTHS if longest <= up_to)
-    at_risk_times = tuple(range(0, int(longest // step + 1) * step + 1, step))
+    return groups, missing, tuple(range(0, int(longest // step + 1) * step + 1, step))
+
+
+def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first, second, *, figures: bool) -> dict:
+    groups, missing, at_risk_times = _survival_groups(cohort, (key, title, endpoint, first, second))
     reference = published.SURVIVAL[key]
     summaries = [kaplan_meier(group, at_risk_times=at_risk_times) for group in groups]
     test = log_rank(*groups)
     cox = cox_hazard_ratio(*groups)
     result = {
         "key": key,
-        "figure": f"Fig. {key[3]}{key[4].upper()}",
+        "figure": _figure_name(key),
         "title": title,
         "endpoint": endpoint,
         "groups": [
@@ -131,8 +240,13 @@ def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first,
                 "not_derived": not_derived,
                 "median_months": _rounded(summary.median),
                 "median_ci_months": [_rounded(summary.median_ci_lower), _rounded(summary.median_ci_upper)],
+                # Unrounded, for checks such as the R parity test (fixtures/reference/README.md).
+                "unrounded": {"median_months": summary.median,
+                              "median_ci_months": [summary.median_ci_lower, summary.median_ci_upper]},
                 "published_n": reference["groups"][index],
                 "published_median_months": reference["medians"][index],
+                "median_matches_published": _median_matches(summary.n, _rounded(summary.median),
+                                                            reference["medians"][index]),
                 "at_risk": dict(zip((str(time) for time in summary.at_risk_times), summary.numbers_at_risk)),
                 "curve": {"months": [round(time, 4) for time in summary.times],
                           "survival": [round(value, 6) for value in summary.survival]},
@@ -141,18 +255,22 @@ def _comparison(cohort: StudyCohort, key: str, title: str, endpoint: str, first,
         ],
         "log_rank": {"chi_square": _rounded(test.statistic, 3), "p": test.p_value,
                      "p_rounded": _rounded(test.p_value, P_VALUE_DIGITS), "not_estimable": test.not_estimable_reason,
-                     "published_p": reference["p"]},
+                     "published_p": reference["p"],
+                     "matches_published": _matches(_rounded(test.p_value, P_VALUE_DIGITS), reference["p"]),
+                     "unrounded": {"chi_square": test.statistic}},
         "cox": {"hazard_ratio": _rounded(cox.hazard_ratio, 2), "ci": [_rounded(cox.ci_lower, 2), _rounded(cox.ci_upper, 2)],
                 "p": cox.p_value, "ties": cox.ties, "group": cox.group_label, "reference": cox.reference_label,
                 "not_estimable": cox.not_estimable_reason,
+                "unrounded": {"hazard_ratio": cox.hazard_ratio, "ci": [cox.ci_lower, cox.ci_upper]},
                 "published": None if reference["hr"] is None else
-                {"hazard_ratio": reference["hr"][0], "ci": list(reference["hr"][1:])}},
+                {"hazard_ratio": reference["hr"][0], "ci": list(reference["hr"][1:])},
+                "matches_published": None if reference["hr"] is None else all(
+                    _matches(shown, printed) for shown, printed in zip(
+                        (_rounded(cox.hazard_ratio, 2), _rounded(cox.ci_lower, 2), _rounded(cox.ci_upper, 2)),
+                        reference["hr"]))},
     }
     if figures:
-        # The page's heading carries the long title; the image names the figure and endpoint.
-        png = kaplan_meier_png(groups, title=f"{result['figure']}: {endpoint}", at_risk_times=at_risk_times,
-                               x_label="Months from the start of the line")
-        result["figure_png"] = base64.b64encode(png).decode("ascii")
+        result["figure_png"] = _png(_kaplan_meier_figure(key, endpoint, groups, at_risk_times))
     return result
 
 

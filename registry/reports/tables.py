@@ -65,12 +65,11 @@ def stages(cohort: StudyCohort) -> dict[str, list[tuple[StudyPatient, StudyLine]
     }
 
 
-def _cell(count: int, total: int, published_count: int | None = None, published_percent: str | None = None) -> dict:
-    cell = {"count": count, "percent": percent(count, total)}
-    if published_count is not None:
-        cell["published"] = {"count": published_count,
-                             "percent": published_percent or percent(published_count, total)}
-    return cell
+def _cell(count: int, total: int, published_count: int, published_percent: str | None) -> dict:
+    """Our count and percentage beside the published ones; the published percentage is the printed
+    string (None where the paper prints a count alone), never recomputed from its count."""
+    return {"count": count, "percent": percent(count, total),
+            "published": {"count": published_count, "percent": published_percent}}
 
 
 # ---------------------------------------------------------------------------------------- Table 1
@@ -119,7 +118,7 @@ def table_1(cohort: StudyCohort) -> dict:
             answers = [test(patient, line) for patient, line in pairs]
             values[column] = _cell(
                 sum(answer is True for answer in answers), len(pairs), published.TABLE_1[column][key],
-                published.TABLE_1_PRINTED_PERCENT.get((column, key)),
+                published.TABLE_1_PRINTED_PERCENT[column][key],
             ) | {"unknown": sum(answer is None for answer in answers)}
         result["rows"].append({"key": key, "group": group, "label": label, "values": values})
     return result
@@ -214,10 +213,10 @@ def progression_patterns(cohort: StudyCohort) -> dict:
     treated = [line for line in oligo_lines if line.local_therapy_for_pd]
     beyond_months = sorted(Decimal(line.beyond_pd_days) / DAYS_PER_MONTH for line in treated
                            if line.continued_beyond_pd and line.beyond_pd_days is not None)
-    count, total = published.LOCAL_THERAPY_FOR_OLIGO_PROGRESSION
+    count, total, printed = published.LOCAL_THERAPY_FOR_OLIGO_PROGRESSION
     result["local_therapy_for_oligo"] = {
         "treated": len(treated), "oligo": len(oligo_lines), "percent": percent(len(treated), len(oligo_lines)),
-        "published": {"treated": count, "oligo": total, "percent": percent(count, total)},
+        "published": {"treated": count, "oligo": total, "percent": printed},
         "median_months_continued_beyond_pd": (
             str(statistics.median(beyond_months).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
             if beyond_months else None),
@@ -265,7 +264,8 @@ def resistance_mechanisms(cohort: StudyCohort) -> dict:
                 "KRAS_mutation", "KRAS_amplification", "EGFR_mutation", "EGFR_amplification", "transformation"):
         reference = published.RESISTANCE_MECHANISMS.get(key)
         rows.append({"key": key, "count": found[key], "percent_of_sequenced": percent(found[key], sequenced),
-                     "published": reference})
+                     "published": reference,
+                     "published_percent": published.RESISTANCE_MECHANISMS_PRINTED_PERCENT.get(key)})
     return {
         "rebiopsied": rebiopsied, "sequenced": sequenced,
         "published": {"rebiopsied": published.RESISTANCE_MECHANISMS["rebiopsied"],
@@ -318,10 +318,10 @@ def table_3(cohort: StudyCohort) -> dict:
             else:
                 population, test = patients, tests[row]
             yes = sum(test(_subsequent(p)) for p in population)
+            printed_yes, printed_no = published.TABLE_3_PRINTED_PERCENT[key][row]
             values[key] = {
-                "yes": _cell(yes, len(population), published.TABLE_3[key][row]),
-                "no": _cell(len(population) - yes, len(population),
-                            _published_no(key, row)),
+                "yes": _cell(yes, len(population), published.TABLE_3[key][row], printed_yes),
+                "no": _cell(len(population) - yes, len(population), _published_no(key, row), printed_no),
             }
         result["rows"].append({"key": row, "label": label, "values": values})
     return result

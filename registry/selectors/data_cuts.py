@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from registry.exports.adam_datasets import usubjid
 from registry.exports.cut_content import decompressed, from_canonical_bytes
-from registry.exports.datasets import BATCH_PATIENTS, Dataset, ExportPatient, subject_renamer
+from registry.exports.datasets import BATCH_PATIENTS, Dataset, ExportPatient
 from registry.exports.provenance import grouped_provenance
 from registry.models import DataCut, DataCutEntry, Site
 from registry.records.instruments import flat_columns
@@ -79,25 +80,36 @@ def _results(entry_ids: Sequence[int]) -> dict[int, dict]:
 
 @dataclass(frozen=True)
 class _CutRows:
-    """A dataset's rows as the cut stored them. The record ID columns (record_id, and subjid and usubjid
-    where the dataset has them) are written from the exported patient, so that a de-identified
-    export's pseudonyms replace them as in a live export."""
+    """A dataset's rows as the cut stored them. The columns that name the patient (record ID, and the
+    ADaM subjid and usubjid `studyid-record ID`) are written from the exported patient, so that a
+    de-identified export's pseudonyms replace them as in a live export."""
 
     name: str
-    columns: tuple[str, ...]
+    record_id_index: int
+    subjid_index: int | None = None
+    usubjid_indexes: tuple[int, int] | None = None  # (usubjid, studyid)
 
     def __call__(self, batch: Sequence[ExportPatient]) -> Iterator[list]:
-        rename = subject_renamer(self.columns)
         results = _results([patient.id for patient in batch])
         for patient in batch:
             for row in results[patient.id]["datasets"].get(self.name, ()):
-                rename(row, patient.record_id)
+                row[self.record_id_index] = patient.record_id
+                if self.subjid_index is not None:
+                    row[self.subjid_index] = patient.record_id
+                if self.usubjid_indexes is not None:
+                    usubjid_index, studyid_index = self.usubjid_indexes
+                    row[usubjid_index] = usubjid(row[studyid_index], patient.record_id)
                 yield row
 
 
 def cut_dataset(dataset: Dataset) -> Dataset:
     """`dataset` with its rows read from a cut's results blobs (the patients passed are a cut's)."""
-    return Dataset(dataset.name, dataset.columns, _CutRows(dataset.name, dataset.columns))
+    columns = dataset.columns
+    return Dataset(dataset.name, columns, _CutRows(
+        dataset.name, columns.index("record_id"),
+        subjid_index=columns.index("subjid") if "subjid" in columns else None,
+        usubjid_indexes=(columns.index("usubjid"), columns.index("studyid")) if "usubjid" in columns else None,
+    ))
 
 
 def _derivations(entry_ids: Sequence[int], *, batch_patients: int | None = None) -> Iterator[dict]:

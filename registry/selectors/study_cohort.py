@@ -2,7 +2,7 @@
 plain dataclasses (registry/reports/ computes the tables from them without the database).
 
 Three queries whatever the number of patients: patients with their derivation, their lines with
-theirs, their biopsies with theirs. Only patients the user may see are read (the access rule of
+theirs (and, by a subquery, each line's best change of the target sum), their biopsies with theirs. Only patients the user may see are read (the access rule of
 registry/selectors/access.py); `user=None` is the system, which sees every site.
 """
 from __future__ import annotations
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from registry.models import Biopsy, Patient, PatientDerivation, TreatmentLine
+from django.db.models import F, Min, OuterRef, Q, Subquery
+
+from registry.models import AssessmentDerivation, Biopsy, Patient, PatientDerivation, TreatmentLine
 from registry.selectors.access import restrict_to_visible
 
 
@@ -41,6 +43,14 @@ class StudyLine:
     pfs_event: bool | None
     os_months: Decimal | None
     os_event: bool | None
+    # For the swimmer and waterfall plots. Defaults, so that a data cut frozen before they were kept
+    # still loads: its lines then have no follow-up date and no best change, and the plots say so.
+    line_end: date | None = None
+    best_response: str = ""
+    os_date: date | None = None  # death (os_event) or last known alive, capped at the cut-off (rules §5)
+    # The smallest pct_change_baseline of the follow-up assessments up to and including the
+    # progression (the time points best_response reads); None without a measured target sum.
+    best_pct_change_baseline: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ _DERIVED_LINE_FIELDS = {
     "tki_generation", "age_at_start", "histology_at_start", "subsequent_to_index", "pd_date", "extent",
     "cns_progression", "symptomatic_progression", "symptomatic_cns_progression", "local_therapy_for_pd",
     "continued_beyond_pd", "beyond_pd_days", "pfs_months", "pfs_event", "os_months", "os_event",
+    "best_response", "os_date",
 }
 _BIOPSY_RAW_FIELDS = ("bx_date", "bx_specimen", "bx_adequate", "bx_ngs")
 _BIOPSY_DERIVED_FIELDS = ("phase", "alk_kd_mutations", "alk_compound", "g1202r", "alk_independent", "transformation",
@@ -117,10 +128,17 @@ def study_cohort(*, user=None) -> StudyCohort:
     lookups = [f"derivation__{name}" if name in _DERIVED_LINE_FIELDS else name for name in _LINE_FIELDS]
     for patient_id, *values in (
         TreatmentLine.objects.filter(patient_id__in=patient_ids).order_by("patient_id", "line_no")
+        .annotate(best_pct_change_baseline=Subquery(_best_pct_change_baseline()))
         .values_list("patient_id", *lookups)
     ):
         line = dict(zip(_LINE_FIELDS, values))
         line["extent"] = line["extent"] or ""
+        line["best_response"] = line["best_response"] or ""
+        if line["best_pct_change_baseline"] is not None:
+            # SQLite hands the minimum back without the column's six decimal places, PostgreSQL with
+            # them: the same Decimal from both.
+            line["best_pct_change_baseline"] = Decimal(str(line["best_pct_change_baseline"])).quantize(
+                Decimal("0.000001"))
         lines[patient_id].append(StudyLine(**line))
 
     biopsies: dict[int, list[StudyBiopsy]] = defaultdict(list)
@@ -147,6 +165,16 @@ def study_cohort(*, user=None) -> StudyCohort:
                            json.dumps(snapshot, sort_keys=True), is_stale))
     order = sorted(range(len(patients)), key=lambda position: patients[position].record_id)
     return StudyCohort(patients=tuple(patients[p] for p in order), derivations=tuple(provenance[p] for p in order))
+
+
+def _best_pct_change_baseline():
+    """Per line (OuterRef "pk"): the minimum pct_change_baseline of its follow-up assessments dated up
+    to its progression, or of all of them without one (the time points of best response, rules §8)."""
+    return (
+        AssessmentDerivation.objects.filter(line_id=OuterRef("pk"), pct_change_baseline__isnull=False)
+        .filter(Q(line__derivation__pd_date__isnull=True) | Q(ta_date__lte=F("line__derivation__pd_date")))
+        .order_by().values("line_id").annotate(best=Min("pct_change_baseline")).values("best")
+    )
 
 
 def visible_patient_count(*, user=None) -> int:

@@ -22,7 +22,7 @@ from registry.exports.codebook import codebook_path, codebook_rows, write_codebo
 from registry.exports.deidentify import (
     DeidentificationKey, Deidentifier, DeidentificationKeyMissing, deidentification_key,
 )
-from registry.exports.formats import EXTENSIONS, WRITERS, ExportFile
+from registry.exports.formats import EXTENSIONS, WRITERS, ExportFile, file_columns, format_refusal, formats_of
 from registry.exports.provenance import derivation_provenance
 from registry.models import DataCut, ExportDoor, Site
 from registry.selectors.data_cuts import (
@@ -35,7 +35,7 @@ from .identified_exports import identified_export_log
 
 __all__ = [
     "DATASETS", "EXTENSIONS", "FORMATS", "DeidentificationKeyMissing", "ExportNotAllowed", "codebook_path",
-    "dataset_export", "export_checked", "provenance_path",
+    "dataset_export", "export_checked", "format_refusal", "formats_of", "provenance_path",
 ]
 
 DATASETS = dataset_names()
@@ -63,8 +63,8 @@ def export_checked(
     found = exportable(name)
     if found is None:
         raise ValueError(f"Unknown dataset {name!r}; the datasets are {', '.join(dataset_names())}")
-    if file_format not in WRITERS:
-        raise ValueError(f"file_format must be one of {', '.join(WRITERS)}, not {file_format!r}")
+    if file_format not in formats_of(name):  # xpt is for the ADaM datasets only
+        raise ValueError(format_refusal(name, file_format))
     check_export_allowed(user, deidentified=deidentify)
     key = deidentification_key(deidentification_key_override) if deidentify else None
     return found, key
@@ -82,7 +82,8 @@ def dataset_export(
     `deidentify`: identifier columns dropped, record ids pseudonymised and dates shifted
     (registry/exports/deidentify.py) with the configured key, or `deidentification_key_override`.
 
-    Raises ValueError (unknown dataset or format), ExportNotAllowed (an identified export the user
+    Raises ValueError (unknown dataset or format, or a format not offered for the dataset: xpt is for
+    the ADaM datasets, registry/exports/formats.py), ExportNotAllowed (an identified export the user
     may not make) or DeidentificationKeyMissing before anything is written. The files appear complete
     or not at all: they are written under temporary names and renamed, the data file last.
     Reads what is stored; it does not derive (a patient not derived yet has blank derived columns).
@@ -115,6 +116,7 @@ def dataset_export(
         columns = deidentifier.columns
         rows_of = deidentifier.patients(exported)
         transform = deidentifier.row
+    kept, columns = file_columns(file_format, columns)  # xpt: the ADaM variables only
 
     path = Path(output)
     provenance = {
@@ -144,6 +146,8 @@ def dataset_export(
     rows = dataset.rows(rows_of, on_batch=on_batch)
     if transform is not None:
         rows = map(transform, rows)
+    if kept is not None:
+        rows = ([row[index] for index in kept] for row in rows)
 
     files = (codebook_path(path), provenance_path(path), path)
     try:

@@ -1,5 +1,5 @@
 """The demo cohort: 73 invented patients built so that the registry's own derivations reproduce the
-reference study (Wu et al., J Transl Med 2024; ../shared/reference/): its Tables 1-3, Fig. 2
+reference study (Wu et al., J Transl Med 2024;22:582): its Tables 1-3, Fig. 2
 and, approximately, the survival medians of Figs. 5 and 6.
 
 Nothing here is a derived label. Each patient is planned as a clinical course (lines of therapy,
@@ -19,21 +19,38 @@ How the counts are reached (each list below states the published figure it is bu
 - After the index progression (the second-generation one) every patient follows one of the plans
   of `POST_INDEX_PLANS`, whose numbers give Table 3 and the groups of Figs. 5 and 6.
 
+The records also exercise the rules that the published figures do not depend on
+(docs/derivation-rules.md):
+
+- Each line has 1 to 5 target lesions (dealt in turn over the cohort's lines in record order: 1, 2,
+  3, 4, 5, 1, ...), at most two per organ, the first in the lung; diameters are in tenths of a
+  millimetre (e.g. 23.4 mm), drawn from a generator seeded with the record and line, so the sums meet
+  the §0 thresholds exactly as computed here (each line's plan is checked before it is written).
+- Some progressions are unequivocal progression of a known non-target lesion instead of new lesions
+  or target growth (§2, §3): a brain metastasis, a pleural effusion, a bone metastasis.
+- Some lines after the first subsequent one end without a progression: switched to docetaxel for
+  toxicity (PFS censored `new_therapy`, §4), or imaging stopped long before the death (the death is
+  beyond `death_window_days`: PFS censored `death_after_missed_assessments`, §4). Only first
+  subsequent lines enter Figs. 5 and 6 and Table 3 counts regimens, so the figures are unchanged.
+
 Dates are invented; every date lies before the study's data cut-off, 2024-02-28.
 """
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
+from registry.derive.settings import AnalysisSettings as RuleSettings
 from registry.models import Patient, Site
 from registry.models.choices import (
     AnatomicSite, Histology, LineEndReason, LineType, LocalTherapyIntent, LocalTherapyType, MeasurementStatus,
@@ -41,6 +58,7 @@ from registry.models.choices import (
 )
 from registry.records.instruments import flat_columns, format_value
 
+DEFAULT_RULE_SETTINGS = RuleSettings()
 STUDY_DATA_CUTOFF = date(2024, 2, 28)  # Wu 2024, Methods: "The data cut-off date ... was February 28, 2024"
 RECORD_PREFIX = "WU-"
 COHORT_1_SIZE = 20
@@ -49,9 +67,14 @@ DEMO_SITE_CODES = ("demo-a", "demo-b")  # odd record numbers in the first, even 
 
 SCAN_INTERVAL_DAYS = 56  # imaging every 8 weeks (the study: every 2-3 months)
 BASELINE_DAYS_BEFORE_START = 7
-TARGET_BASELINE_MM = 30
-TARGET_RESPONSE_MM = 18  # 10 × 18 = 180 ≤ 7 × 30 = 210: a partial response (rules §0)
-TARGET_PROGRESSION_MM = 30  # 10 × 30 ≥ 12 × 18 and 30 − 18 ≥ 5 mm: progression over the nadir (§0)
+MAX_TARGET_LESIONS = 5  # RECIST 1.1: at most five target lesions, two per organ
+TENTH_MM = Decimal("0.1")
+# The demo is derived with the default settings (rules §0): the plan uses the same numbers.
+LESION_PROGRESSION_MIN_MM = DEFAULT_RULE_SETTINGS.lesion_progression_min_mm  # 5 mm (§3)
+DEATH_WINDOW_DAYS = DEFAULT_RULE_SETTINGS.death_window_days  # 182 days (§4)
+# Sites of the target lesions after the first (a lung primary): two per organ at most.
+EXTRA_TARGET_SITES = (AnatomicSite.LUNG, AnatomicSite.LYMPH_NODE, AnatomicSite.LYMPH_NODE, AnatomicSite.LIVER,
+                      AnatomicSite.LIVER, AnatomicSite.ADRENAL, AnatomicSite.PLEURA)
 
 
 # ---------------------------------------------------------------------------------------- plans
@@ -64,6 +87,9 @@ class Progression:
     "extensive" (more than 3, or an effusion) or "unknown" (new lesions without a count);
     `symptomatic` / `neuro`: ta_symptoms / ta_neuro_symptoms; `local_therapy`: radiotherapy of the
     progressing site two weeks later, the line continued beyond progression for `beyond_days`.
+    `by_nontarget`: the progression is unequivocal progression of a non-target lesion known since the
+    line's baseline, not new lesions or target growth: the brain metastasis (`cns`, oligo), a pleural
+    effusion (extensive, not CNS) or a bone metastasis (oligo, not CNS).
     """
 
     cns: bool
@@ -72,6 +98,7 @@ class Progression:
     neuro: bool = False
     local_therapy: bool = False
     beyond_days: int = 0
+    by_nontarget: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,10 @@ class PostIndexPlan:
     its progression (None: still on it, without progression, at the last contact); `later`: the
     regimen of one more line after it, if any; `os_days`: death that many days after the first
     subsequent line started (or after the index progression when there is none); None: alive.
+    `first_by_nontarget`: the first subsequent line progresses by a bone metastasis (a non-target
+    lesion) instead of target growth. The later line has no progression; `later_switch_days`: it
+    stopped for toxicity that many days after its start and docetaxel followed two weeks later;
+    `later_imaging_stops_days`: its last scan is at most that many days after its start.
     """
 
     name: str
@@ -110,6 +141,9 @@ class PostIndexPlan:
     first_pfs_days: int | None
     later: Regimen | None
     os_days: int | None
+    first_by_nontarget: bool = False
+    later_switch_days: int | None = None
+    later_imaging_stops_days: int | None = None
 
 
 @dataclass
@@ -158,6 +192,11 @@ def _members(count: int, of: int, seed: str) -> set[int]:
 # --- the cohort 1 (alectinib) progressions: Table 2, "Alectinib n = 20" --------------------------
 # Baseline CNS metastases 6: CNS progression 1 (16.7 %); without 14: 2 (14.3 %); all 3/20 (15.0 %).
 # Symptomatic 8/20 (40.0 %), symptomatic CNS 1/20 (5.0 %). Oligo 6/20 (30 %), 3 treated locally.
+# A known pleural effusion progressing unequivocally makes two of the extensive progressions (WU-004,
+# WU-012: otherwise a new effusion, the same site and count).
+COHORT_1_NONTARGET_PROGRESSION = {3, 11}
+
+
 def _cohort_1_index_line(i: int) -> LinePlan:
     cns_mets = i < 6
     cns = i in (0, 6, 7)
@@ -167,6 +206,7 @@ def _cohort_1_index_line(i: int) -> LinePlan:
     progression = Progression(
         cns=cns, extent="oligo" if oligo else "extensive", symptomatic=symptomatic, neuro=i == 0,
         local_therapy=local_therapy, beyond_days=_beyond_days(i) if local_therapy else 0,
+        by_nontarget=i in COHORT_1_NONTARGET_PROGRESSION,
     )
     return LinePlan(Regimen.ALECTINIB, ecog=1 if i < 9 else 2, cns_mets=cns_mets,  # ECOG 0-1: 9, ≥ 2: 11
                     pfs_days=300 + (i * 137) % 620, progression=progression)
@@ -185,6 +225,11 @@ CRIZOTINIB_LOCAL_THERAPY = {0, 1, 11, 12, 13, 33, 34, 43, 44}
 # ECOG at the start of crizotinib 0-1: 41, ≥ 2: 12; of the second-generation line 0-1: 31, ≥ 2: 22.
 CRIZOTINIB_ECOG_2 = set(range(41, 53))
 SECOND_LINE_ECOG_2 = CRIZOTINIB_ECOG_2 | set(range(31, 41))
+# Unequivocal progression of a known non-target lesion: the brain metastasis in two oligo CNS
+# progressions with metastases at the start (1, 2: otherwise one new brain lesion, the same site and
+# count) and a pleural effusion in two extensive ones of even record numbers (9, 41: otherwise a new
+# effusion).
+CRIZOTINIB_NONTARGET_PROGRESSION = {1, 2, 9, 41}
 
 # --- cohort 2, line 2 (second generation): Table 2, "Ceritinib n = 7" and "Other ALK-TKIs n = 46" --
 # CNS metastases at its start: the 11 with them before crizotinib and 21 of the 22 whose brain
@@ -204,6 +249,8 @@ SECOND_LINE_SYMPTOMATIC = SECOND_LINE_SYMPTOMATIC_CNS | {20, 21, 23, 24, 26, 27,
 # Oligo 16/53 (30.2 %), 8 treated locally.
 SECOND_LINE_OLIGO = {0, 6, 7, 8, 32, 33, 20, 21, 23, 36, 38, 40, 42, 44, 46, 50}
 SECOND_LINE_LOCAL_THERAPY = {0, 6, 32, 20, 21, 36, 38, 40}
+# The brain metastasis progressing in two oligo CNS progressions with metastases at the start.
+SECOND_LINE_NONTARGET_PROGRESSION = {6, 8}
 # One patient's tumour turned squamous after crizotinib (the only re-biopsy at crizotinib
 # resistance, Table 1: "Other type" 1 → 2); brigatinib then failed within two months (Fig. 3A).
 TRANSFORMED_AFTER_CRIZOTINIB = 48
@@ -233,7 +280,7 @@ def _cohort_2_lines(j: int) -> list[LinePlan]:
         progression=Progression(
             cns=j in CRIZOTINIB_CNS, extent=crizotinib_extent, symptomatic=j in CRIZOTINIB_SYMPTOMATIC,
             neuro=j in CRIZOTINIB_SYMPTOMATIC_CNS, local_therapy=crizotinib_local,
-            beyond_days=_beyond_days(j) if crizotinib_local else 0,
+            beyond_days=_beyond_days(j) if crizotinib_local else 0, by_nontarget=j in CRIZOTINIB_NONTARGET_PROGRESSION,
         ),
     )
     second_local = j in SECOND_LINE_LOCAL_THERAPY
@@ -244,6 +291,7 @@ def _cohort_2_lines(j: int) -> list[LinePlan]:
             cns=j in SECOND_LINE_CNS, extent="oligo" if j in SECOND_LINE_OLIGO else "extensive",
             symptomatic=j in SECOND_LINE_SYMPTOMATIC, neuro=j in SECOND_LINE_SYMPTOMATIC_CNS,
             local_therapy=second_local, beyond_days=_beyond_days(j + 7) if second_local else 0,
+            by_nontarget=j in SECOND_LINE_NONTARGET_PROGRESSION,
         ),
     )
     return [crizotinib, second]
@@ -281,6 +329,18 @@ CHEMOTHERAPY_PFS = (40, 49, 56, 70, 84, 98, 112, 126, 140, 154, 168, 175, 182, 1
 
 PLATINUM_DOUBLETS = (Regimen.PEMETREXED_PLATINUM, Regimen.PEMETREXED_PLATINUM_BEVACIZUMAB,
                      Regimen.GEMCITABINE_PLATINUM)
+
+# Patients who had platinum chemotherapy first, then an ALK TKI without a progression (rules §4):
+# - the TKI stopped for toxicity that many days after its start, docetaxel two weeks later (its PFS
+#   is censored new_therapy at its last scan; chemotherapy was already counted in Table 3);
+LATER_LINE_SWITCH_DAYS = {2: 896, 43: 1120, 35: 200}  # WU-002 and WU-043 alive, WU-035 dead
+# - imaging stopped after the first follow-up scan (56 days) and the death came more than
+#   death_window_days later (its PFS is censored death_after_missed_assessments at that scan).
+LATER_LINE_IMAGING_STOPS = {16, 58, 63}
+LATER_LINE_IMAGING_STOPS_DAYS = 60
+# Every fifth platinum first subsequent line in plan order (7 of 31) progresses by a bone metastasis,
+# a non-target lesion, on the day it would otherwise have progressed by target growth.
+CHEMOTHERAPY_NONTARGET_PROGRESSION_EVERY = 5
 
 
 def _mutation_biopsies() -> list[IndexBiopsy]:
@@ -395,13 +455,21 @@ def _post_index_plans() -> dict[int, tuple[PostIndexPlan, IndexBiopsy | None]]:
                      else Regimen.BRIGATINIB if position % 2 else Regimen.ALECTINIB)
             # 11 and 31 are coprime: every PFS of the list is used once.
             pfs = CHEMOTHERAPY_PFS[(chemo_position * 11) % len(CHEMOTHERAPY_PFS)]
+            by_nontarget = chemo_position % CHEMOTHERAPY_NONTARGET_PROGRESSION_EVERY == 0
             chemo_position += 1
             dead = position >= len(numbers) - deaths
             os_days = pfs + 200 + (number * 31) % 300 if dead else None
             plans[number] = (
-                PostIndexPlan("chemotherapy", PLATINUM_DOUBLETS[number % len(PLATINUM_DOUBLETS)], pfs, later, os_days),
+                PostIndexPlan("chemotherapy", PLATINUM_DOUBLETS[number % len(PLATINUM_DOUBLETS)], pfs, later, os_days,
+                              first_by_nontarget=by_nontarget, later_switch_days=LATER_LINE_SWITCH_DAYS.get(number),
+                              later_imaging_stops_days=(LATER_LINE_IMAGING_STOPS_DAYS
+                                                        if number in LATER_LINE_IMAGING_STOPS else None)),
                 biopsies[position] if position < len(biopsies) else None,
             )
+    for number in (*LATER_LINE_SWITCH_DAYS, *LATER_LINE_IMAGING_STOPS):
+        assert plans[number][0].later in TKI_REGIMENS, f"{number}: no ALK TKI after the chemotherapy"
+    for number in LATER_LINE_IMAGING_STOPS:
+        assert plans[number][0].os_days is not None, f"{number}: imaging stops only before a death"
     return plans
 
 
@@ -486,11 +554,98 @@ NEW_LESION_SITE_CODES = (*range(1, 13), 99)
 SCOPE_CODES = range(1, 6)
 
 
+@dataclass(frozen=True)
+class LineLesions:
+    """One line's lesions as planned (rules §2): the target lesions' diameters at the baseline and at
+    every follow-up scan before the progression (a partial response), which of them grow at a
+    progression by target growth, and the non-target lesions (read present, not measured, except the
+    one that progresses unequivocally, if any)."""
+
+    target_ids: tuple[str, ...]
+    target_sites: tuple[int, ...]
+    baseline_mm: tuple[Decimal, ...]
+    response_mm: tuple[Decimal, ...]
+    growing: tuple[int, ...]  # positions of the targets that grow at a progression by target growth
+    growth_margin_mm: Decimal  # grown beyond the least the thresholds need
+    nontargets: tuple[tuple[str, int], ...]  # (les_id, les_site)
+    progressing_nontarget: str | None = None
+
+    @property
+    def targets(self) -> tuple[tuple[str, int], ...]:
+        return tuple(zip(self.target_ids, self.target_sites))
+
+    def read(self, target_mm: tuple[Decimal, ...], *, progressed: str | None = None
+             ) -> list[tuple[str, int, Decimal | None]]:
+        """(les_id, lm_status, lm_mm) of every lesion of the line at one scan."""
+        rows = [(les_id, MeasurementStatus.MEASURED, mm) for les_id, mm in zip(self.target_ids, target_mm)]
+        rows += [(les_id, MeasurementStatus.UNEQUIVOCAL_PROGRESSION if les_id == progressed
+                  else MeasurementStatus.PRESENT_NOT_MEASURED, None) for les_id, _ in self.nontargets]
+        return rows
+
+    def grown_mm(self, nadir_mm: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        """The targets at a progression by target growth over `nadir_mm` (each one's smallest value so
+        far): the growing ones by at least lesion_progression_min_mm each, together by at least what
+        makes the sum PD, the others as they were (rules §0, §3)."""
+        nadir_sum = sum(nadir_mm)
+        # 10 × (nadir + increase) ≥ 12 × nadir ⇔ increase ≥ nadir / 5; and the increase ≥ 5 mm.
+        least = max((nadir_sum / 5).quantize(TENTH_MM, rounding=ROUND_CEILING), Decimal(5))
+        increase = max(least + self.growth_margin_mm, LESION_PROGRESSION_MIN_MM * len(self.growing))
+        extra_tenths = int((increase - LESION_PROGRESSION_MIN_MM * len(self.growing)) / TENTH_MM)
+        share, left = divmod(extra_tenths, len(self.growing))
+        grown = list(nadir_mm)
+        for order, position in enumerate(self.growing):
+            grown[position] += LESION_PROGRESSION_MIN_MM + TENTH_MM * (share + (order < left))
+        total = sum(grown)
+        if not (10 * total >= 12 * nadir_sum and total - nadir_sum >= 5):
+            raise ValueError(f"{self.target_ids}: {grown} is no progression over {nadir_mm}")
+        return tuple(grown)
+
+
+def plan_line_lesions(record_id: str, line_no: int, target_count: int, plan: LinePlan) -> LineLesions:
+    """The lesions of one line: `target_count` targets, the first in the lung, diameters in tenths of a
+    millimetre from a generator seeded with the record and line (the same file on every run)."""
+    rng = random.Random(f"{record_id} line {line_no} lesions")
+    sites = (AnatomicSite.LUNG, *rng.sample(EXTRA_TARGET_SITES, target_count - 1))
+    # RECIST 1.1: a measurable lymph node is at least 15 mm in short axis, any other lesion 10 mm.
+    baseline = tuple(Decimal(rng.randint(150, 320) if site == AnatomicSite.LYMPH_NODE else rng.randint(100, 480))
+                     * TENTH_MM for site in sites)
+    # Each shrinks to 51-65 % of its baseline: together at most 65 % plus 0.05 mm of rounding per lesion,
+    # under the 70 % of a partial response; none by more than half, which the target_change soft check
+    # would ask about (docs/soft-checks.md).
+    response = tuple((mm * rng.randint(51, 65) / 100).quantize(TENTH_MM, rounding=ROUND_HALF_UP) for mm in baseline)
+    if not 10 * sum(response) <= 7 * sum(baseline):
+        raise ValueError(f"{record_id} line {line_no}: {response} is no partial response from {baseline}")
+    growing = tuple(sorted(rng.sample(range(target_count), rng.randint(1, min(3, target_count)))))
+    margin = Decimal(rng.randint(0, 30)) * TENTH_MM
+
+    nontargets: list[tuple[str, int]] = []
+    if plan.cns_mets:
+        nontargets.append((f"L{line_no}-NT1", AnatomicSite.BRAIN))
+    progressing = None
+    progression = plan.progression
+    if progression is not None and progression.by_nontarget:
+        if progression.cns:
+            if not plan.cns_mets or progression.extent != "oligo":
+                raise ValueError(f"{record_id} line {line_no}: a progressing brain metastasis is planned only as an "
+                                 "oligo CNS progression of a line started with brain metastases")
+            progressing = nontargets[0][0]
+        else:
+            site = AnatomicSite.PLEURAL_EFFUSION if progression.extent == "extensive" else AnatomicSite.BONE
+            progressing = f"L{line_no}-NT{len(nontargets) + 1}"
+            nontargets.append((progressing, site))
+    return LineLesions(
+        target_ids=tuple(f"L{line_no}-T{n}" for n in range(1, target_count + 1)), target_sites=sites,
+        baseline_mm=baseline, response_mm=response, growing=growing, growth_margin_mm=margin,
+        nontargets=tuple(nontargets), progressing_nontarget=progressing,
+    )
+
+
 class _Course:
     """Writes one planned patient as raw records, date by date."""
 
-    def __init__(self, plan: PatientPlan, start: date):
+    def __init__(self, plan: PatientPlan, start: date, target_counts: Iterator[int]):
         self.plan = plan
+        self.target_counts = target_counts  # each line takes the next number of target lesions
         self.rows = _Rows(plan.record_id)
         self.first_start = start
         self.line_starts: list[date] = []
@@ -552,36 +707,35 @@ class _Course:
 
     # -- a line of therapy --
     def line(self, line_no: int, plan: LinePlan, start: date, *, ends_by: date | None,
-             continue_after_progression: bool = False) -> date | None:
+             continue_after_progression: bool = False, end_reason: int = LineEndReason.DEATH,
+             last_scan_by: date | None = None) -> date | None:
         """Writes the line from `start`; returns the progression date (None: none).
 
         `ends_by`: the last day of follow-up on this line (death, the next line, the last contact).
-        Without a progression the line runs until then; after a progression it ends a week later,
-        or runs on beyond it (local therapy, or `continue_after_progression` for the last line).
+        Without a progression the line runs until then (ending for `end_reason` unless still ongoing
+        at the last contact); after a progression it ends a week later, or runs on beyond it (local
+        therapy, or `continue_after_progression` for the last line). `last_scan_by`: no follow-up
+        scan after this day (imaging stopped).
         """
         self.line_starts.append(start)
-        target = f"L{line_no}-T1"
-        brain = f"L{line_no}-NT1"
-        self.rows.add("lesion", les_id=target, les_line=line_no, les_class=1, les_site=AnatomicSite.LUNG)
-        if plan.cns_mets:
-            self.rows.add("lesion", les_id=brain, les_line=line_no, les_class=2, les_site=AnatomicSite.BRAIN)
+        lesions = plan_line_lesions(self.plan.record_id, line_no, next(self.target_counts), plan)
+        for les_id, site in lesions.targets:
+            self.rows.add("lesion", les_id=les_id, les_line=line_no, les_class=1, les_site=site)
+        for les_id, site in lesions.nontargets:
+            self.rows.add("lesion", les_id=les_id, les_line=line_no, les_class=2, les_site=site)
 
-        def read(target_mm: float) -> list[tuple[str, int, float | None]]:
-            lesions = [(target, MeasurementStatus.MEASURED, target_mm)]
-            if plan.cns_mets:
-                lesions.append((brain, MeasurementStatus.PRESENT_NOT_MEASURED, None))
-            return lesions
-
-        self._assessment(start - timedelta(days=BASELINE_DAYS_BEFORE_START), lesions=read(TARGET_BASELINE_MM),
-                         brain_imaging=plan.cns_mets)
+        self._assessment(start - timedelta(days=BASELINE_DAYS_BEFORE_START),
+                         lesions=lesions.read(lesions.baseline_mm), brain_imaging=plan.cns_mets)
         progression_day = start + timedelta(days=plan.pfs_days) if plan.pfs_days is not None else None
         last_follow_up = progression_day - timedelta(days=14) if progression_day else ends_by
-        nadir = TARGET_BASELINE_MM
+        if last_scan_by is not None and last_follow_up is not None:
+            last_follow_up = min(last_follow_up, last_scan_by)
+        nadir_mm = lesions.baseline_mm
         scan = start + timedelta(days=SCAN_INTERVAL_DAYS)
         while last_follow_up is not None and scan <= last_follow_up:
-            self._assessment(scan, lesions=read(TARGET_RESPONSE_MM), symptomatic=False, reported=2,  # PR
+            self._assessment(scan, lesions=lesions.read(lesions.response_mm), symptomatic=False, reported=2,  # PR
                              brain_imaging=plan.cns_mets)
-            nadir = TARGET_RESPONSE_MM
+            nadir_mm = lesions.response_mm
             scan += timedelta(days=SCAN_INTERVAL_DAYS)
         ecog_values = {"line_ecog": plan.ecog, "line_cns_mets": plan.cns_mets}
         line_type = LineType.ALK_TKI if plan.drug in TKI_REGIMENS else (
@@ -590,13 +744,13 @@ class _Course:
         if progression_day is None:
             end = ends_by if ends_by is not None and ends_by < STUDY_DATA_CUTOFF - timedelta(days=30) else None
             self.rows.add("treatment_line", line_no=line_no, line_type=line_type, line_drug=plan.drug,
-                          line_start=start, line_end=end, line_end_reason=LineEndReason.DEATH if end else None,
+                          line_start=start, line_end=end, line_end_reason=end_reason if end else None,
                           line_beyond_pd=None, **ecog_values)
             self._seen(start)
             return None
 
         progression = plan.progression
-        self._progression_scan(progression_day, progression, read, nadir, plan.cns_mets)
+        at_progression_mm = self._progression_scan(progression_day, progression, lesions, nadir_mm, plan.cns_mets)
         beyond = progression.local_therapy or continue_after_progression
         if progression.local_therapy:
             therapy_day = progression_day + timedelta(days=14)
@@ -611,12 +765,15 @@ class _Course:
         else:
             end = progression_day + timedelta(days=7)
         if beyond:
-            # Imaging goes on while the line continues beyond its progression.
+            # Imaging goes on while the line continues beyond its progression: the brain treated by
+            # radiosurgery, the rest as at the progression (these scans come after it: rules §3).
             scan = progression_day + timedelta(days=SCAN_INTERVAL_DAYS)
             stop = (end or ends_by) - timedelta(days=7)
+            later_reading = (lesions.read(nadir_mm) if progression.cns
+                             else lesions.read(at_progression_mm, progressed=lesions.progressing_nontarget))
             while scan <= stop:
-                self._assessment(scan, lesions=read(TARGET_RESPONSE_MM if progression.cns else TARGET_PROGRESSION_MM),
-                                 symptomatic=False, brain_imaging=plan.cns_mets or progression.cns)
+                self._assessment(scan, lesions=later_reading, symptomatic=False,
+                                 brain_imaging=plan.cns_mets or progression.cns)
                 scan += timedelta(days=SCAN_INTERVAL_DAYS)
         self.rows.add("treatment_line", line_no=line_no, line_type=line_type, line_drug=plan.drug, line_start=start,
                       line_end=end, line_end_reason=LineEndReason.PROGRESSION if end else None,
@@ -625,26 +782,35 @@ class _Course:
             self._seen(end)
         return progression_day
 
-    def _progression_scan(self, day: date, progression: Progression, read, nadir: float, cns_mets: bool) -> None:
-        """The first PD time point: new brain lesions (CNS), target growth (oligo elsewhere), new liver
-        lesions or a pleural effusion (extensive elsewhere), or new lesions left uncounted (unknown)."""
-        target_mm = TARGET_RESPONSE_MM if nadir == TARGET_RESPONSE_MM else TARGET_BASELINE_MM
+    def _progression_scan(self, day: date, progression: Progression, lesions: LineLesions,
+                          nadir_mm: tuple[Decimal, ...], cns_mets: bool) -> tuple[Decimal, ...]:
+        """The first PD time point: a known non-target lesion progressing (`by_nontarget`), new brain
+        lesions (CNS), target growth (oligo elsewhere), new liver and bone lesions or a pleural effusion
+        (extensive elsewhere), or new lesions left uncounted (unknown). Returns the target diameters read.
+
+        Targets that do not grow are read at their nadir, so that the target response is no PD and no
+        target lesion counts as progressing (rules §3).
+        """
+        target_mm = nadir_mm
         new_sites: tuple[int, ...] = ()
         new_count = None
-        if progression.cns:
+        if progression.by_nontarget:
+            pass  # the non-target lesion alone: one progressing lesion at its site
+        elif progression.cns:
             new_sites, new_count = (AnatomicSite.BRAIN,), 1 if progression.extent == "oligo" else 5
         elif progression.extent == "oligo":
-            # §0: PD iff 10 × sum ≥ 12 × nadir and sum − nadir ≥ 5 mm: 18 → 30 mm, or 30 → 42 mm.
-            target_mm = nadir + max(12.0, nadir * 0.4)
+            target_mm = lesions.grown_mm(nadir_mm)
         elif progression.extent == "unknown":
             new_sites, new_count = (AnatomicSite.LIVER,), None
         elif self.plan.number % 2:
             new_sites, new_count = (AnatomicSite.LIVER, AnatomicSite.BONE), 6
         else:
             new_sites, new_count = (AnatomicSite.PLEURAL_EFFUSION,), 1
-        self._assessment(day, lesions=read(target_mm), new_sites=new_sites, new_count=new_count,
-                         symptomatic=progression.symptomatic, neuro=progression.neuro, reported=4,  # PD
+        self._assessment(day, lesions=lesions.read(target_mm, progressed=lesions.progressing_nontarget),
+                         new_sites=new_sites, new_count=new_count, symptomatic=progression.symptomatic,
+                         neuro=progression.neuro, reported=4,  # PD
                          brain_imaging=cns_mets or progression.cns)
+        return target_mm
 
     # -- the whole course --
     def write(self) -> _Rows:
@@ -688,17 +854,47 @@ class _Course:
         follow_up_end = death or last_contact
         line_no = len(self.plan.lines) + 1
         first = LinePlan(plan.first, ecog=1, cns_mets=False, pfs_days=plan.first_pfs_days,
-                         progression=Progression(cns=False, extent="oligo", symptomatic=False)
+                         progression=Progression(cns=False, extent="oligo", symptomatic=False,
+                                                 by_nontarget=plan.first_by_nontarget)
                          if plan.first_pfs_days is not None else None)
         pd_day = self.line(line_no, first, start, ends_by=follow_up_end - timedelta(days=1),
                            continue_after_progression=plan.later is None and death is None)
         if plan.later is not None:
             later_start = pd_day + timedelta(days=14)
             later = LinePlan(plan.later, ecog=2, cns_mets=False, pfs_days=None)
-            self.line(line_no + 1, later, later_start, ends_by=follow_up_end - timedelta(days=1))
+            if plan.later_switch_days is not None:
+                self._switch_for_toxicity(line_no + 1, later, later_start, plan.later_switch_days, follow_up_end)
+            else:
+                last_scan_by = (later_start + timedelta(days=plan.later_imaging_stops_days)
+                                if plan.later_imaging_stops_days is not None else None)
+                self.line(line_no + 1, later, later_start, ends_by=follow_up_end - timedelta(days=1),
+                          last_scan_by=last_scan_by)
+                if last_scan_by is not None:
+                    self._check_death_beyond_window(later_start, last_scan_by, death)
         if death is not None and death <= self.last_date:
             raise ValueError(f"{self.plan.record_id}: death {death} before the last record {self.last_date}")
         self._vital(death=death)
+
+    def _switch_for_toxicity(self, line_no: int, plan: LinePlan, start: date, days: int, follow_up_end: date) -> None:
+        """The line stops for toxicity `days` after `start`, without a progression; docetaxel starts two
+        weeks later and runs until the end of follow-up. Rules §4: the first line's PFS is censored
+        new_therapy at its last scan (the docetaxel baseline, in its window, is no adequate assessment:
+        none of its lesions is read there)."""
+        switch_day = start + timedelta(days=days)
+        docetaxel_start = switch_day + timedelta(days=14)
+        if days < SCAN_INTERVAL_DAYS or docetaxel_start + timedelta(days=SCAN_INTERVAL_DAYS) >= follow_up_end:
+            raise ValueError(f"{self.plan.record_id}: no room for a scan on each side of the switch on {switch_day}")
+        self.line(line_no, plan, start, ends_by=switch_day, end_reason=LineEndReason.TOXICITY)
+        if self.rows.instances["treatment_line"][-1]["line_end"] != switch_day.isoformat():
+            raise ValueError(f"{self.plan.record_id}: line {line_no} did not end on {switch_day}")
+        docetaxel = LinePlan(Regimen.DOCETAXEL, ecog=2, cns_mets=False, pfs_days=None)
+        self.line(line_no + 1, docetaxel, docetaxel_start, ends_by=follow_up_end - timedelta(days=1))
+
+    def _check_death_beyond_window(self, start: date, last_scan_by: date, death: date | None) -> None:
+        # Rules §4: a death more than death_window_days after the last adequate assessment is censored.
+        last_scan = max((day for day in self.rows.assessment_dates if start < day <= last_scan_by), default=start)
+        if death is None or (death - last_scan).days <= DEATH_WINDOW_DAYS:
+            raise ValueError(f"{self.plan.record_id}: death {death} is within {DEATH_WINDOW_DAYS} days of {last_scan}")
 
     def _vital(self, *, death: date | None) -> None:
         if death is not None and death > STUDY_DATA_CUTOFF:
@@ -751,8 +947,10 @@ def demo_cohort_rows() -> Iterator[list[str]]:
     """The flat REDCap rows of the demo cohort, header first (`flat_columns()` order)."""
     columns = flat_columns()
     yield list(columns)
+    # One to five target lesions, dealt in turn over every line of the cohort in record order.
+    target_counts = itertools.cycle(range(1, MAX_TARGET_LESIONS + 1))
     for plan in demo_patient_plans():
-        yield from _Course(plan, _first_line_start(plan)).write().flat(columns)
+        yield from _Course(plan, _first_line_start(plan), target_counts).write().flat(columns)
 
 
 def demo_site_code(record_id: str) -> str:

@@ -229,8 +229,8 @@ LINE_COLUMNS = (
     "cns_progression", "cns_only_progression", "symptomatic_progression", "symptomatic_cns_progression",
     "local_therapy_for_pd", "continued_beyond_pd", "beyond_pd_days", "pfs_date", "pfs_days", "pfs_months",
     "pfs_event", "pfs_event_type", "pfs_censor_reason", "os_date", "os_days", "os_months", "os_event",
-    "os_censor_reason", "first_subsequent_line", "first_subsequent_tki_line",
-    "pfs_srcdom", "pfs_srcvar", "pfs_srcseq", "os_srcdom", "os_srcvar", "os_srcseq",
+    "os_censor_reason", "baseline_sum_mm", "best_response_date", "first_subsequent_line",
+    "first_subsequent_tki_line", "pfs_srcdom", "pfs_srcvar", "pfs_srcseq", "os_srcdom", "os_srcvar", "os_srcseq",
 )
 
 
@@ -243,7 +243,8 @@ def _line_row(patient_id: int, line_id: int, line) -> tuple:
         line.symptomatic_cns_progression, line.local_therapy_for_pd, line.continued_beyond_pd, line.beyond_pd_days,
         line.pfs_date, line.pfs_days, line.pfs_months, line.pfs_event, _blank(line.pfs_event_type),
         _blank(line.pfs_censor_reason), line.os_date, line.os_days, line.os_months, line.os_event,
-        _blank(line.os_censor_reason), line.first_subsequent_line, line.first_subsequent_tki_line,
+        _blank(line.os_censor_reason), line.baseline_sum_mm, line.best_response_date,
+        line.first_subsequent_line, line.first_subsequent_tki_line,
         *_source_columns(line.pfs_source), *_source_columns(line.os_source),
     )
 
@@ -258,7 +259,7 @@ def _source_columns(source) -> tuple:
 ASSESSMENT_COLUMNS = (
     "patient", "assessment", "line", "line_no", "ta_date", "target_sum_mm", "pct_change_baseline",
     "pct_change_nadir", "target_response", "nontarget_response", "new_lesions", "overall_response",
-    "response_source", "discrepancy",
+    "response_source", "discrepancy", "nadir_mm",
 )
 
 
@@ -267,7 +268,7 @@ def _assessment_row(patient_id: int, line_id: int, assessment_id: int, assessmen
         patient_id, assessment_id, line_id, assessment.line_no, assessment.ta_date, assessment.target_sum_mm,
         assessment.pct_change_baseline, assessment.pct_change_nadir, _blank(assessment.target_response),
         _blank(assessment.nontarget_response), assessment.new_lesions, assessment.overall_response.value,
-        assessment.response_source.value, assessment.discrepancy,
+        assessment.response_source.value, assessment.discrepancy, assessment.nadir_mm,
     )
 
 

@@ -4,7 +4,7 @@ those lines with their history, and the response of the scan as typed (§2).
 Every rule is registry/derive's own: the windows and baselines (lines.py), the line's lesions and their
 readings (recist.py), and the time-point response (derive_patient with today as the cut-off). This
 module only chooses what to ask derive and reads its answers; it does no RECIST arithmetic itself.
-Rules cited: ../shared/spec/derivation-rules.md.
+Rules cited: docs/derivation-rules.md.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ CHANGELIST_PARAMETERS = ["o", "p", "q"]
 # The parameters each custom page reads (a page added later is listed in admin_urls.KINDS first).
 PAGE_PARAMETERS = {
     "data_quality": ["site", "code", "page"],
-    "study_report": ["format"],
+    "study_report": ["format", "figure"],
     "audit_trail": ["page"],
     "history": ["p"],
 }

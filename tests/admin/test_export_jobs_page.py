@@ -162,3 +162,22 @@ def test_an_administrator_grants_identified_exports_on_the_role_with_its_history
     role.refresh_from_db()
     assert role.may_export_identified is True
     assert role.history.first().history_change_reason == "admin"
+
+
+@pytest.mark.parametrize("dataset", ["responses", "tumor_sums"])
+def test_the_adam_style_datasets_are_offered_and_exported_de_identified(
+    client, investigator, patients, django_capture_on_commit_callbacks, dataset,
+):
+    client.force_login(investigator)
+    choices = dict(client.get(reverse(ADD_URL)).context["form"].fields["dataset"].choices)
+    _ask(client, django_capture_on_commit_callbacks, dataset=dataset)
+    job = ExportJob.objects.get()
+
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(client.get(_download_url(job)).streaming_content)))
+
+    assert job.status == ExportJobStatus.DONE
+    rows = archive.read(f"{dataset}.csv").decode("utf-8").splitlines()
+    # make_derived_patient's A-1 and B-1: an OVRLRESP row each, or a baseline and a follow-up sum each.
+    assert len(rows) == 1 + {"responses": 2, "tumor_sums": 4}[dataset]
+    assert "A-1" not in "\n".join(rows) and "B-1" not in "\n".join(rows)
+    assert dataset in str(choices)

@@ -27,7 +27,7 @@ def test_an_investigator_reads_the_report_with_its_curves_and_published_values(c
     assert "Table 2. Patterns of ALK-TKI resistance" in page
     # Table 2's first row as the registry derives it and as published (15.0 % of 20, 56.6 % of 53, p = 0.002)
     assert "15.0 % (3/20)" in page and "56.6 % (30/53)" in page and "0.002" in page
-    assert page.count('src="data:image/png;base64,') == 10  # Figs. 5A-F and 6A-D
+    assert page.count('src="data:image/png;base64,') == 12  # Figs. 5A-F and 6A-D, the swimmer and the waterfall
     assert response.context["report"]["derived_with"]["patients_in_cohorts"] == 73
 
 

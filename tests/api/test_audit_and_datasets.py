@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
+from tests.exports.populated import make_derived_patient
 
 from .api_helpers import if_match
 
@@ -70,6 +71,22 @@ def test_de_identified_data_without_a_key_is_a_503_saying_how_to_set_one(investi
     assert "REGISTRY_DEIDENTIFICATION_KEY" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("name", ["responses", "tumor_sums"])
+def test_an_investigator_downloads_the_adam_style_datasets_de_identified(investigator_api, site_a, settings, name):
+    settings.DEIDENTIFICATION_KEY = "k" * 40
+    make_derived_patient(site_a, "P-A")
+
+    response = investigator_api.get(f"/api/v1/datasets/{name}/", {"format": "csv"})
+
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    # make_derived_patient: one OVRLRESP row; a baseline and a follow-up sum.
+    assert len(rows) == {"responses": 1, "tumor_sums": 2}[name]
+    assert "P-A" not in text
+    assert all(row["usubjid"] == f"ALK-REGISTRY-{row['record_id']}" for row in rows)
+
+
 def test_a_dataset_comes_as_parquet_or_as_a_zip_with_its_codebook_and_provenance(administrator_api, patient):
     parquet = administrator_api.get("/api/v1/datasets/lines/", {"format": "parquet", "identified": "true"})
     bundle = administrator_api.get("/api/v1/datasets/lines/", {"identified": "true", "package": "zip"})
@@ -84,7 +101,7 @@ def test_the_dataset_list_names_every_dataset_with_its_url(investigator_api, db)
     response = investigator_api.get("/api/v1/datasets/")
 
     names = [dataset["name"] for dataset in response.json()["results"]]
-    assert {"lines", "endpoints", "assessments", "biopsies", "patients"} <= set(names)
+    assert {"lines", "endpoints", "assessments", "biopsies", "patients", "responses", "tumor_sums"} <= set(names)
     assert response.json()["results"][0]["url"].startswith("http://testserver/api/v1/datasets/")
 
 

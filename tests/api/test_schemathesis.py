@@ -58,6 +58,9 @@ CROSS_RECORD_REFUSALS = [
     # ... and within one bulk request: an instance number given twice (JSON Schema's uniqueItems compares
     # whole items, not one key of them).
     (400, "redcap_repeat_instance", r"appears on more than one row"),
+    # SAS transport is for the ADaM datasets only: a format valid for some datasets, refused for the one the
+    # path names (a rule across a path and a query parameter).
+    (400, "format", r"^xpt \(SAS transport, ADaM\) is offered for .* only, not for "),
     # Rules across the fields of one instance (the model's clean(): dates in order, a detail only with
     # its answer, a drug of its line's type ...), which JSON Schema could only state as if/then trees.
     # They are written as sentences; the codecs' refusals of one value are fragments ("must be ...").

@@ -1,6 +1,7 @@
 """Export a dataset through the service and read the file back as rows of text cells."""
 import csv
 import json
+import tempfile
 
 from registry.services.datasets import dataset_export, provenance_path
 
@@ -23,3 +24,12 @@ def export_records(tmp_path, name: str, **options) -> list[dict[str, str]]:
 
 def read_provenance(output) -> dict:
     return json.loads(provenance_path(output).read_text(encoding="utf-8"))
+
+
+def read_xpt_bytes(body: bytes):
+    """(data, metadata) of a SAS transport file's bytes (pyreadstat reads from a path)."""
+    import pyreadstat  # a second to import, which the CSV tests need not pay
+    with tempfile.NamedTemporaryFile(suffix=".xpt") as file:
+        file.write(body)
+        file.flush()
+        return pyreadstat.read_xport(file.name)

@@ -29,11 +29,14 @@ def _read_csv(path) -> list[list[str]]:
         return list(csv.reader(stream))
 
 
-def test_the_datasets_are_the_five_analysis_ones_and_one_per_form_of_the_dictionary():
+def test_the_datasets_are_the_seven_analysis_ones_and_one_per_form_of_the_dictionary():
     forms = list(dict.fromkeys(row["Form Name"] for row in _dictionary_rows()))
 
     assert forms == list(FORMS)
-    assert dataset_names() == ("lines", "endpoints", "assessments", "biopsies", "patients", *FORMS)
+    # Rules §8: the five of version 1, then the two ADaM-style ones of version 2.
+    assert dataset_names() == (
+        "lines", "endpoints", "assessments", "biopsies", "patients", "responses", "tumor_sums", *FORMS,
+    )
 
 
 @pytest.mark.parametrize("name", dataset_names())
@@ -49,7 +52,7 @@ def test_every_column_of_the_file_has_one_codebook_row_in_the_same_order(site_a,
 
     header = _read_csv(output)[0]
     codebook = _read_csv(codebook_path(output))
-    assert codebook[0] == ["column", "label", "type", "unit", "codes", "source", "deidentification"]
+    assert codebook[0] == ["column", "label", "type", "unit", "codes", "source", "deidentification", "storage"]
     assert [row[0] for row in codebook[1:]] == header
     assert all(row[1] and row[2] and row[5] for row in codebook[1:])  # a label, a type and a source each
 

@@ -80,7 +80,10 @@ def test_spss_and_stata_have_variable_labels_value_labels_and_date_variables(han
     assert (lorlatinib["record_id"], lorlatinib["line_no"], lorlatinib["line_drug"]) == ("ex-2", 2, 7)
     assert lorlatinib["line_start"] == date(2021, 9, 20)
     assert lorlatinib["pfs_months"] == pytest.approx(12.4846, abs=1e-12)
-    assert (lorlatinib["pfs_event"], lorlatinib["pfs_censor_reason"]) == (0, "cutoff")
+    # pfs_censor_reason is a text code written as its place in the codebook's list: death after missed
+    # assessments 1, new therapy 2, no adequate assessment 3, cut-off 4.
+    assert (lorlatinib["pfs_event"], lorlatinib["pfs_censor_reason"]) == (0, 4)
+    assert meta.variable_value_labels["pfs_censor_reason"][4] == "Data cut-off"
     assert lorlatinib["cohort"] == 1
     # The dictionary's field label for a raw field, the declared description for a derived one.
     assert meta.column_names_to_labels["line_drug"] == "Regimen"
@@ -93,10 +96,8 @@ def test_spss_and_stata_have_variable_labels_value_labels_and_date_variables(han
     date_format = "SDATE10" if file_format == "sav" else "%tdCCYY-NN-DD"
     assert meta.original_variable_types["line_start"] == meta.original_variable_types["pd_date"] == date_format
     if file_format == "sav":
-        # Text is sized to its longest value: best_response is PR, PR and blank; the record id ex-2.
-        assert (meta.original_variable_types["best_response"], meta.original_variable_types["record_id"]) == (
-            "A2", "A4",
-        )
+        # Text takes its declared width, not its longest value (ex-2): record_id is a 100-character field.
+        assert meta.original_variable_types["record_id"] == "A100"
 
 
 def test_excel_rows_beyond_a_sheets_capacity_go_on_to_continuation_sheets(hand_built_patient, tmp_path,
@@ -133,10 +134,10 @@ def test_parquet_columns_are_typed_and_carry_their_codebook(hand_built_patient, 
     table = pq.read_table(output)
     types = {field.name: field.type for field in table.schema}
     assert (types["line_start"], types["line_no"], types["line_drug"], types["pfs_months"], types["pfs_event"],
-            types["extent"]) == (pa.date32(), pa.int32(), pa.int32(), pa.float64(), pa.bool_(), pa.string())
+            types["extent"]) == (pa.date32(), pa.int32(), pa.int32(), pa.float64(), pa.int32(), pa.string())
     lorlatinib = table.to_pylist()[1]
     assert (lorlatinib["line_start"], lorlatinib["pfs_months"], lorlatinib["pfs_event"]) == (
-        date(2021, 9, 20), 12.4846, False,
+        date(2021, 9, 20), 12.4846, 0,
     )
     # Blank is null, also for a text column stored as "".
     assert (lorlatinib["pd_date"], lorlatinib["extent"], lorlatinib["continued_beyond_pd"]) == (None, None, None)

@@ -101,6 +101,8 @@ def test_a_patient_not_derived_yet_has_raw_columns_only(site_a, tmp_path):
     _, patient_row = export_rows(tmp_path, "patients")
     _, line_row = export_rows(tmp_path, "lines")
 
-    # Not derived: no cut-off to look from, so every record shows; no studyid, so no usubjid either.
-    assert patient_row == ["new-1", "site-a", "1", "", "2", "5", "1"] + [""] * 7 + ["", "", "", "2020-03-02"] + [""] * 4
+    # Not derived: no cut-off to look from, so every record shows; studyid is the setting's default (as in
+    # responses and tumor_sums, so that usubjid joins them).
+    assert patient_row == (["new-1", "site-a", "1", "", "2", "5", "1"] + [""] * 7
+                           + ["ALK-REGISTRY", "ALK-REGISTRY-new-1", "", "2020-03-02"] + [""] * 4)
     assert line_row == ["new-1", "site-a", "1", "1", "1", "", "2023-01-09"] + [""] * 32

@@ -6,7 +6,7 @@ from tests import factories
 from tests.exports.exported import export_records
 from tests.exports.populated import make_derived_patient
 
-DATASETS = ["lines", "endpoints", "assessments", "biopsies", "patients"]
+DATASETS = ["lines", "endpoints", "assessments", "biopsies", "patients", "responses", "tumor_sums"]
 
 
 @pytest.mark.parametrize("name", DATASETS)

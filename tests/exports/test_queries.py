@@ -7,7 +7,7 @@ from registry.services.datasets import dataset_export
 from tests import factories
 from tests.exports.populated import make_derived_patient
 
-DATASETS = ["lines", "endpoints", "assessments", "biopsies", "patients"]
+DATASETS = ["lines", "endpoints", "assessments", "biopsies", "patients", "responses", "tumor_sums"]
 # An identified export (the default here) ends with one INSERT: its row of the identified-export log.
 LOG = 1
 
@@ -22,7 +22,8 @@ def test_one_batch_takes_three_queries_for_2_or_10_patients(
 
     # 1. the exported patients' record_id, id and site code (patient JOIN site)
     # 2. the batch's rows: the raw records LEFT JOIN their stored derivations (or the assessment
-    #    derivations JOIN their line and assessment)
+    #    derivations JOIN their line and assessment; responses: also the line's derivation; tumor_sums:
+    #    the lines LEFT JOIN their derivation and their assessment derivations)
     # 3. the batch's PatientDerivation rules version, cut-off, settings and staleness, for the provenance
     with django_assert_num_queries(3 + LOG):
         dataset_export(name=name, output=tmp_path / f"{name}.csv")
@@ -38,7 +39,10 @@ def test_each_further_batch_takes_two_queries(site_a, tmp_path, django_assert_nu
     with django_assert_num_queries(1 + 3 * 2 + LOG):
         rows = dataset_export(name=name, output=tmp_path / f"{name}.csv")
 
-    assert rows == {"lines": 20, "endpoints": 40, "assessments": 10, "biopsies": 10, "patients": 10}[name]
+    # responses: an OVRLRESP row per assessment (no best response stored); tumor_sums: line 1's baseline
+    # and its assessment.
+    assert rows == {"lines": 20, "endpoints": 40, "assessments": 10, "biopsies": 10, "patients": 10,
+                    "responses": 10, "tumor_sums": 20}[name]
 
 
 def test_a_user_adds_only_the_queries_of_their_access(site_a, tmp_path, django_assert_num_queries):

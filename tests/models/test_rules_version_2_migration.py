@@ -1,4 +1,4 @@
-"""Migration 0023 marks results derived under rules version 1 stale, so the sweep derives them again."""
+"""Migration 0025 (numbered 0023 on its branch) marks results derived under rules version 1 stale, so the sweep derives them again."""
 import importlib
 
 from django.apps import apps
@@ -7,7 +7,7 @@ from django.utils import timezone
 from registry.models import PatientDerivation
 from tests import factories
 
-migration = importlib.import_module("registry.migrations.0023_rules_version_2")
+migration = importlib.import_module("registry.migrations.0025_rules_version_2")
 
 
 def _derivation(patient, rules_version):

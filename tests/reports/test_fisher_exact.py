@@ -21,7 +21,7 @@ def test_two_sided_p_is_the_hypergeometric_sum_worked_by_hand():
     assert p == pytest.approx(0.0015530, abs=5e-8)
 
 
-# Wu et al. 2024, Table 2 (../shared/reference/): (events, total) per group and the published p
+# Wu et al. 2024, Table 2 (registry/reports/published.py types it): (events, total) per group and the published p
 # as printed. Totals are the cohort sizes of the table header (alectinib 20, crizotinib 53,
 # ceritinib 7, other second-generation ALK-TKIs 46) and Table 1's baseline CNS metastases
 # (alectinib 6 yes / 14 no, crizotinib 11 / 42); events are the printed percentages of those.

@@ -3,7 +3,7 @@ AML maintenance data (fixtures/reference/README.md: therneau/survival tests/doam
 import pytest
 
 from registry.reports.statistics import (
-    ESTIMATORS, MEDIAN_CI_METHOD, SURVIVAL_CI_METHODS, SurvivalGroup, kaplan_meier,
+    ESTIMATORS, MEDIAN_CI_METHOD, SURVIVAL_CI_METHODS, SurvivalGroup, kaplan_meier, survival_median,
 )
 
 from .reference_data import MAINTAINED, NONMAINTAINED
@@ -114,12 +114,57 @@ def test_median_is_not_reached_while_the_curve_stays_above_one_half():
     assert (summary.median, summary.median_ci_lower, summary.median_ci_upper) == (None, 4.0, None)
 
 
-def test_median_is_the_first_time_the_curve_reaches_one_half_not_rs_midpoint():
-    # given 4 patients, events at 1, 2, 3, 4: S = 0.75, 0.5, 0.25, 0. S equals 0.5 on [2, 3):
-    # lifelines (and this report) take 2, R's survfit prints the midpoint 2.5 - see ESTIMATORS.
+def test_a_curve_at_one_half_until_a_later_drop_has_the_midpoint_of_the_flat_as_median():
+    # given 4 patients, events at 1, 2, 3, 4: S = 3/4, 3/4·2/3 = 1/2, 1/2·1/2 = 1/4, 0. S equals 0.5
+    # on [2, 3) and drops at 3: R's survfit prints median (2 + 3) / 2 = 2.5 (lifelines would say 2).
+    # The lower band: V(1) = 1/(4·3) → 0.75·e^(−1.96·0.2887) = 0.427 ≤ 0.5 at once → lower limit 1;
+    # the upper band is capped at 1 until S = 0 at 4, where it is undefined → upper limit NE.
     group = SurvivalGroup("flat at one half", durations=(1, 2, 3, 4), events=(True,) * 4)
-    assert kaplan_meier(group, at_risk_times=()).median == 2.0
-    assert "R reports its midpoint" in ESTIMATORS["median"]
+    summary = kaplan_meier(group, at_risk_times=())
+    assert (summary.median, summary.median_ci_lower, summary.median_ci_upper) == (2.5, 1.0, None)
+
+
+def test_a_curve_that_ends_at_one_half_has_the_start_of_the_flat_as_median():
+    # given 6 patients, events at 1, 2, 3 and censored at 5, 6, 8: S = 5/6, 4/6, 3/6 = 0.5 at 3, then
+    # only censorings: the curve ends on 0.5 from 3, so survfit prints median 3 (R's quantile() would
+    # give (3 + 8) / 2 = 5.5). lifelines' product comes out as 0.5000000000000001, so without R's
+    # tolerance the median would be "not reached".
+    # Lower band: V(1) = 1/30 → 5/6·e^(−1.96·0.1826) = 0.583 > 0.5; V(2) = 1/30 + 1/20 = 0.0833 →
+    # 4/6·e^(−1.96·0.2887) = 0.379 ≤ 0.5 → lower limit 2. Upper band at 3: V = 0.0833 + 1/12 = 0.1667 →
+    # 0.5·e^(1.96·0.4082) = 1.11, capped at 1, and it stays there → upper limit NE. R prints 3, 2, NA.
+    group = SurvivalGroup("ends at one half", durations=(1, 2, 3, 5, 6, 8),
+                          events=(True, True, True, False, False, False))
+    summary = kaplan_meier(group, at_risk_times=())
+    assert (summary.median, summary.median_ci_lower, summary.median_ci_upper) == (3.0, 2.0, None)
+    assert survival_median((0, 3, 5, 8), (1.0, 0.5, 0.5, 0.5)) == 3.0
+
+
+def test_a_curve_crossing_one_half_has_the_crossing_time_as_median():
+    # given 5 events at 1..5: S = 0.8, 0.6, 0.4, 0.2, 0: first below 0.5 at 3, never exactly 0.5.
+    group = SurvivalGroup("crossing", durations=(1, 2, 3, 4, 5), events=(True,) * 5)
+    assert kaplan_meier(group, at_risk_times=()).median == 3.0
+
+
+def test_a_value_within_r_tolerance_of_one_half_counts_as_one_half_and_one_outside_does_not():
+    # R compares with tol = √ε ≈ 1.49e-8: 0.5 + 1e-9 is "at 0.5", so the median is the midpoint
+    # (2 + 4) / 2 = 3; 0.5 + 1e-7 is above 0.5, so the first time below it, 4, is the median.
+    times = (0.0, 2.0, 4.0)
+    assert survival_median(times, (1.0, 0.5 + 1e-9, 0.25)) == 3.0
+    assert survival_median(times, (1.0, 0.5 + 1e-7, 0.25)) == 4.0
+    # A value just below 0.5 but within the tolerance is the flat as well: (2 + 4) / 2.
+    assert survival_median(times, (1.0, 0.5 - 1e-9, 0.25)) == 3.0
+
+
+def test_a_curve_that_never_reaches_one_half_has_no_median_and_undefined_points_are_skipped():
+    assert survival_median((0.0, 1.0, 2.0), (1.0, 0.9, 0.6)) is None
+    # an undefined band point (None, R's NA) is left out, as R's minmin drops NA
+    assert survival_median((0.0, 1.0, 2.0), (1.0, None, 0.4)) == 2.0
+    assert survival_median((0.0, 1.0), (None, None)) is None
+
+
+def test_the_methods_say_the_median_is_read_as_r_survfit_prints_it():
+    assert "midpoint" in ESTIMATORS["median"] and "R's survfit" in ESTIMATORS["median"]
+    assert "same rule as the median" in ESTIMATORS["median_confidence_interval"]
 
 
 def test_a_group_without_events_stays_at_one_with_nothing_estimable():

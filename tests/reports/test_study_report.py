@@ -1,7 +1,7 @@
 """The study report on the demo cohort reproduces the reference study's published figures.
 
-Every expected value below is typed from the paper (Wu et al., J Transl Med 2024; the text is in
-../shared/reference/), not from the report: Table 2 prints percentages, so its counts are the
+Every expected value below is typed from the paper (Wu et al., J Transl Med 2024;22:582, as
+printed), not from the report: Table 2 prints percentages, so its counts are the
 ones those percentages give for the column's n (worked out in registry/reports/published.py).
 """
 import io

@@ -1,6 +1,6 @@
 """A patient whose line 1 has three target lesions and one non-target lesion, for the scan entry tests.
 
-Hand-worked history (RECIST 1.1 as ../shared/spec/derivation-rules.md §2 states it):
+Hand-worked history (RECIST 1.1 as docs/derivation-rules.md §2 states it):
 
     line 1 (alectinib) starts 2024-01-10
     2024-01-05  baseline:  L1-T1 30, L1-T2 20, L1-T3 10  → baseline sum 60 mm

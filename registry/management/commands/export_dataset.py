@@ -1,13 +1,15 @@
 """Write one dataset and, next to it, its codebook and what its rows were derived with.
 
-    python manage.py export_dataset NAME --format csv|xlsx|sav|dta|parquet --output PATH
+    python manage.py export_dataset NAME --format csv|xlsx|sav|dta|parquet|xpt --output PATH
         [--deidentify [--deidentification-key-file FILE]] [--site CODE] [--user USERNAME] [--cut NAME]
 
 NAME: an analysis dataset of rules §8 (lines, endpoints, assessments, biopsies, patients) or an
 instrument's raw records (enrollment, treatment_line, ..., vital_status). Writes PATH,
 PATH.codebook.csv and PATH.provenance.json. Runs as the system (every patient, identified data
 allowed) unless --user names the user whose access and export permissions apply. --cut NAME
-exports the rows of that frozen data cut (`freeze_cut`) instead of the live records.
+exports the rows of that frozen data cut (`freeze_cut`) instead of the live records. xpt (SAS
+transport, version 5) is for the ADaM datasets only (endpoints; responses and tumor_sums where they
+exist): another dataset is refused, writing nothing.
 """
 from pathlib import Path
 
@@ -27,7 +29,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name", help=f"The dataset: {', '.join(DATASETS)}")
         parser.add_argument("--output", required=True, help="File to write")
-        parser.add_argument("--format", choices=FORMATS, default="csv", help="File format (default: csv)")
+        parser.add_argument("--format", choices=FORMATS, default="csv",
+                            help="File format (default: csv); xpt for the ADaM datasets only")
         parser.add_argument("--site", help="Only this site's patients (its code)")
         parser.add_argument("--user", help="Export only what this user may see and export (default: the system)")
         parser.add_argument("--cut", help="Export from this frozen data cut (its name) instead of the live records")
@@ -70,7 +73,7 @@ class Command(BaseCommand):
                 deidentify=options["deidentify"], deidentification_key_override=key,
                 door=ExportDoor.COMMAND_EXPORT_DATASET, cut=cut,
             )
-        except (ExportNotAllowed, DeidentificationKeyMissing) as error:
+        except (ExportNotAllowed, DeidentificationKeyMissing, ValueError) as error:
             raise CommandError(str(error)) from None
         deidentified = " de-identified" if options["deidentify"] else ""
         if cut is not None:

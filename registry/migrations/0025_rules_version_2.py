@@ -18,7 +18,7 @@ def mark_older_results_stale(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0021_required_fields_take_missing_codes'),
+        ('registry', '0024_line_baseline_sum_best_response_date_and_nadir'),
     ]
 
     operations = [
