@@ -24,10 +24,6 @@ def hand_built_patient(site_a):
     return make_hand_built_patient(site_a)
 
 
-def _blank(value):
-    return value != value
-
-
 def test_endpoints_as_xpt_carry_the_adam_variables_with_labels(hand_built_patient, tmp_path):
     output = tmp_path / "endpoints.xpt"
 
