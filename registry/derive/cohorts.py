@@ -66,3 +66,37 @@ def subsequent_to_index(line: TreatmentLine, assignment: CohortAssignment) -> bo
     if assignment.index_line is None or assignment.index_pd_date is None:
         return None
     return line.line_no > assignment.index_line.line_no and line.line_start >= assignment.index_pd_date
+
+
+def first_subsequent_lines(
+    ordered_lines: tuple[TreatmentLine, ...], subsequent: dict[int, bool | None], *, tki_only: bool,
+) -> dict[int, bool | None]:
+    """§8 (v2) first_subsequent_line (`tki_only`: first_subsequent_tki_line), by line_no.
+
+    True on the line with subsequent_to_index and the earliest line_start, ties by the lowest line_no
+    (among ALK TKI lines only, with `tki_only`); False on every other line, also when none qualifies;
+    None where subsequent_to_index is None (no cohort). `ordered_lines` are in §1 order.
+
+    §0 (v2): among ALK TKI lines, a line of unknown type may or may not be one. While such a line
+    comes first, "first" is unknown for it and for the lines that would be first without it (None);
+    a line after a certain ALK TKI line is False.
+    """
+    labels: dict[int, bool | None] = {}
+    ordered = sorted(ordered_lines, key=lambda line: (line.line_start, line.line_no))
+    settled = False  # an earlier line is certainly the first
+    maybe_earlier = False  # an earlier line may be the first
+    for line in ordered:
+        if subsequent.get(line.line_no) is None:
+            labels[line.line_no] = None
+            continue
+        certain = bool(subsequent[line.line_no]) and (not tki_only or is_alk_tki(line))
+        possible = certain or (bool(subsequent[line.line_no]) and tki_only and type_unknown(line))
+        if settled or not possible:
+            labels[line.line_no] = False
+        elif maybe_earlier or not certain:
+            labels[line.line_no] = None
+        else:
+            labels[line.line_no] = True
+        if possible and not settled:
+            settled, maybe_earlier = certain, maybe_earlier or not certain
+    return labels

@@ -32,6 +32,7 @@ class TreatmentLine:
     line_cns_mets: int | None = None
     line_beyond_pd: int | None = None
     line_end_missing: str = ""  # a missing-data code: the line ended on a date not known
+    instance: int | None = None  # REDCap repeat instance: only named in §8's srcseq, never read by a rule
 
     @property
     def end_unknown(self) -> bool:
@@ -44,6 +45,7 @@ class LocalTherapy:
     lt_type: int | None  # None: a missing-data code (unknown)
     lt_site: int | None = None
     lt_intent: int | None = None
+    instance: int | None = None  # REDCap repeat instance (§8 srcseq)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class TumorAssessment:
     ta_reported: int | None = None
     ta_new_lesion_missing: str = ""  # a missing-data code: whether there are new lesions is unknown
     ta_new_sites_missing: str = ""  # a missing-data code: the sites of the new lesions are unknown
+    instance: int | None = None  # REDCap repeat instance (§8 srcseq)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Biopsy:
     bx_histology: int | None = None
     bx_ngs: int | None = None
     bx_ngs_panel: str = ""
+    instance: int | None = None  # REDCap repeat instance (§8 srcseq)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The one entry point: `derive_patient(record, settings)`, every rule of version 1 for one patient."""
+"""The one entry point: `derive_patient(record, settings)`, every rule of version 2 for one patient."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -6,7 +6,7 @@ from dataclasses import replace
 from .biopsies import (
     TkiProgression, alk_mutation_status_at_index, biopsy_phase, derive_biopsy, index_resistance_biopsy_dates,
 )
-from .cohorts import assign_cohort, subsequent_to_index, tki_sequence
+from .cohorts import assign_cohort, first_subsequent_lines, subsequent_to_index, tki_sequence
 from .inputs import PatientRecord
 from .lines import (
     baseline_assessment, completed_years, follow_up_assessments, histology_at_start, is_alk_tki,
@@ -18,9 +18,12 @@ from .progression import (
 )
 from .quality import data_quality_flags
 from .recist import evaluate_line
-from .results import LineResult, PatientDerivation
+from .results import DateSource, LineResult, PatientDerivation
 from .settings import AnalysisSettings
-from .survival import last_known_alive, months, overall_survival, progression_free_survival
+from .survival import (
+    CUTOFF_SOURCE, DEATH_SOURCE, OS_CENSORED_CUTOFF, PFS_EVENT_DEATH, PFS_EVENT_PROGRESSION, TimeToEvent,
+    last_known_alive_at_cutoff, last_known_alive_source, months, overall_survival, progression_free_survival,
+)
 
 
 def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> PatientDerivation:
@@ -32,7 +35,9 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
                             key=lambda b: b.bx_date))
     local_therapies = tuple(lt for lt in record.local_therapies if on_or_before_cutoff(lt.lt_date, cutoff))
     ordered_lines = lines_in_order(record.lines, cutoff)
-    alive_until = last_known_alive(record)
+    alive_since = last_known_alive_source(record)
+    alive_until = alive_since[0] if alive_since else None
+    assessment_instances = {a.ta_date: a.instance for a in assessments}
 
     partial_lines = []
     for window in line_windows(ordered_lines, cutoff):
@@ -108,13 +113,20 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
             os_months=months(os.days, settings.days_per_month) if os else None,
             os_event=os.event if os else None,
             os_censor_reason=os.censor_reason if os else None,
+            pfs_source=pfs_source(pfs, line, assessment_instances) if pfs else None,
+            os_source=os_source(os, alive_since) if os else None,
         ))
 
     # §6 cohorts.
     pd_dates = {fields["line_no"]: fields["pd_date"] for fields in partial_lines}
     assignment = assign_cohort(ordered_lines, pd_dates)
+    subsequent = {line.line_no: subsequent_to_index(line, assignment) for line in ordered_lines}
+    first_subsequent = first_subsequent_lines(ordered_lines, subsequent, tki_only=False)
+    first_subsequent_tki = first_subsequent_lines(ordered_lines, subsequent, tki_only=True)
     line_results = tuple(
-        LineResult(**fields, subsequent_to_index=subsequent_to_index(line, assignment))
+        LineResult(**fields, subsequent_to_index=subsequent[line.line_no],
+                   first_subsequent_line=first_subsequent[line.line_no],
+                   first_subsequent_tki_line=first_subsequent_tki[line.line_no])
         for line, fields in zip(ordered_lines, partial_lines)
     )
 
@@ -128,7 +140,7 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
                                       biopsy_phase(biopsy.bx_date, tki_lines, settings.biopsy_lookback_days))
         for biopsy in biopsies
     }
-    alk_mut_status = None
+    alk_mut_status = compound_at_index = None
     if assignment.index_line is not None:
         index_position = ordered_lines.index(assignment.index_line)
         following = [line for line in ordered_lines[index_position + 1:] if is_alk_tki(line) or type_unknown(line)]
@@ -143,6 +155,8 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
             alk_mut_status = None
         biopsy_results = {day: replace(result, at_index_resistance=day in at_index)
                           for day, result in biopsy_results.items()}
+        compound_at_index = compound_mutation_at_index(
+            [biopsy_results[day] for day in sorted(at_index)], alk_mut_status)
 
     # §5 OS from the diagnosis of advanced disease.
     os_dx = None
@@ -168,4 +182,44 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
         lines=line_results,
         biopsies=tuple(biopsy_results[biopsy.bx_date] for biopsy in biopsies),
         flags=data_quality_flags(record, line_results, cutoff),
+        last_known_alive_date=last_known_alive_at_cutoff(record, cutoff),
+        compound_mutation_at_index=compound_at_index,
+        n_lines=len(ordered_lines),  # §0: lines_in_order() left out those started after the cut-off
     )
+
+
+def pfs_source(pfs: TimeToEvent, line, assessment_instances: dict) -> DateSource:
+    """§8 (v2): the record and field PFS's date came from: the progression's or the last adequate
+    assessment, the death, or the line's start (censored without an adequate assessment, 0 days)."""
+    if pfs.event_type == PFS_EVENT_DEATH:
+        return DEATH_SOURCE
+    if pfs.event_type == PFS_EVENT_PROGRESSION or pfs.end_date != line.line_start:
+        return DateSource("tumor_assessment", "ta_date", assessment_instances.get(pfs.end_date))
+    # An adequate assessment is never on the start day (the window excludes it, §1).
+    return DateSource("treatment_line", "line_start", line.instance)
+
+
+def os_source(os: TimeToEvent, alive_since) -> DateSource:
+    """§8 (v2): OS's date came from the death, the cut-off, or the field that gave the date last known alive."""
+    if os.event:
+        return DEATH_SOURCE
+    if os.censor_reason == OS_CENSORED_CUTOFF or alive_since is None:
+        return CUTOFF_SOURCE
+    return alive_since[1]
+
+
+def compound_mutation_at_index(at_index: list, alk_mut_status: str | None) -> bool | None:
+    """§8 (v2): True when a biopsy at the index resistance has a compound ALK mutation; else False when
+    the status at the index is `mutation` or `no_mutation`; None otherwise.
+
+    Spec ambiguity (§0 v2): a sequenced biopsy at the index whose compound label is unknown (a variant of
+    unknown gene or kind) may have one: then None rather than False.
+    """
+    if any(result.alk_compound for result in at_index):
+        return True
+    if alk_mut_status not in ("mutation", "no_mutation"):
+        return None
+    if any(result.alk_compound is None and result.alk_kd_mutations is None
+           and result.mechanism_category == "" for result in at_index):
+        return None
+    return False

@@ -78,6 +78,29 @@ class ProgressionLabels:
     involved_site_unknown: bool = False  # §0 (v2): a counted lesion's les_site holds a missing-data code
 
 
+def extent_lower_bound(
+    new_count: int | None, nontarget_count: int | None, target_count: int, *,
+    new_lesions_present: bool, reported_nothing_found: bool,
+) -> int:
+    """§3 (v2): the number of progressing lesions that is certain: the known count plus 1 for each
+    unknown part (new lesions present with a blank count; non-target progression from ta_nontarget; a
+    reported progression with nothing found). A part unknown for another reason (new lesions coded as
+    unknown, §0 v2) may be 0 and adds nothing.
+
+    Spec ambiguity: a reported progression whose ta_nontarget gives non-target PD has found that
+    progression, an unknown part already counted once; "nothing found" adds its 1 only when no other
+    part is at least 1.
+    """
+    bound = sum(part for part in (new_count, nontarget_count, target_count) if part is not None)
+    if new_lesions_present and new_count is None:
+        bound += 1
+    if nontarget_count is None:  # non-target PD from ta_nontarget: at least one progressing non-target
+        bound += 1
+    if reported_nothing_found and bound == 0:
+        bound = 1
+    return bound
+
+
 def yes_no_label(value: int | None) -> bool | None:
     # §0: a blank yes/no is unknown, which is not no.
     return None if value is None else value == YesNo.YES
@@ -123,12 +146,13 @@ def progression_labels(
     # Spec ambiguity: the sentence is cut after "none of the line's lesions has"; it is read as "has a
     # row at this assessment" (the reported source's own condition in §2), so a reported PD whose
     # lesions were measured (a derived NE that fell back to ta_reported) keeps the count of its rows.
-    if (at_progression.result.response_source is ResponseSource.REPORTED
-            and not has_new_lesions(assessment) and not at_progression.has_lesion_rows):
+    reported_nothing_found = (at_progression.result.response_source is ResponseSource.REPORTED
+                              and not has_new_lesions(assessment) and not at_progression.has_lesion_rows)
+    if reported_nothing_found:
         n_progressing = None
-    # Spec ambiguity: "more than 3 progressing lesions" is also known when the total is unknown but its
-    # known parts already exceed 3 (e.g. 4 progressing targets and a blank new-lesion count).
-    known_at_least = sum(part for part in parts if part is not None)
+    lower_bound = extent_lower_bound(new_count, nontarget_count, len(progressing_targets),
+                                     new_lesions_present=has_new_lesions(assessment),
+                                     reported_nothing_found=reported_nothing_found)
 
     counted = (*progressing_targets, *progressing_nontargets)
     # §0 (v2): a counted lesion whose les_site holds a missing-data code involves a site not known: it is
@@ -142,7 +166,7 @@ def progression_labels(
     )
 
     # §3 extent (Wu 2024: oligo = at most three lesions; effusion, lymphangitis, leptomeninges = extensive).
-    if involved_sites & EXTENSIVE_PROGRESSION_SITES or known_at_least > OLIGO_MAX_LESIONS:
+    if involved_sites & EXTENSIVE_PROGRESSION_SITES or lower_bound > OLIGO_MAX_LESIONS:
         extent = "extensive"
     elif n_progressing is not None and 1 <= n_progressing <= OLIGO_MAX_LESIONS and not site_unknown:
         extent = "oligo"  # an unknown site might be one that makes it extensive: then unknown

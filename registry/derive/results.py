@@ -27,6 +27,16 @@ class ResponseSource(str, Enum):
 
 
 @dataclass(frozen=True)
+class DateSource:
+    """§8 (v2): where an endpoint's date was read from, as ADTTE names it: the form (SRCDOM), the field
+    (SRCVAR) and, for a repeating form, the record's repeat instance (SRCSEQ; None otherwise)."""
+
+    srcdom: str
+    srcvar: str
+    srcseq: int | None = None
+
+
+@dataclass(frozen=True)
 class AssessmentResult:
     """One time point of one line's window (§2). The line's baseline is not one of its rows."""
 
@@ -93,6 +103,12 @@ class LineResult:
     os_censor_reason: str | None  # "last_known_alive", "cutoff"
     # §6
     subsequent_to_index: bool | None
+    # §8 (v2): the first line (first ALK TKI line) subsequent to the index; None where subsequent_to_index is
+    first_subsequent_line: bool | None = None
+    first_subsequent_tki_line: bool | None = None
+    # §8 (v2): where the PFS and OS dates were read from (None without a cut-off: no endpoint)
+    pfs_source: DateSource | None = None
+    os_source: DateSource | None = None
     # §2 the line's complete baseline target sum (None: unknown, or no target lesions or no baseline)
     # and §8 the date of the first follow-up assessment with the best response, as best_response counts
     # it: what the datasets `tumor_sums` and `responses` show.
@@ -141,3 +157,7 @@ class PatientDerivation:
     lines: tuple[LineResult, ...]
     biopsies: tuple[BiopsyResult, ...]
     flags: tuple[DataQualityFlag, ...]
+    # §8 (v2) `patients`
+    last_known_alive_date: date | None = None  # capped at the cut-off; None when died on or before it
+    compound_mutation_at_index: bool | None = None
+    n_lines: int | None = None  # lines started on or before the cut-off

@@ -5,7 +5,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-RULES_VERSION = 1
+# Version 2 (issue 13): the datasets as they stood at the cut-off, the extent's lower bound, the ADaM
+# variables and the columns of rules §8 (v2). A result derived under another version is stale.
+RULES_VERSION = 2
+DEFAULT_STUDY_ID = "ALK-REGISTRY"
 
 
 @dataclass(frozen=True)
@@ -26,4 +29,6 @@ class AnalysisSettings:
     beyond_pd_min_days: int = 30
     biopsy_lookback_days: int = 30
     days_per_month: Decimal = Decimal("30.4375")
+    # §0 (v2): written as STUDYID (and in USUBJID) in the ADaM-style datasets; derives nothing else.
+    study_id: str = DEFAULT_STUDY_ID
     rules_version: int = RULES_VERSION

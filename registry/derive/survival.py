@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .inputs import PatientRecord
+from .results import DateSource
 
 PFS_EVENT_PROGRESSION = "progression"
 PFS_EVENT_DEATH = "death"
@@ -74,17 +75,65 @@ def progression_free_survival(
     return _time_to_event(line_start, last_adequate or line_start, None, reason)
 
 
-def last_known_alive(record: PatientRecord) -> date | None:
+DEATH_SOURCE = DateSource("vital_status", "death_date")
+CUTOFF_SOURCE = DateSource("settings", "data_cutoff")
+
+
+def last_known_alive_source(record: PatientRecord) -> tuple[date, DateSource] | None:
     """§5: the latest of last_alive_date and every date in the patient's records (lines, assessments,
-    biopsies, local therapy), before or after the cut-off (the caller caps it)."""
-    dates = [record.last_alive_date]
+    biopsies, local therapy), before or after the cut-off (the caller caps it), with the field that
+    gave it. §8 (v2) breaks a tie between fields in this order: vital_status/last_alive_date, ta_date,
+    bx_date, lt_date, line_end, line_start.
+
+    Spec ambiguity: between two records of one form giving that date (two local therapies on one
+    day) the one with the lowest instance is named.
+    """
+    candidates: list[tuple[date, int, int, DateSource]] = []
+
+    def add(day: date | None, rank: int, form: str, field: str, instance: int | None) -> None:
+        if day is not None:
+            candidates.append((day, rank, instance or 0, DateSource(form, field, instance)))
+
+    add(record.last_alive_date, 0, "vital_status", "last_alive_date", None)
+    for assessment in record.assessments:
+        add(assessment.ta_date, 1, "tumor_assessment", "ta_date", assessment.instance)
+    for biopsy in record.biopsies:
+        add(biopsy.bx_date, 2, "biopsy", "bx_date", biopsy.instance)
+    for therapy in record.local_therapies:
+        add(therapy.lt_date, 3, "local_therapy", "lt_date", therapy.instance)
     for line in record.lines:
-        dates += [line.line_start, line.line_end]
-    dates += [a.ta_date for a in record.assessments]
-    dates += [b.bx_date for b in record.biopsies]
-    dates += [lt.lt_date for lt in record.local_therapies]
-    known = [d for d in dates if d is not None]
-    return max(known) if known else None
+        add(line.line_end, 4, "treatment_line", "line_end", line.instance)
+        add(line.line_start, 5, "treatment_line", "line_start", line.instance)
+    if not candidates:
+        return None
+    latest = max(day for day, *_ in candidates)
+    _, _, _, source = min((candidate for candidate in candidates if candidate[0] == latest),
+                          key=lambda candidate: candidate[1:3])
+    return latest, source
+
+
+def last_known_alive(record: PatientRecord) -> date | None:
+    """§5: the date last known alive (uncapped); see last_known_alive_source()."""
+    found = last_known_alive_source(record)
+    return found[0] if found else None
+
+
+def last_known_alive_at_cutoff(record: PatientRecord, data_cutoff: date | None) -> date | None:
+    """§8 (v2) `patients.last_known_alive_date`: §5's date last known alive capped at the cut-off;
+    None for a patient who died on or before it (or, without a cut-off, who died).
+
+    A death after the cut-off means alive at the cut-off (§5), so the date is then the cut-off itself,
+    the date OS is censored at. A dead patient whose death_date holds a missing-data code is censored
+    at the date last known alive (§0 v2), so it has one.
+    """
+    if record.death_date is not None and (data_cutoff is None or record.death_date <= data_cutoff):
+        return None
+    if record.death_date is not None:
+        return data_cutoff
+    alive_until = last_known_alive(record)
+    if alive_until is None or data_cutoff is None:
+        return alive_until
+    return min(alive_until, data_cutoff)
 
 
 def overall_survival(

@@ -1,4 +1,4 @@
-"""The codebook of the five analysis datasets (rules §8): one declaration per column name.
+"""The codebook of the analysis datasets (rules §8, version 2): one declaration per column name.
 
 A column that is a raw field (`line_start`, `sex` ...) takes its label and codes from the data
 dictionary; only derived columns are described here, each once, whichever datasets hold it
@@ -7,8 +7,9 @@ dictionary; only derived columns are described here, each once, whichever datase
 """
 from registry.derive import biopsies, survival
 from registry.derive.results import Response, ResponseSource
-from registry.models import BiopsyDerivation, PatientDerivation, Site
+from registry.models import AnalysisSettings, BiopsyDerivation, Patient, PatientDerivation, Site
 
+from . import datasets
 from .columns import BOOLEAN_CODES, Column, Kind, dictionary_codes, dictionary_column
 
 
@@ -37,6 +38,10 @@ _PFS_CENSOR_CODES = (
     (survival.CENSORED_CUTOFF, "Data cut-off"),
 )
 _TKI_GENERATION_CODES = dictionary_codes("line_tki_generation")
+_OS_CENSOR_CODES = (
+    (survival.OS_CENSORED_LAST_KNOWN_ALIVE, "Censored at the date last known alive"),
+    (survival.OS_CENSORED_CUTOFF, "Censored at the data cut-off"),
+)
 
 
 def _derived(name: str, label: str, kind: Kind, rule: str, *, unit: str = "", codes=(),
@@ -64,6 +69,9 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
     dictionary_column("smoking"),
     dictionary_column("histology"),
     dictionary_column("cns_mets_dx"),
+    dictionary_column("stage_dx"),
+    dictionary_column("adv_dx_date"),
+    dictionary_column("death_date", label="Date of death (blank when after the data cut-off, rules §0 v2)"),
     # --- lines (rules §1, §3-§6)
     _derived("tki_generation", "ALK TKI generation of the line (blank: not an ALK TKI line)", Kind.CODE, "§1",
              codes=_TKI_GENERATION_CODES),
@@ -105,6 +113,14 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
     _derived("os_months", "Overall survival from the start of the line (days / days_per_month)", Kind.NUMBER, "§5",
              unit="months"),
     _derived("os_event", "Death (OS event) rather than censored", Kind.BOOLEAN, "§5"),
+    _derived("first_subsequent_line", "First line after the index progression (blank: patient in no cohort)",
+             Kind.BOOLEAN, "§8 (v2)"),
+    _derived("first_subsequent_tki_line", "First ALK TKI line after the index progression (blank: patient in no "
+             "cohort)", Kind.BOOLEAN, "§8 (v2)"),
+    _derived("compound_mutation_at_index", "Compound ALK kinase-domain mutation at the index resistance (blank: "
+             "status at the index unknown or not assessed)", Kind.BOOLEAN, "§8 (v2)"),
+    _derived("os_censor_reason", "Why OS is censored (blank: an event)", Kind.TEXT_CODE, "§5, §8 (v2)",
+             codes=_OS_CENSOR_CODES),
     # --- endpoints (CDISC ADTTE style, §8)
     _derived("paramcd", "Endpoint", Kind.TEXT_CODE, "§8", codes=(
         ("PFS", "Progression-free survival of the line"), ("OS", "Overall survival from the start of the line"),
@@ -122,6 +138,44 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
         ("LAST KNOWN ALIVE", "OS censored at the date last known alive"),
         ("DATA CUTOFF", "OS censored at the data cut-off"),
     )),
+    _derived("studyid", "Study identifier (CDISC STUDYID; the setting study_id)", Kind.TEXT, "§0, §8 (v2)",
+             width=_stored_width(AnalysisSettings, "study_id")),
+    # studyid, "-", the record id (a pseudonym, 16 characters, is shorter than a record id may be)
+    _derived("usubjid", "Unique subject identifier (CDISC USUBJID): studyid-record_id", Kind.TEXT, "§8 (v2)",
+             width=_stored_width(AnalysisSettings, "study_id") + 1 + _stored_width(Patient, "record_id")),
+    _derived("subjid", "Subject identifier within the study (CDISC SUBJID): the record_id", Kind.TEXT, "§8 (v2)",
+             width=_stored_width(Patient, "record_id")),
+    _derived("siteid", "Site identifier (CDISC SITEID): the site code", Kind.TEXT, "§8 (v2)",
+             width=_stored_width(Site, "code")),
+    _derived("param", "Analysis parameter (CDISC PARAM), one to one with paramcd", Kind.TEXT_CODE, "§8 (v2)",
+             codes=tuple((label, f"paramcd {code}") for code, label in datasets.ENDPOINT_PARAMETERS.items())),
+    _derived("aval", "Analysis value (CDISC AVAL): the time to the event or the censoring, as aval_days",
+             Kind.INTEGER, "§4, §5, §8 (v2)", unit="days"),
+    _derived("avalu", "Unit of aval (CDISC AVALU)", Kind.TEXT_CODE, "§8 (v2)",
+             codes=((datasets.AVAL_UNIT, "Days"),)),
+    _derived("trtp", "Regimen of the line (CDISC TRTP): the dictionary's label of line_drug, in capitals",
+             Kind.TEXT_CODE, "§8 (v2)",
+             codes=tuple((label.upper(), f"line_drug {code}") for code, label in dictionary_codes("line_drug"))),
+    _derived("cnsdtdsc", "What the censoring date is (CDISC CNSDTDSC; blank: an event)", Kind.TEXT_CODE, "§8 (v2)",
+             codes=(
+                 ("LAST ADEQUATE TUMOR ASSESSMENT", "PFS censored at the line's last adequate assessment"),
+                 ("START OF LINE", "PFS censored at the line's start (no adequate assessment)"),
+                 ("LAST KNOWN ALIVE", "OS censored at the date last known alive"),
+                 ("DATA CUTOFF", "OS censored at the data cut-off"),
+             )),
+    _derived("srcdom", "Form the date adt was read from (CDISC SRCDOM)", Kind.TEXT_CODE, "§8 (v2)", codes=(
+        ("tumor_assessment", "Tumor assessment"), ("treatment_line", "Treatment line"),
+        ("vital_status", "Vital status"), ("biopsy", "Biopsy"), ("local_therapy", "Local therapy"),
+        ("settings", "Analysis settings"),
+    )),
+    _derived("srcvar", "Field the date adt was read from (CDISC SRCVAR)", Kind.TEXT_CODE, "§8 (v2)", codes=(
+        ("ta_date", "Date of the tumor assessment"), ("line_start", "Start of the line"),
+        ("line_end", "End of a line"), ("death_date", "Date of death"),
+        ("last_alive_date", "Date last known alive"), ("bx_date", "Date of a biopsy"),
+        ("lt_date", "Date of a local therapy"), ("data_cutoff", "The data cut-off"),
+    )),
+    _derived("srcseq", "Repeat instance of the record adt was read from (CDISC SRCSEQ; blank: a form that does not "
+             "repeat)", Kind.INTEGER, "§8 (v2)"),
     # --- assessments (§2)
     _derived("target_sum_mm", "Sum of the target lesions' diameters", Kind.NUMBER, "§2", unit="mm"),
     _derived("pct_change_baseline", "Change of the target sum from the baseline sum", Kind.NUMBER, "§2", unit="%"),
@@ -164,6 +218,8 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
         ("none_identified", "NGS on an adequate sample, no mechanism identified"),
         ("not_assessed", "Not assessed"),
     )),
+    _derived("at_index_resistance", "Biopsy taken at the index resistance, counted in alk_mut_status_at_index "
+             "(blank: patient in no cohort)", Kind.BOOLEAN, "§7, §8 (v2)"),
     # --- patients (§5-§7)
     _derived("age_at_adv_dx", "Age at the diagnosis of advanced disease, in completed years", Kind.INTEGER, "§0",
              unit="years"),
@@ -181,4 +237,8 @@ ANALYSIS_COLUMNS: dict[str, Column] = {column.name: column for column in (
     _derived("os_dx_months", "Overall survival from the diagnosis of advanced disease (days / days_per_month)",
              Kind.NUMBER, "§5", unit="months"),
     _derived("os_dx_event", "Death (OS event) rather than censored, from the diagnosis", Kind.BOOLEAN, "§5"),
+    _derived("last_known_alive_date", "Date last known alive, capped at the data cut-off (blank: died on or before "
+             "it)", Kind.DATE, "§5, §8 (v2)"),
+    _derived("n_lines", "Number of lines started on or before the data cut-off", Kind.INTEGER, "§8 (v2)",
+             unit="lines"),
 )}

@@ -22,9 +22,18 @@ def codebook_path(output) -> Path:
     return output.with_name(f"{output.name}.codebook.csv")
 
 
+# Columns made of the record id (rules §8 v2): in a de-identified export they hold the pseudonym.
+RECORD_ID_PART_NOTES = {
+    "subjid": "pseudonym: the record_id column's",
+    "usubjid": "studyid-pseudonym (the record_id column's pseudonym)",
+}
+
+
 def _deidentification_note(column: Column) -> str:
     if column.is_record_id:
         return "pseudonym: a keyed hash of the record id"
+    if column.name in RECORD_ID_PART_NOTES:
+        return RECORD_ID_PART_NOTES[column.name]
     if column.kind is Kind.DATE:
         return "shifted back by the patient's date offset (0 to 364 days)"
     return ""

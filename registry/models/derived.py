@@ -1,11 +1,19 @@
-"""What the registry derives (derivation rules, version 1), stored in tables of its own.
+"""What the registry derives (derivation rules, version 2), stored in tables of its own.
 
 Written only by registry/services/derivation.py, with bulk operations; read-only everywhere else.
 Every result belongs to one PatientDerivation, which records the rules version and the settings
 it was derived with.
 """
+from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+from registry.derive.settings import DEFAULT_STUDY_ID
+
+# Rules §0 (v2) setting `study_id`. ADaM puts no limit on STUDYID, but it goes into USUBJID, which a
+# SAS transport file (version 5) holds in at most 200 characters; 40 leaves room for any record id.
+STUDY_ID_MAX_CHARACTERS = 40
+STUDY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"
 
 
 class AnalysisSettings(models.Model):
@@ -37,6 +45,12 @@ class AnalysisSettings(models.Model):
         default=30, help_text="A biopsy this many days before a progression scan still belongs to that progression.")
     days_per_month = models.DecimalField(
         max_digits=8, decimal_places=4, default="30.4375", help_text="Months = days / this.")
+    study_id = models.CharField(
+        "study identifier", max_length=STUDY_ID_MAX_CHARACTERS, default=DEFAULT_STUDY_ID,
+        validators=[RegexValidator(
+            STUDY_ID_PATTERN,
+            "Letters, digits, '-', '_' and '.' only, starting with a letter or digit (it becomes part of USUBJID).")],
+        help_text="Written as STUDYID, and in USUBJID (STUDYID-record), in the ADaM-style datasets.")
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -75,6 +89,11 @@ class PatientDerivation(models.Model):
     os_dx_months = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     os_dx_event = models.BooleanField(null=True, blank=True)
     os_dx_censor_reason = models.CharField(max_length=40, blank=True, default="")
+    # Rules §8 (v2) `patients`: §5's date last known alive capped at the cut-off (blank: died on or
+    # before it), whether an index-resistance biopsy had a compound mutation, lines started by the cut-off.
+    last_known_alive_date = models.DateField(null=True, blank=True)
+    compound_mutation_at_index = models.BooleanField(null=True, blank=True)
+    n_lines = models.PositiveIntegerField(null=True, blank=True)
     # §0 flags for coordinators: [{"code", "message", "form", "instance"}]; `flag_codes` makes them
     # filterable (";code;code;").
     flags = models.JSONField(default=list, blank=True)
@@ -100,6 +119,9 @@ class LineDerivation(models.Model):
     histology_at_start = models.PositiveSmallIntegerField(null=True, blank=True)
     baseline_date = models.DateField(null=True, blank=True)
     subsequent_to_index = models.BooleanField(null=True, blank=True)
+    # Rules §8 (v2): the first line (and the first ALK TKI line) subsequent to the index; blank in no cohort.
+    first_subsequent_line = models.BooleanField(null=True, blank=True)
+    first_subsequent_tki_line = models.BooleanField(null=True, blank=True)
     best_response = models.CharField(max_length=16, blank=True, default="")
     pd_date = models.DateField(null=True, blank=True)
     extent = models.CharField(max_length=10, blank=True, default="")
@@ -123,6 +145,13 @@ class LineDerivation(models.Model):
     os_months = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     os_event = models.BooleanField(null=True, blank=True)
     os_censor_reason = models.CharField(max_length=40, blank=True, default="")
+    # Rules §8 (v2): the record and field each endpoint's date came from (ADTTE SRCDOM, SRCVAR, SRCSEQ).
+    pfs_srcdom = models.CharField(max_length=40, blank=True, default="")
+    pfs_srcvar = models.CharField(max_length=40, blank=True, default="")
+    pfs_srcseq = models.PositiveIntegerField(null=True, blank=True)
+    os_srcdom = models.CharField(max_length=40, blank=True, default="")
+    os_srcvar = models.CharField(max_length=40, blank=True, default="")
+    os_srcseq = models.PositiveIntegerField(null=True, blank=True)
     # Read by the datasets `tumor_sums` (its baseline row) and `responses` (the BOR row's date), rules §8.
     baseline_sum_mm = models.DecimalField(
         max_digits=9, decimal_places=2, null=True, blank=True,

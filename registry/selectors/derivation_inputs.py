@@ -42,11 +42,12 @@ _PATIENT_FIELDS = (
 _LINE_FIELDS = (
     "patient_id", "id", "line_no", "line_type", "line_drug", "line_start", "line_end", "line_end_reason",
     "line_drug_other", "line_tki_generation", "line_ecog", "line_cns_mets", "line_beyond_pd", "line_end_missing",
+    "redcap_repeat_instance",
 )
-_LOCAL_THERAPY_FIELDS = ("patient_id", "lt_date", "lt_type", "lt_site", "lt_intent")
+_LOCAL_THERAPY_FIELDS = ("patient_id", "lt_date", "lt_type", "lt_site", "lt_intent", "redcap_repeat_instance")
 _ASSESSMENT_FIELDS = (
     "patient_id", "id", "ta_date", "ta_nontarget", "ta_new_lesion", "ta_new_count", "ta_symptoms",
-    "ta_neuro_symptoms", "ta_reported", "ta_new_lesion_missing", "ta_new_sites_missing",
+    "ta_neuro_symptoms", "ta_reported", "ta_new_lesion_missing", "ta_new_sites_missing", "redcap_repeat_instance",
     *(name for name, _ in _SCOPE_OPTIONS), *(name for name, _ in _NEW_SITE_OPTIONS),
 )
 # The reverse foreign key makes this a LEFT JOIN: a lesion without measurements is one row of NULLs.
@@ -56,7 +57,7 @@ _LESION_FIELDS = (
 )
 _BIOPSY_FIELDS = (
     "patient_id", "id", "bx_date", "bx_specimen", "bx_site", "bx_adequate", "bx_histology", "bx_ngs",
-    "bx_ngs_panel",
+    "bx_ngs_panel", "redcap_repeat_instance",
     "variants__id", "variants__var_gene", "variants__var_kind", "variants__var_protein", "variants__var_vaf",
     "variants__var_cn", "variants__var_partner", "variants__redcap_repeat_instance",
 )
@@ -100,18 +101,21 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     lines: dict[int, list[TreatmentLine]] = defaultdict(list)
     line_ids: dict[int, dict[int, int]] = defaultdict(dict)
     for (patient_id, line_id, line_no, line_type, line_drug, line_start, line_end, line_end_reason, drug_other,
-         tki_generation, ecog, cns_mets, beyond_pd, end_missing) in _rows(TreatmentLineModel, ids, _LINE_FIELDS):
+         tki_generation, ecog, cns_mets, beyond_pd, end_missing, instance) in _rows(
+            TreatmentLineModel, ids, _LINE_FIELDS):
         lines[patient_id].append(TreatmentLine(
             line_no=line_no, line_type=line_type, line_drug=line_drug, line_start=line_start, line_end=line_end,
             line_end_reason=line_end_reason, line_drug_other=drug_other, line_tki_generation=tki_generation,
             line_ecog=ecog, line_cns_mets=cns_mets, line_beyond_pd=beyond_pd, line_end_missing=end_missing,
+            instance=instance,
         ))
         line_ids[patient_id][line_no] = line_id
 
     local_therapies: dict[int, list[LocalTherapy]] = defaultdict(list)
-    for patient_id, lt_date, lt_type, lt_site, lt_intent in _rows(LocalTherapyModel, ids, _LOCAL_THERAPY_FIELDS):
-        local_therapies[patient_id].append(
-            LocalTherapy(lt_date=lt_date, lt_type=lt_type, lt_site=lt_site, lt_intent=lt_intent))
+    for patient_id, lt_date, lt_type, lt_site, lt_intent, instance in _rows(
+            LocalTherapyModel, ids, _LOCAL_THERAPY_FIELDS):
+        local_therapies[patient_id].append(LocalTherapy(
+            lt_date=lt_date, lt_type=lt_type, lt_site=lt_site, lt_intent=lt_intent, instance=instance))
 
     assessments: dict[int, list[TumorAssessment]] = defaultdict(list)
     assessment_ids: dict[int, dict[date, int]] = defaultdict(dict)
@@ -120,14 +124,14 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     sites_start = scope_start + len(_SCOPE_OPTIONS)
     for row in _rows(TumorAssessmentModel, ids, _ASSESSMENT_FIELDS):
         (patient_id, assessment_id, ta_date, nontarget, new_lesion, new_count, symptoms, neuro_symptoms,
-         reported, new_lesion_missing, new_sites_missing) = row[:scope_start]
+         reported, new_lesion_missing, new_sites_missing, instance) = row[:scope_start]
         assessments[patient_id].append(TumorAssessment(
             ta_date=ta_date,
             ta_scope=_ticked(row[scope_start:sites_start], _SCOPE_OPTIONS),
             ta_nontarget=nontarget, ta_new_lesion=new_lesion,
             ta_new_sites=_ticked(row[sites_start:], _NEW_SITE_OPTIONS),
             ta_new_count=new_count, ta_symptoms=symptoms, ta_neuro_symptoms=neuro_symptoms, ta_reported=reported,
-            ta_new_lesion_missing=new_lesion_missing, ta_new_sites_missing=new_sites_missing,
+            ta_new_lesion_missing=new_lesion_missing, ta_new_sites_missing=new_sites_missing, instance=instance,
         ))
         assessment_ids[patient_id][ta_date] = assessment_id
         assessment_dates[assessment_id] = ta_date
@@ -146,12 +150,13 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     biopsies: dict[int, dict[date, Biopsy]] = defaultdict(dict)
     biopsy_ids: dict[int, dict[date, int]] = defaultdict(dict)
     variants: dict[int, list[tuple[tuple, NgsVariant]]] = defaultdict(list)
-    for (patient_id, biopsy_id, bx_date, specimen, bx_site, adequate, histology, ngs, panel, variant_id, gene, kind,
-         protein, vaf, copy_number, partner, instance) in _rows(BiopsyModel, ids, _BIOPSY_FIELDS):
+    for (patient_id, biopsy_id, bx_date, specimen, bx_site, adequate, histology, ngs, panel, biopsy_instance,
+         variant_id, gene, kind, protein, vaf, copy_number, partner, instance) in _rows(
+            BiopsyModel, ids, _BIOPSY_FIELDS):
         if bx_date not in biopsies[patient_id]:
             biopsies[patient_id][bx_date] = Biopsy(
                 bx_date=bx_date, bx_specimen=specimen, bx_site=bx_site, bx_adequate=adequate,
-                bx_histology=histology, bx_ngs=ngs, bx_ngs_panel=panel)
+                bx_histology=histology, bx_ngs=ngs, bx_ngs_panel=panel, instance=biopsy_instance)
             biopsy_ids[patient_id][bx_date] = biopsy_id
         if variant_id is not None:
             variants[patient_id].append(((bx_date, instance), NgsVariant(
@@ -207,6 +212,7 @@ def analysis_settings_from(stored: StoredAnalysisSettings) -> derive.AnalysisSet
         beyond_pd_min_days=stored.beyond_pd_min_days,
         biopsy_lookback_days=stored.biopsy_lookback_days,
         days_per_month=Decimal(stored.days_per_month),
+        study_id=stored.study_id,
     )
 
 
@@ -277,7 +283,7 @@ def _line_order(line: TreatmentLine):
 
 
 def _local_therapy_order(therapy: LocalTherapy):
-    return therapy.lt_date, therapy.lt_type, therapy.lt_site or 0, therapy.lt_intent or 0
+    return therapy.lt_date, therapy.lt_type or 0, therapy.lt_site or 0, therapy.lt_intent or 0, therapy.instance or 0
 
 
 def _assessment_order(assessment: TumorAssessment):

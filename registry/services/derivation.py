@@ -58,6 +58,7 @@ _PATIENT_RESULT_FIELDS = (
     "rules_version", "settings_snapshot", "data_cutoff", "derived_at", "is_stale", "stale_since", "age_at_adv_dx",
     "cohort", "tki_sequence", "index_line_no", "index_pd_date", "alk_mut_status_at_index", "os_dx_date",
     "os_dx_days", "os_dx_months", "os_dx_event", "os_dx_censor_reason", "flags", "flag_count", "flag_codes",
+    "last_known_alive_date", "compound_mutation_at_index", "n_lines",
 )
 
 
@@ -218,6 +219,9 @@ def _patient_row(patient_id: int, result: DerivedPatient, snapshot: dict, now) -
         len(result.flags),  # flag_count
         # flag_codes ";a;b;": every code between semicolons, so `flag_codes__contains=";code;"` finds it exactly.
         f";{';'.join(codes)};" if codes else "",
+        result.last_known_alive_date,
+        result.compound_mutation_at_index,
+        result.n_lines,
     )
 
 
@@ -227,7 +231,8 @@ LINE_COLUMNS = (
     "cns_progression", "cns_only_progression", "symptomatic_progression", "symptomatic_cns_progression",
     "local_therapy_for_pd", "continued_beyond_pd", "beyond_pd_days", "pfs_date", "pfs_days", "pfs_months",
     "pfs_event", "pfs_event_type", "pfs_censor_reason", "os_date", "os_days", "os_months", "os_event",
-    "os_censor_reason", "baseline_sum_mm", "best_response_date",
+    "os_censor_reason", "baseline_sum_mm", "best_response_date", "first_subsequent_line",
+    "first_subsequent_tki_line", "pfs_srcdom", "pfs_srcvar", "pfs_srcseq", "os_srcdom", "os_srcvar", "os_srcseq",
 )
 
 
@@ -241,7 +246,16 @@ def _line_row(patient_id: int, line_id: int, line) -> tuple:
         line.pfs_date, line.pfs_days, line.pfs_months, line.pfs_event, _blank(line.pfs_event_type),
         _blank(line.pfs_censor_reason), line.os_date, line.os_days, line.os_months, line.os_event,
         _blank(line.os_censor_reason), line.baseline_sum_mm, line.best_response_date,
+        line.first_subsequent_line, line.first_subsequent_tki_line,
+        *_source_columns(line.pfs_source), *_source_columns(line.os_source),
     )
+
+
+def _source_columns(source) -> tuple:
+    """(srcdom, srcvar, srcseq) of an endpoint's date (rules §8 v2); blank without an endpoint."""
+    if source is None:
+        return "", "", None
+    return source.srcdom, source.srcvar, source.srcseq
 
 
 ASSESSMENT_COLUMNS = (

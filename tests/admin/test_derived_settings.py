@@ -91,3 +91,38 @@ def test_the_settings_history_page_opens_for_an_investigator(client, settings_ro
 
     assert response.status_code == 200
     assert [record.data_cutoff for record in response.context["page_obj"].object_list] == [date(2023, 12, 31)]
+
+
+def test_an_administrator_changing_the_study_id_stores_it_and_marks_every_derivation_stale(
+    client, settings_row, two_derived_patients,
+):
+    # Rules §0 (v2): study_id is a setting like the others; it is stored with every result (it is
+    # written as STUDYID), so results derived with another one are stale.
+    client.force_login(factories.make_user(role=Role.ADMINISTRATOR))
+    data = form_data_of(client.get(change_url(settings_row)))
+    assert data["study_id"] == "ALK-REGISTRY"  # the default
+    data["study_id"] = "ALK-NSCLC-2024"
+
+    response = client.post(change_url(settings_row), data)
+
+    assert response.status_code == 302
+    assert AnalysisSettings.objects.get(pk=1).study_id == "ALK-NSCLC-2024"
+    assert list(PatientDerivation.objects.values_list("is_stale", flat=True)) == [True, True]
+
+
+@pytest.mark.parametrize("study_id", ["", "ALK REGISTRY", "-ALK", "ALK/1", "A" * 41])
+def test_a_study_id_that_cannot_make_a_usubjid_is_refused_and_nothing_changes(
+    client, settings_row, two_derived_patients, study_id,
+):
+    # blank, a space, a leading hyphen, a slash, more than 40 characters
+    client.force_login(factories.make_user(role=Role.ADMINISTRATOR))
+    data = form_data_of(client.get(change_url(settings_row)))
+    data["study_id"] = study_id
+
+    response = client.post(change_url(settings_row), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["study_id"]
+    assert AnalysisSettings.objects.get(pk=1).study_id == "ALK-REGISTRY"
+    assert list(PatientDerivation.objects.values_list("is_stale", flat=True)) == [False, False]
+    assert settings_row.history.count() == 1

@@ -123,6 +123,6 @@ def test_a_patients_derived_results_are_read_as_stored(coordinator_api, patient)
 
     body = response.json()
     assert response.status_code == 200
-    assert body["patient"]["rules_version"] == 1 and body["patient"]["is_stale"] is False
+    assert body["patient"]["rules_version"] == 2 and body["patient"]["is_stale"] is False
     assert [line["line_no"] for line in body["lines"]] == [1]
     assert body["biopsies"][0]["bx_date"] == "2022-01-25"

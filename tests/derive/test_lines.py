@@ -100,7 +100,7 @@ def test_derivation_is_pure_and_imports_nothing_from_django():
     record = patient(lines=[line(1)], assessments=[assessment(0), assessment(56)])
     first, second = derive(record, cutoff=400), derive(record, cutoff=400)
     assert first == second
-    assert (first.rules_version, first.settings.data_cutoff) == (1, day(400))
+    assert (first.rules_version, first.settings.data_cutoff) == (2, day(400))  # rules version 2 (issue 13)
     probe = "import sys, registry.derive.patient; print(any(m.startswith('django') for m in sys.modules))"
     project_root = Path(__file__).resolve().parents[2]
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,

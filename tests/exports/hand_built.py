@@ -6,6 +6,13 @@ month): alectinib from 2020-03-10 progresses on 2021-08-30 (two new brain lesion
 cohort 1 with that index progression; lorlatinib from 2021-09-20 is censored at its last adequate
 assessment, 2022-10-05 (380 days = 12.484600 months, stored so and written 12.4846); pemetrexed +
 platinum starts after the cut-off and has no stored derivation, as has her biopsy of 2024-09-10.
+
+Rules version 2 adds (each worked out from §6-§8): lorlatinib is her first subsequent line and first
+subsequent ALK TKI line; her biopsy of 2021-09-02 (post_2g, from pd 2021-08-30 − 30 days up to the
+lorlatinib start) is at the index resistance and holds a compound mutation; line 1's PFS date is the
+progression assessment (instance 2: the second assessment entered), line 2's the last adequate one
+(instance 1); both OS rows are censored at the cut-off; last known alive 2024-08-20 is capped at the
+cut-off 2024-06-30; two lines started by the cut-off.
 """
 from datetime import date
 from decimal import Decimal
@@ -44,6 +51,7 @@ def make_hand_built_patient(site, record_id: str = "ex-2"):
         patient, age_at_adv_dx=54, cohort=1, tki_sequence="alectinib>lorlatinib", index_line_no=1,
         index_pd_date=date(2021, 8, 30), alk_mut_status_at_index="mutation", os_dx_date=date(2024, 6, 30),
         os_dx_days=1581, os_dx_months=Decimal("51.942505"), os_dx_event=False, os_dx_censor_reason="cutoff",
+        last_known_alive_date=date(2024, 6, 30), compound_mutation_at_index=True, n_lines=2,
     )
     make_line_derivation(
         alectinib, tki_generation=2, age_at_start=54, histology_at_start=1, baseline_date=date(2020, 3, 4),
@@ -54,7 +62,9 @@ def make_hand_built_patient(site, record_id: str = "ex-2"):
         pfs_date=date(2021, 8, 30), pfs_days=538, pfs_months=Decimal("17.675565"), pfs_event=True,
         pfs_event_type="progression", pfs_censor_reason="",
         os_date=date(2024, 6, 30), os_days=1573, os_months=Decimal("51.679671"), os_event=False,
-        os_censor_reason="cutoff",
+        os_censor_reason="cutoff", first_subsequent_line=False, first_subsequent_tki_line=False,
+        pfs_srcdom="tumor_assessment", pfs_srcvar="ta_date", pfs_srcseq=2,
+        os_srcdom="settings", os_srcvar="data_cutoff", os_srcseq=None,
     )
     make_line_derivation(
         lorlatinib, tki_generation=3, age_at_start=56, histology_at_start=1, baseline_date=date(2021, 8, 30),
@@ -62,7 +72,9 @@ def make_hand_built_patient(site, record_id: str = "ex-2"):
         pfs_date=date(2022, 10, 5), pfs_days=380, pfs_months=Decimal("12.484600"), pfs_event=False,
         pfs_event_type="", pfs_censor_reason="cutoff",
         os_date=date(2024, 6, 30), os_days=1014, os_months=Decimal("33.314168"), os_event=False,
-        os_censor_reason="cutoff",
+        os_censor_reason="cutoff", first_subsequent_line=True, first_subsequent_tki_line=True,
+        pfs_srcdom="tumor_assessment", pfs_srcvar="ta_date", pfs_srcseq=1,
+        os_srcdom="settings", os_srcvar="data_cutoff", os_srcseq=None,
     )
     reported = factories.make_assessment(patient, date(2022, 10, 5), ta_reported=2)
     progression = factories.make_assessment(patient, date(2021, 8, 30), ta_new_lesion=1, ta_new_count=2)
@@ -90,6 +102,6 @@ def make_hand_built_patient(site, record_id: str = "ex-2"):
     biopsy = factories.make_biopsy(patient, date(2021, 9, 2), bx_adequate=1, bx_ngs=1)
     make_biopsy_derivation(
         biopsy, phase="post_2g", alk_kd_mutations="I1171N;G1202R", alk_compound=True, g1202r=True,
-        alk_independent="", transformation="", mechanism_category="alk_kd_mutation",
+        alk_independent="", transformation="", mechanism_category="alk_kd_mutation", at_index_resistance=True,
     )
     return patient

@@ -11,13 +11,13 @@ DATA_CUTOFF = date(2024, 6, 30)
 SETTINGS_SNAPSHOT = {
     "data_cutoff": "2024-06-30", "baseline_window_days": 60, "death_window_days": 182, "pfs_death_is_event": True,
     "lesion_progression_min_mm": "5", "sd_min_days": 42, "local_therapy_window_days": 60, "beyond_pd_min_days": 30,
-    "biopsy_lookback_days": 30, "days_per_month": "30.4375",
+    "biopsy_lookback_days": 30, "days_per_month": "30.4375", "study_id": "ALK-REGISTRY",
 }
 
 
 def make_patient_derivation(patient: Patient, **values) -> PatientDerivation:
     defaults = {
-        "rules_version": 1, "settings_snapshot": SETTINGS_SNAPSHOT, "data_cutoff": DATA_CUTOFF,
+        "rules_version": 2, "settings_snapshot": SETTINGS_SNAPSHOT, "data_cutoff": DATA_CUTOFF,
         "derived_at": datetime(2024, 7, 1, 9, 0, tzinfo=UTC),
     }
     defaults.update(values)

@@ -135,6 +135,23 @@ def test_a_cut_made_under_one_rules_version_exports_the_same_after_a_new_version
 
     again = _export(tmp_path / "again", "lines", "csv", cut=cut)
     assert again.read_bytes() == first
-    assert json.loads(provenance_path(again).read_text(encoding="utf-8"))["rules_version"] == 1
+    assert json.loads(provenance_path(again).read_text(encoding="utf-8"))["rules_version"] == 2  # issue 13
     live = _export(tmp_path / "live", "lines", "csv")
     assert json.loads(provenance_path(live).read_text(encoding="utf-8"))["rules_version"] == 2
+
+
+@pytest.mark.parametrize("name", ["endpoints", "patients"])
+def test_a_deidentified_export_from_a_cut_writes_the_pseudonym_into_subjid_and_usubjid(world, tmp_path, settings, name):
+    # Rules §8 (v2): in a de-identified export record_id and subjid are the pseudonym, usubjid is
+    # studyid-pseudonym; the cut stored its rows with the real record ids, so they must be replaced.
+    settings.DEIDENTIFICATION_KEY = "k" * 32
+    cut = data_cut_freeze(name="2024-analysis")
+
+    text = _export(tmp_path, name, "csv", cut=cut, deidentify=True).read_text(encoding="utf-8")
+
+    rows = [dict(zip(text.splitlines()[0].split(","), line.split(","))) for line in text.splitlines()[1:]]
+    assert rows and not any(record_id in text for record_id in SITE_A_RECORDS + SITE_B_RECORDS)
+    for row in rows:
+        assert row["usubjid"] == f"ALK-REGISTRY-{row['record_id']}"
+        if name == "endpoints":
+            assert row["subjid"] == row["record_id"]

@@ -228,3 +228,17 @@ def test_without_the_setting_the_key_is_derived_from_a_real_secret_key(two_patie
     )
     # A new SECRET_KEY means new pseudonyms: set REGISTRY_DEIDENTIFICATION_KEY to keep them.
     assert {row["record_id"] for row in _rows(first)} != {row["record_id"] for row in _rows(rotated)}
+
+
+@pytest.mark.parametrize("name", ["endpoints", "patients"])
+def test_subjid_and_usubjid_are_the_pseudonym_in_a_deidentified_export(two_patients, tmp_path, name):
+    # Rules §8 (v2): record_id and subjid are the pseudonym, usubjid is studyid-pseudonym. REC-ALPHA's
+    # stored results were derived with study_id ALK-REGISTRY (tests/exports/stored_results.py).
+    pseudonym = DeidentificationKey(KEY.encode(), "test").pseudonym("REC-ALPHA")
+
+    rows = [row for row in _rows(_export(tmp_path, name, deidentify=True)) if row["record_id"] == pseudonym]
+
+    assert rows
+    assert {row["usubjid"] for row in rows} == {f"ALK-REGISTRY-{pseudonym}"}
+    if name == "endpoints":
+        assert {row["subjid"] for row in rows} == {pseudonym}

@@ -1,7 +1,8 @@
 """Excel, SPSS, Stata and Parquet files of the hand-built patient, read back value by value.
 
 The patient is tests/exports/hand_built.py's ex-2. Her line 2 (lorlatinib, drug code 7, an ALK TKI of
-the third generation) started 2021-09-20 and ended 2024-07-28; it had no progression (pd_date and
+the third generation) started 2021-09-20 and ended 2024-07-28, after the cut-off (so exported blank, and
+her line 3 not at all: rules §0 v2); it had no progression (pd_date and
 every progression label blank) and is censored for PFS at 380 days = 380 / 30.4375 = 12.4846 months
 (stored 12.484600), so pfs_event is 0, No. Her cns_mets_dx was never answered: blank, not 0.
 """
@@ -34,10 +35,10 @@ def test_every_format_writes_the_data_file_its_codebook_and_its_provenance(hand_
     for file_format in ("csv", "xlsx", "sav", "dta", "parquet"):
         output, rows = _export(tmp_path, "lines", file_format)
 
-        assert rows == 3
+        assert rows == 2  # line 3 starts after the cut-off (§0 v2)
         provenance = json.loads((tmp_path / f"lines.{file_format}.provenance.json").read_text(encoding="utf-8"))
         assert (provenance["format"], provenance["rows"], provenance["codebook"]) == (
-            file_format, 3, f"lines.{file_format}.codebook.csv",
+            file_format, 2, f"lines.{file_format}.codebook.csv",
         )
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         f"lines.{file_format}{suffix}" for file_format in ("csv", "xlsx", "sav", "dta", "parquet")
@@ -50,7 +51,7 @@ def test_excel_has_typed_cells_a_codebook_and_a_provenance_sheet(hand_built_pati
 
     workbook = openpyxl.load_workbook(output)
     assert workbook.sheetnames == ["lines", "codebook", "provenance"]
-    header, _, lorlatinib, _ = list(workbook["lines"].values)
+    header, _, lorlatinib = list(workbook["lines"].values)
     line = dict(zip(header, lorlatinib, strict=True))
     assert (line["record_id"], line["line_no"], line["line_drug"], line["tki_generation"]) == ("ex-2", 2, 7, 3)
     # Dates are date cells (Excel stores them as a day number shown as a date), not text.
@@ -65,7 +66,7 @@ def test_excel_has_typed_cells_a_codebook_and_a_provenance_sheet(hand_built_pati
     assert codebook["pfs_months"][2:4] == ("number", "months")
     provenance = dict(list(workbook["provenance"].values)[1:])
     assert (provenance["dataset"], provenance["rows"], provenance["data_cutoff"], provenance["rules_version"]) == (
-        "lines", 3, "2024-06-30", 1,
+        "lines", 2, "2024-06-30", 2,
     )
 
 
@@ -155,5 +156,5 @@ def test_a_patient_with_no_rows_gives_files_with_the_header_only(site_a, tmp_pat
     assert pq.read_table(tmp_path / "biopsies.parquet").num_rows == 0
     assert list(openpyxl.load_workbook(tmp_path / "biopsies.xlsx")["biopsies"].values) == [(
         "record_id", "bx_date", "phase", "alk_kd_mutations", "alk_compound", "g1202r", "alk_independent",
-        "transformation", "mechanism_category",
+        "transformation", "mechanism_category", "at_index_resistance",
     )]

@@ -19,10 +19,10 @@ def test_patients_derived_alike_give_one_rules_version_settings_and_cutoff(site_
     assert provenance == {
         "dataset": "lines", "file": "lines.csv", "format": "csv", "codebook": "lines.csv.codebook.csv", "rows": 4,
         "site": None, "sites": ["site-a"], "user": None, "deidentified": False, "deidentification": None,
-        "consistent": True, "rules_version": 1, "data_cutoff": "2024-06-30", "settings_snapshot": SETTINGS_SNAPSHOT,
+        "consistent": True, "rules_version": 2, "data_cutoff": "2024-06-30", "settings_snapshot": SETTINGS_SNAPSHOT,
         "patients": 2, "derived_patients": 2, "stale_patients": 0, "not_derived_patients": 0,
         "derived_with": [{
-            "rules_version": 1, "data_cutoff": "2024-06-30", "settings_snapshot": SETTINGS_SNAPSHOT,
+            "rules_version": 2, "data_cutoff": "2024-06-30", "settings_snapshot": SETTINGS_SNAPSHOT,
             "patients": 2, "stale_patients": 0,
         }],
     }
@@ -48,9 +48,9 @@ def test_disagreeing_derivations_are_listed_and_counted(site_a, site_b, coordina
     assert (provenance["patients"], provenance["derived_patients"], provenance["stale_patients"],
             provenance["not_derived_patients"]) == (5, 4, 1, 1)
     assert provenance["derived_with"] == [
-        {"rules_version": 1, "data_cutoff": DATA_CUTOFF.isoformat(), "settings_snapshot": SETTINGS_SNAPSHOT,
+        {"rules_version": 2, "data_cutoff": DATA_CUTOFF.isoformat(), "settings_snapshot": SETTINGS_SNAPSHOT,
          "patients": 3, "stale_patients": 1},
-        {"rules_version": 1, "data_cutoff": "2023-12-31", "settings_snapshot": earlier_settings,
+        {"rules_version": 2, "data_cutoff": "2023-12-31", "settings_snapshot": earlier_settings,
          "patients": 1, "stale_patients": 0},
     ]
 
@@ -63,6 +63,6 @@ def test_the_same_settings_stored_with_their_keys_in_another_order_are_one_group
     export_rows(tmp_path, "patients")
 
     assert read_provenance(tmp_path / "patients.csv")["derived_with"] == [{
-        "rules_version": 1, "data_cutoff": "2024-06-30", "settings_snapshot": SETTINGS_SNAPSHOT,
+        "rules_version": 2, "data_cutoff": "2024-06-30", "settings_snapshot": SETTINGS_SNAPSHOT,
         "patients": 2, "stale_patients": 0,
     }]

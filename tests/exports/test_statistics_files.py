@@ -4,7 +4,8 @@ width, one integer type for every 0/1 flag, and the ADaM variables of an ADaM da
 
 The patient is tests/exports/hand_built.py's ex-2: line 1 (alectinib) best response PR, extent
 oligo, PFS event at its progression 2021-08-30; line 2 (lorlatinib) best response PR, PFS censored
-at the cut-off rule's last adequate assessment 2022-10-05 (reason `cutoff`); line 3 not derived.
+at the cut-off rule's last adequate assessment 2022-10-05 (reason `cutoff`); line 3 starts after the
+cut-off: no row (rules §0 v2).
 """
 import csv
 from dataclasses import replace
@@ -56,12 +57,13 @@ def test_text_codes_are_integer_codes_labelled_from_the_codebook(hand_built_pati
     output, _ = _export(tmp_path, "lines", file_format)
 
     data, meta = (pyreadstat.read_sav if file_format == "sav" else pyreadstat.read_dta)(output)
-    alectinib, lorlatinib, pemetrexed = (data.iloc[index] for index in range(3))
+    assert len(data) == 2  # line 3 starts after the cut-off (rules §0 v2)
+    alectinib, lorlatinib = (data.iloc[index] for index in range(2))
     assert (alectinib["best_response"], alectinib["extent"]) == (RESPONSE_NUMBERS["PR"], EXTENT_NUMBERS["oligo"])
     assert _blank(alectinib["pfs_censor_reason"])  # an event: no censoring reason
     assert (lorlatinib["best_response"], lorlatinib["pfs_censor_reason"]) == (
         RESPONSE_NUMBERS["PR"], CENSOR_NUMBERS["cutoff"])
-    assert _blank(lorlatinib["extent"]) and _blank(pemetrexed["best_response"])
+    assert _blank(lorlatinib["extent"])  # no progression
     assert meta.variable_value_labels["best_response"] == {
         1: "Complete response", 2: "Partial response", 3: "Stable disease",
         4: "Non-CR/Non-PD (non-target lesions only)", 5: "Progressive disease", 6: "Not evaluable",
@@ -75,9 +77,9 @@ def test_the_endpoints_codes_are_integers_too(hand_built_patient, tmp_path, file
     output, _ = _export(tmp_path, "endpoints", file_format)
 
     data, meta = (pyreadstat.read_sav if file_format == "sav" else pyreadstat.read_dta)(output)
-    # Rows as tests/exports/test_hand_built_patient.py lists them: line 1 PFS, OS; line 2 PFS, OS; line 3.
-    assert list(data["paramcd"]) == [1, 2, 1, 2, 1, 2]
-    assert list(data["evntdesc"][:4]) == [
+    # Rows as tests/exports/test_hand_built_patient.py lists them: line 1 PFS, OS; line 2 PFS, OS.
+    assert list(data["paramcd"]) == [1, 2, 1, 2]
+    assert list(data["evntdesc"]) == [
         EVNTDESC_NUMBERS["PROGRESSION"], EVNTDESC_NUMBERS["DATA CUTOFF"], EVNTDESC_NUMBERS["CUTOFF"],
         EVNTDESC_NUMBERS["DATA CUTOFF"],
     ]

@@ -148,7 +148,7 @@ def test_survival_medians_are_close_to_the_published_ones(demo):
 
 def test_the_report_states_what_it_was_derived_with_and_counts_only_visible_patients(demo):
     report = study_report()
-    assert report["derived_with"]["rules_version"] == 1
+    assert report["derived_with"]["rules_version"] == 2  # rules version 2 (issue 13)
     assert report["derived_with"]["data_cutoff"] == "2024-02-28"
     assert report["derived_with"]["consistent"] is True
 

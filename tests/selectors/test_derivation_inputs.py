@@ -46,21 +46,22 @@ def test_a_stored_patient_becomes_the_record_the_derivations_take(site_a):
     record = patient_records([patient.id])[patient.id]
 
     # Repeating records in form order (lines by number, the rest by date, lesions by identifier),
-    # checkboxes as the set of ticked codes, measurements named by their assessment's date.
+    # checkboxes as the set of ticked codes, measurements named by their assessment's date; each
+    # repeating record with its instance, numbered per form in the order the records were made.
     assert record == PatientRecord(
         record_id="P-IN-1", adv_dx_date=date(2020, 3, 2), birth_date=date(1960, 5, 1), sex=2, smoking=0,
         histology=1, cns_mets_dx=1, last_alive_date=date(2023, 11, 20), vital=1, death_date=None, death_cause=None,
         lines=(
             TreatmentLine(line_no=1, line_type=1, line_drug=2, line_start=date(2020, 3, 10), line_end=date(2021, 1, 3),
-                          line_end_reason=1, line_ecog=1, line_cns_mets=1),
-            TreatmentLine(line_no=2, line_type=2, line_drug=20, line_start=date(2021, 1, 4)),
+                          line_end_reason=1, line_ecog=1, line_cns_mets=1, instance=2),
+            TreatmentLine(line_no=2, line_type=2, line_drug=20, line_start=date(2021, 1, 4), instance=1),
         ),
-        local_therapies=(LocalTherapy(lt_date=date(2020, 9, 1), lt_type=1, lt_site=3, lt_intent=1),),
+        local_therapies=(LocalTherapy(lt_date=date(2020, 9, 1), lt_type=1, lt_site=3, lt_intent=1, instance=1),),
         assessments=(
-            TumorAssessment(ta_date=date(2020, 3, 4), ta_scope=frozenset({1, 2})),
+            TumorAssessment(ta_date=date(2020, 3, 4), ta_scope=frozenset({1, 2}), instance=1),
             TumorAssessment(ta_date=date(2020, 8, 20), ta_scope=frozenset({1}), ta_nontarget=2, ta_new_lesion=1,
                             ta_new_sites=frozenset({3, 99}), ta_new_count=2, ta_symptoms=1, ta_neuro_symptoms=0,
-                            ta_reported=4),
+                            ta_reported=4, instance=2),
         ),
         lesions=(Lesion("L1-N1", les_line=1, les_class=2, les_site=2), Lesion("L1-T1", les_line=1, les_class=1,
                                                                                les_site=1)),
@@ -69,9 +70,9 @@ def test_a_stored_patient_becomes_the_record_the_derivations_take(site_a):
             LesionMeasurement(lm_date=date(2020, 8, 20), lm_lesion="L1-T1", lm_status=1, lm_mm=Decimal("31.5")),
         ),
         biopsies=(
-            Biopsy(bx_date=date(2019, 12, 1), bx_specimen=1, bx_site=1),
+            Biopsy(bx_date=date(2019, 12, 1), bx_specimen=1, bx_site=1, instance=2),
             Biopsy(bx_date=date(2020, 9, 1), bx_specimen=1, bx_adequate=1, bx_histology=1, bx_ngs=1,
-                   bx_ngs_panel="Oncomine 50"),
+                   bx_ngs_panel="Oncomine 50", instance=1),
         ),
         variants=(
             NgsVariant(var_bx_date=date(2020, 9, 1), var_gene="ALK", var_kind=1, var_protein="p.G1202R",
@@ -137,7 +138,7 @@ def test_the_settings_snapshot_is_json_with_dates_and_decimals_as_text():
         "data_cutoff": "2024-06-30", "baseline_window_days": 60, "death_window_days": 182,
         "pfs_death_is_event": True, "lesion_progression_min_mm": "5", "sd_min_days": 42,
         "local_therapy_window_days": 60, "beyond_pd_min_days": 30, "biopsy_lookback_days": 30,
-        "days_per_month": "30.4375",
+        "days_per_month": "30.4375", "study_id": "ALK-REGISTRY",
     }
 
 
@@ -148,13 +149,13 @@ def test_patients_to_derive_are_those_never_derived_stale_or_derived_with_other_
     )
 
     def derived(patient, **values):
-        fields = {"rules_version": 1, "settings_snapshot": settings_snapshot(settings),
+        fields = {"rules_version": 2, "settings_snapshot": settings_snapshot(settings),
                   "derived_at": "2024-07-01T00:00Z"}
         PatientDerivation.objects.create(patient=patient, **{**fields, **values})
 
     derived(stale, is_stale=True)
     derived(current)
     derived(other_settings, settings_snapshot=settings_snapshot(derive.AnalysisSettings()))
-    derived(other_rules, rules_version=0)
+    derived(other_rules, rules_version=1)  # derived under rules version 1: stale under version 2
 
     assert patient_ids_to_derive(settings) == sorted([never.id, stale.id, other_settings.id, other_rules.id])

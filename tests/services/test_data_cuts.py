@@ -36,7 +36,9 @@ def test_a_cut_indexes_every_record_with_its_content_hash_and_site(world):
     assert {record_id: entry.record_blob.sha256 for record_id, entry in entries.items()} == record_content_hashes(
         Patient.objects.all())
     assert (cut.cutoff, cut.scope, cut.rules_version, cut.patients, cut.stale_patients, cut.not_derived_patients) == (
-        CUTOFF, DataCutScope.ALL, 1, 20, 0, 0)
+        CUTOFF, DataCutScope.ALL, 2, 20, 0, 0)  # rules version 2 (issue 13)
+    # The cut keeps the settings the results were derived with, study_id (rules §0 v2) among them.
+    assert cut.settings_snapshot["study_id"] == "ALK-REGISTRY"
     results = from_canonical_bytes(decompressed(entries[SITE_A_RECORDS[0]].results_blob.data))
     assert set(results) == {"datasets", "derivation", "study"}
     assert results["derivation"]["data_cutoff"] == "2024-06-30"

@@ -116,3 +116,36 @@ def test_the_patients_task_derives_the_patients_it_names(derived_patients):
 
 def test_the_nightly_task_is_scheduled_in_beat(settings):
     assert settings.CELERY_BEAT_SCHEDULE["derive-stale-patients-nightly"]["task"] == derive_all_task.name
+
+
+def test_a_new_study_id_is_derived_into_every_patients_settings_snapshot(
+    derived_patients, administrator, django_capture_on_commit_callbacks,
+):
+    # Rules §0 (v2): study_id is stored with every result, as the other settings are.
+    assert set(PatientDerivation.objects.values_list("settings_snapshot__study_id", flat=True)) == {"ALK-REGISTRY"}
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis_settings_update(values={"study_id": "ALK-NSCLC-2024"}, user=administrator)
+
+    assert set(PatientDerivation.objects.values_list("is_stale", "settings_snapshot__study_id")) == {
+        (False, "ALK-NSCLC-2024")}
+
+
+def test_a_study_id_with_a_space_is_refused_by_the_service_and_nothing_is_written(derived_patients, administrator):
+    with pytest.raises(ValidationError) as refused:
+        analysis_settings_update(values={"study_id": "ALK REGISTRY"}, user=administrator)
+
+    assert "study_id" in refused.value.message_dict
+    assert AnalysisSettings.objects.get(pk=1).study_id == "ALK-REGISTRY"
+    assert AnalysisSettings.objects.get(pk=1).history.count() == 1
+    assert set(PatientDerivation.objects.values_list("is_stale", flat=True)) == {False}
+
+
+def test_a_result_derived_under_rules_version_1_is_derived_again(derived_patients):
+    # Results derived before version 2 are stale under it: the nightly refresh derives them again.
+    first, second = derived_patients
+    PatientDerivation.objects.filter(patient=first).update(rules_version=1)
+
+    summary = derivations_refresh()
+
+    assert summary.patients == 1
+    assert set(PatientDerivation.objects.values_list("rules_version", flat=True)) == {2}

@@ -112,7 +112,7 @@ def test_line_1_progressing_by_recist_stores_its_progression_and_pfs(site_a, sto
     # Cohort 1: line 1 is alectinib and progressed; its progression is the index one.
     assert (stored.cohort, stored.index_line_no, stored.index_pd_date, stored.tki_sequence,
             stored.alk_mut_status_at_index) == (1, 1, date(2020, 7, 7), "alectinib>lorlatinib", "mutation")
-    assert (stored.rules_version, stored.data_cutoff, stored.is_stale) == (1, CUTOFF, False)
+    assert (stored.rules_version, stored.data_cutoff, stored.is_stale) == (2, CUTOFF, False)  # rules version 2
     assert stored.settings_snapshot["data_cutoff"] == "2024-06-30"
     assert stored.settings_snapshot["lesion_progression_min_mm"] == "5"
     assert (stored.flags, stored.flag_count, stored.flag_codes) == ([], 0, "")
