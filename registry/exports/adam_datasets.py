@@ -27,7 +27,6 @@ from datetime import date
 from decimal import Decimal
 from itertools import groupby
 
-from django.core.exceptions import FieldDoesNotExist
 
 from registry.derive.results import Response
 from registry.models import AnalysisSettings, AssessmentDerivation, Patient, TreatmentLine
@@ -35,11 +34,9 @@ from registry.models.choices import Regimen
 
 from .analysis_columns import ANALYSIS_COLUMNS
 from .columns import Column, Kind
-from .datasets import Dataset, ExportPatient, _values_by_patient
+from .datasets import Dataset, ExportPatient, _values_by_patient, study_identifier, unique_subject_id
 
-DEFAULT_STUDY_ID = "ALK-REGISTRY"  # rules §0: the setting study_id's default
 STUDY_ID_SETTING = "study_id"  # its name in the settings stored with every derivation
-STUDY_ID_WIDTH = 40  # the width of studyid until the settings model stores study_id (then its max_length)
 
 # §8 responses: AVALC and its AVAL code.
 RESPONSE_CODES = {
@@ -68,13 +65,10 @@ def trtp_label(line_drug: int | None) -> str:
     return Regimen(line_drug).label.upper()
 
 
-def usubjid(studyid: str, record_id: str) -> str:
-    """ADaM USUBJID: `studyid-record_id` (the pseudonym in a de-identified export)."""
-    return f"{studyid}-{record_id}"
-
-
-def _study_id(stored: str | None) -> str:
-    return stored or DEFAULT_STUDY_ID
+# ADaM USUBJID (`studyid-record_id`, the pseudonym in a de-identified export) and STUDYID (the stored
+# setting, its default for a patient not derived yet): one definition for every dataset.
+usubjid = unique_subject_id
+_study_id = study_identifier
 
 
 # --- codebook: these datasets' own descriptions (paramcd, param, adt and aval mean other things in `endpoints`)
@@ -82,10 +76,7 @@ def _study_id(stored: str | None) -> str:
 
 def _study_id_width() -> int:
     """Bytes of studyid (SPSS and SAS transport declare it): the setting's stored width."""
-    try:
-        return AnalysisSettings._meta.get_field(STUDY_ID_SETTING).max_length
-    except FieldDoesNotExist:
-        return STUDY_ID_WIDTH
+    return AnalysisSettings._meta.get_field(STUDY_ID_SETTING).max_length
 
 
 _SOURCE = "derived, rules §8"
