@@ -1,0 +1,111 @@
+"""The demo cohort for tests that read it: loaded once per test process, put back into each test.
+
+`manage.py load_demo` imports 73 patients and derives them, which takes seconds; a dozen tests read
+the result. `demo_cohort_rows()` runs the real command once, inside a transaction that it rolls back,
+and keeps every row the command wrote (all tables, the audit trail's included). `demo_cohort_put_back()`
+inserts those rows again with one executemany per table, in a fraction of a second, into the transaction of the test
+that asks for them: each test still gets the demo as the command leaves it on an empty database, and
+what a test writes is rolled back with its own transaction, so no test sees another's writes.
+
+The fixtures are `demo_cohort_snapshot` (per process) and `demo_cohort_loaded` (per test) in tests/conftest.py.
+Tests of the loading itself (its output, running it twice, a broken file) still call the command.
+"""
+import io
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection, models, transaction
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """The rows one model's table gained: its columns and each row's values as the database takes
+    them (prepared by the fields once, when the snapshot is taken)."""
+
+    model: type[models.Model]
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+
+
+def _stored_models() -> list[type[models.Model]]:
+    return [model for model in apps.get_models(include_auto_created=True)
+            if model._meta.managed and not model._meta.proxy]
+
+
+def _table(model: type[models.Model]) -> tuple[tuple[str, ...], dict]:
+    """(attnames, {primary key: row}) of everything in the model's table now."""
+    attnames = tuple(field.attname for field in model._meta.concrete_fields)
+    key = attnames.index(model._meta.pk.attname)
+    return attnames, {row[key]: row for row in model._base_manager.values_list(*attnames)}
+
+
+def demo_cohort_rows() -> tuple[TableRows, ...]:
+    """Runs `load_demo` on the (empty) test database inside a transaction rolled back at the end, and
+    returns the rows it added. Precondition: no transaction is open and the database holds only what
+    the migrations put there. Raises AssertionError if the command changed or deleted a row that was
+    there before, or wrote a row pointing at one: putting back added rows alone would then not give the
+    command's result."""
+    stored = _stored_models()
+    with transaction.atomic():
+        before = {model: _table(model)[1] for model in stored}
+        call_command("load_demo", stdout=io.StringIO())
+        added = []
+        for model in stored:
+            attnames, after = _table(model)
+            earlier = before[model]
+            changed = [key for key, row in earlier.items() if after.get(key) != row]
+            assert not changed, f"load_demo changed or deleted {model.__name__} rows {changed[:5]}"
+            new = [row for key, row in after.items() if key not in earlier]
+            if new:
+                added.append(_prepared(model, attnames, new))
+        for table in added:
+            for field in table.model._meta.concrete_fields:
+                target = field.related_model if field.is_relation else None
+                assert target is None or not before.get(target), (
+                    f"load_demo wrote {table.model.__name__}.{field.name} rows that may point at "
+                    f"{target.__name__} rows of the migrations, which a snapshot cannot promise to keep")
+        transaction.set_rollback(True)
+    return tuple(added)
+
+
+def _prepared(model: type[models.Model], attnames: tuple[str, ...], rows: list[tuple]) -> TableRows:
+    fields = model._meta.concrete_fields  # the order of _table's attnames
+    return TableRows(
+        model=model, columns=tuple(field.column for field in fields),
+        rows=tuple(tuple(field.get_db_prep_save(value, connection) for field, value in zip(fields, row)) for row in rows),
+    )
+
+
+def demo_cohort_put_back(tables: tuple[TableRows, ...]) -> None:
+    """Inserts the rows of `demo_cohort_rows()` into the current transaction. Precondition: the
+    demo's tables are empty, as on the test database. Foreign keys are deferred to the commit on
+    both databases, so the tables may be filled in any order."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            names = ", ".join(connection.ops.quote_name(column) for column in table.columns)
+            cursor.executemany(
+                f"INSERT INTO {connection.ops.quote_name(table.model._meta.db_table)} ({names}) "
+                f"VALUES ({', '.join(['%s'] * len(table.columns))})",
+                table.rows,
+            )
+    if connection.vendor == "postgresql":
+        _sequences_past_the_rows(tables)
+
+
+def _sequences_past_the_rows(tables: tuple[TableRows, ...]) -> None:
+    """Explicit keys do not move PostgreSQL's sequences: move each one past the largest key put back
+    (never backwards), so a row the test creates next gets a free key."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            pk = table.model._meta.pk
+            if not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
+                continue
+            quoted_table, quoted_pk = connection.ops.quote_name(table.model._meta.db_table), connection.ops.quote_name(pk.column)
+            cursor.execute(
+                f"SELECT setval(sequence, largest) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS sequence, "
+                f"(SELECT MAX({quoted_pk}) FROM {quoted_table}) AS largest) AS found "
+                f"WHERE sequence IS NOT NULL AND largest > COALESCE(pg_sequence_last_value(sequence), 0)",
+                [table.model._meta.db_table, pk.column],
+            )
+
