@@ -8,7 +8,9 @@ that asks for them: each test still gets the demo as the command leaves it on an
 what a test writes is rolled back with its own transaction, so no test sees another's writes.
 
 The fixtures are `demo_cohort_snapshot` (per process) and `demo_cohort_loaded` (per test) in tests/conftest.py.
-Tests of the loading itself (its output, running it twice, a broken file) still call the command.
+tests/test_seed_demo.py shares a first `seed_demo` the same way (`command_snapshot`). Tests of what the
+commands do to a database that is not empty (running them again, a broken file, chosen settings or
+passwords) still call them.
 """
 import io
 from dataclasses import dataclass
@@ -41,21 +43,33 @@ def _table(model: type[models.Model]) -> tuple[tuple[str, ...], dict]:
 
 
 def demo_cohort_rows() -> tuple[TableRows, ...]:
-    """Runs `load_demo` on the (empty) test database inside a transaction rolled back at the end, and
-    returns the rows it added. Precondition: no transaction is open and the database holds only what
-    the migrations put there. Raises AssertionError if the command changed or deleted a row that was
-    there before, or wrote a row pointing at one: putting back added rows alone would then not give the
-    command's result."""
+    """The rows `load_demo` adds to the test database (command_snapshot)."""
+    return command_snapshot("load_demo").tables
+
+
+@dataclass(frozen=True)
+class CommandSnapshot:
+    tables: tuple[TableRows, ...]
+    output: str  # what the command printed
+
+
+def command_snapshot(name: str, *arguments: str) -> CommandSnapshot:
+    """Runs the management command on the (empty) test database inside a transaction rolled back at
+    the end, and returns the rows it added and what it printed. Precondition: no transaction is open
+    and the database holds only what the migrations put there. Raises AssertionError if the command
+    changed or deleted a row that was there before, or wrote a row pointing at one: putting back added
+    rows alone would then not give the command's result."""
     stored = _stored_models()
+    output = io.StringIO()
     with transaction.atomic():
         before = {model: _table(model)[1] for model in stored}
-        call_command("load_demo", stdout=io.StringIO())
+        call_command(name, *arguments, stdout=output)
         added = []
         for model in stored:
             attnames, after = _table(model)
             earlier = before[model]
             changed = [key for key, row in earlier.items() if after.get(key) != row]
-            assert not changed, f"load_demo changed or deleted {model.__name__} rows {changed[:5]}"
+            assert not changed, f"{name} changed or deleted {model.__name__} rows {changed[:5]}"
             new = [row for key, row in after.items() if key not in earlier]
             if new:
                 added.append(_prepared(model, attnames, new))
@@ -63,10 +77,10 @@ def demo_cohort_rows() -> tuple[TableRows, ...]:
             for field in table.model._meta.concrete_fields:
                 target = field.related_model if field.is_relation else None
                 assert target is None or not before.get(target), (
-                    f"load_demo wrote {table.model.__name__}.{field.name} rows that may point at "
+                    f"{name} wrote {table.model.__name__}.{field.name} rows that may point at "
                     f"{target.__name__} rows of the migrations, which a snapshot cannot promise to keep")
         transaction.set_rollback(True)
-    return tuple(added)
+    return CommandSnapshot(tables=tuple(added), output=output.getvalue())
 
 
 def _prepared(model: type[models.Model], attnames: tuple[str, ...], rows: list[tuple]) -> TableRows:
@@ -78,7 +92,7 @@ def _prepared(model: type[models.Model], attnames: tuple[str, ...], rows: list[t
 
 
 def demo_cohort_put_back(tables: tuple[TableRows, ...]) -> None:
-    """Inserts the rows of `demo_cohort_rows()` into the current transaction. Precondition: the
+    """Inserts the rows of `demo_cohort_rows()` (or a command_snapshot's tables) into the current transaction. Precondition: the
     demo's tables are empty, as on the test database. Foreign keys are deferred to the commit on
     both databases, so the tables may be filled in any order."""
     with connection.cursor() as cursor:
