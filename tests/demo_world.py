@@ -1,16 +1,17 @@
 """The demo cohort for tests that read it: loaded once per test process, put back into each test.
 
-`manage.py load_demo` imports 73 patients and derives them, which takes seconds; a dozen tests read
-the result. `demo_cohort_rows()` runs the real command once, inside a transaction that it rolls back,
-and keeps every row the command wrote (all tables, the audit trail's included). `demo_cohort_put_back()`
-inserts those rows again with one executemany per table, in a fraction of a second, into the transaction of the test
-that asks for them: each test still gets the demo as the command leaves it on an empty database, and
-what a test writes is rolled back with its own transaction, so no test sees another's writes.
+`manage.py load_demo` imports 73 patients and derives them, which takes seconds, and many tests only
+read the result. `command_snapshot()` runs the real command once, inside a transaction that it rolls
+back, and keeps every row the command added (in every table, the audit trail's included) with what it
+printed. `demo_cohort_put_back()` inserts those rows again, one executemany per table, into the
+transaction of a test that asks for them, in a fraction of a second: each test still starts from the
+database as the command leaves it, and what a test writes is rolled back with the test's own
+transaction, so no test sees another's writes.
 
-The fixtures are `demo_cohort_snapshot` (per process) and `demo_cohort_loaded` (per test) in tests/conftest.py.
-tests/test_seed_demo.py shares a first `seed_demo` the same way (`command_snapshot`). Tests of what the
-commands do to a database that is not empty (running them again, a broken file, chosen settings or
-passwords) still call them.
+Fixtures: `demo_cohort_snapshot` (once per process) and `demo_cohort_loaded` (per test) in
+tests/conftest.py; tests/test_seed_demo.py shares a first `seed_demo` the same way. Tests of what the
+commands do to a database that is not empty (a second run, chosen settings or passwords, a broken
+file) still call the commands.
 """
 import io
 from dataclasses import dataclass
@@ -87,14 +88,16 @@ def _prepared(model: type[models.Model], attnames: tuple[str, ...], rows: list[t
     fields = model._meta.concrete_fields  # the order of _table's attnames
     return TableRows(
         model=model, columns=tuple(field.column for field in fields),
-        rows=tuple(tuple(field.get_db_prep_save(value, connection) for field, value in zip(fields, row)) for row in rows),
+        rows=tuple(tuple(field.get_db_prep_save(value, connection) for field, value in zip(fields, row))
+                   for row in rows),
     )
 
 
 def demo_cohort_put_back(tables: tuple[TableRows, ...]) -> None:
-    """Inserts the rows of `demo_cohort_rows()` (or a command_snapshot's tables) into the current transaction. Precondition: the
-    demo's tables are empty, as on the test database. Foreign keys are deferred to the commit on
-    both databases, so the tables may be filled in any order."""
+    """Inserts the rows of `demo_cohort_rows()` (or of another command_snapshot) into the current
+    transaction. Precondition: those tables hold none of these keys, as on the empty test database.
+    Django declares foreign keys deferred to the commit on both databases, so the order of the tables
+    does not matter."""
     with connection.cursor() as cursor:
         for table in tables:
             names = ", ".join(connection.ops.quote_name(column) for column in table.columns)
@@ -115,10 +118,11 @@ def _sequences_past_the_rows(tables: tuple[TableRows, ...]) -> None:
             pk = table.model._meta.pk
             if not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
                 continue
-            quoted_table, quoted_pk = connection.ops.quote_name(table.model._meta.db_table), connection.ops.quote_name(pk.column)
+            quoted_table = connection.ops.quote_name(table.model._meta.db_table)
+            quoted_pk = connection.ops.quote_name(pk.column)
             cursor.execute(
-                f"SELECT setval(sequence, largest) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS sequence, "
-                f"(SELECT MAX({quoted_pk}) FROM {quoted_table}) AS largest) AS found "
+                f"SELECT setval(sequence, largest) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass "
+                f"AS sequence, (SELECT MAX({quoted_pk}) FROM {quoted_table}) AS largest) AS found "
                 f"WHERE sequence IS NOT NULL AND largest > COALESCE(pg_sequence_last_value(sequence), 0)",
                 [table.model._meta.db_table, pk.column],
             )
