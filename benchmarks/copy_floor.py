@@ -217,3 +217,19 @@ def _marks(models: dict[str, type]) -> dict[str, int | None]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}")
         return dict(zip(models, cursor.fetchone()))
+
+
+def print_written_floor(snapshot: TableSnapshot | None, rows: int, seconds: float, *, what: str) -> None:
+    """Print the COPY floor of the rows written since `snapshot` beside the step's own `seconds`
+    (`rows` as the step counts them; `what` names the step, e.g. "the import")."""
+    if snapshot is None:
+        print("COPY floor: not measured (PostgreSQL only)")
+        return
+    selections, unknown = snapshot.new_rows()
+    floor = copy_in_floor(selections)
+    print(f"{'COPY floor':<22} {rows:>10} rows {floor.seconds:8.2f} s {rows / floor.seconds:8.0f} rows/s "
+          f"(binary COPY FROM of the {floor.rows} rows {what} wrote, rolled back; {what} took "
+          f"{seconds / floor.seconds:.1f}x the floor)")
+    print(f"  foreign-key checks {floor.check_seconds:.2f} s of it; {floor.rows_by_table_text()}")
+    if unknown:
+        print(f"  not in the floor (new rows not told from old ones): {', '.join(unknown)}")

@@ -117,21 +117,6 @@ def measured(label: str, rows: int, *, memory: bool):
         print(f"{label:<9} {rows:>7} rows {seconds:7.2f} s {rows / seconds:7.0f} rows/s {queries[0]:6} queries")
 
 
-def print_floor(snapshot: copy_floor.TableSnapshot | None, rows: int, seconds: float) -> None:
-    """The COPY floor of the rows written since the snapshot, beside the import's `seconds`."""
-    if snapshot is None:
-        print(f"{'copy':<9} floor not measured (PostgreSQL only)")
-        return
-    selections, unknown = snapshot.new_rows()
-    floor = copy_floor.copy_in_floor(selections)
-    print(f"{'copy':<9} {rows:>7} rows {floor.seconds:7.2f} s {rows / floor.seconds:7.0f} rows/s "
-          f"(the floor: binary COPY FROM of the {floor.rows} rows the import wrote, rolled back; "
-          f"the import took {seconds / floor.seconds:.1f}x the floor)")
-    print(f"          foreign-key checks {floor.check_seconds:.2f} s of it; {floor.rows_by_table_text()}")
-    if unknown:
-        print(f"          not in the floor (new rows not told from old ones): {', '.join(unknown)}")
-
-
 def run(directory: Path, patients: int, *, memory: bool) -> None:
     call_command("flush", interactive=False, verbosity=0)
     site = Site.objects.create(code="bench", name="Benchmark hospital")
@@ -147,7 +132,7 @@ def run(directory: Path, patients: int, *, memory: bool) -> None:
     if result.problems:
         raise SystemExit(f"the benchmark file has problems: {result.problems[:5]}")
     if not memory:
-        print_floor(snapshot, rows, seconds)
+        copy_floor.print_written_floor(snapshot, rows, seconds, what="the import")
     if not memory:
         with measured("reimport", rows, memory=memory):
             again = records_import(source=source, file_format="csv", site=site, user=None)

@@ -72,22 +72,7 @@ def run(patients: int, batch_size: int, *, traced: bool, history: bool) -> None:
     print(f"{'total':<22} {total:>10} rows {seconds:8.1f} s {total / seconds:8.0f} rows/s "
           f"(+ {total if history else 0} history rows)")
     print(f"peak resident memory {_peak_rss_mib():.0f} MiB")
-    print_floor(snapshot, total, seconds)
-
-
-def print_floor(snapshot: copy_floor.TableSnapshot | None, total: int, seconds: float) -> None:
-    """The COPY floor of the rows written since the snapshot, beside the run's `seconds`."""
-    if snapshot is None:
-        print("COPY floor: not measured (PostgreSQL only)")
-        return
-    selections, unknown = snapshot.new_rows()
-    floor = copy_floor.copy_in_floor(selections)
-    print(f"{'COPY floor':<22} {total:>10} rows {floor.seconds:8.2f} s {total / floor.seconds:8.0f} rows/s "
-          f"(binary COPY FROM of the {floor.rows} rows written, rolled back; the run took "
-          f"{seconds / floor.seconds:.1f}x the floor)")
-    print(f"  foreign-key checks {floor.check_seconds:.2f} s of it; {floor.rows_by_table_text()}")
-    if unknown:
-        print(f"  not in the floor (new rows not told from old ones): {', '.join(unknown)}")
+    copy_floor.print_written_floor(snapshot, total, seconds, what="the run")
 
 
 def main() -> None:

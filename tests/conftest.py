@@ -30,3 +30,20 @@ def coordinator_a(site_a):
 @pytest.fixture
 def administrator(db):
     return factories.make_user("administrator", superuser=True)
+
+
+@pytest.fixture(scope="session")
+def demo_cohort_snapshot(django_db_setup, django_db_blocker):
+    """The rows `load_demo` writes, loaded once per test process (tests/demo_world.py)."""
+    from tests.demo_world import demo_cohort_rows
+
+    with django_db_blocker.unblock():
+        return demo_cohort_rows()
+
+
+@pytest.fixture
+def demo_cohort_loaded(demo_cohort_snapshot, db):
+    """The demo cohort as `load_demo` leaves it, in this test's transaction (rolled back with it)."""
+    from tests.demo_world import demo_cohort_put_back
+
+    demo_cohort_put_back(demo_cohort_snapshot)

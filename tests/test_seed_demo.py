@@ -14,6 +14,7 @@ from registry.models import (
     RegistryRole, Role, Site, SiteMembership, TreatmentLine, TumorAssessment,
 )
 from registry.services import demo_cohort
+from tests.demo_world import command_snapshot, demo_cohort_put_back
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # The demo cohort: WU-001 .. WU-073, odd numbers in demo-a, even in demo-b.
@@ -25,6 +26,21 @@ def seed_demo(*arguments: str) -> str:
     output = StringIO()
     call_command("seed_demo", *arguments, stdout=output)
     return output.getvalue()
+
+
+@pytest.fixture(scope="module")
+def first_seed_snapshot(django_db_setup, django_db_blocker):
+    """`seed_demo` run once for the module on the empty test database (~11 s): the rows it wrote and
+    what it printed (tests/demo_world.py)."""
+    with django_db_blocker.unblock():
+        return command_snapshot("seed_demo")
+
+
+@pytest.fixture
+def first_seed(first_seed_snapshot, db) -> str:
+    """The database as a first `seed_demo` leaves it, in this test's transaction; what it printed."""
+    demo_cohort_put_back(first_seed_snapshot.tables)
+    return first_seed_snapshot.output
 
 
 def printed_passwords(output: str) -> dict[str, str]:
@@ -45,8 +61,8 @@ def test_the_demo_file_has_the_columns_of_the_example_redcap_export():
 
 
 @pytest.mark.django_db
-def test_seed_demo_creates_the_sites_users_and_patients():
-    output = seed_demo()
+def test_seed_demo_creates_the_sites_users_and_patients(first_seed):
+    output = first_seed
 
     assert list(Site.objects.order_by("code").values_list("code", "name")) == [
         ("demo-a", "Demo Hospital A"), ("demo-b", "Demo Hospital B"),
@@ -69,9 +85,7 @@ def test_seed_demo_creates_the_sites_users_and_patients():
 
 
 @pytest.mark.django_db
-def test_demo_patients_are_entered_as_raw_records_of_every_repeating_instrument():
-    seed_demo()
-
+def test_demo_patients_are_entered_as_raw_records_of_every_repeating_instrument(first_seed):
     # Lines, scans, lesions, measurements, biopsies and variants: every instrument has rows, and
     # every patient has at least two lines, a baseline and follow-up scans and measured lesions.
     for model in (TreatmentLine, TumorAssessment, Lesion, LesionMeasurement, LocalTherapy, Biopsy, NgsVariant):
@@ -82,8 +96,8 @@ def test_demo_patients_are_entered_as_raw_records_of_every_repeating_instrument(
 
 
 @pytest.mark.django_db
-def test_running_seed_demo_again_adds_nothing_and_prints_new_working_passwords():
-    first_passwords = printed_passwords(seed_demo())
+def test_running_seed_demo_again_adds_nothing_and_prints_new_working_passwords(first_seed):
+    first_passwords = printed_passwords(first_seed)
     patients, users, audit_rows = Patient.objects.count(), get_user_model().objects.count(), audit_trail_rows()
 
     second_output = seed_demo()
@@ -122,8 +136,7 @@ def test_a_weak_given_password_is_refused_and_nothing_is_written():
 
 
 @pytest.mark.django_db
-def test_a_deleted_demo_patient_is_imported_again_and_the_others_are_left_alone():
-    seed_demo()
+def test_a_deleted_demo_patient_is_imported_again_and_the_others_are_left_alone(first_seed):
     Patient.objects.get(record_id="WU-002").delete()
     corrected = Patient.objects.get(record_id="WU-001")
     corrected.mrn = "MRN-CORRECTED"
@@ -155,8 +168,8 @@ def test_a_demo_file_that_does_not_import_stops_the_command_and_writes_nothing(m
 
 
 @pytest.mark.django_db
-def test_seed_demo_derives_every_demo_patient_with_the_study_cutoff_on_a_new_database():
-    output = seed_demo()
+def test_seed_demo_derives_every_demo_patient_with_the_study_cutoff_on_a_new_database(first_seed):
+    output = first_seed
 
     # Wu 2024, Methods: "The data cut-off date for this study was February 28, 2024".
     assert AnalysisSettings.objects.get(pk=1).data_cutoff.isoformat() == "2024-02-28"
@@ -179,9 +192,7 @@ def test_seed_demo_keeps_settings_an_administrator_chose_and_derives_what_is_sta
 
 
 @pytest.mark.django_db
-def test_the_demo_sites_roles_and_memberships_reach_the_audit_trail_by_the_system_through_seed_demo():
-    seed_demo()
-
+def test_the_demo_sites_roles_and_memberships_reach_the_audit_trail_by_the_system_through_seed_demo(first_seed):
     for model in (Site, RegistryRole, SiteMembership):
         assert set(model.history.values_list("history_type", "history_user", "history_change_reason")) == {
             ("+", None, "seed_demo"),

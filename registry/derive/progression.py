@@ -141,13 +141,13 @@ def progression_labels(
     # adds nothing to the lower bound (it may not progress) and no site (it is not counted).
     if any(r.status is not None for r in at_progression.unclassified_readings):
         n_progressing = None
-    # §3: a progression from a reported response that records no new lesion and none of the line's
-    # lesions has an unknown count too.
-    # Spec ambiguity: the sentence is cut after "none of the line's lesions has"; it is read as "has a
-    # row at this assessment" (the reported source's own condition in §2), so a reported PD whose
-    # lesions were measured (a derived NE that fell back to ta_reported) keeps the count of its rows.
+    # §3 (v2): a progression taken from the reported response with no new lesion and no progressing
+    # lesion found has an unknown count too. Read literally: also when the line's lesions have rows at
+    # this assessment (a derived NE that fell back to ta_reported) and none of them progresses; a
+    # non-target PD read from ta_nontarget is a progression found (an unknown part of its own).
     reported_nothing_found = (at_progression.result.response_source is ResponseSource.REPORTED
-                              and not has_new_lesions(assessment) and not at_progression.has_lesion_rows)
+                              and not has_new_lesions(assessment) and not progressing_targets
+                              and nontarget_count == 0)
     if reported_nothing_found:
         n_progressing = None
     lower_bound = extent_lower_bound(new_count, nontarget_count, len(progressing_targets),

@@ -1,9 +1,7 @@
 """The study report page of the admin: for investigators, over the patients they may see."""
-import io
 import json
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from registry.models import Role, Site
@@ -13,8 +11,8 @@ REPORT_URL = reverse("admin:registry_patient_study_report")
 
 
 @pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=io.StringIO())
+def demo(demo_cohort_loaded):
+    """The demo cohort as `load_demo` leaves it, loaded once per process (tests/demo_world.py)."""
 
 
 def test_an_investigator_reads_the_report_with_its_curves_and_published_values(client, investigator, demo):

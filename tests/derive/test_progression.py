@@ -140,6 +140,23 @@ def test_reported_progression_without_new_lesion_or_lesion_rows_has_an_unknown_c
     assert result.extent == "unknown"
 
 
+def test_reported_progression_with_lesion_rows_but_nothing_progressing_has_an_unknown_count():
+    # §3 (v2): "a progression taken from the reported response with no new lesion and no progressing
+    # lesion found has an unknown count". Worked by hand: T1 and T2 are 20 mm at baseline; on day 56
+    # only T1 is measured (20 mm), so the target response is NE (§2: a target not measured), the overall
+    # response NE, and ta_reported = PD gives the progression (source: reported). T1 has not grown
+    # (20 < 20 + 5), there are no non-target rows and no new lesions: nothing found, so the count is
+    # blank (not 0), its lower bound 1, and the extent unknown.
+    result = line_one(
+        lesions=[target("T1"), target("T2")],
+        measurements=[mm("T1", 0, 20), mm("T2", 0, 20), mm("T1", 56, 20)],
+        assessments=[assessment(0), assessment(56, ta_reported=ReportedResponse.PD)],
+    )
+    assert result.pd_date == day(56)
+    assert result.n_progressing_lesions is None
+    assert result.extent == "unknown"
+
+
 def test_reported_progression_with_counted_new_lesions_has_a_count():
     # given no lesion rows, ta_reported PR, 2 new lung lesions recorded → PD, n = 2 → oligo
     result = line_one(

@@ -1,13 +1,12 @@
 """`responses` and `tumor_sums` of the whole demo cohort follow the ADaM rules of
 tests/exports/adam_conformance.py and agree with `lines` and `assessments`."""
 import csv
-import io
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 
 from registry.services.datasets import dataset_export
+from tests.demo_world import demo_cohort_put_back
 from tests.exports import adam_conformance
 
 pytestmark = pytest.mark.django_db  # the module fixture needs the test database set up first
@@ -20,12 +19,12 @@ def _records(path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def demo_export(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo cohort loaded and derived once for the module, its four datasets exported as CSV, in a
-    transaction rolled back when the module ends."""
+def demo_export(demo_cohort_snapshot, django_db_blocker, tmp_path_factory):
+    """The demo cohort as `load_demo` leaves it (tests/demo_world.py), its four datasets exported once
+    for the module as CSV, in a transaction rolled back at once."""
     folder = tmp_path_factory.mktemp("demo-adam")
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=io.StringIO())
+        demo_cohort_put_back(demo_cohort_snapshot)
         for name in DATASETS:
             dataset_export(name=name, output=folder / f"{name}.csv")
         transaction.set_rollback(True)

@@ -3,18 +3,17 @@
 CNSR is 0 or 1, EVNTDESC is never blank, CNSDTDSC is blank exactly for the events, AVAL is not
 negative and STARTDT is not after ADT.
 
-The demo cohort is loaded, derived and exported once for the module (it takes seconds), in a
-transaction rolled back when the module ends; the tests read the exported file.
+The demo cohort (loaded once per test process, tests/demo_world.py) is put back and exported once for
+the module, in a transaction rolled back at once; the tests read the exported file.
 """
 import csv
-import io
 from datetime import date
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 
 from registry.services.datasets import dataset_export
+from tests.demo_world import demo_cohort_put_back
 
 # The tests read a file, not the database; the mark makes pytest-django set up the test database
 # that the module fixture fills.
@@ -25,9 +24,9 @@ ADTTE_REQUIRED = ("studyid", "usubjid", "paramcd", "param", "aval", "startdt", "
 
 
 @pytest.fixture(scope="module")
-def endpoints(django_db_setup, django_db_blocker, tmp_path_factory):
+def endpoints(demo_cohort_snapshot, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=io.StringIO())
+        demo_cohort_put_back(demo_cohort_snapshot)  # what load_demo writes (tests/demo_world.py)
         output = tmp_path_factory.mktemp("adtte") / "endpoints.csv"
         dataset_export(name="endpoints", output=output)
         transaction.set_rollback(True)

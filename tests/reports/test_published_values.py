@@ -5,11 +5,9 @@ Every expected value is typed here from the paper's Results, Tables 1 and 3 and 
 Figs. 5 and 6 (Wu et al., J Transl Med 2024;22:582), a second typing independent of
 registry/reports/published.py: where the two disagree one of them has a typo.
 """
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 
 from registry.reports import published
 from registry.reports.study_report import _matches, _median_matches, study_report, study_report_html
@@ -117,8 +115,7 @@ def test_an_empty_registry_marks_every_printed_survival_figure_as_differing_and_
     assert '<span class="published differs">11 (20.7 %)</span>' in page
 
 
-def test_the_demo_report_shows_the_papers_fig_6_figures_beside_its_own(db):
-    call_command("load_demo", stdout=io.StringIO())
+def test_the_demo_report_shows_the_papers_fig_6_figures_beside_its_own(demo_cohort_loaded):
     report = study_report()
     page = study_report_html(report)
     comparisons = _by_key(report["survival"])

@@ -7,16 +7,15 @@ exported analysis datasets (fixtures/reference/README.md). scripts/test re-runs 
 fails when its output differs from the committed file.
 """
 import csv
-import io
 import math
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 
 from registry.reports.r_parity import exported_survival_input, read_csv
 from registry.reports.study_report import study_report
+from tests.demo_world import demo_cohort_put_back
 
 REFERENCE = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
 R_INPUT = REFERENCE / "demo_survival_input.csv"
@@ -30,11 +29,11 @@ TOLERANCE = 1e-3
 
 
 @pytest.fixture(scope="module")
-def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo cohort loaded once for the module, its report and its rebuilt survival input, in a
-    transaction rolled back when the module ends (loading and deriving it costs seconds)."""
+def demo_world(demo_cohort_snapshot, django_db_blocker, tmp_path_factory):
+    """The demo cohort as `load_demo` leaves it (tests/demo_world.py), its report and its rebuilt
+    survival input, in a transaction rolled back when the module ends."""
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=io.StringIO())
+        demo_cohort_put_back(demo_cohort_snapshot)
         built = {
             "report": {comparison["key"]: comparison for comparison in study_report()["survival"]},
             "input": exported_survival_input(tmp_path_factory.mktemp("r_parity_exports")),

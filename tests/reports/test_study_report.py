@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=io.StringIO())
+def demo(demo_cohort_loaded):
+    """The demo cohort as `load_demo` leaves it, loaded once per process (tests/demo_world.py)."""
 
 
 def _by_key(rows):

@@ -33,9 +33,8 @@ def test_the_cohort_holds_73_patients_with_raw_records_only():
     assert not {"cohort", "pd_date", "extent", "pfs_days"} & set(header.split(","))
 
 
-@pytest.mark.django_db
-def test_loading_then_exporting_gives_the_file_back_byte_for_byte():
-    call_command("load_demo", stdout=io.StringIO())
+def test_loading_then_exporting_gives_the_file_back_byte_for_byte(demo_cohort_loaded):
+    # demo_cohort_loaded: what `load_demo` writes (tests/demo_world.py)
     exported = io.StringIO()
 
     records_export(output=exported)
@@ -140,9 +139,8 @@ def test_target_growth_is_just_enough_for_progression_in_exact_arithmetic():
     assert both.grown_mm(lesions.response_mm) == (Decimal("15.9"), Decimal("25.0"))
 
 
-@pytest.mark.django_db
-def test_the_demo_cohort_derives_non_target_progressions_and_each_pfs_censoring_reason():
-    call_command("load_demo", stdout=io.StringIO())
+def test_the_demo_cohort_derives_non_target_progressions_and_each_pfs_censoring_reason(demo_cohort_loaded):
+    # demo_cohort_loaded: what `load_demo` writes (tests/demo_world.py)
     lines = {(line.patient.record_id, line.line_no): line
              for line in LineDerivation.objects.select_related("patient")}
     at_progression = [
