@@ -108,9 +108,12 @@ def connection_kept_open():
 
 
 @pytest.fixture
-def administrator_headers(db, site_a, settings, connection_kept_open):
+def administrator_headers(db, site_a, settings, tmp_path, connection_kept_open):
     factories.make_full_patient(site_a, RECORD_ID)
     settings.DEIDENTIFICATION_KEY = "k" * 40
+    # Dataset jobs write their zips here, not under the checkout's var/: the fuzz runs on both
+    # databases at once (scripts/test), and their jobs' numbers, so their file names, coincide.
+    settings.EXPORTS_DIR = tmp_path / "exports"
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"api": "100000/minute", "api_bulk": "100000/minute"}}
     client = token_client(factories.make_user("fuzzer", superuser=True))
