@@ -1,13 +1,13 @@
 """The survival input of the study report as a statistician rebuilds it from the exported analysis
 datasets, for the R parity fixture (fixtures/reference/README.md, "R parity of the study report").
 
-The groups are selected here from the columns of the exported `lines`, `patients` and `biopsies`
-datasets and the settings in their provenance, by the rules as docs/derivation-rules.md states them
-(§6 subsequent lines, §7 the biopsies at the index resistance), deliberately not with the report's
-own selection (registry/reports/tables.py): the parity test then checks that the report picked the
-same patients as well as that its statistics equal R's on them.
+The groups are selected here as a statistician selects them, from the columns of the exported
+`lines` and `patients` datasets alone (rules §8 v2: first_subsequent_line on `lines`,
+alk_mut_status_at_index and compound_mutation_at_index on `patients`), not with the report's own
+selection (registry/reports/tables.py): the parity test then checks that the report picked the same
+patients as the exported columns say, as well as that its statistics equal R's on them.
 
-    rows = survival_input_rows(lines=..., patients=..., biopsies=..., biopsy_lookback_days=30)
+    rows = survival_input_rows(lines=..., patients=...)
 
 Each dataset is given as the dicts csv.DictReader reads from its CSV export (every value a string,
 blank for an empty cell).
@@ -15,17 +15,15 @@ blank for an empty cell).
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
 from registry.exports.datasets import export_patients
 from registry.exports.provenance import derivation_provenance
 from registry.selectors.record_export import export_scope
-from registry.services.datasets import dataset_export, provenance_path
+from registry.services.datasets import dataset_export
 
 INPUT_COLUMNS = ("comparison", "endpoint", "group", "label", "record_id", "line_no", "months", "status")
 
@@ -38,9 +36,7 @@ Row = dict[str, str]
 
 class PatientLines(NamedTuple):
     patient: Row
-    lines: list[Row]  # ordered by (line_start, line_no)
-    biopsies: list[Row]
-    compound_at_index: bool = False  # compound_mutation_at_index(), worked out once
+    lines: list[Row]
 
 
 def _is_tki(line: Row) -> bool:
@@ -68,7 +64,7 @@ def _not_known_mutated(record: PatientLines) -> bool:
 
 
 def _mutation_not_compound(record: PatientLines) -> bool:
-    return _mutation(record) and not record.compound_at_index
+    return _mutation(record) and record.patient["compound_mutation_at_index"] == "0"
 
 
 # Figs. 5 and 6 of the reference study, in the report's order: (comparison, endpoint, two groups of
@@ -97,60 +93,20 @@ COMPARISONS: tuple[tuple[str, str, Group, Group], ...] = (
 )
 
 
-def _day(value: str) -> date:
-    return date.fromisoformat(value)
-
-
-def _line_order(line: Row) -> tuple[str, int]:
-    return line["line_start"], int(line["line_no"])  # ISO dates sort as text
-
-
 def first_subsequent_line(record: PatientLines) -> Row | None:
-    """§6: the patient's line subsequent to the index progression with the earliest start (ties:
-    the lowest line number)."""
-    subsequent = [line for line in record.lines if line["subsequent_to_index"] == "1"]
-    return min(subsequent, key=_line_order) if subsequent else None
+    """The line the exported `lines` flag as the patient's first subsequent line (§8 v2)."""
+    return next((line for line in record.lines if line["first_subsequent_line"] == "1"), None)
 
 
-def compound_mutation_at_index(record: PatientLines, lookback_days: int) -> bool:
-    """§7: a biopsy at the index resistance - phase of the index line's generation, dated from the
-    index progression's date − lookback to the start of the next ALK TKI line - with a compound
-    ALK mutation. The index line is the ALK TKI line whose progression is the index progression."""
-    index_pd = record.patient["index_pd_date"]
-    index_line = next((line for line in record.lines if _is_tki(line) and line["pd_date"] == index_pd), None)
-    if index_line is None:
-        return False
-    later = record.lines[record.lines.index(index_line) + 1:]
-    # A line of unknown type may be the next ALK TKI line (§0); the status is then blank anyway.
-    next_tki = next((line for line in later if line["line_type"] in (TKI, "")), None)
-    earliest = _day(index_pd) - timedelta(days=lookback_days)
-    phase = f"post_{index_line['tki_generation']}g"
-    return any(
-        biopsy["alk_compound"] == "1" and biopsy["phase"] == phase and earliest <= _day(biopsy["bx_date"])
-        and (next_tki is None or _day(biopsy["bx_date"]) <= _day(next_tki["line_start"]))
-        for biopsy in record.biopsies
-    )
-
-
-def survival_input_rows(
-    *, lines: Iterable[Row], patients: Iterable[Row], biopsies: Iterable[Row], biopsy_lookback_days: int,
-) -> list[dict[str, str]]:
+def survival_input_rows(*, lines: Iterable[Row], patients: Iterable[Row]) -> list[dict[str, str]]:
     """One row per patient in each group of each comparison (INPUT_COLUMNS), in the order of
     COMPARISONS, then group, then the export's patient order. Patients in no cohort are left out, as
     are lines whose endpoint is blank (not derived), as the report leaves them out."""
     lines_by_patient: dict[str, list[Row]] = defaultdict(list)
     for line in lines:
         lines_by_patient[line["record_id"]].append(line)
-    biopsies_by_patient: dict[str, list[Row]] = defaultdict(list)
-    for biopsy in biopsies:
-        biopsies_by_patient[biopsy["record_id"]].append(biopsy)
-    records = []
-    for patient in patients:
-        if patient["cohort"] not in ("1", "2"):
-            continue
-        record = PatientLines(patient, sorted(lines_by_patient[patient["record_id"]], key=_line_order),
-                              biopsies_by_patient[patient["record_id"]])
-        records.append(record._replace(compound_at_index=compound_mutation_at_index(record, biopsy_lookback_days)))
+    records = [PatientLines(patient, lines_by_patient[patient["record_id"]])
+               for patient in patients if patient["cohort"] in ("1", "2")]
 
     rows = []
     for comparison, endpoint, *groups in COMPARISONS:
@@ -181,12 +137,12 @@ def read_csv(path: Path) -> list[Row]:
 
 
 def exported_survival_input(directory: Path) -> list[dict[str, str]]:
-    """Exports `lines`, `patients` and `biopsies` as CSV into `directory` through the export service
+    """Exports `lines` and `patients` as CSV into `directory` through the export service
     (every site, as the system: what the report reads) and builds the survival input from those files.
 
     Raises ValueError, before exporting anything, unless every patient's derivation is current and
-    all were made with one set of settings (the export's provenance is `consistent`): §7 reads one
-    lookback, and the report's numbers would not be reproducible otherwise.
+    all were made with one set of settings (the export's provenance is `consistent`): the report's
+    numbers would not be reproducible otherwise.
     """
     provenance = derivation_provenance([patient.id for patient in export_patients(export_scope(user=None))])
     if not provenance["consistent"]:
@@ -195,11 +151,7 @@ def exported_survival_input(directory: Path) -> list[dict[str, str]]:
             f"{provenance['patients']} patients, {provenance['not_derived_patients']} not derived, "
             f"{provenance['stale_patients']} stale, {len(provenance['derived_with'])} sets of settings.")
     files = {}
-    for name in ("lines", "patients", "biopsies"):
+    for name in ("lines", "patients"):
         files[name] = directory / f"{name}.csv"
         dataset_export(name=name, output=files[name], file_format="csv")
-    exported = json.loads(provenance_path(files["lines"]).read_text(encoding="utf-8"))
-    return survival_input_rows(
-        lines=read_csv(files["lines"]), patients=read_csv(files["patients"]), biopsies=read_csv(files["biopsies"]),
-        biopsy_lookback_days=int(exported["settings_snapshot"]["biopsy_lookback_days"]),
-    )
+    return survival_input_rows(lines=read_csv(files["lines"]), patients=read_csv(files["patients"]))

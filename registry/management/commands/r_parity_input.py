@@ -16,7 +16,7 @@ from registry.reports.r_parity import exported_survival_input, write_survival_in
 
 
 class Command(BaseCommand):
-    help = "Write the study report's survival input (from the exported lines, patients and biopsies) as CSV."
+    help = "Write the study report's survival input (from the exported lines and patients) as CSV."
 
     def add_arguments(self, parser):
         parser.add_argument("--output", required=True, help="CSV file to write")
