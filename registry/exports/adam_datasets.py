@@ -27,14 +27,14 @@ from datetime import date
 from decimal import Decimal
 from itertools import groupby
 
-
 from registry.derive.results import Response
-from registry.models import AnalysisSettings, AssessmentDerivation, Patient, TreatmentLine
-from registry.models.choices import Regimen
+from registry.models import AssessmentDerivation, TreatmentLine
 
 from .analysis_columns import ANALYSIS_COLUMNS
 from .columns import Column, Kind
-from .datasets import Dataset, ExportPatient, _values_by_patient, study_identifier, unique_subject_id
+from .datasets import (
+    Dataset, ExportPatient, _values_by_patient, study_identifier, treatment_label, unique_subject_id,
+)
 
 STUDY_ID_SETTING = "study_id"  # its name in the settings stored with every derivation
 
@@ -57,42 +57,10 @@ SUM_OF_DIAMETERS = "SUMDIAM"
 BASELINE_FLAG = "Y"
 
 
-def trtp_label(line_drug: int | None) -> str:
-    """ADaM TRTP of a line: its regimen's label in capitals (`ALECTINIB`, `OTHER`); blank when the
-    regimen is not known (a missing-data code). Shared by `responses` and `endpoints` (rules §8)."""
-    if line_drug is None:
-        return ""
-    return Regimen(line_drug).label.upper()
-
-
-# ADaM USUBJID (`studyid-record_id`, the pseudonym in a de-identified export) and STUDYID (the stored
-# setting, its default for a patient not derived yet): one definition for every dataset.
-usubjid = unique_subject_id
-_study_id = study_identifier
-
-
 # --- codebook: these datasets' own descriptions (paramcd, param, adt and aval mean other things in `endpoints`)
 
 
-def _study_id_width() -> int:
-    """Bytes of studyid (SPSS and SAS transport declare it): the setting's stored width."""
-    return AnalysisSettings._meta.get_field(STUDY_ID_SETTING).max_length
-
-
 _SOURCE = "derived, rules §8"
-STUDYID_COLUMN = Column(
-    "studyid", "Study identifier (CDISC STUDYID): the setting study_id", Kind.TEXT,
-    source="analysis setting study_id, rules §0", width=_study_id_width(),
-)
-USUBJID_COLUMN = Column(
-    # studyid, "-", then the record id (a pseudonym, 16 characters, is shorter than a record id may be).
-    "usubjid", "Unique subject identifier (CDISC USUBJID): studyid-record_id", Kind.TEXT, source=_SOURCE,
-    width=_study_id_width() + 1 + Patient._meta.get_field("record_id").max_length,
-)
-TRTP_COLUMN = Column(
-    "trtp", "Planned treatment (CDISC TRTP): the line's regimen in capitals", Kind.TEXT_CODE, source=_SOURCE,
-    codes=tuple((label.upper(), label) for _, label in Regimen.choices),
-)
 _RESPONSE_LABELS = {
     Response.CR.value: "Complete response",
     Response.PR.value: "Partial response",
@@ -105,10 +73,10 @@ _RESPONSE_LABELS = {
 RESPONSE_COLUMNS: tuple[Column, ...] = (
     ANALYSIS_COLUMNS["record_id"],
     ANALYSIS_COLUMNS["site"],
-    STUDYID_COLUMN,
-    USUBJID_COLUMN,
+    ANALYSIS_COLUMNS["studyid"],
+    ANALYSIS_COLUMNS["usubjid"],
     ANALYSIS_COLUMNS["line_no"],
-    TRTP_COLUMN,
+    ANALYSIS_COLUMNS["trtp"],
     Column("paramcd", "Parameter code (CDISC PARAMCD)", Kind.TEXT_CODE, source=_SOURCE, codes=(
         (OVERALL_RESPONSE, "Overall time-point response of one follow-up assessment"),
         (BEST_RESPONSE, "Best overall response of the line, unconfirmed"),
@@ -129,8 +97,8 @@ RESPONSE_COLUMNS: tuple[Column, ...] = (
 TUMOR_SUM_COLUMNS: tuple[Column, ...] = (
     ANALYSIS_COLUMNS["record_id"],
     ANALYSIS_COLUMNS["site"],
-    STUDYID_COLUMN,
-    USUBJID_COLUMN,
+    ANALYSIS_COLUMNS["studyid"],
+    ANALYSIS_COLUMNS["usubjid"],
     ANALYSIS_COLUMNS["line_no"],
     Column("paramcd", "Parameter code (CDISC PARAMCD)", Kind.TEXT_CODE, source=_SOURCE, codes=(
         (SUM_OF_DIAMETERS, "Sum of the diameters of the line's target lesions"),
@@ -165,7 +133,7 @@ _RESPONSE_LOOKUPS = (
 def _response_row(patient: ExportPatient, studyid: str, line_no: int, trtp: str, paramcd: str, adt: date | None,
                   avalc: str, line_start: date, source: str) -> list:
     return [
-        patient.record_id, patient.site_code, studyid, usubjid(studyid, patient.record_id), line_no, trtp,
+        patient.record_id, patient.site_code, studyid, unique_subject_id(studyid, patient.record_id), line_no, trtp,
         paramcd, RESPONSE_PARAMETERS[paramcd], adt, avalc, RESPONSE_CODES[avalc],
         (adt - line_start).days if adt is not None else None, source,
     ]
@@ -183,7 +151,7 @@ def response_rows(batch: Sequence[ExportPatient]) -> Iterator[list]:
             assessments = list(assessments)
             (_, line_no, line_start, line_drug, _, _, _, best_response, best_response_date,
              stored_study_id) = assessments[0]
-            studyid, trtp = _study_id(stored_study_id), trtp_label(line_drug)
+            studyid, trtp = study_identifier(stored_study_id), treatment_label(line_drug)
             sources = {}
             for _, _, _, _, ta_date, overall_response, response_source, *_ in assessments:
                 sources.setdefault(ta_date, response_source)
@@ -219,8 +187,8 @@ def tumor_sum_rows(batch: Sequence[ExportPatient]) -> Iterator[list]:
         for _, line_values in groupby(values_by_patient.get(patient.id, ()), key=lambda values: values[0]):
             line_values = list(line_values)
             _, line_no, baseline_date, base, *_, stored_study_id = line_values[0]
-            studyid = _study_id(stored_study_id)
-            subject = [patient.record_id, patient.site_code, studyid, usubjid(studyid, patient.record_id), line_no,
+            studyid = study_identifier(stored_study_id)
+            subject = [patient.record_id, patient.site_code, studyid, unique_subject_id(studyid, patient.record_id), line_no,
                        SUM_OF_DIAMETERS]
             if base is not None:
                 # §8: the baseline row: its change and percent change are 0, it has no nadir.

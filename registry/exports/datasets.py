@@ -151,6 +151,7 @@ class RecordRows:
         blanked = [(columns.index(date_column), [columns.index(column) for column in blank])
                    for date_column, blank in (view.blanked if view is not None else ())]
         usubjid_index = columns.index("usubjid") if "usubjid" in columns else None
+        studyid_index = columns.index("studyid") if usubjid_index is not None else None
         for patient in batch:
             for values in values_by_patient.get(patient.id, ()):
                 cutoff = None
@@ -169,7 +170,6 @@ class RecordRows:
                         for index in blank_indexes:
                             row[index] = None
                 if usubjid_index is not None:
-                    studyid_index = columns.index("studyid")
                     row[studyid_index] = study_identifier(row[studyid_index])
                     row[usubjid_index] = unique_subject_id(row[studyid_index], patient.record_id)
                 yield row

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from registry.exports.adam_datasets import usubjid
+from registry.exports.datasets import unique_subject_id
 from registry.exports.cut_content import decompressed, from_canonical_bytes
 from registry.exports.datasets import BATCH_PATIENTS, Dataset, ExportPatient
 from registry.exports.provenance import grouped_provenance
@@ -98,7 +98,7 @@ class _CutRows:
                     row[self.subjid_index] = patient.record_id
                 if self.usubjid_indexes is not None:
                     usubjid_index, studyid_index = self.usubjid_indexes
-                    row[usubjid_index] = usubjid(row[studyid_index], patient.record_id)
+                    row[usubjid_index] = unique_subject_id(row[studyid_index], patient.record_id)
                 yield row
 
 

@@ -8,7 +8,7 @@ import pyreadstat
 import pytest
 from django.core.management import call_command
 
-from registry.exports import adam_datasets
+from registry.exports import adam_datasets, datasets
 from registry.exports.catalog import exportable
 from registry.exports.datasets import export_patients
 from registry.exports.deidentify import DeidentificationKey
@@ -110,8 +110,9 @@ def test_the_small_world_follows_the_adam_checks_too(world, tmp_path):
 
 
 def test_trtp_is_the_regimens_label_in_capitals():
-    assert [adam_datasets.trtp_label(code) for code in (2, 6, 21, 99, None)] == [
-        "ALECTINIB", "IRUPLINIB (WX-0593)", "PEMETREXED + PLATINUM + BEVACIZUMAB", "OTHER", "",
+    # The data dictionary's line_drug labels 2, 6, 21 and 99, in capitals; no regimen, no TRTP.
+    assert [datasets.treatment_label(code) for code in (2, 6, 21, 99, None)] == [
+        "ALECTINIB", "IRUPLINIB (WX-0593)", "PEMETREXED + PLATINUM + BEVACIZUMAB", "OTHER", None,
     ]
 
 
@@ -226,7 +227,7 @@ def test_the_codebook_describes_every_column_with_its_codes():
     assert tumor_sums["ablfl"].codes_text() == "Y, The line's baseline assessment"
     assert {name: tumor_sums[name].unit for name in ("aval", "base", "chg", "pchg", "nadir", "pchg_nadir")} == {
         "aval": "mm", "base": "mm", "chg": "mm", "pchg": "%", "nadir": "mm", "pchg_nadir": "%"}
-    assert ("ALECTINIB", "Alectinib") in responses["trtp"].codes
+    assert ("ALECTINIB", "line_drug 2") in responses["trtp"].codes
     assert all(column.label and column.source for column in (*responses.values(), *tumor_sums.values()))
 
 
