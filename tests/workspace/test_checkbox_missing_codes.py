@@ -17,11 +17,6 @@ def patient(site_a):
     return factories.make_patient(site_a, "ABC-003", birth_date=date(1960, 4, 2), alk_method_2=True)
 
 
-@pytest.fixture
-def coordinator(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return coordinator_a
-
 
 def _stored(patient) -> tuple:
     return Patient.objects.values_list("alk_method_missing", *(f"alk_method_{code}" for code in range(1, 6))).get(

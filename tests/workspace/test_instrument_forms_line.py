@@ -27,11 +27,6 @@ def patient(site_a):
     return patient
 
 
-@pytest.fixture
-def coordinator(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return coordinator_a
-
 
 def _line_count(patient) -> tuple[int, int]:
     return TreatmentLine.objects.filter(patient=patient).count(), Lesion.objects.filter(patient=patient).count()

@@ -18,11 +18,6 @@ def patient(site_a):
     return factories.make_patient(site_a, "ABC-003", birth_date=date(1960, 4, 2))
 
 
-@pytest.fixture
-def coordinator(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return coordinator_a
-
 
 def _history_of(model, instance):
     return [(row.history_change_reason, row.history_user) for row in model.history.filter(id=instance.pk)]

@@ -20,11 +20,6 @@ def patient(site_a):
     return patient
 
 
-@pytest.fixture
-def coordinator(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return coordinator_a
-
 
 def test_the_code_select_is_beside_a_codable_field_and_not_beside_one_that_dates_the_record(
         client, patient, coordinator):

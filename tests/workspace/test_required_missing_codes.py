@@ -20,11 +20,6 @@ def patient(site_a):
     return patient
 
 
-@pytest.fixture
-def coordinator(client, coordinator_a):
-    client.force_login(coordinator_a)
-    return coordinator_a
-
 
 def test_a_required_field_shows_its_code_select_and_stays_marked_required(client, patient, coordinator):
     page = client.get(record_form_url(patient, "enrollment")).content.decode()
