@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from registry.models import ExportDoor, ExportJob, ExportJobStatus
 from registry.selectors.export_jobs import export_job_of, export_jobs_of
 from registry.services.datasets import ExportNotAllowed
-from registry.services.export_jobs import export_job_file, export_job_request
+from registry.services.export_jobs import TooManyOpenJobs, export_job_file, export_job_request
 
 from .base import ApiView
 from .datasets import CUT, DATASET_NAME, DATASETS, FORMAT, IDENTIFIED, ZIP, export_request, refusals_raised
@@ -47,11 +47,18 @@ class Gone(APIException):
     default_code = "gone"
 
 
+class TooManyJobs(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_open_jobs"
+
+
 class DatasetJobsView(ApiView):
     permission_classes = [HasRegistryRole]
     error_codes = {
         "POST": {
             "404": "No such dataset, or no data cut of the name `cut` gives.",
+            "429": "You have REGISTRY_EXPORT_MAX_OPEN_JOBS jobs queued or running already (admin and API "
+                   "together); nothing was stored. Ask again once one has finished.",
             "503": "De-identified exports are refused until the de-identification key is set.",
         },
         "GET": {"400": "`limit` is not a whole number from 1 to 100.", "404": "No such dataset."},
@@ -91,10 +98,13 @@ class DatasetJobsView(ApiView):
 
     def post(self, request, name):
         asked = export_request(request, name)
-        job = refusals_raised(
-            export_job_request, user=request.user, dataset=name, file_format=asked.file_format,
-            deidentify=not asked.identified, site=asked.site, cut=asked.cut, door=ExportDoor.API_DATASET,
-        )
+        try:
+            job = refusals_raised(
+                export_job_request, user=request.user, dataset=name, file_format=asked.file_format,
+                deidentify=not asked.identified, site=asked.site, cut=asked.cut, door=ExportDoor.API_DATASET,
+            )
+        except TooManyOpenJobs as error:
+            raise TooManyJobs(str(error)) from None
         # Without a broker the export ran in-process after the commit: show what it left.
         job.refresh_from_db()
         body = DatasetJobSerializer(job, context={"request": request}).data

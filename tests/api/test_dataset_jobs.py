@@ -495,3 +495,23 @@ def test_listing_jobs_takes_the_same_queries_for_one_job_as_for_five(
         _post(client, site="site-a")
     with django_assert_num_queries(4):
         assert len(_list(client).json()["results"]) == 5
+
+
+def test_one_job_more_than_the_open_jobs_cap_is_429_and_stores_nothing_until_one_finishes(
+    investigator_api, three_patients, settings,
+):
+    """Cap 2: two queued jobs (no broker runs them here: the commit's callbacks are not executed), the
+    third answers 429 and stores nothing; once one of the two has failed (finished), a third is taken."""
+    settings.EXPORT_MAX_OPEN_JOBS = 2
+    _post(investigator_api)
+    _post(investigator_api)
+
+    refused = _post(investigator_api)
+
+    assert refused.status_code == 429
+    assert "2 export jobs queued or running" in refused.json()["detail"]
+    assert ExportJob.objects.count() == 2
+    ExportJob.objects.filter(pk=ExportJob.objects.order_by("pk").first().pk).update(
+        status=ExportJobStatus.FAILED, error_message="worker lost")
+    assert _post(investigator_api).status_code == 202
+    assert ExportJob.objects.count() == 3
