@@ -179,6 +179,15 @@ if EXPORT_RETENTION_DAYS < 1:
         f"REGISTRY_EXPORT_RETENTION_DAYS must be 1 or more (days an export stays downloadable); got {EXPORT_RETENTION_DAYS}"
     )
 
+# Export jobs one user may have queued or running at once, through the admin and the REST API together; one
+# more is refused (the API answers 429) until one has finished. A job takes a worker for minutes: without a
+# cap, one client's loop of requests would queue everyone else's exports behind its own.
+EXPORT_MAX_OPEN_JOBS = env_int("REGISTRY_EXPORT_MAX_OPEN_JOBS", 5)
+if EXPORT_MAX_OPEN_JOBS < 1:
+    raise ImproperlyConfigured(
+        f"REGISTRY_EXPORT_MAX_OPEN_JOBS must be 1 or more (export jobs one user may have open); got {EXPORT_MAX_OPEN_JOBS}"
+    )
+
 # A REST API dataset download of more patients than this (those the user sees, of the site and cut asked
 # for) is not written during the request: GET answers 409 and names the job URL to POST to instead
 # (registry/api/dataset_jobs.py, docs/rest-api-datasets.md). 0: every API download is a job.

@@ -18,7 +18,7 @@ from registry.models import DataCut, ExportJob, ExportJobStatus
 from registry.selectors.access import access_for, visible_sites
 from registry.selectors.export_access import ExportNotAllowed, may_export_identified
 from registry.services.datasets import DATASETS, FORMATS
-from registry.services.export_jobs import export_job_file, export_job_request
+from registry.services.export_jobs import TooManyOpenJobs, export_job_file, export_job_request
 
 from .mixins import NulParametersRefusedMixin, UnseenIsMissingMixin
 
@@ -136,7 +136,7 @@ class ExportJobAdmin(NulParametersRefusedMixin, UnseenIsMissingMixin, admin.Mode
                     user=request.user, dataset=data["dataset"], file_format=data["file_format"],
                     deidentify=data["deidentify"], site=data["site"], cut=data["cut"],
                 )
-            except (ExportNotAllowed, DeidentificationKeyMissing, ValueError) as error:
+            except (ExportNotAllowed, DeidentificationKeyMissing, TooManyOpenJobs, ValueError) as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, f"Export of {job.dataset} ({FORMAT_LABELS[job.file_format]}) requested.")

@@ -2,6 +2,7 @@
 
     POST /api/v1/datasets/{name}/jobs/?format=...     202, Location: the job; the same parameters as the
                                                       download (format, identified, site, cut)
+    GET  /api/v1/datasets/{name}/jobs/?limit=20       your jobs of the dataset, newest first
     GET  /api/v1/datasets/{name}/jobs/{id}/           the job: status, progress, and its file's URL when done
     GET  /api/v1/datasets/{name}/jobs/{id}/file/      the zip (data file, codebook, provenance)
 
@@ -21,21 +22,24 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from registry.models import ExportDoor, ExportJob, ExportJobStatus
-from registry.selectors.export_jobs import export_job_of
+from registry.selectors.export_jobs import export_job_of, export_jobs_of
 from registry.services.datasets import ExportNotAllowed
-from registry.services.export_jobs import export_job_file, export_job_request
+from registry.services.export_jobs import TooManyOpenJobs, export_job_file, export_job_request
 
 from .base import ApiView
-from .datasets import CUT, DATASET_NAME, FORMAT, IDENTIFIED, ZIP, export_request, refusals_raised
-from .errors import Conflict
+from .datasets import CUT, DATASET_NAME, DATASETS, FORMAT, IDENTIFIED, ZIP, export_request, refusals_raised
+from .errors import Conflict, RecordsInvalid, field_error
 from .permissions import HasRegistryRole
 from .query import SITE
-from .serializers import DatasetJobSerializer
+from .serializers import DatasetJobListSerializer, DatasetJobSerializer
 
 JOB_ID = OpenApiParameter("job_id", int, OpenApiParameter.PATH, description="The job's number (from its URL).")
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[202], required=True,
                             description="The job's URL: poll it for its progress, then download its file.")
 TAGS = ["datasets and report"]
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+LIMIT = OpenApiParameter("limit", int, description=f"At most this many jobs, newest first (default {DEFAULT_LIMIT}, "
+                                                   f"at most {MAX_LIMIT}).")
 
 
 class Gone(APIException):
@@ -43,12 +47,22 @@ class Gone(APIException):
     default_code = "gone"
 
 
+class TooManyJobs(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_open_jobs"
+
+
 class DatasetJobsView(ApiView):
     permission_classes = [HasRegistryRole]
-    error_codes = {"POST": {
-        "404": "No such dataset, or no data cut of the name `cut` gives.",
-        "503": "De-identified exports are refused until the de-identification key is set.",
-    }}
+    error_codes = {
+        "POST": {
+            "404": "No such dataset, or no data cut of the name `cut` gives.",
+            "429": "You have REGISTRY_EXPORT_MAX_OPEN_JOBS jobs queued or running already (admin and API "
+                   "together); nothing was stored. Ask again once one has finished.",
+            "503": "De-identified exports are refused until the de-identification key is set.",
+        },
+        "GET": {"400": "`limit` is not a whole number from 1 to 100.", "404": "No such dataset."},
+    }
 
     def perform_content_negotiation(self, request, force=False):
         # `format` names the file's format here, as on the download, not the answer's (DRF's reading of it):
@@ -63,12 +77,34 @@ class DatasetJobsView(ApiView):
                     "size: the same parameters and refusals as the download, checked now (nothing is stored when "
                     "one is refused). Answers 202 with the job, whose URL is in the Location header.",
     )
+    @extend_schema(
+        tags=TAGS, operation_id="dataset_jobs_list", parameters=[DATASET_NAME, LIMIT],
+        responses=DatasetJobListSerializer,
+        description="Your jobs of this dataset, newest first, as each job's own URL shows them (a job of a site you "
+                    "no longer see is not listed): to find a job whose URL was lost, or see which files are still "
+                    "there before asking for a new one.",
+    )
+    def get(self, request, name):
+        if name not in DATASETS:
+            raise NotFound(f"No dataset {name}; the datasets are {', '.join(DATASETS)}.")
+        limit_text = request.query_params.get("limit", str(DEFAULT_LIMIT))
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+            raise RecordsInvalid([field_error("limit", limit_text, f"must be a whole number from 1 to {MAX_LIMIT}")])
+        jobs, truncated = export_jobs_of(user=request.user, dataset=name, limit=int(limit_text))
+        return Response({
+            "results": DatasetJobSerializer(jobs, many=True, context={"request": request}).data,
+            "truncated": truncated,
+        })
+
     def post(self, request, name):
         asked = export_request(request, name)
-        job = refusals_raised(
-            export_job_request, user=request.user, dataset=name, file_format=asked.file_format,
-            deidentify=not asked.identified, site=asked.site, cut=asked.cut, door=ExportDoor.API_DATASET,
-        )
+        try:
+            job = refusals_raised(
+                export_job_request, user=request.user, dataset=name, file_format=asked.file_format,
+                deidentify=not asked.identified, site=asked.site, cut=asked.cut, door=ExportDoor.API_DATASET,
+            )
+        except TooManyOpenJobs as error:
+            raise TooManyJobs(str(error)) from None
         # Without a broker the export ran in-process after the commit: show what it left.
         job.refresh_from_db()
         body = DatasetJobSerializer(job, context={"request": request}).data

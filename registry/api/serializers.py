@@ -365,3 +365,10 @@ class DatasetJobSerializer(serializers.Serializer):
         path = reverse(view, kwargs={"name": job.dataset, "job_id": job.pk})
         return self.context["request"].build_absolute_uri(path)
 
+
+
+class DatasetJobListSerializer(serializers.Serializer):
+    """The user's jobs of one dataset (registry/api/dataset_jobs.py), for the schema."""
+
+    results = DatasetJobSerializer(many=True, help_text="Newest first.")
+    truncated = serializers.BooleanField(help_text="Whether there were more jobs than `limit`.")

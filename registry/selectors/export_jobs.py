@@ -1,6 +1,7 @@
 """Reads for export jobs and for deciding whether a dataset download runs as one.
 
     export_job_of(user=, job_id=)              one job of the user's, as the REST API shows it
+    export_jobs_of(user=, dataset=, limit=)    the user's jobs of a dataset, newest first
     export_patient_count(user=, site=, cut=)   how many patients an export would hold (one COUNT)
 
 The rule for who sees a job is the admin's (registry/admin/exports.py): a user sees their own jobs
@@ -9,6 +10,8 @@ theirs. Whether the file may still leave is decided at the download
 (registry/services/export_jobs.py export_job_file).
 """
 from __future__ import annotations
+
+from django.db.models import Q
 
 from registry.models import DataCut, ExportJob, Site
 from registry.selectors.access import access_for
@@ -24,6 +27,17 @@ def export_job_of(*, user, job_id: int) -> ExportJob | None:
     if job is None or (job.site_id is not None and not access_for(user).can_see_site(job.site_id)):
         return None
     return job
+
+
+def export_jobs_of(*, user, dataset: str, limit: int) -> tuple[list[ExportJob], bool]:
+    """The user's jobs of `dataset` that `export_job_of` would answer, newest first: at most `limit`,
+    and whether there were more. One query (with their sites and cuts) after `access_for`'s."""
+    access = access_for(user)
+    jobs = ExportJob.objects.select_related("site", "cut").filter(requested_by=user, dataset=dataset)
+    if access.site_ids is not None:
+        jobs = jobs.filter(Q(site__isnull=True) | Q(site_id__in=access.site_ids))
+    found = list(jobs.order_by("-created_at", "-pk")[:limit + 1])
+    return found[:limit], len(found) > limit
 
 
 def export_patient_count(*, user, site: Site | None = None, cut: DataCut | None = None) -> int:

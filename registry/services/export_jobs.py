@@ -8,7 +8,9 @@ their requester (registry/api/dataset_jobs.py is the API's door; both doors shar
 
 What may be exported is decided by registry.services.datasets.dataset_export (its rule is
 registry/selectors/export_access.py), at the request, when the job runs and again at the download:
-a grant withdrawn or a site membership ended in between stops the file from leaving.
+a grant withdrawn or a site membership ended in between stops the file from leaving. A user has at
+most settings.EXPORT_MAX_OPEN_JOBS jobs queued or running at once (TooManyOpenJobs), whichever door
+asked for them.
 
 A job may name a frozen data cut (`cut`): its file is then written from the cut's stored rows.
 A job's zip holds the data file, its codebook and its provenance: `<dataset>.<ext>`,
@@ -27,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,6 +41,10 @@ from registry.selectors.export_access import ExportNotAllowed, check_export_allo
 from .datasets import codebook_path, dataset_export, export_checked, provenance_path
 
 logger = logging.getLogger(__name__)
+
+
+class TooManyOpenJobs(Exception):
+    """The user already has settings.EXPORT_MAX_OPEN_JOBS export jobs queued or running."""
 
 
 def exports_directory() -> Path:
@@ -60,9 +67,17 @@ def export_job_request(
 ) -> ExportJob:
     """Stores the request and queues its export after the commit (at once, in-process, without a
     broker). `cut`: export from that frozen data cut instead of the live records. `door`: where it was
-    asked for, which an identified export's log names. Raises ValueError, ExportNotAllowed or
-    DeidentificationKeyMissing, storing nothing."""
+    asked for, which an identified export's log names. Raises ValueError, ExportNotAllowed,
+    DeidentificationKeyMissing or TooManyOpenJobs, storing nothing."""
     _check_request(user=user, dataset=dataset, file_format=file_format, deidentify=deidentify, site=site)
+    # The user's row locked (PostgreSQL) so that two requests at once cannot both pass the count.
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    open_jobs = ExportJob.objects.filter(
+        requested_by=user, status__in=[ExportJobStatus.QUEUED, ExportJobStatus.RUNNING]).count()
+    if open_jobs >= settings.EXPORT_MAX_OPEN_JOBS:
+        raise TooManyOpenJobs(
+            f"{user.get_username()} has {open_jobs} export jobs queued or running, the most one user may have "
+            f"(REGISTRY_EXPORT_MAX_OPEN_JOBS = {settings.EXPORT_MAX_OPEN_JOBS}); ask again once one has finished.")
     job = ExportJob(requested_by=user, dataset=dataset, file_format=file_format, deidentified=deidentify, site=site,
                     cut=cut, door=door)
     job.full_clean()

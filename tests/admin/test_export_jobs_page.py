@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from registry.models import ExportJob, ExportJobStatus, RegistryRole, Role
+from registry.models import ExportDoor, ExportJob, ExportJobStatus, RegistryRole, Role
 from tests import factories
 from tests.exports.populated import make_derived_patient
 
@@ -181,3 +181,23 @@ def test_the_adam_style_datasets_are_offered_and_exported_de_identified(
     assert len(rows) == 1 + {"responses": 2, "tumor_sums": 4}[dataset]
     assert "A-1" not in "\n".join(rows) and "B-1" not in "\n".join(rows)
     assert dataset in str(choices)
+
+
+def test_one_job_more_than_the_open_jobs_cap_is_refused_with_why_and_stores_nothing(
+    client, investigator, patients, settings,
+):
+    """The cap counts queued and running jobs of the user, whichever door asked for them: with a cap of
+    2 and two queued jobs (one asked for here, one through the API), a third is refused here."""
+    settings.EXPORT_MAX_OPEN_JOBS = 2
+    client.force_login(investigator)
+    # Not run (the commit's callbacks are not executed): the jobs stay queued, as behind a busy worker.
+    client.post(reverse(ADD_URL), {"dataset": "lines", "file_format": "csv"})
+    ExportJob.objects.create(requested_by=investigator, dataset="patients", file_format="csv", deidentified=True,
+                             door=ExportDoor.API_DATASET)
+
+    response = client.post(reverse(ADD_URL), {"dataset": "lines", "file_format": "csv"})
+
+    assert response.status_code == 200
+    assert ("investigator has 2 export jobs queued or running, the most one user may have "
+            "(REGISTRY_EXPORT_MAX_OPEN_JOBS = 2)") in response.content.decode()
+    assert ExportJob.objects.count() == 2

@@ -413,3 +413,105 @@ def test_without_a_broker_the_job_has_run_when_the_202_is_answered(site_a):
 
     assert response.status_code == 202
     assert (response.json()["status"], response.json()["rows"]) == ("done", 2)  # make_derived_patient: 2 lines
+
+
+# --- the user's jobs of a dataset ----------------------------------------------------------------
+
+def _list(client, dataset="lines", **parameters):
+    url = f"/api/v1/datasets/{dataset}/jobs/"
+    if parameters:
+        url += "?" + "&".join(f"{name}={value}" for name, value in parameters.items())
+    return client.get(url)
+
+
+def test_the_job_list_gives_the_users_own_jobs_of_the_dataset_newest_first(
+    investigator_api, administrator_api, three_patients,
+):
+    first = _post(investigator_api, format="csv")["Location"]
+    second = _post(investigator_api, format="dta")["Location"]
+    _post(investigator_api, dataset="patients")  # another dataset: not in the lines list
+    _post(administrator_api)  # another user's job of the same dataset: not theirs
+
+    answer = _list(investigator_api).json()
+
+    assert [job["url"] for job in answer["results"]] == [second, first]
+    assert [job["format"] for job in answer["results"]] == ["dta", "csv"]
+    assert answer["truncated"] is False
+    # Each entry is what the job's own URL answers.
+    assert answer["results"][0] == investigator_api.get(second).json()
+
+
+def test_the_job_list_stops_at_the_limit_and_says_there_were_more(investigator_api, three_patients):
+    urls = [_post(investigator_api)["Location"] for _ in range(3)]
+
+    answer = _list(investigator_api, limit=2).json()
+
+    # Three jobs, limit 2: the two newest, and truncated.
+    assert [job["url"] for job in answer["results"]] == urls[:0:-1]
+    assert answer["truncated"] is True
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "x", "-1"])
+def test_a_limit_out_of_range_is_refused_400(investigator_api, db, limit):
+    response = _list(investigator_api, limit=limit)
+
+    assert response.status_code == 400
+    assert "limit" in str(response.json())
+
+
+def test_the_job_list_of_an_unknown_dataset_is_404(investigator_api, db):
+    assert _list(investigator_api, dataset="nonsense").status_code == 404
+
+
+def test_the_job_list_leaves_out_a_job_of_a_site_the_user_left(site_a, site_b):
+    coordinator = factories.make_user("coordinator", role=Role.COORDINATOR, sites=[site_a, site_b])
+    make_derived_patient(site_a, "A-1")
+    make_derived_patient(site_b, "B-1")
+    client = token_client(coordinator)
+    of_a = _post(client, site="site-a")["Location"]
+    of_b = _post(client, site="site-b")["Location"]
+    of_every_site = _post(client)["Location"]
+    assert [job["url"] for job in _list(client).json()["results"]] == [of_every_site, of_b, of_a]
+
+    SiteMembership.objects.filter(user=coordinator, site=site_b).delete()
+
+    # As each job's own URL answers: site-b's job is none of theirs (404); the job of every site still is.
+    client = token_client(coordinator)
+    assert [job["url"] for job in _list(client).json()["results"]] == [of_every_site, of_a]
+
+
+def test_listing_jobs_takes_the_same_queries_for_one_job_as_for_five(
+    site_a, django_assert_num_queries,
+):
+    make_derived_patient(site_a, "P-1")
+    client = token_client(factories.make_user("coordinator", role=Role.COORDINATOR, sites=[site_a]))
+    _post(client, site="site-a")
+    _list(client)  # the token used once (its last-use time written)
+
+    # 1 the token with its user, 2 the role, 3 the coordinator's sites, 4 the jobs with sites and cuts.
+    with django_assert_num_queries(4):
+        assert len(_list(client).json()["results"]) == 1
+    for _ in range(4):
+        _post(client, site="site-a")
+    with django_assert_num_queries(4):
+        assert len(_list(client).json()["results"]) == 5
+
+
+def test_one_job_more_than_the_open_jobs_cap_is_429_and_stores_nothing_until_one_finishes(
+    investigator_api, three_patients, settings,
+):
+    """Cap 2: two queued jobs (no broker runs them here: the commit's callbacks are not executed), the
+    third answers 429 and stores nothing; once one of the two has failed (finished), a third is taken."""
+    settings.EXPORT_MAX_OPEN_JOBS = 2
+    _post(investigator_api)
+    _post(investigator_api)
+
+    refused = _post(investigator_api)
+
+    assert refused.status_code == 429
+    assert "2 export jobs queued or running" in refused.json()["detail"]
+    assert ExportJob.objects.count() == 2
+    ExportJob.objects.filter(pk=ExportJob.objects.order_by("pk").first().pk).update(
+        status=ExportJobStatus.FAILED, error_message="worker lost")
+    assert _post(investigator_api).status_code == 202
+    assert ExportJob.objects.count() == 3

@@ -1,6 +1,8 @@
 """python manage.py derive: a thin door onto patients_derive and analysis_settings_update."""
 import io
+import time
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -148,3 +150,86 @@ def test_a_failed_chunk_fails_the_command_and_retry_run_derives_only_it(site_a, 
     assert out.splitlines()[0] == "patients 2"  # the run's done chunks, the first one not derived again
     assert sorted(PatientDerivation.objects.values_list("patient_id", flat=True)) == [first.id, second.id]
     assert list(run.chunks.values_list("attempts", flat=True)) == [1, 2]
+
+
+# --- with a broker: no worker answering, and a run that stalls -------------------------------------
+
+class _Clock:
+    """time.monotonic and time.sleep for the command: each sleep moves the clock on by `step`
+    seconds, and `on_sleep(now)` runs after each."""
+
+    def __init__(self, step: float, on_sleep):
+        self.now, self.step, self.on_sleep = 1000.0, step, on_sleep
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, _seconds):
+        self.now += self.step
+        self.on_sleep(self.now)
+
+
+@pytest.fixture
+def brokered(monkeypatch):
+    """The command believes a broker is configured (its chunks still run here, eagerly, when sent)."""
+    from registry.management.commands import derive as command
+
+    monkeypatch.setattr(command, "chunks_go_to_workers", lambda: True)
+    return command
+
+
+def _workers_answer(monkeypatch, replies):
+    from config.celery import app
+
+    monkeypatch.setattr(app.control, "ping", lambda timeout: replies)
+
+
+def test_no_worker_answering_is_a_warning_and_the_run_is_still_sent(site_a, brokered, monkeypatch):
+    factories.make_full_patient(site_a)
+    _workers_answer(monkeypatch, [])
+
+    _, err = _derive()
+
+    assert "No Celery worker answered within 2 s" in err
+    assert "celery -A config worker" in err
+    # Sent anyway (and, eager here, derived): a worker starting later would have taken it.
+    assert PatientDerivation.objects.count() == 1
+    assert DerivationRun.objects.get().chunks_done == 1
+
+
+def test_a_worker_answering_gives_no_warning(site_a, brokered, monkeypatch):
+    factories.make_full_patient(site_a)
+    _workers_answer(monkeypatch, [{"celery@host": {"ok": "pong"}}])
+
+    _, err = _derive()
+
+    assert "No Celery worker answered" not in err
+    assert PatientDerivation.objects.count() == 1
+
+
+def test_a_stalled_run_is_warned_about_once_and_waited_for_until_it_finishes(site_a, brokered, monkeypatch):
+    """Nothing is sent (no worker takes the chunks); the clock moves 50 s per poll. The warning comes
+    at the first poll 120 s (STALL_WARNING_SECONDS) after the last change: 1000 -> 1050 -> 1100 ->
+    1150, i.e. after the third sleep, and only once; at 1300 a worker 'finishes' the only chunk."""
+    factories.make_full_patient(site_a)
+    _workers_answer(monkeypatch, [{"celery@host": {"ok": "pong"}}])
+    monkeypatch.setattr(brokered, "derivation_run_dispatch", lambda **_: None)
+    sleeps = []
+
+    def on_sleep(now):
+        sleeps.append(now)
+        if now >= 1300:
+            DerivationRun.objects.update(chunks_done=1, patients_done=1)
+
+    clock = _Clock(50, on_sleep)
+    # The command's own `time` only: the real module stays as it is for everything else.
+    monkeypatch.setattr(brokered, "time", SimpleNamespace(
+        monotonic=clock.monotonic, sleep=clock.sleep, perf_counter=time.perf_counter))
+
+    _, err = _derive()
+
+    run = DerivationRun.objects.get()
+    assert err.count(f"No chunk of run {run.pk} has finished for 120 s") == 1
+    assert sleeps == [1050, 1100, 1150, 1200, 1250, 1300]  # waited until the run finished, then returned
+    # The warning was written at 1150 (after the third sleep): the progress after it is the final one.
+    assert err.rstrip().endswith("] 1/1 patients")

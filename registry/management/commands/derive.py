@@ -9,6 +9,11 @@ configured (CELERY_BROKER_URL), this command printing their progress until the r
 no broker, derived here, or in N local processes with --parallel N (PostgreSQL only). --cutoff first
 changes the analysis settings' data cut-off (kept in their history, every stored result marked
 stale). --retry-run runs again the chunks of an earlier run that are not done (failed ones).
+
+With a broker, the chunks wait in its queue until a worker takes them, and so does this command: it
+warns when no worker answers a ping before the chunks are sent, and again when no chunk has finished
+for STALL_WARNING_SECONDS; it keeps waiting (Ctrl-C stops the waiting, not the run, which the workers
+finish when they start).
 """
 import time
 
@@ -26,6 +31,8 @@ from registry.services.derivation_runs import (
 
 BAR_WIDTH = 30
 POLL_SECONDS = 0.5
+WORKER_PING_SECONDS = 2.0  # how long the workers are given to answer the ping before a run is sent
+STALL_WARNING_SECONDS = 120  # no chunk finished for this long: a warning (once per stall)
 
 
 class Command(BaseCommand):
@@ -98,6 +105,7 @@ class Command(BaseCommand):
                           + (", sent to the Celery workers" if brokered else
                              f", in {parallel} local processes" if parallel > 1 else ""))
         if brokered:
+            self._warn_without_workers()
             derivation_run_dispatch(run=run, chunk_ids=chunk_ids)
             self._wait(run)
         else:
@@ -113,16 +121,43 @@ class Command(BaseCommand):
                 f"{run.chunks_failed} of {run.total_chunks} chunks failed (their errors: the admin's derivation "
                 f"run {run.pk}); derive them again with: manage.py derive --retry-run {run.pk}")
 
+    def _warn_without_workers(self) -> None:
+        """A warning when no Celery worker answers: the run would wait in the queue, and so would
+        this command, with nothing on the screen to say why."""
+        from config.celery import app
+
+        try:
+            replies = app.control.ping(timeout=WORKER_PING_SECONDS)
+        except Exception as error:  # noqa: BLE001 - the broker's own error, shown as it is
+            self.stderr.write(self.style.WARNING(f"Could not ask the Celery workers for a reply ({error}); the run "
+                                                 "is sent anyway."))
+            return
+        if not replies:
+            self.stderr.write(self.style.WARNING(
+                f"No Celery worker answered within {WORKER_PING_SECONDS:g} s: the chunks wait in the queue until "
+                "one starts (celery -A config worker). Ctrl-C stops this command's waiting, not the run."))
+
     def _wait(self, run: DerivationRun) -> None:
-        """Prints the run's progress, read from the database, until its last chunk is done or failed."""
+        """Prints the run's progress, read from the database, until its last chunk is done or failed;
+        warns once per stall when nothing has changed for STALL_WARNING_SECONDS."""
         shown = None
+        changed_at = time.monotonic()
+        warned = False
         while True:
             run.refresh_from_db(fields=["patients_done", "chunks_done", "chunks_failed", "finished_at"])
             if (run.patients_done, run.chunks_failed) != shown:
                 shown = (run.patients_done, run.chunks_failed)
+                changed_at, warned = time.monotonic(), False
                 self._progress(run.patients_done, run.total_patients)
             if run.finished:
                 return
+            if not warned and time.monotonic() - changed_at >= STALL_WARNING_SECONDS:
+                warned = True
+                self.stderr.write("")  # ends the progress line
+                self.stderr.write(self.style.WARNING(
+                    f"No chunk of run {run.pk} has finished for {STALL_WARNING_SECONDS} s: are the Celery workers "
+                    f"running (celery -A config inspect ping)? The admin's derivation run {run.pk} shows each "
+                    "chunk's state."))
             time.sleep(POLL_SECONDS)
 
     def _summary(self, summary, seconds: float) -> None:
