@@ -1,7 +1,9 @@
 import pytest
 
 from registry.models import Role
-from tests import factories
+from tests import factories, template_db
+
+template_db.install()
 
 
 @pytest.fixture
