@@ -24,6 +24,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 
 from django.conf import settings
 from django.db import connection, models
@@ -71,6 +72,8 @@ def insert_rows(
         suffix += f" RETURNING {quote(model._meta.pk.column)}"
     values = _prepared_columns(fields, rows)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and upsert_on is None:
+            return _copy_rows(cursor, model, fields, values, returning_ids=returning_ids)
         if connection.vendor == "postgresql":
             aliases = [f"c{number}" for number in range(len(fields))]
             selected = ", ".join(
@@ -136,22 +139,27 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
 # ---------------------------------------------------------------------------- with the audit trail
 
 def create_with_history(model: type[models.Model], instances: Sequence[models.Model], *, user,
-                        change_reason: str) -> None:
-    """bulk_create_with_history(instances, model, default_user=user, default_change_reason=...): the
-    new instances in one INSERT (their primary keys set, as bulk_create sets them), then their
-    history rows ("+") in one INSERT ... SELECT. `auto_now` and `auto_now_add` fields get the time of
-    the write, which is also the history rows' date."""
+                        change_reason: str, date: datetime | None = None) -> None:
+    """bulk_create_with_history(instances, model, default_user=user, default_change_reason=...,
+    default_date=date): the new instances in one INSERT (on PostgreSQL one COPY, after one query
+    reserving their ids; their primary keys set, as bulk_create sets them), then their history rows
+    ("+") in one INSERT ... SELECT. `auto_now` and `auto_now_add` fields get `date` (None: the time
+    of the write), which is also the history rows' date. A foreign key whose id is unset takes the
+    id of the parent instance it was given, once that was written (as bulk_create does)."""
     if not instances:
         return
-    now = timezone.now()
+    now = timezone.now() if date is None else date
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             stamp = now if isinstance(field, models.DateTimeField) else now.date()
             for instance in instances:
                 setattr(instance, field.attname, stamp)
-    attnames = [field.attname for field in fields]
-    rows = [tuple([getattr(instance, attname) for attname in attnames]) for instance in instances]
+        elif field.is_relation:
+            _parent_ids(field, instances)
+    row_of = attrgetter(*[field.attname for field in fields])
+    rows = [row_of(instance) for instance in instances] if len(fields) > 1 else [
+        (row_of(instance),) for instance in instances]
     ids = insert_rows(model, [field.name for field in fields], rows, returning_ids=True)
     for instance, pk in zip(instances, ids, strict=True):
         instance.pk = pk
@@ -159,6 +167,21 @@ def create_with_history(model: type[models.Model], instances: Sequence[models.Mo
         instance._state.db = connection.alias
     _copy_to_history(model, ids, history_type="+", user=user, change_reason=change_reason, date=now,
                      example=instances[0])
+
+
+def _parent_ids(field, instances: Sequence[models.Model]) -> None:
+    """Sets the foreign key `field` of the instances given their parent before it was written (what
+    Model._prepare_related_fields_for_save does for bulk_create); refuses a parent still unsaved."""
+    attname, name = field.attname, field.name
+    for instance in instances:
+        if getattr(instance, attname) is None:
+            parent = instance._state.fields_cache.get(name)
+            if parent is None:
+                continue
+            if parent.pk is None:
+                raise ValueError(f"create_with_history() prohibited to prevent data loss due to unsaved related "
+                                 f"object '{name}'.")
+            setattr(instance, attname, parent.pk)
 
 
 def update_with_history(model: type[models.Model], instances: Sequence[models.Model], columns: Sequence[str], *,
@@ -209,6 +232,56 @@ def _copy_to_history(model, ids: list[int], *, history_type: str, user, change_r
             f"{'id' if connection.vendor == 'postgresql' else 'value'} ORDER BY {order}",
             [*constants, ids_parameter],
         )
+
+
+# ---------------------------------------------------------------------------- COPY (PostgreSQL)
+
+def _copy_rows(cursor, model, fields, values: list[list], *, returning_ids: bool) -> list[int]:
+    """Writes the prepared columns `values` with one binary COPY FROM STDIN (psycopg 3's
+    `Cursor.copy`); `returning_ids`: the primary keys are first reserved from the table's sequence
+    (one query: nextval per row, the values another transaction cannot take) and written with the
+    rows, in their order.
+
+    The COPY's types are the columns' own without their length or precision (as `_array_type`), so
+    that PostgreSQL applies the column's: a value too long for a varchar is refused, not truncated.
+    JSON arrives as the text `_prepared_columns` made of it, sent as it is (psycopg's Jsonb with the
+    text already dumped).
+    """
+    from psycopg.types.json import Jsonb  # PostgreSQL's driver: not needed on SQLite
+
+    quote = connection.ops.quote_name
+    count = len(values[0])
+    ids: list[int] = []
+    if returning_ids:
+        pk = model._meta.pk
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
+            [model._meta.db_table, pk.column, count],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        fields, values = [pk, *fields], [ids, *values]
+    types = [_copy_type(field) for field in fields]
+    for position, field in enumerate(fields):
+        if field.get_internal_type() == "JSONField":
+            values[position] = [None if value is None else Jsonb(value, dumps=_as_is) for value in values[position]]
+    names = ", ".join(quote(field.column) for field in fields)
+    with cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        write_row = copy.write_row
+        for row in zip(*values):
+            write_row(row)
+    return ids
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _copy_type(field) -> str:
+    """The binary COPY type of a column: its own, without length or precision (see `_array_type`)."""
+    if field.get_internal_type() == "JSONField":
+        return "jsonb"
+    return field.db_type(connection).split("(")[0]
 
 
 # ---------------------------------------------------------------------------- values
