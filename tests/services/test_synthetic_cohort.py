@@ -129,11 +129,13 @@ def test_queries_grow_with_the_number_of_batches_not_with_the_number_of_rows(mon
 
     # Each run: SAVEPOINT and RELEASE of its transaction, and one SELECT for an existing cohort of the
     # seed. Each batch: for each of the 8 models (patients, lines, assessments, lesions, local
-    # therapy, biopsies, measurements, variants) one INSERT of its rows and one of their history rows.
+    # therapy, biopsies, measurements, variants) one INSERT of its rows and one of their history rows;
+    # on PostgreSQL the rows are one binary COPY after one SELECT nextval(...) reserving their ids.
     # (A model without rows in a batch writes nothing: these seeds give every batch rows of every model.)
+    per_model = 3 if connection.vendor == "postgresql" else 2
     assert large.lesion_measurements > 3 * small.lesion_measurements
-    assert len(one_batch) == 3 + 1 * 16
-    assert len(four_batches) == 3 + 4 * 16
+    assert len(one_batch) == 3 + 1 * 8 * per_model
+    assert len(four_batches) == 3 + 4 * 8 * per_model
 
 
 @pytest.mark.django_db
