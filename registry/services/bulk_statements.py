@@ -6,9 +6,12 @@ per value (bulk_create prepares 2.9 million values for the REST API benchmark's 
 bulk_update builds a CASE WHEN per value), a model instance per history row, and the values sent
 a second time for the history rows.
 
-- PostgreSQL gets one array per column: `INSERT ... SELECT ... FROM unnest(...)` and
-  `UPDATE ... FROM unnest(...)`, one statement whatever the number of rows (as Django 5.2's own
-  bulk_create does, array types without their length so that nothing is truncated).
+- PostgreSQL gets one binary COPY FROM STDIN for new rows (psycopg 3's `Cursor.copy`, the columns'
+  types without their length so that the column refuses a value too long rather than truncating
+  it); where the caller needs the new rows' ids, one query first reserves them from the table's
+  sequence and the COPY writes them. An upsert and an UPDATE get one array per column,
+  `INSERT ... SELECT ... FROM unnest(...) ON CONFLICT` and `UPDATE ... FROM unnest(...)`, one
+  statement whatever the number of rows (as Django 5.2's own bulk_create does).
 - SQLite gets multi-row VALUES (within its 999 parameters) where ids are returned, an executemany
   elsewhere.
 - The history rows are copied from the rows just written, by id, in one INSERT ... SELECT: the
@@ -16,7 +19,8 @@ a second time for the history rows.
 
 Values are prepared by their model field as bulk_create prepares them (get_db_prep_save), except
 the values that preparation passes unchanged (a str for a text field, an int for an integer one,
-...), which go as they are.
+...), and the members of IntegerChoices and bools in integer fields, which go as int(value), what
+that preparation makes of them.
 """
 from __future__ import annotations
 
@@ -174,14 +178,16 @@ def _parent_ids(field, instances: Sequence[models.Model]) -> None:
     Model._prepare_related_fields_for_save does for bulk_create); refuses a parent still unsaved."""
     attname, name = field.attname, field.name
     for instance in instances:
-        if getattr(instance, attname) is None:
+        attributes = instance.__dict__
+        if attributes.get(attname) is None:
             parent = instance._state.fields_cache.get(name)
             if parent is None:
                 continue
             if parent.pk is None:
                 raise ValueError(f"create_with_history() prohibited to prevent data loss due to unsaved related "
                                  f"object '{name}'.")
-            setattr(instance, attname, parent.pk)
+            # As setattr(instance, name, parent) would set it, the cached parent kept
+            attributes[attname] = parent.pk
 
 
 def update_with_history(model: type[models.Model], instances: Sequence[models.Model], columns: Sequence[str], *,
@@ -265,7 +271,10 @@ def _copy_rows(cursor, model, fields, values: list[list], *, returning_ids: bool
         if field.get_internal_type() == "JSONField":
             values[position] = [None if value is None else Jsonb(value, dumps=_as_is) for value in values[position]]
     names = ", ".join(quote(field.column) for field in fields)
-    with cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+    # Django wraps the errors of execute() (DataError, IntegrityError, ...), not those of copy()
+    with connection.wrap_database_errors, cursor.copy(
+        f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
         copy.set_types(types)
         write_row = copy.write_row
         for row in zip(*values):
@@ -306,7 +315,13 @@ def _prepared_columns(fields, rows: Sequence[tuple]) -> list[list]:
             columns[position] = [None if value is None else json.dumps(value, cls=encoder) for value in values]
             continue
         unchanged = unchanged_types.get(internal_type)
-        if unchanged is not None and set(map(type, values)) <= {unchanged, _NONE}:
-            continue
+        if unchanged is not None:
+            kinds = set(map(type, values)) - {_NONE}
+            if kinds <= {unchanged}:
+                continue
+            if unchanged is int and all(issubclass(kind, int) for kind in kinds):
+                # IntegerChoices members and bools: int(value) is what the field's get_prep_value makes of them
+                columns[position] = [None if value is None else int(value) for value in values]
+                continue
         columns[position] = [None if value is None else field.get_db_prep_save(value, connection) for value in values]
     return columns
