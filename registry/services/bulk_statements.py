@@ -165,10 +165,11 @@ def create_with_history(model: type[models.Model], instances: Sequence[models.Mo
     rows = [row_of(instance) for instance in instances] if len(fields) > 1 else [
         (row_of(instance),) for instance in instances]
     ids = insert_rows(model, [field.name for field in fields], rows, returning_ids=True)
+    alias = connection.alias  # once: `connection` is a proxy, each attribute a lookup
     for instance, pk in zip(instances, ids, strict=True):
         instance.pk = pk
         instance._state.adding = False
-        instance._state.db = connection.alias
+        instance._state.db = alias
     _copy_to_history(model, ids, history_type="+", user=user, change_reason=change_reason, date=now,
                      example=instances[0])
 
