@@ -2,11 +2,14 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_synth \\
         .venv/bin/python benchmarks/synth_cohort.py --patients 10000 [--batch-size 500] [--without-history]
+        [--follow-up registry|long_follow_up]
 
 Uses a temporary SQLite database unless DATABASE_URL is set (then that database is flushed!).
 Prints rows per model, seconds, rows per second and the peak resident memory of the process
-(ru_maxrss). --without-history writes the same rows without their audit-trail rows, to measure
-what django-simple-history's bulk_create_with_history costs. --traced adds a separate, slower run
+(ru_maxrss). --without-history writes the same rows without their audit-trail rows (the run with
+SIMPLE_HISTORY_ENABLED off, which create_with_history of registry/services/bulk_statements.py
+obeys), to measure what the audit trail costs. --follow-up chooses the profile (FollowUpProfile;
+`registry` by default). --traced adds a separate, slower run
 under tracemalloc (traced Python allocations only) for a tenth of the patients and for all of them:
 the two peaks should be about equal, as memory is bounded by the batch, not the cohort.
 
@@ -37,6 +40,7 @@ import django  # noqa: E402 - settings must be chosen first
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -44,28 +48,25 @@ from registry.services import synthetic_cohort  # noqa: E402
 from benchmarks import copy_floor  # noqa: E402
 
 
-def _without_history(objs, model, **_history_options):
-    return model._default_manager.bulk_create(objs)
-
-
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def run(patients: int, batch_size: int, *, traced: bool, history: bool) -> None:
+def run(patients: int, batch_size: int, *, traced: bool, history: bool, follow_up: str) -> None:
     call_command("flush", interactive=False, verbosity=0)
     snapshot = copy_floor.TableSnapshot() if not traced and copy_floor.floor_measurable() else None
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
-    summary = synthetic_cohort.synthetic_cohort_create(patients=patients, seed=1, batch_size=batch_size)
+    summary = synthetic_cohort.synthetic_cohort_create(patients=patients, seed=1, batch_size=batch_size,
+                                                       follow_up=follow_up)
     seconds = time.perf_counter() - started
     if traced:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"traced: {patients} patients, batch {batch_size}: peak {peak / 1_048_576:.0f} MiB (tracemalloc)")
         return
-    print(f"-- {patients} patients in {summary.batches} batches of {batch_size}")
+    print(f"-- {patients} patients ({follow_up}) in {summary.batches} batches of {batch_size}")
     for name, rows in summary.rows_by_model.items():
         print(f"{name:<22} {rows:>10}")
     total = summary.total_rows
@@ -80,17 +81,20 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--without-history", action="store_true", help="skip the audit-trail rows")
+    parser.add_argument("--follow-up", choices=synthetic_cohort.FOLLOW_UP_PROFILES,
+                        default=synthetic_cohort.DEFAULT_FOLLOW_UP)
     parser.add_argument("--traced", action="store_true", help="also measure tracemalloc peaks (slower)")
     options = parser.parse_args()
     if options.without_history:
-        synthetic_cohort.bulk_create_with_history = _without_history
+        settings.SIMPLE_HISTORY_ENABLED = False
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; "
           f"history {'off' if options.without_history else 'on'}")
-    run(options.patients, options.batch_size, traced=False, history=not options.without_history)
+    history = not options.without_history
+    run(options.patients, options.batch_size, traced=False, history=history, follow_up=options.follow_up)
     if options.traced:
         for patients in (max(1, options.patients // 10), options.patients):
-            run(patients, options.batch_size, traced=True, history=not options.without_history)
+            run(patients, options.batch_size, traced=True, history=history, follow_up=options.follow_up)
 
 
 if __name__ == "__main__":

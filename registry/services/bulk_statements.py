@@ -6,9 +6,12 @@ per value (bulk_create prepares 2.9 million values for the REST API benchmark's 
 bulk_update builds a CASE WHEN per value), a model instance per history row, and the values sent
 a second time for the history rows.
 
-- PostgreSQL gets one array per column: `INSERT ... SELECT ... FROM unnest(...)` and
-  `UPDATE ... FROM unnest(...)`, one statement whatever the number of rows (as Django 5.2's own
-  bulk_create does, array types without their length so that nothing is truncated).
+- PostgreSQL gets one binary COPY FROM STDIN for new rows (psycopg 3's `Cursor.copy`, the columns'
+  types without their length so that the column refuses a value too long rather than truncating
+  it); where the caller needs the new rows' ids, one query first reserves them from the table's
+  sequence and the COPY writes them. An upsert and an UPDATE get one array per column,
+  `INSERT ... SELECT ... FROM unnest(...) ON CONFLICT` and `UPDATE ... FROM unnest(...)`, one
+  statement whatever the number of rows (as Django 5.2's own bulk_create does).
 - SQLite gets multi-row VALUES (within its 999 parameters) where ids are returned, an executemany
   elsewhere.
 - The history rows are copied from the rows just written, by id, in one INSERT ... SELECT: the
@@ -16,7 +19,8 @@ a second time for the history rows.
 
 Values are prepared by their model field as bulk_create prepares them (get_db_prep_save), except
 the values that preparation passes unchanged (a str for a text field, an int for an integer one,
-...), which go as they are.
+...), and the members of IntegerChoices and bools in integer fields, which go as int(value), what
+that preparation makes of them.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 
 from django.conf import settings
 from django.db import connection, models
@@ -71,6 +76,8 @@ def insert_rows(
         suffix += f" RETURNING {quote(model._meta.pk.column)}"
     values = _prepared_columns(fields, rows)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and upsert_on is None:
+            return _copy_rows(cursor, model, fields, values, returning_ids=returning_ids)
         if connection.vendor == "postgresql":
             aliases = [f"c{number}" for number in range(len(fields))]
             selected = ", ".join(
@@ -136,29 +143,52 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
 # ---------------------------------------------------------------------------- with the audit trail
 
 def create_with_history(model: type[models.Model], instances: Sequence[models.Model], *, user,
-                        change_reason: str) -> None:
-    """bulk_create_with_history(instances, model, default_user=user, default_change_reason=...): the
-    new instances in one INSERT (their primary keys set, as bulk_create sets them), then their
-    history rows ("+") in one INSERT ... SELECT. `auto_now` and `auto_now_add` fields get the time of
-    the write, which is also the history rows' date."""
+                        change_reason: str, date: datetime | None = None) -> None:
+    """bulk_create_with_history(instances, model, default_user=user, default_change_reason=...,
+    default_date=date): the new instances in one INSERT (on PostgreSQL one COPY, after one query
+    reserving their ids; their primary keys set, as bulk_create sets them), then their history rows
+    ("+") in one INSERT ... SELECT. `auto_now` and `auto_now_add` fields get `date` (None: the time
+    of the write), which is also the history rows' date. A foreign key whose id is unset takes the
+    id of the parent instance it was given, once that was written (as bulk_create does)."""
     if not instances:
         return
-    now = timezone.now()
+    now = timezone.now() if date is None else date
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             stamp = now if isinstance(field, models.DateTimeField) else now.date()
             for instance in instances:
                 setattr(instance, field.attname, stamp)
-    attnames = [field.attname for field in fields]
-    rows = [tuple([getattr(instance, attname) for attname in attnames]) for instance in instances]
+        elif field.is_relation:
+            _parent_ids(field, instances)
+    row_of = attrgetter(*[field.attname for field in fields])
+    rows = [row_of(instance) for instance in instances] if len(fields) > 1 else [
+        (row_of(instance),) for instance in instances]
     ids = insert_rows(model, [field.name for field in fields], rows, returning_ids=True)
+    alias = connection.alias  # once: `connection` is a proxy, each attribute a lookup
     for instance, pk in zip(instances, ids, strict=True):
         instance.pk = pk
         instance._state.adding = False
-        instance._state.db = connection.alias
+        instance._state.db = alias
     _copy_to_history(model, ids, history_type="+", user=user, change_reason=change_reason, date=now,
                      example=instances[0])
+
+
+def _parent_ids(field, instances: Sequence[models.Model]) -> None:
+    """Sets the foreign key `field` of the instances given their parent before it was written (what
+    Model._prepare_related_fields_for_save does for bulk_create); refuses a parent still unsaved."""
+    attname, name = field.attname, field.name
+    for instance in instances:
+        attributes = instance.__dict__
+        if attributes.get(attname) is None:
+            parent = instance._state.fields_cache.get(name)
+            if parent is None:
+                continue
+            if parent.pk is None:
+                raise ValueError(f"create_with_history() prohibited to prevent data loss due to unsaved related "
+                                 f"object '{name}'.")
+            # As setattr(instance, name, parent) would set it, the cached parent kept
+            attributes[attname] = parent.pk
 
 
 def update_with_history(model: type[models.Model], instances: Sequence[models.Model], columns: Sequence[str], *,
@@ -211,6 +241,59 @@ def _copy_to_history(model, ids: list[int], *, history_type: str, user, change_r
         )
 
 
+# ---------------------------------------------------------------------------- COPY (PostgreSQL)
+
+def _copy_rows(cursor, model, fields, values: list[list], *, returning_ids: bool) -> list[int]:
+    """Writes the prepared columns `values` with one binary COPY FROM STDIN (psycopg 3's
+    `Cursor.copy`); `returning_ids`: the primary keys are first reserved from the table's sequence
+    (one query: nextval per row, the values another transaction cannot take) and written with the
+    rows, in their order.
+
+    The COPY's types are the columns' own without their length or precision (as `_array_type`), so
+    that PostgreSQL applies the column's: a value too long for a varchar is refused, not truncated.
+    JSON arrives as the text `_prepared_columns` made of it, sent as it is (psycopg's Jsonb with the
+    text already dumped).
+    """
+    from psycopg.types.json import Jsonb  # PostgreSQL's driver: not needed on SQLite
+
+    quote = connection.ops.quote_name
+    count = len(values[0])
+    ids: list[int] = []
+    if returning_ids:
+        pk = model._meta.pk
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
+            [model._meta.db_table, pk.column, count],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        fields, values = [pk, *fields], [ids, *values]
+    types = [_copy_type(field) for field in fields]
+    for position, field in enumerate(fields):
+        if field.get_internal_type() == "JSONField":
+            values[position] = [None if value is None else Jsonb(value, dumps=_as_is) for value in values[position]]
+    names = ", ".join(quote(field.column) for field in fields)
+    # Django wraps the errors of execute() (DataError, IntegrityError, ...), not those of copy()
+    with connection.wrap_database_errors, cursor.copy(
+        f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(types)
+        write_row = copy.write_row
+        for row in zip(*values):
+            write_row(row)
+    return ids
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _copy_type(field) -> str:
+    """The binary COPY type of a column: its own, without length or precision (see `_array_type`)."""
+    if field.get_internal_type() == "JSONField":
+        return "jsonb"
+    return field.db_type(connection).split("(")[0]
+
+
 # ---------------------------------------------------------------------------- values
 
 def _array_type(field) -> str:
@@ -233,7 +316,13 @@ def _prepared_columns(fields, rows: Sequence[tuple]) -> list[list]:
             columns[position] = [None if value is None else json.dumps(value, cls=encoder) for value in values]
             continue
         unchanged = unchanged_types.get(internal_type)
-        if unchanged is not None and set(map(type, values)) <= {unchanged, _NONE}:
-            continue
+        if unchanged is not None:
+            kinds = set(map(type, values)) - {_NONE}
+            if kinds <= {unchanged}:
+                continue
+            if unchanged is int and all(issubclass(kind, int) for kind in kinds):
+                # IntegerChoices members and bools: int(value) is what the field's get_prep_value makes of them
+                columns[position] = [None if value is None else int(value) for value in values]
+                continue
         columns[position] = [None if value is None else field.get_db_prep_save(value, connection) for value in values]
     return columns

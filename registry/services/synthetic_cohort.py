@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from registry.models import (
     Biopsy, Lesion, LesionMeasurement, LocalTherapy, NgsVariant, Patient, Site, TreatmentLine, TumorAssessment,
@@ -37,6 +37,7 @@ from registry.models.choices import (
     Histology, LesionClass, LineEndReason, LineType, LocalTherapyIntent, LocalTherapyType, MeasurementStatus,
     NonTargetRead, RecordStatus, Regimen, ReportedResponse, Sex, Smoking, Specimen, Stage, VariantKind, VitalStatus,
 )
+from registry.services.bulk_statements import create_with_history
 from registry.services.instances import instance_save
 
 ANCHOR_DATE = date(2005, 1, 1)  # no clinical date of any profile precedes it
@@ -150,8 +151,10 @@ def synthetic_cohort_create(
 
     `site` None: the site `synthetic`, created when missing. Raises ValueError when a patient of
     this seed already exists (a second run would duplicate the cohort). Each batch of `batch_size`
-    patients is written with two INSERTs per model (rows and audit trail), whatever its row count;
-    memory is bounded by the batch. `progress(done, total)` is called after each batch.
+    patients is written by create_with_history (registry/services/bulk_statements.py), model by
+    model, whatever its row count: one INSERT of the rows and one of their audit trail (on
+    PostgreSQL one query reserving the ids, one binary COPY of the rows, one INSERT of the audit
+    trail), every audit row dated with the run's one timestamp; memory is bounded by the batch. `progress(done, total)` is called after each batch.
     """
     if patients < 0:
         raise ValueError(f"patients must be 0 or more, not {patients}")
@@ -178,9 +181,7 @@ def synthetic_cohort_create(
         for name, model in WRITE_ORDER:
             objects = [obj for generated in batch for obj in _instances(generated, name)]
             if objects:
-                bulk_create_with_history(
-                    objects, model, default_change_reason=CHANGE_REASON, default_date=written_at
-                )
+                create_with_history(model, objects, user=None, change_reason=CHANGE_REASON, date=written_at)
             counts[name] += len(objects)
         del batch, objects  # the next batch is built with this one's memory freed
         batches += 1
@@ -282,6 +283,47 @@ def _is_pd(sum_tenths: int, nadir_tenths: int) -> bool:
     return 10 * sum_tenths >= 12 * nadir_tenths and sum_tenths - nadir_tenths >= _MIN_GROWTH_TENTHS
 
 
+# --- model instances without Model.__init__ ---------------------------------------------------
+
+# Per model: every concrete field's attribute and default, and the foreign keys (name, attribute).
+_BLANKS: dict[type[models.Model], tuple[dict, tuple[tuple[str, str], ...]]] = {}
+
+
+def _new(model: type[models.Model], **values) -> models.Model:
+    """`model(**values)` with the same attributes, without Model.__init__'s work per field (which
+    was most of the generation's time: a 10,000-patient cohort is a million instances).
+
+    Each field's attribute holds its default (none of these models has a callable one: `_blank`
+    refuses it), then `values`; a foreign key given as an instance is cached and its id copied, as
+    __init__ does (None while the parent is unsaved: create_with_history takes it from the cached
+    parent once that is written, as bulk_create does). No model here has pre_init or post_init
+    receivers, private fields or properties set through keyword arguments.
+    """
+    blank = _BLANKS.get(model) or _blank(model)
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    attributes = instance.__dict__
+    attributes.update(blank[0])
+    for name, attname in blank[1]:
+        related = values.pop(name, None)
+        if related is not None:
+            attributes[attname] = related.pk
+            state.fields_cache[name] = related
+    attributes.update(values)
+    return instance
+
+
+def _blank(model: type[models.Model]):
+    defaults = {}
+    for model_field in model._meta.concrete_fields:
+        if model_field.has_default() and callable(model_field.default):
+            raise TypeError(f"{model.__name__}.{model_field.name}: a callable default needs Model.__init__")
+        defaults[model_field.attname] = model_field.get_default()
+    relations = tuple((f.name, f.attname) for f in model._meta.concrete_fields if f.is_relation)
+    _BLANKS[model] = defaults, relations
+    return _BLANKS[model]
+
+
 # --- one patient's course ----------------------------------------------------------------------
 
 class _LesionState:
@@ -359,7 +401,7 @@ class _PatientCourse:
         histology = self._pick(((Histology.ADENOCARCINOMA, 94), (Histology.ADENOSQUAMOUS, 2),
                                 (Histology.LARGE_CELL, 1), (Histology.SQUAMOUS, 2), (Histology.OTHER, 1)))
         ihc = rng.random() < 0.8
-        patient = Patient(
+        patient = _new(Patient,
             site=self.site, record_id=self.record_id, mrn=f"MRN-{self.record_id}", birth_date=birth,
             sex=self._pick(((Sex.FEMALE, 52), (Sex.MALE, 48))),
             smoking=self._pick(((Smoking.NEVER, 70), (Smoking.FORMER, 24), (Smoking.CURRENT, 6))),
@@ -440,7 +482,7 @@ class _PatientCourse:
         line_type = LineType.ALK_TKI if tki else (
             LineType.CHEMOTHERAPY_ANTIANGIOGENIC if regimen == Regimen.PEMETREXED_PLATINUM_BEVACIZUMAB
             else LineType.CHEMOTHERAPY)
-        line = TreatmentLine(
+        line = _new(TreatmentLine,
             patient=out.patient, redcap_repeat_instance=line_no, line_no=line_no, line_type=line_type,
             line_drug=regimen, line_start=start,
             line_ecog=self._pick(((0, 35), (1, 55), (2, 10))) if line_no == 1 else self._pick(((0, 15), (1, 55), (2, 25), (3, 5))),
@@ -556,7 +598,7 @@ class _PatientCourse:
         for lesion_class, site in specs:
             numbers[lesion_class] += 1
             prefix = "T" if lesion_class == LesionClass.TARGET else "NT"
-            model = Lesion(
+            model = _new(Lesion,
                 patient=self.out.patient, redcap_repeat_instance=self._instance(self.out.lesions),
                 les_id=f"L{line_no}-{prefix}{numbers[lesion_class]}", les_line=line_no, les_class=lesion_class,
                 les_site=site, lesion_complete=RecordStatus.COMPLETE,
@@ -678,7 +720,7 @@ class _PatientCourse:
             if missing.status == MeasurementStatus.PRESENT_NOT_MEASURED:
                 missing.status = MeasurementStatus.NOT_EVALUATED
         nontarget_read = self._nontarget_read(non_targets)
-        assessment = TumorAssessment(
+        assessment = _new(TumorAssessment,
             patient=out.patient, redcap_repeat_instance=self._instance(out.tumor_assessments), ta_date=day,
             ta_scope_1=True, ta_scope_2=brain_imaging and rng.random() < 0.9,
             ta_scope_4=rng.random() < 0.04, ta_scope_5=baseline and rng.random() < 0.15,
@@ -708,7 +750,7 @@ class _PatientCourse:
         self._seen(day)
         for lesion in lesions:
             status = lesion.status
-            out.lesion_measurements.append(LesionMeasurement(
+            out.lesion_measurements.append(_new(LesionMeasurement,
                 patient=out.patient, assessment=assessment, lesion=lesion.model,
                 redcap_repeat_instance=self._instance(out.lesion_measurements), lm_status=status,
                 lm_mm=_MM[lesion.tenths] if status == MeasurementStatus.MEASURED else None,
@@ -773,7 +815,7 @@ class _PatientCourse:
                                (LocalTherapyType.SURGERY, 8), (LocalTherapyType.THERMAL_ABLATION, 7)))
         else:
             kind = LocalTherapyType.CONVENTIONAL_RT
-        self.out.local_therapies.append(LocalTherapy(
+        self.out.local_therapies.append(_new(LocalTherapy,
             patient=self.out.patient, redcap_repeat_instance=self._instance(self.out.local_therapies), lt_date=day,
             lt_type=kind, lt_site=site, lt_intent=LocalTherapyIntent.OLIGO_PROGRESSION,
             local_therapy_complete=RecordStatus.COMPLETE,
@@ -783,7 +825,7 @@ class _PatientCourse:
     def _biopsy(self, day: date, **values) -> Biopsy | None:
         if day in self.biopsy_dates or day > DATA_CUTOFF:
             return None
-        biopsy = Biopsy(patient=self.out.patient, redcap_repeat_instance=self._instance(self.out.biopsies),
+        biopsy = _new(Biopsy, patient=self.out.patient, redcap_repeat_instance=self._instance(self.out.biopsies),
                         bx_date=day, biopsy_complete=RecordStatus.COMPLETE, **values)
         self.out.biopsies.append(biopsy)
         self.biopsy_dates.add(day)
@@ -880,7 +922,7 @@ class _PatientCourse:
 
     def _variant(self, biopsy: Biopsy, gene: str, kind: int, *, protein: str = "", partner: str = "",
                  vaf: Decimal | None = None, cn: Decimal | None = None) -> None:
-        self.out.ngs_variants.append(NgsVariant(
+        self.out.ngs_variants.append(_new(NgsVariant,
             patient=self.out.patient, biopsy=biopsy, redcap_repeat_instance=self._instance(self.out.ngs_variants),
             var_gene=gene, var_kind=kind, var_protein=protein, var_partner=partner, var_vaf=vaf, var_cn=cn,
             ngs_variant_complete=RecordStatus.COMPLETE,
