@@ -17,7 +17,7 @@ from .progression import (
     progression_labels,
 )
 from .quality import data_quality_flags
-from .recist import evaluate_line
+from .recist import evaluate_line, measurements_by_date
 from .results import DateSource, LineResult, PatientDerivation
 from .settings import AnalysisSettings
 from .survival import (
@@ -38,13 +38,15 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
     alive_since = last_known_alive_source(record)
     alive_until = alive_since[0] if alive_since else None
     assessment_instances = {a.ta_date: a.instance for a in assessments}
+    measured_by_date = measurements_by_date(record.measurements)  # once for all the lines
 
     partial_lines = []
     for window in line_windows(ordered_lines, cutoff):
         line = window.line
         baseline = baseline_assessment(assessments, line.line_start, settings.baseline_window_days)
         follow_ups = follow_up_assessments(assessments, window)
-        responses = evaluate_line(line.line_no, record.lesions, record.measurements, baseline, follow_ups)
+        responses = evaluate_line(line.line_no, record.lesions, record.measurements, baseline, follow_ups,
+                                  measured_by_date=measured_by_date)
         timepoints = responses.timepoints
         progression = find_progression(timepoints)
         best = best_response_timepoint(timepoints, line.line_start, progression, settings.sd_min_days)

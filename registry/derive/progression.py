@@ -18,12 +18,6 @@ def find_progression(timepoints: tuple[TimePoint, ...]) -> TimePoint | None:
     return next((tp for tp in timepoints if tp.result.overall_response is Response.PD), None)
 
 
-def _smallest_earlier_value_mm(les_id: str, earlier: list[tuple[LesionReading, ...]]) -> Decimal | None:
-    values = [r.value_mm for readings in earlier for r in readings
-              if r.lesion.les_id == les_id and r.value_mm is not None]
-    return min(values) if values else None
-
-
 def progressing_target_readings(
     at_progression: TimePoint,
     baseline_target_readings: tuple[LesionReading, ...] | None,
@@ -45,10 +39,21 @@ def progressing_target_readings(
          if tp.result.target_response not in (None, Response.NE)),
         None,
     )
+    # Each lesion's smallest earlier value (a known value of the same les_id), in one pass over the
+    # earlier readings rather than one per lesion; of equal values the first stays, as with min().
+    smallest_by_lesion: dict[str, Decimal] = {}
+    for readings in earlier:
+        for r in readings:
+            value = r.value_mm
+            if value is not None:
+                les_id = r.lesion.les_id
+                known = smallest_by_lesion.get(les_id)
+                if known is None or value < known:
+                    smallest_by_lesion[les_id] = value
     increases: list[tuple[Decimal, LesionReading]] = []
     progressing = []
     for reading in at_progression.target_readings:
-        smallest = _smallest_earlier_value_mm(reading.lesion.les_id, earlier)
+        smallest = smallest_by_lesion.get(reading.lesion.les_id)
         if reading.value_mm is None or smallest is None:
             continue
         increases.append((reading.value_mm - smallest, reading))
