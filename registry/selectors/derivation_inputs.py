@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import compress
 from operator import attrgetter, itemgetter
 
 from django.db.models import F, Q
@@ -35,6 +36,8 @@ from registry.models import TumorAssessment as TumorAssessmentModel
 # Checkbox options of the dictionary, as (model field, code).
 _SCOPE_OPTIONS = tuple((f"ta_scope_{code}", code) for code in range(1, 6))
 _NEW_SITE_OPTIONS = tuple((name, int(name.rsplit("_", 1)[1])) for name in TumorAssessmentModel.NEW_SITE_FIELDS)
+_SCOPE_CODES = tuple(code for _, code in _SCOPE_OPTIONS)
+_NEW_SITE_CODES = tuple(code for _, code in _NEW_SITE_OPTIONS)
 
 _PATIENT_FIELDS = (
     "id", "record_id", "adv_dx_date", "birth_date", "sex", "smoking", "histology", "cns_mets_dx",
@@ -128,9 +131,9 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
          reported, new_lesion_missing, new_sites_missing, instance) = row[:scope_start]
         assessments[patient_id].append(TumorAssessment(
             ta_date=ta_date,
-            ta_scope=_ticked(row[scope_start:sites_start], _SCOPE_OPTIONS),
+            ta_scope=_ticked(row[scope_start:sites_start], _SCOPE_CODES),
             ta_nontarget=nontarget, ta_new_lesion=new_lesion,
-            ta_new_sites=_ticked(row[sites_start:], _NEW_SITE_OPTIONS),
+            ta_new_sites=_ticked(row[sites_start:], _NEW_SITE_CODES),
             ta_new_count=new_count, ta_symptoms=symptoms, ta_neuro_symptoms=neuro_symptoms, ta_reported=reported,
             ta_new_lesion_missing=new_lesion_missing, ta_new_sites_missing=new_sites_missing, instance=instance,
         ))
@@ -276,13 +279,10 @@ def _rows(model, patient_ids: list[int], fields: tuple[str, ...]):
     return model.objects.filter(patient_id__in=patient_ids).order_by().values_list(*fields)
 
 
-_NOTHING_TICKED: frozenset[int] = frozenset()
-
-
-def _ticked(values, options) -> frozenset[int]:
-    if not any(values):
-        return _NOTHING_TICKED  # most assessments: two per assessment, so no generator for them
-    return frozenset([code for ticked, (_, code) in zip(values, options) if ticked])
+def _ticked(values, codes: tuple[int, ...]) -> frozenset[int]:
+    # compress(): the codes whose option is ticked, without a Python step per option (two checkbox
+    # fields per assessment).
+    return frozenset(compress(codes, values))
 
 
 # Sort keys; attrgetter/itemgetter give the same keys as a function returning those attributes, without
