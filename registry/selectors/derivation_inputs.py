@@ -146,7 +146,7 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
     # while its rows follow each other (the join returns a lesion's measurements together).
     current_patient = patient_lesions = add_measurement = None
     for (patient_id, les_id, les_line, les_class, les_site, assessment_id, lm_status,
-         lm_mm) in _rows(LesionModel, ids, _LESION_FIELDS).iterator(chunk_size=_STREAMED_ROWS):
+         lm_mm) in _rows(LesionModel, ids, _LESION_FIELDS):
         if patient_id != current_patient:
             current_patient, patient_lesions = patient_id, lesions[patient_id]
             add_measurement = measurements[patient_id].append
@@ -273,13 +273,6 @@ def all_patient_ids() -> list[int]:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-# The lesion rows (two million per 10,000 long-follow-up patients, about 110,000 per batch of 500) are
-# read through .iterator(): on PostgreSQL a server-side cursor hands them over this many at a time
-# (still one query, then FETCHes), so the batch's rows are never all held as tuples beside the
-# measurements built from them: a quarter less traced peak memory per batch, at the same speed.
-_STREAMED_ROWS = 20000
-
 
 def _rows(model, patient_ids: list[int], fields: tuple[str, ...]):
     # order_by(): no ORDER BY at all; see the comment on sorting above.
