@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 
 from .codes import Histology, LineType, Regimen, YesNo
 from .inputs import Biopsy, TreatmentLine, TumorAssessment
@@ -102,7 +103,13 @@ def follow_up_assessments(
     assessments: tuple[TumorAssessment, ...], window: LineWindow
 ) -> tuple[TumorAssessment, ...]:
     """§1/§2: the assessments dated in the line's window, in date order."""
-    return tuple(sorted((a for a in assessments if window.contains(a.ta_date)), key=lambda a: a.ta_date))
+    # window.contains(), inlined: it is asked of every assessment of the patient for every line.
+    start, end = window.line.line_start, window.window_end
+    return tuple(sorted([a for a in assessments if a.ta_date > start and (end is None or a.ta_date <= end)],
+                        key=_assessment_date))
+
+
+_assessment_date = attrgetter("ta_date")
 
 
 def baseline_assessment(

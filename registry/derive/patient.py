@@ -13,11 +13,11 @@ from .lines import (
     line_windows, lines_in_order, on_or_before_cutoff, tki_drug_name, tki_generation, type_unknown,
 )
 from .progression import (
-    best_response_timepoint, continued_beyond_progression, find_progression, local_therapy_for_progression,
-    progression_labels,
+    best_response_timepoint, continued_beyond_progression, local_therapy_for_progression, progression_labels,
+    progression_position,
 )
 from .quality import data_quality_flags
-from .recist import evaluate_line
+from .recist import evaluate_line, measurements_by_date
 from .results import DateSource, LineResult, PatientDerivation
 from .settings import AnalysisSettings
 from .survival import (
@@ -38,20 +38,24 @@ def derive_patient(record: PatientRecord, settings: AnalysisSettings) -> Patient
     alive_since = last_known_alive_source(record)
     alive_until = alive_since[0] if alive_since else None
     assessment_instances = {a.ta_date: a.instance for a in assessments}
+    measured_by_date = measurements_by_date(record.measurements)  # once for all the lines
 
     partial_lines = []
     for window in line_windows(ordered_lines, cutoff):
         line = window.line
         baseline = baseline_assessment(assessments, line.line_start, settings.baseline_window_days)
         follow_ups = follow_up_assessments(assessments, window)
-        responses = evaluate_line(line.line_no, record.lesions, record.measurements, baseline, follow_ups)
+        responses = evaluate_line(line.line_no, record.lesions, record.measurements, baseline, follow_ups,
+                                  measured_by_date=measured_by_date)
         timepoints = responses.timepoints
-        progression = find_progression(timepoints)
-        best = best_response_timepoint(timepoints, line.line_start, progression, settings.sd_min_days)
+        position = progression_position(timepoints)  # find_progression(), and where it is
+        progression = timepoints[position] if position is not None else None
+        best = best_response_timepoint(timepoints, line.line_start, progression, settings.sd_min_days,
+                                       position=position)
 
         labels = continued = beyond_days = local_therapy = None
         if progression is not None:
-            earlier = timepoints[: timepoints.index(progression)]
+            earlier = timepoints[:position]
             labels = progression_labels(progression, responses.baseline_target_readings, earlier,
                                         settings.lesion_progression_min_mm)
             local_therapy = local_therapy_for_progression(

@@ -11,17 +11,26 @@ from .recist import LesionReading, TimePoint, has_new_lesions, new_lesions_unkno
 from .results import Response, ResponseSource
 
 OLIGO_MAX_LESIONS = 3
+_PD = Response.PD  # bound once: a member read off its class is a descriptor call
 
 
 def find_progression(timepoints: tuple[TimePoint, ...]) -> TimePoint | None:
     # §3: the first assessment in the window whose overall response is PD; nothing later changes it.
-    return next((tp for tp in timepoints if tp.result.overall_response is Response.PD), None)
+    position = progression_position(timepoints)
+    return timepoints[position] if position is not None else None
 
 
-def _smallest_earlier_value_mm(les_id: str, earlier: list[tuple[LesionReading, ...]]) -> Decimal | None:
-    values = [r.value_mm for readings in earlier for r in readings
-              if r.lesion.les_id == les_id and r.value_mm is not None]
-    return min(values) if values else None
+def progression_position(timepoints: tuple[TimePoint, ...]) -> int | None:
+    """Where `find_progression`'s time point is in `timepoints` (None: no progression).
+
+    The same as `timepoints.index(find_progression(timepoints))`, without comparing the earlier time
+    points field by field: an earlier one equal to the progression would be PD too, so it would be the
+    progression itself.
+    """
+    for position, timepoint in enumerate(timepoints):
+        if timepoint.result.overall_response is _PD:
+            return position
+    return None
 
 
 def progressing_target_readings(
@@ -45,10 +54,21 @@ def progressing_target_readings(
          if tp.result.target_response not in (None, Response.NE)),
         None,
     )
+    # Each lesion's smallest earlier value (a known value of the same les_id), in one pass over the
+    # earlier readings rather than one per lesion; of equal values the first stays, as with min().
+    smallest_by_lesion: dict[str, Decimal] = {}
+    for readings in earlier:
+        for r in readings:
+            value = r.value_mm
+            if value is not None:
+                les_id = r.lesion.les_id
+                known = smallest_by_lesion.get(les_id)
+                if known is None or value < known:
+                    smallest_by_lesion[les_id] = value
     increases: list[tuple[Decimal, LesionReading]] = []
     progressing = []
     for reading in at_progression.target_readings:
-        smallest = _smallest_earlier_value_mm(reading.lesion.les_id, earlier)
+        smallest = smallest_by_lesion.get(reading.lesion.les_id)
         if reading.value_mm is None or smallest is None:
             continue
         increases.append((reading.value_mm - smallest, reading))
@@ -262,7 +282,8 @@ BEST_RESPONSE_RANK = {Response.CR: 4, Response.PR: 3, Response.SD: 2, Response.N
 
 
 def best_response_timepoint(
-    timepoints: tuple[TimePoint, ...], line_start: date, progression: TimePoint | None, sd_min_days: int
+    timepoints: tuple[TimePoint, ...], line_start: date, progression: TimePoint | None, sd_min_days: int,
+    *, position: int | None = None,
 ) -> tuple[Response, TimePoint] | None:
     """§8: the best time-point response of the follow-up assessments up to and including the
     progression (CR > PR > SD or Non-CR/Non-PD > PD > NE), with SD and Non-CR/Non-PD counting only
@@ -270,8 +291,12 @@ def best_response_timepoint(
     gave it (the dataset `responses` dates its BOR row by it); None without follow-up.
 
     Spec ambiguity: between SD and Non-CR/Non-PD (equal rank) the earlier one is reported.
+
+    `position`: the progression's index in `timepoints` when the caller has it (`progression_position`).
     """
-    considered = timepoints[: timepoints.index(progression) + 1] if progression is not None else timepoints
+    if progression is not None and position is None:
+        position = timepoints.index(progression)
+    considered = timepoints[: position + 1] if progression is not None else timepoints
     best: tuple[Response, TimePoint] | None = None
     for timepoint in considered:
         response = timepoint.result.overall_response

@@ -66,6 +66,12 @@ FLAG_LABELS = {
 }
 
 
+# Bound once (reading an enum member off its class is a descriptor call): the measurement loop below
+# asks them of every measurement of the patient.
+_TARGET = LesionClass.TARGET
+_NON_TARGET_STATUSES = (MeasurementStatus.UNEQUIVOCAL_PROGRESSION, MeasurementStatus.PRESENT_NOT_MEASURED)
+
+
 def _same_day_duplicates(days: list[date]) -> list[date]:
     return sorted(day for day, count in Counter(days).items() if count > 1)
 
@@ -101,17 +107,18 @@ def data_quality_flags(
     assessment_dates = {a.ta_date for a in record.assessments}
     lesions_by_id = {lesion.les_id: lesion for lesion in record.lesions}
     for m in record.measurements:
+        lesion = lesions_by_id.get(m.lm_lesion)
+        if (lesion is not None and m.lm_date in assessment_dates
+                and not (lesion.les_class == _TARGET and m.lm_status in _NON_TARGET_STATUSES)):
+            continue  # none of the three flags below: the common case, without building their texts
         instance = f"{m.lm_lesion} {m.lm_date.isoformat()}"
         if m.lm_date not in assessment_dates:
             flag(MEASUREMENT_WITHOUT_ASSESSMENT, f"Measurement of {m.lm_lesion} on {m.lm_date.isoformat()} is "
                  "dated on no tumour assessment.", "lesion_measurement", instance)
-        lesion = lesions_by_id.get(m.lm_lesion)
         if lesion is None:
             flag(MEASUREMENT_WITHOUT_LESION, f"Measurement on {m.lm_date.isoformat()} names lesion "
                  f"'{m.lm_lesion}', which is not recorded.", "lesion_measurement", instance)
-        elif lesion.les_class == LesionClass.TARGET and m.lm_status in (
-            MeasurementStatus.UNEQUIVOCAL_PROGRESSION, MeasurementStatus.PRESENT_NOT_MEASURED
-        ):
+        elif lesion.les_class == _TARGET and m.lm_status in _NON_TARGET_STATUSES:
             flag(TARGET_WITH_NON_TARGET_STATUS, f"Target lesion {m.lm_lesion} has a non-target status on "
                  f"{m.lm_date.isoformat()}; a target lesion is measured (its value is unknown here).",
                  "lesion_measurement", instance)

@@ -88,28 +88,32 @@ def last_known_alive_source(record: PatientRecord) -> tuple[date, DateSource] | 
     Spec ambiguity: between two records of one form giving that date (two local therapies on one
     day) the one with the lowest instance is named.
     """
-    candidates: list[tuple[date, int, int, DateSource]] = []
+    # The latest date, and of the candidates on it the first with the lowest (rank, instance) in the
+    # order below; the source is built for that one only, not for every dated record.
+    best: tuple | None = None  # (day, rank, instance or 0, form, field, instance)
 
-    def add(day: date | None, rank: int, form: str, field: str, instance: int | None) -> None:
-        if day is not None:
-            candidates.append((day, rank, instance or 0, DateSource(form, field, instance)))
+    def consider(day: date | None, rank: int, form: str, field: str, instance: int | None) -> None:
+        nonlocal best
+        if day is None:
+            return
+        # Strictly later, or as late and strictly lower: of equal candidates the first one stays.
+        if best is None or day > best[0] or (day == best[0] and (rank, instance or 0) < (best[1], best[2])):
+            best = (day, rank, instance or 0, form, field, instance)
 
-    add(record.last_alive_date, 0, "vital_status", "last_alive_date", None)
+    consider(record.last_alive_date, 0, "vital_status", "last_alive_date", None)
     for assessment in record.assessments:
-        add(assessment.ta_date, 1, "tumor_assessment", "ta_date", assessment.instance)
+        consider(assessment.ta_date, 1, "tumor_assessment", "ta_date", assessment.instance)
     for biopsy in record.biopsies:
-        add(biopsy.bx_date, 2, "biopsy", "bx_date", biopsy.instance)
+        consider(biopsy.bx_date, 2, "biopsy", "bx_date", biopsy.instance)
     for therapy in record.local_therapies:
-        add(therapy.lt_date, 3, "local_therapy", "lt_date", therapy.instance)
+        consider(therapy.lt_date, 3, "local_therapy", "lt_date", therapy.instance)
     for line in record.lines:
-        add(line.line_end, 4, "treatment_line", "line_end", line.instance)
-        add(line.line_start, 5, "treatment_line", "line_start", line.instance)
-    if not candidates:
+        consider(line.line_end, 4, "treatment_line", "line_end", line.instance)
+        consider(line.line_start, 5, "treatment_line", "line_start", line.instance)
+    if best is None:
         return None
-    latest = max(day for day, *_ in candidates)
-    _, _, _, source = min((candidate for candidate in candidates if candidate[0] == latest),
-                          key=lambda candidate: candidate[1:3])
-    return latest, source
+    day, _, _, form, field, instance = best
+    return day, DateSource(form, field, instance)
 
 
 def last_known_alive(record: PatientRecord) -> date | None:

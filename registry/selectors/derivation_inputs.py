@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import compress
+from operator import attrgetter, itemgetter
 
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -34,6 +36,8 @@ from registry.models import TumorAssessment as TumorAssessmentModel
 # Checkbox options of the dictionary, as (model field, code).
 _SCOPE_OPTIONS = tuple((f"ta_scope_{code}", code) for code in range(1, 6))
 _NEW_SITE_OPTIONS = tuple((name, int(name.rsplit("_", 1)[1])) for name in TumorAssessmentModel.NEW_SITE_FIELDS)
+_SCOPE_CODES = tuple(code for _, code in _SCOPE_OPTIONS)
+_NEW_SITE_CODES = tuple(code for _, code in _NEW_SITE_OPTIONS)
 
 _PATIENT_FIELDS = (
     "id", "record_id", "adv_dx_date", "birth_date", "sex", "smoking", "histology", "cns_mets_dx",
@@ -127,9 +131,9 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
          reported, new_lesion_missing, new_sites_missing, instance) = row[:scope_start]
         assessments[patient_id].append(TumorAssessment(
             ta_date=ta_date,
-            ta_scope=_ticked(row[scope_start:sites_start], _SCOPE_OPTIONS),
+            ta_scope=_ticked(row[scope_start:sites_start], _SCOPE_CODES),
             ta_nontarget=nontarget, ta_new_lesion=new_lesion,
-            ta_new_sites=_ticked(row[sites_start:], _NEW_SITE_OPTIONS),
+            ta_new_sites=_ticked(row[sites_start:], _NEW_SITE_CODES),
             ta_new_count=new_count, ta_symptoms=symptoms, ta_neuro_symptoms=neuro_symptoms, ta_reported=reported,
             ta_new_lesion_missing=new_lesion_missing, ta_new_sites_missing=new_sites_missing, instance=instance,
         ))
@@ -138,13 +142,18 @@ def patient_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[in
 
     lesions: dict[int, dict[str, Lesion]] = defaultdict(dict)
     measurements: dict[int, list[LesionMeasurement]] = defaultdict(list)
+    # Two million rows per 10,000 long-follow-up patients: the loop keeps the current patient's dicts
+    # while its rows follow each other (the join returns a lesion's measurements together).
+    current_patient = patient_lesions = add_measurement = None
     for (patient_id, les_id, les_line, les_class, les_site, assessment_id, lm_status,
          lm_mm) in _rows(LesionModel, ids, _LESION_FIELDS):
-        patient_lesions = lesions[patient_id]
+        if patient_id != current_patient:
+            current_patient, patient_lesions = patient_id, lesions[patient_id]
+            add_measurement = measurements[patient_id].append
         if les_id not in patient_lesions:
             patient_lesions[les_id] = Lesion(les_id=les_id, les_line=les_line, les_class=les_class, les_site=les_site)
         if assessment_id is not None:
-            measurements[patient_id].append(LesionMeasurement(
+            add_measurement(LesionMeasurement(
                 lm_date=assessment_dates[assessment_id], lm_lesion=les_id, lm_status=lm_status, lm_mm=lm_mm))
 
     biopsies: dict[int, dict[date, Biopsy]] = defaultdict(dict)
@@ -270,33 +279,23 @@ def _rows(model, patient_ids: list[int], fields: tuple[str, ...]):
     return model.objects.filter(patient_id__in=patient_ids).order_by().values_list(*fields)
 
 
-def _ticked(values, options) -> frozenset[int]:
-    return frozenset(code for ticked, (_, code) in zip(values, options) if ticked)
+def _ticked(values, codes: tuple[int, ...]) -> frozenset[int]:
+    # compress(): the codes whose option is ticked, without a Python step per option (two checkbox
+    # fields per assessment).
+    return frozenset(compress(codes, values))
 
 
-def _first(pair):
-    return pair[0]
-
-
-def _line_order(line: TreatmentLine):
-    return line.line_no
+# Sort keys; attrgetter/itemgetter give the same keys as a function returning those attributes, without
+# a Python call per row (two million measurements per 10,000 long-follow-up patients).
+_first = itemgetter(0)
+_line_order = attrgetter("line_no")
 
 
 def _local_therapy_order(therapy: LocalTherapy):
     return therapy.lt_date, therapy.lt_type or 0, therapy.lt_site or 0, therapy.lt_intent or 0, therapy.instance or 0
 
 
-def _assessment_order(assessment: TumorAssessment):
-    return assessment.ta_date
-
-
-def _lesion_order(lesion: Lesion):
-    return lesion.les_id
-
-
-def _measurement_order(measurement: LesionMeasurement):
-    return measurement.lm_date, measurement.lm_lesion
-
-
-def _biopsy_order(biopsy: Biopsy):
-    return biopsy.bx_date
+_assessment_order = attrgetter("ta_date")
+_lesion_order = attrgetter("les_id")
+_measurement_order = attrgetter("lm_date", "lm_lesion")
+_biopsy_order = attrgetter("bx_date")
