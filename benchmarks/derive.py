@@ -16,7 +16,10 @@ then one lesion measurement edited (an ORM save and `patients_changed`, as a doo
 queries and milliseconds of re-deriving that patient in-process (the eager task run by the edit's
 commit; counted from the end of that COMMIT to the end of the task, BEGIN and COMMIT included).
 Targets: 10,000 patients in under 60 s; one patient in at most 15 queries and under 100 ms.
---processes 2 splits the full run into two processes with disjoint patient id ranges.
+--processes N (2 or more) runs the full run as `derive --parallel N` does, through the fan-out's own
+machinery (registry/services/derivation_runs.py): a derivation run of chunks of --batch-size patients,
+taken by N worker processes as Celery workers take them; it prints the peak resident memory of the
+largest worker (the queries of the workers are not counted).
 
 After the full run, its COPY floor (benchmarks/copy_floor.py; PostgreSQL only): binary COPY TO of
 the columns the derivation-input selector reads (its own queries, for the whole cohort at once),
@@ -43,7 +46,7 @@ import django  # noqa: E402 - settings must be chosen first
 
 django.setup()
 
-from django.db import connection, connections, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from registry.models import (  # noqa: E402
@@ -89,36 +92,35 @@ def derive_range(patient_ids: list[int], batch_size: int) -> tuple[DerivationSum
     return summary, counter.count
 
 
-def _derive_in_child(arguments) -> tuple[DerivationSummary, int, int]:
-    patient_ids, batch_size = arguments
-    connections.close_all()  # a connection of its own, never the parent's socket
-    summary, queries = derive_range(patient_ids, batch_size)
-    return summary, queries, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def full_run(patient_ids: list[int], batch_size: int, processes: int) -> float:
     started = time.perf_counter()
     if processes == 1:
         summary, queries = derive_range(patient_ids, batch_size)
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        counted = f"{queries} queries"
+        how = f"1 process, batches of {batch_size}"
     else:
-        import multiprocessing
+        from registry.models import DerivationRun
+        from registry.services.derivation_runs import (
+            derivation_run_inline, derivation_run_start, derivation_run_summary,
+        )
 
-        size = -(-len(patient_ids) // processes)
-        ranges = [(patient_ids[start:start + size], batch_size) for start in range(0, len(patient_ids), size)]
-        connections.close_all()
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            results = pool.map(_derive_in_child, ranges)
-        summary = DerivationSummary()
-        for part, _, _ in results:
-            summary += part
-        queries = sum(count for _, count, _ in results)
-        peak_kib = max(peak for _, _, peak in results)
+        run = derivation_run_start(patient_ids=patient_ids, trigger=DerivationRun.Trigger.COMMAND,
+                                   reason="benchmarks/derive.py", chunk_patients=batch_size)
+        failed = derivation_run_inline(run=run, processes=processes)
+        if failed:
+            sys.exit(f"{len(failed)} chunks failed: see the admin's derivation run {run.pk}")
+        run.refresh_from_db()
+        summary = derivation_run_summary(run=run)
+        # The largest of the workers (the pool's processes, ended by now): each is a fork of this process.
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        counted = "queries of the workers not counted"
+        how = f"derivation run {run.pk}: {run.total_chunks} chunks of {batch_size} patients, {processes} worker processes"
     seconds = time.perf_counter() - started
-    print(f"full run, {processes} process(es), batches of {batch_size}:")
+    print(f"full run, {how}:")
     print(f"  patients {summary.patients}, lines {summary.lines}, assessments {summary.assessments}, "
           f"biopsies {summary.biopsies}, flags {summary.flags}")
-    print(f"  {seconds:.1f} s, {summary.patients / seconds:.0f} patients/s, {queries} queries, "
+    print(f"  {seconds:.1f} s, {summary.patients / seconds:.0f} patients/s, {counted}, "
           f"peak resident memory {peak_kib / 1024:.0f} MiB (per process)")
     return seconds
 
@@ -212,7 +214,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--follow-up", choices=FOLLOW_UP_PROFILES, default="long_follow_up")
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--processes", type=int, default=1, choices=(1, 2, 3, 4))
+    parser.add_argument("--processes", type=int, default=1, choices=(1, 2, 3, 4),
+                        help="2 or more: a derivation run of chunks of --batch-size in that many worker processes")
     parser.add_argument("--profile", action="store_true", help="profile the first 1,000 patients with cProfile")
     parser.add_argument("--allow-sqlite", action="store_true")
     arguments = parser.parse_args()
