@@ -9,10 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from registry.reports.plots import IMAGE_CONTENT_TYPES
-from registry.reports.study_report import (
-    UnknownFigure, report_views, study_figure, study_report, study_report_html,
-)
+# The report's modules are imported by the views that use them, not here: they bring matplotlib, pandas,
+# scipy and lifelines (some 150 MiB and 2 s), and this module is imported by every process that sets Django
+# up (admin autodiscovery), Celery workers and management commands included.
 
 
 class StudyReportMixin:
@@ -29,6 +28,8 @@ class StudyReportMixin:
         ]
 
     def study_report_view(self, request):
+        from registry.reports.study_report import report_views, study_report, study_report_html
+
         if not self.has_view_permission(request):
             raise PermissionDenied
         file_format = request.GET.get("format", "")
@@ -55,6 +56,9 @@ class StudyReportMixin:
         return TemplateResponse(request, self.study_report_template, context)
 
     def _study_figure(self, request, key: str, file_format: str, stamp: str) -> HttpResponse:
+        from registry.reports.plots import IMAGE_CONTENT_TYPES
+        from registry.reports.study_report import UnknownFigure, study_figure
+
         # A bad parameter is a bad request, as on the admin's other pages (tests/admin/test_admin_parameters.py).
         if file_format not in IMAGE_CONTENT_TYPES:
             return HttpResponseBadRequest(f"A figure is downloaded as {' or '.join(IMAGE_CONTENT_TYPES)} (format=).",
