@@ -61,10 +61,17 @@ def one_export(name: str, file_format: str, deidentify: bool, directory: str, si
 
     # Loaded before measuring (as in a worker that has exported once): the export itself is measured.
     from registry.exports import formats, parquet_writer, statistics_writer, xlsx_writer  # noqa: F401
+    from registry.exports.catalog import exportable
     from registry.models import Site
     from registry.services.datasets import dataset_export
 
     site = Site.objects.get(code=site_code) if site_code else None
+    # A file of one blank row first: the modules the writer loads when first used (pyreadstat's
+    # narwhals backends, Arrow's compute functions ...) are not the export's memory.
+    warm_up = Path(directory) / f"warm-up{formats.EXTENSIONS[file_format]}"
+    columns = formats.file_columns(file_format, exportable(name).columns)[1]
+    formats.WRITERS[file_format](warm_up, formats.ExportFile(name, columns, [], {}), [[None] * len(columns)])
+    warm_up.unlink()
     output = Path(directory) / f"{name}{'-deidentified' if deidentify else ''}{formats.EXTENSIONS[file_format]}"
 
     queries = [0]
