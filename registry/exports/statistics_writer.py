@@ -23,10 +23,10 @@ every row is held in memory, as lean as the file's types allow: the rows are rea
 time, each batch typed by Arrow (typed.py) and turned at once into one numpy array per column, the
 batch's Python rows and Arrow arrays then dropped. A column's arrays become one when every batch is
 in: a date or a number float64, an integer, code or 1/0 flag the smallest signed integer type that
-holds its values (int8 for most codes) with a mask for blanks, a text Python strings (one object for
-each distinct value). pyreadstat gives every integer type the same file type, so the file is the
-same whatever the type held in memory. benchmarks/export.py measures the peak; CSV and Parquet are
-the formats that stream.
+holds its values (int8 for most codes) with a mask for blanks, a text Python strings (one object
+for each distinct value of a batch). pyreadstat gives every integer type the same file type, so
+the file is the same whatever the type held in memory. benchmarks/export.py measures the peak; CSV
+and Parquet are the formats that stream.
 """
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ class _Column:
 
     `parts`: a batch's values each, as numpy arrays: float64 (a date, as the program's date number,
     or a number; NaN blank), (int32 values, bool blank mask) for an integer, code, flag or text code,
-    or an Arrow string array for a text. `unknown`: a text code's values not among its codes."""
+    or Python strings (None blank) for a text. `unknown`: a text code's values not among its codes."""
 
     column: Column
     parts: list = field(default_factory=list)
@@ -118,8 +118,9 @@ def _add_batch(gathered: _Column, values: pa.Array, *, days_to_1970: int, scale:
         gathered.parts.append(_integers(values))
     elif column.kind is Kind.TEXT_CODE:
         gathered.parts.append(_integer_codes(values, gathered))
-    else:
-        gathered.parts.append(values)
+    else:  # Python strings at once (one object for each distinct value of the batch): the Arrow
+        # array, more bytes a value than a pointer to a shared string, is dropped with the batch
+        gathered.parts.append(values.to_pandas().to_numpy())
 
 
 def _integers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +208,7 @@ def _joined(gathered: _Column, codes: dict[int, str], numbers: dict[str, int]):
             values[rows] = [numbers[code] for code in codes.values()]
             mask[rows] = False
         return pd.arrays.IntegerArray(values, mask)
-    texts = pa.chunked_array(parts, type=pa.string()).to_pandas().to_numpy()
+    texts = np.concatenate(parts) if parts else np.empty(0, dtype=object)
     del parts
     if codes:
         declared = _declared_text_codes(codes, numbers)
