@@ -107,7 +107,10 @@ def cohort(patients: int, seed: int, follow_up: str) -> None:
     if not existing:
         started = time.perf_counter()
         print(f"writing {patients} synthetic patients {prefix}... (profile {follow_up}) ...", flush=True)
-        summary = synthetic_cohort_create(patients=patients, seed=seed, site=None, batch_size=500, follow_up=follow_up)
+        summary = synthetic_cohort_create(
+            patients=patients, seed=seed, site=None, batch_size=500, follow_up=follow_up,
+            progress=lambda done, total: print(f"  {done}/{total}", flush=True) if done % 10_000 == 0 else None,
+        )
         print(f"  {summary.total_rows} rows in {time.perf_counter() - started:.1f} s", flush=True)
     if stored_analysis_settings().data_cutoff is None:  # a cut-off set changes every result: derive them all
         analysis_settings_update(values={"data_cutoff": DATA_CUTOFF}, user=None, derive_all_after_commit=False)
