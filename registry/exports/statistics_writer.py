@@ -17,21 +17,29 @@ the same bytes as if SPSS had written the variable. A value longer than the widt
 non-ASCII text: widths count bytes, model fields characters) widens the variable rather than be cut;
 a file of no rows has nothing to pad and keeps pyreadstat's width of 1.
 
-pyreadstat writes a whole DataFrame at once, so every row is held in memory: first as Arrow
-record batches (compact, a few bytes a value), then as the DataFrame handed to pyreadstat. For the
-`lines` of 10,000 patients that is some tens of MiB (benchmarks/export.py measures it); CSV and
-Parquet are the formats that stream.
+pyreadstat writes a whole DataFrame at once: it cannot append rows to a file (the row count and
+each variable's width go into the header before the first row), nor can pandas' StataWriter. So
+every row is held in memory, as lean as the file's types allow: the rows are read BATCH_ROWS at a
+time, each batch typed by Arrow (typed.py) and turned at once into one numpy array per column, the
+batch's Python rows and Arrow arrays then dropped. A column's arrays become one when every batch is
+in: a date or a number float64, an integer, code or 1/0 flag the smallest signed integer type that
+holds its values (int8 for most codes) with a mask for blanks, a text Python strings (one object
+for each distinct value of a batch). pyreadstat gives every integer type the same file type, so
+the file is the same whatever the type held in memory. benchmarks/export.py measures the peak; CSV
+and Parquet are the formats that stream.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyreadstat
 
 from registry.records.missing_codes import Coded, missing_data_codes, spss_missing_values
@@ -40,7 +48,7 @@ from .columns import Column, Kind
 from .formats import ExportFile
 from .typed import arrow_batch, arrow_schema
 
-BATCH_ROWS = 10_000
+BATCH_ROWS = 2_000  # rows typed together: their Python values are the transient part of the peak
 
 # Stata: a name is 1 to 32 letters, digits or underscores, not starting with a digit, and not one of
 # these reserved words (Stata manual [U] 11.3).
@@ -77,6 +85,7 @@ def cut_to_bytes(text: str, limit: int) -> str:
 
 
 def _table(export: ExportFile, rows: Iterable[Sequence]) -> pa.Table:
+    """Every row as one Arrow table (the SAS transport writer's way; .sav and .dta use `_gathered`)."""
     schema = arrow_schema(export.columns)
     rows = iter(rows)
     batches = []
@@ -85,22 +94,151 @@ def _table(export: ExportFile, rows: Iterable[Sequence]) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def _integers(values: pa.ChunkedArray, dtype: str) -> pd.arrays.IntegerArray:
-    """Nullable integers: Stata stores them as integers, with its missing value for blanks."""
+@dataclass
+class _Column:
+    """One column's values for the whole file, gathered a batch at a time (see the module's docstring).
+
+    `parts`: a batch's values each, as numpy arrays: float64 (a date, as the program's date number,
+    or a number; NaN blank), (int32 values, bool blank mask) for an integer, code, flag or text code,
+    or Python strings (None blank) for a text. `unknown`: a text code's values not among its codes."""
+
+    column: Column
+    parts: list = field(default_factory=list)
+    unknown: set = field(default_factory=set)
+
+
+def _add_batch(gathered: _Column, values: pa.Array, *, days_to_1970: int, scale: int) -> None:
+    column = gathered.column
+    if column.kind is Kind.DATE:
+        days = values.cast(pa.int32()).to_numpy(zero_copy_only=False).astype("float64")
+        gathered.parts.append((days + days_to_1970) * scale)
+    elif column.kind is Kind.NUMBER:
+        gathered.parts.append(values.to_numpy(zero_copy_only=False))
+    elif column.kind in (Kind.INTEGER, Kind.CODE, Kind.BOOLEAN):
+        gathered.parts.append(_integers(values))
+    elif column.kind is Kind.TEXT_CODE:
+        gathered.parts.append(_integer_codes(values, gathered))
+    else:  # Python strings at once (one object for each distinct value of the batch): the Arrow
+        # array, more bytes a value than a pointer to a shared string, is dropped with the batch
+        gathered.parts.append(values.to_pandas().to_numpy())
+
+
+def _integers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values, blank mask): Stata stores integers as integers, with its missing value for blanks."""
     mask = values.is_null().to_numpy(zero_copy_only=False)
-    return pd.arrays.IntegerArray(values.fill_null(0).to_numpy(zero_copy_only=False).astype(dtype), mask)
+    return values.fill_null(0).to_numpy(zero_copy_only=False).astype("int32"), mask
 
 
-def _integer_codes(values: pa.ChunkedArray, column: Column) -> pd.arrays.IntegerArray:
-    """A text code's values as their integer codes; raises ValueError naming a value not in the codebook."""
-    numbers = column.integer_codes
-    texts = values.to_pylist()
-    if unknown := sorted({text for text in texts if text is not None and text not in numbers}):
-        raise ValueError(
-            f"{column.name}: {', '.join(map(repr, unknown))} not among its codebook codes "
-            f"({', '.join(numbers)}); no integer code to write it as"
-        )
-    return pd.array([None if text is None else numbers[text] for text in texts], dtype="Int32")
+def _integer_codes(values: pa.Array, gathered: _Column) -> tuple[np.ndarray, np.ndarray]:
+    """A text code's values as (their integer codes, blank mask); a value not among the codes is noted
+    in `gathered.unknown` (and written as blank, but nothing is written: see `_check_codes`)."""
+    numbers = gathered.column.integer_codes
+    places = pc.index_in(values, value_set=pa.array(list(numbers), type=pa.string()))
+    unknown = pc.and_(places.is_null(), values.is_valid())
+    if pc.any(unknown).as_py():
+        gathered.unknown.update(values.filter(unknown).to_pylist())
+    integers, mask = _integers(places)
+    return np.array(list(numbers.values()) or [0], dtype="int32")[integers], mask
+
+
+def _check_codes(columns: Sequence[_Column]) -> None:
+    """Raises ValueError naming the first text code column with a value not among its codebook codes."""
+    for gathered in columns:
+        if gathered.unknown:
+            numbers = gathered.column.integer_codes
+            raise ValueError(
+                f"{gathered.column.name}: {', '.join(map(repr, sorted(gathered.unknown)))} not among its codebook "
+                f"codes ({', '.join(numbers)}); no integer code to write it as"
+            )
+
+
+def _gathered(export: ExportFile, rows: Iterable[Sequence], *, days_to_1970: int, scale: int
+              ) -> tuple[list[_Column], int]:
+    """Every row's values, column by column (`_Column`), and the number of rows. Raises ValueError for
+    a text code's value not among its codes, once every row is read."""
+    schema = arrow_schema(export.columns)
+    columns = [_Column(column) for column in export.columns]
+    count = 0
+    rows = iter(rows)
+    while chunk := list(islice(rows, BATCH_ROWS)):
+        batch = arrow_batch(export.columns, chunk, schema)
+        del chunk  # the batch's Python values: Arrow holds them now, more compactly
+        for gathered, values in zip(columns, batch.columns, strict=True):
+            _add_batch(gathered, values, days_to_1970=days_to_1970, scale=scale)
+        count += batch.num_rows
+        del batch
+    _check_codes(columns)
+    return columns, count
+
+
+def _smallest_integer_type(parts: Iterable[np.ndarray], also: Iterable[int] = ()) -> str:
+    """The narrowest of int8, int16 and int32 holding every value of `parts` and `also` (pyreadstat
+    writes any of them as the same variable type)."""
+    bounds = [*also]
+    for part in parts:
+        if len(part):
+            bounds += [int(part.min()), int(part.max())]
+    for dtype in ("int8", "int16"):
+        limits = np.iinfo(dtype)
+        if all(limits.min <= bound <= limits.max for bound in bounds):
+            return dtype
+    return "int32"
+
+
+def _joined(gathered: _Column, codes: dict[int, str], numbers: dict[str, int]):
+    """The column's values for the frame, its batches joined (and dropped as they are); each coded row
+    of `codes` ({row: missing-data code}) holds its code's number in a numeric column, its code in
+    a text one (the codes `_user_missing` declares only), and stays blank in a date."""
+    column, parts = gathered.column, gathered.parts
+    gathered.parts = []
+    if column.kind in (Kind.DATE, Kind.NUMBER):
+        values = np.concatenate(parts) if parts else np.empty(0, dtype="float64")
+        del parts
+        if codes and column.kind is Kind.NUMBER:
+            values[list(codes)] = [numbers[code] for code in codes.values()]
+        return values
+    if column.kind in (Kind.INTEGER, Kind.CODE, Kind.BOOLEAN, Kind.TEXT_CODE):
+        dtype = _smallest_integer_type((part[0] for part in parts), also=numbers.values() if codes else ())
+        values = np.concatenate([part[0] for part in parts], dtype=dtype, casting="same_kind") if parts else \
+            np.empty(0, dtype=dtype)
+        mask = np.concatenate([part[1] for part in parts]) if parts else np.empty(0, dtype=bool)
+        del parts
+        if codes:
+            rows = list(codes)
+            values[rows] = [numbers[code] for code in codes.values()]
+            mask[rows] = False
+        return pd.arrays.IntegerArray(values, mask)
+    texts = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+    del parts
+    if codes:
+        declared = _declared_text_codes(codes, numbers)
+        for row, code in codes.items():
+            if code in declared:
+                texts[row] = code
+    return texts
+
+
+def _declared_text_codes(codes: dict[int, str], numbers: dict[str, int]) -> list[str]:
+    """The missing-data codes a text variable declares user-missing: SPSS allows three, the first
+    three of the list present."""
+    return sorted(set(codes.values()), key=list(numbers).index)[:3]
+
+
+def _frame(columns: list[_Column], *, found: dict[int, dict[int, str]] | None = None, pad_text: bool = False
+           ) -> pd.DataFrame:
+    """The frame pyreadstat writes, its columns the gathered ones' (emptied one by one). `found`: the
+    coded cells (`_without_codes`) written as SPSS user-missing values. `pad_text`: a text's blanks as
+    "" and its first value padded to its width (SPSS, see the module's docstring)."""
+    found = found or {}
+    numbers = spss_missing_values() if found else {}
+    data = {}
+    for index, gathered in enumerate(columns):
+        values = _joined(gathered, found.get(index, {}), numbers)
+        if pad_text and gathered.column.kind is Kind.TEXT:
+            values = padded_to_width(pd.Series(values, copy=False), gathered.column.text_width).to_numpy()
+        data[gathered.column.name] = values
+    # copy=False: each column keeps its own array (pandas would otherwise copy same-typed ones into one).
+    return pd.DataFrame(data, copy=False)
 
 
 def padded_to_width(values: pd.Series, width: int | None) -> pd.Series:
@@ -111,25 +249,6 @@ def padded_to_width(values: pd.Series, width: int | None) -> pd.Series:
         first = values.iloc[0]
         values.iloc[0] = first + " " * (width - len(first.encode()))
     return values
-
-
-def _frame(table: pa.Table, columns: Sequence[Column], *, days_to_1970: int, scale: int) -> pd.DataFrame:
-    data = {}
-    for column, values in zip(columns, table.columns, strict=True):
-        if column.kind is Kind.DATE:
-            days = values.cast(pa.int32()).to_numpy(zero_copy_only=False).astype("float64")
-            data[column.name] = (days + days_to_1970) * scale
-        elif column.kind in (Kind.INTEGER, Kind.CODE):
-            data[column.name] = _integers(values, "int32")
-        elif column.kind is Kind.BOOLEAN:
-            data[column.name] = _integers(values.cast(pa.int8()), "int8")
-        elif column.kind is Kind.NUMBER:
-            data[column.name] = values.to_numpy(zero_copy_only=False)
-        elif column.kind is Kind.TEXT_CODE:
-            data[column.name] = _integer_codes(values, column)
-        else:
-            data[column.name] = values.to_pandas()
-    return pd.DataFrame(data, index=np.arange(table.num_rows))
 
 
 def _value_labels(columns: Sequence[Column], limit: int) -> dict[str, dict[int, str]]:
@@ -167,30 +286,24 @@ def _without_codes(rows: Iterable[Sequence], found: dict[int, dict[int, str]]) -
         yield row
 
 
-def _user_missing(frame: pd.DataFrame, columns: Sequence[Column], found: dict[int, dict[int, str]],
+def _user_missing(columns: Sequence[Column], found: dict[int, dict[int, str]],
                   value_labels: dict[str, dict]) -> dict[str, list]:
-    """Puts each coded cell in `frame` as an SPSS user-missing value and returns pyreadstat's
-    `missing_ranges`: a numeric variable holds the code's number (-991 down) and declares the range of
-    them missing, with value labels naming the codes (a text code is numeric here too); a text
-    variable holds the code itself and declares it missing (SPSS allows three such values: others
-    stay blank). A date stays blank: a date variable holds no code (the codebook says so)."""
+    """pyreadstat's `missing_ranges` for the coded cells `found` ({column index: {row index: code}}),
+    which `_frame` writes as SPSS user-missing values: a numeric variable holds the code's number (-991
+    down) and declares the range of them missing, with value labels naming the codes (added to
+    `value_labels`; a text code is numeric here too); a text variable holds the code itself and
+    declares it missing (SPSS allows three such values: others stay blank). A date stays blank: a
+    date variable holds no code (the codebook says so)."""
     numbers = spss_missing_values()
     labels = {numbers[code]: f"{code} {label}" for code, label in missing_data_codes().items()}
     ranges: dict[str, list] = {}
     for column_index, codes in found.items():
         column = columns[column_index]
-        rows, values = list(codes), list(codes.values())
         if column.kind in (Kind.INTEGER, Kind.CODE, Kind.BOOLEAN, Kind.NUMBER, Kind.TEXT_CODE):
-            if column.kind is Kind.BOOLEAN:
-                frame[column.name] = frame[column.name].astype("Int16")  # -997 does not fit an int8
-            frame.loc[rows, column.name] = [numbers[code] for code in values]
             ranges[column.name] = [{"lo": min(numbers.values()), "hi": max(numbers.values())}]
             value_labels[column.name] = {**value_labels.get(column.name, {}), **labels}
         elif column.kind is Kind.TEXT:
-            declared = sorted(set(values), key=list(numbers).index)[:3]
-            frame.loc[[row for row, code in codes.items() if code in declared], column.name] = [
-                code for code in values if code in declared]
-            ranges[column.name] = declared
+            ranges[column.name] = _declared_text_codes(codes, numbers)
     return ranges
 
 
@@ -199,7 +312,8 @@ def write_sav(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
     if invalid := invalid_spss_names(names):
         raise ValueError(f"Not valid SPSS variable names: {', '.join(invalid)}")
     found: dict[int, dict[int, str]] = {}
-    table = _table(export, _without_codes(rows, found))
+    columns, count = _gathered(export, _without_codes(rows, found), days_to_1970=SPSS_DAYS_TO_1970,
+                               scale=SECONDS_A_DAY)
     formats, measures = {}, {}
     for column in export.columns:
         if column.kind is Kind.DATE:
@@ -214,12 +328,11 @@ def write_sav(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
             formats[column.name] = f"A{column.text_width}"
         coded = column.kind in (Kind.CODE, Kind.BOOLEAN, Kind.TEXT_CODE, Kind.TEXT)
         measures[column.name] = "nominal" if coded else "scale"
-    frame = _frame(table, export.columns, days_to_1970=SPSS_DAYS_TO_1970, scale=SECONDS_A_DAY)
     value_labels = _value_labels(export.columns, 120)
-    missing_ranges = _user_missing(frame, export.columns, found, value_labels) if found else None
-    for column in export.columns:  # after the codes: a code written over the padded value would undo it
-        if column.kind is Kind.TEXT:
-            frame[column.name] = padded_to_width(frame[column.name], column.text_width)
+    missing_ranges = _user_missing(export.columns, found, value_labels) if found else None
+    # The codes go in before the padding: a code written over the padded value would undo it.
+    frame = _frame(columns, found=found, pad_text=True)
+    del columns
     pyreadstat.write_sav(
         frame,
         path,
@@ -231,20 +344,22 @@ def write_sav(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
         variable_measure=measures,
         note=_notes(export),
     )
-    return table.num_rows
+    return count
 
 
 def write_dta(path: Path, export: ExportFile, rows: Iterable[Sequence]) -> int:
     names = [column.name for column in export.columns]
     if invalid := invalid_stata_names(names):
         raise ValueError(f"Not valid Stata variable names: {', '.join(invalid)}")
-    table = _table(export, rows)
+    columns, count = _gathered(export, rows, days_to_1970=STATA_DAYS_TO_1970, scale=1)
+    frame = _frame(columns)
+    del columns
     pyreadstat.write_dta(
-        _frame(table, export.columns, days_to_1970=STATA_DAYS_TO_1970, scale=1),
+        frame,
         path,
         file_label=cut_to_bytes(_file_label(export), 80),
         column_labels={column.name: cut_to_bytes(column.label, 80) for column in export.columns},
         variable_value_labels=_value_labels(export.columns, 32_000),
         variable_format={column.name: "%tdCCYY-NN-DD" for column in export.columns if column.kind is Kind.DATE},
     )
-    return table.num_rows
+    return count
