@@ -42,6 +42,11 @@ from .instruments import (
 from .dictionary import data_dictionary
 
 CHUNK_ROWS = 1000  # rows of one instrument checked and written together
+# The parsed values remembered per column (FlatImport.parsed_texts): dates, whole numbers and
+# numbers, whose values (date, int, Decimal) are immutable and a pure function of the text and
+# the column; at most this many texts each, so that memory stays bounded by the columns.
+PARSED_TEXTS_VALIDATIONS = ("date_ymd", "integer", "number")
+PARSED_TEXTS_KEPT = 4096
 
 RECORD_ROW = ""  # the instrument key of a record row (blank redcap_repeat_instrument)
 RECORD_FORMS = ("enrollment", "vital_status")
@@ -144,6 +149,13 @@ class FlatImport:
         self.large_instances_seen: set[tuple[str, str, int]] = set()
         self.model_checks: dict[type[models.Model], _ModelChecks] = {}
         self.layouts: dict[tuple, tuple] = {}  # see _layout
+        # Column name -> {text: its value} of the dates and numbers parsed so far (the same texts recur
+        # on thousands of rows): only texts that parsed, so a refused text is checked, and reported,
+        # every time. Keyed by column, as one text may be valid in one column and not in another.
+        self.parsed_texts: dict[str, dict[str, object]] = {
+            column.name: {} for form in forms for column in form_columns(form)
+            if column.field is not None and column.field.validation in PARSED_TEXTS_VALIDATIONS
+        }
 
     # ------------------------------------------------------------------ driver
 
@@ -351,14 +363,24 @@ class FlatImport:
         if not text:
             row.values[column.name] = None
             return
+        parsed = self.parsed_texts.get(column.name)
+        if parsed is not None:
+            value = parsed.get(text, _NOT_CODED)
+            if value is not _NOT_CODED:
+                row.values[column.name] = value
+                return
         if column.max_length is not None and len(text) > column.max_length:
             reason = f"is longer than the {column.max_length} characters this field holds"
         else:
             try:
-                row.values[column.name] = column.parse(text)
-                return
+                value = column.parse(text)
             except InvalidValue as error:
                 reason = str(error)
+            else:
+                row.values[column.name] = value
+                if parsed is not None and len(parsed) < PARSED_TEXTS_KEPT:
+                    parsed[text] = value
+                return
         row.failed.add(column.name)
         self._row_problem(row, column.form, column.name, text, reason)
 
