@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -93,13 +93,15 @@ def _checked_instances(model, ids: list[int]):
     instrument's record ID as `soft_check_record_id` (joined, not a Patient instance each: an import
     checks hundreds of thousands of rows, and building a patient per row was most of the time);
     a measurement's assessment with its date only, the one value of it the checks read (the
-    lesion's class and identifier come with its earlier measurements, check_context)."""
-    instances = model.objects.filter(pk__in=ids)
+    lesion's class and identifier come with its earlier measurements, check_context); no timestamps."""
+    # No check reads a row's timestamps (updated_at), and no dictionary field is one: left unread.
+    timestamps = {field.name for field in model._meta.concrete_fields if isinstance(field, models.DateTimeField)}
+    instances = model.objects.filter(pk__in=ids).defer(*timestamps)
     if model is Patient:
         return instances
     instances = instances.annotate(soft_check_record_id=F("patient__record_id"))
     if model is LesionMeasurement:
-        own = [field.name for field in model._meta.concrete_fields]
+        own = [field.name for field in model._meta.concrete_fields if field.name not in timestamps]
         instances = instances.select_related("assessment").only(*own, "assessment__ta_date")
     return instances
 
