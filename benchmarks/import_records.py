@@ -1,26 +1,44 @@
-"""Import and export speed and memory of REDCap flat records, for two file sizes.
+"""Import speed of a REDCap flat CSV of synthetic patients, against its COPY floor (issue 14).
 
-    .venv/bin/python benchmarks/import_records.py --patients 2000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_bench \\
+        .venv/bin/python benchmarks/import_records.py --patients 10000 [--files DIR] [--profile N] [--memory]
 
 Uses a temporary SQLite database unless DATABASE_URL is set (then that database is flushed!).
-Generates a flat CSV of N/4 and then N invented patients (22 rows each), imports it, exports it,
-and prints rows, seconds, rows per second, queries and the tracemalloc peak of each step. The peak
-should stay about the same for both sizes: the import holds one chunk of rows at a time.
 
-On PostgreSQL the import is set against its COPY floor (benchmarks/copy_floor.py): binary COPY FROM
-of every row the import wrote (records, audit trail, versions, and the results of the derivation
-its commit ran) back into the same tables, in a transaction that is rolled back. The "copy" line
-gives the floor as the file's rows per second, and the import's time divided by the floor.
+The file: N patients of the synthetic cohort's `registry` profile (registry/services/synthetic_cohort.py)
+are written into the database, exported with the registry's own flat exporter (records_export), and
+the database is flushed; the file is then imported as N new patients. --files DIR keeps the files
+there and reuses one made before for the same N (generating 10,000 patients takes minutes).
+
+The import is timed up to its commit, the derivation EXCLUDED: the task its commit queues
+(derive_patients_task) is caught instead of run, and run afterwards on its own line. Printed:
+
+- `import`: rows, seconds, rows per second, queries; then, of those seconds, the share spent in the
+  bulk writes (create_with_history / update_with_history, registry/services/bulk_statements.py),
+  i.e. what a faster write path (COPY) can take away at most, and the rest (reading, checking).
+- `COPY floor` (PostgreSQL only, benchmarks/copy_floor.py): binary COPY FROM of the rows the import
+  itself wrote (records, audit trail, record versions; no derivation results, which do not exist yet),
+  in a transaction that is rolled back; as the file's rows per second, and the import's time over it.
+- `derivation`: the queued derivation of the imported patients, run afterwards, timed on its own.
+- `reimport`: the same file again (every row unchanged, nothing written).
+- `export`: the flat export of what was imported, which must equal the file byte for byte.
+
+--profile N prints the N most expensive functions of the import (cProfile, own time and cumulative;
+profiling slows Python code, so the timed run is a separate one). --memory adds a run under
+tracemalloc at N/4 and N patients: the peaks should be about equal, as the import holds one chunk of
+rows at a time.
 """
 import argparse
-import csv
+import cProfile
 import os
+import pstats
 import sys
 import tempfile
 import time
 import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -38,123 +56,173 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from registry import tasks  # noqa: E402
 from registry.models import Patient, Site  # noqa: E402
-from registry.records.instruments import flat_columns  # noqa: E402
+from registry.records import flat_import  # noqa: E402
+from registry.services import synthetic_cohort  # noqa: E402
 from registry.services.records import records_export, records_import  # noqa: E402
 from benchmarks import copy_floor  # noqa: E402
+from benchmarks.query_counter import QueryCounter  # noqa: E402
+
+SEED = 1
+FOLLOW_UP = "registry"
 
 
-def _patient_rows(number: int) -> list[dict[str, str]]:
-    record_id = f"BENCH-{number:06d}"
-    row = {"record_id": record_id}
-    # REDCap exports every checkbox option as 1 or 0, never blank.
-    unticked = lambda prefix, codes: {f"{prefix}___{code}": "0" for code in codes}  # noqa: E731
-    rows = [{**row, "mrn": f"MRN-{number}", "birth_date": "1960-05-01", "sex": str(1 + number % 2), "smoking": "0",
-             "histology": "1", **unticked("alk_method", range(2, 6)), "alk_method___1": "1",
-             "adv_dx_date": "2020-01-01", "stage_dx": "4",
-             "enrollment_complete": "2", "last_alive_date": "2023-01-01", "vital": "1", "vital_status_complete": "2"}]
-    repeat = lambda instrument, instance, **values: {  # noqa: E731 - a local shorthand
-        **row, "redcap_repeat_instrument": instrument, "redcap_repeat_instance": str(instance), **values,
-    }
-    rows.append(repeat("treatment_line", 1, line_no="1", line_type="1", line_drug="2", line_start="2020-01-10",
-                       line_end="2021-06-01", line_end_reason="1", treatment_line_complete="2"))
-    rows.append(repeat("treatment_line", 2, line_no="2", line_type="1", line_drug="7", line_start="2021-06-10",
-                       treatment_line_complete="2"))
-    rows.append(repeat("local_therapy", 1, lt_date="2021-03-01", lt_type="1", lt_site="3", local_therapy_complete="2"))
-    dates = ["2020-01-05", "2020-04-05", "2020-07-05", "2021-05-20"]
-    for instance, ta_date in enumerate(dates, start=1):
-        rows.append(repeat("tumor_assessment", instance, ta_date=ta_date, **unticked("ta_scope", range(2, 6)),
-                           **unticked("ta_new_sites", (*range(1, 13), 99)), ta_scope___1="1", ta_new_lesion="0",
-                           ta_reported="2", tumor_assessment_complete="2"))
-    for instance, les_id in enumerate(("L1-T1", "L1-T2", "L1-N1"), start=1):
-        rows.append(repeat("lesion", instance, les_id=les_id, les_line="1", les_class="1", les_site=str(instance),
-                           lesion_complete="2"))
-    instance = 0
-    for ta_date in dates[:3]:
-        for les_id in ("L1-T1", "L1-T2", "L1-N1"):
-            instance += 1
-            rows.append(repeat("lesion_measurement", instance, lm_date=ta_date, lm_lesion=les_id, lm_status="1",
-                               lm_mm=f"{10 + instance}.5", lesion_measurement_complete="2"))
-    rows.append(repeat("biopsy", 1, bx_date="2021-06-02", bx_specimen="2", bx_ngs="1", biopsy_complete="2"))
-    rows.append(repeat("ngs_variant", 1, var_bx_date="2021-06-02", var_gene="ALK", var_kind="1",
-                       var_protein="G1202R", var_vaf="2.5", ngs_variant_complete="2"))
-    return rows
+def make_file(path: Path, patients: int) -> None:
+    """The flat CSV of `patients` synthetic patients, as the registry exports them; the database is
+    flushed before and after."""
+    call_command("flush", interactive=False, verbosity=0)
+    started = time.perf_counter()
+    synthetic_cohort.synthetic_cohort_create(patients=patients, seed=SEED, follow_up=FOLLOW_UP)
+    partial = path.with_suffix(".partial")
+    with partial.open("w", newline="", encoding="utf-8") as output:
+        records_export(output=output)
+    partial.rename(path)  # a file interrupted half-written is never reused
+    print(f"(generated {path.name} in {time.perf_counter() - started:.0f} s)")
+    call_command("flush", interactive=False, verbosity=0)
 
 
-def write_file(path: Path, patients: int) -> int:
-    rows = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, flat_columns(), lineterminator="\n", restval="")
-        writer.writeheader()
-        for number in range(patients):
-            batch = _patient_rows(number)
-            writer.writerows(batch)
-            rows += len(batch)
-    return rows
+def file_for(directory: Path, patients: int) -> tuple[Path, int]:
+    path = directory / f"records-{FOLLOW_UP}-seed{SEED}-{patients}.csv"
+    if not path.exists():
+        make_file(path, patients)
+    with path.open(encoding="utf-8") as handle:
+        rows = sum(1 for _ in handle) - 1  # the synthetic cohort's texts hold no line breaks
+    return path, rows
+
+
+class WriteTimer:
+    """Wraps the bulk writes the import calls (flat_import's names of them) and adds up their time."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.calls = 0
+
+    def wrap(self, function):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
+        return timed
+
+    @contextmanager
+    def installed(self):
+        with mock.patch.object(flat_import, "create_with_history", self.wrap(flat_import.create_with_history)), \
+                mock.patch.object(flat_import, "update_with_history", self.wrap(flat_import.update_with_history)):
+            yield
 
 
 @contextmanager
-def measured(label: str, rows: int, *, memory: bool):
-    """Prints time and queries, or (memory=True) the tracemalloc peak: tracing slows Python code
-    about twofold, so the two are measured on separate runs."""
-    queries = [0]
-
-    def count(execute, sql, params, many, context):
-        queries[0] += 1
-        return execute(sql, params, many, context)
-
-    if memory:
-        tracemalloc.start()
-    started = time.perf_counter()
-    with connection.execute_wrapper(count):
-        yield
-    seconds = time.perf_counter() - started
-    if memory:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        print(f"{label:<9} {rows:>7} rows  peak {peak / 1_048_576:6.1f} MiB (traced)")
-    else:
-        print(f"{label:<9} {rows:>7} rows {seconds:7.2f} s {rows / seconds:7.0f} rows/s {queries[0]:6} queries")
+def derivation_caught():
+    """The derivation task queued by the import's commit, caught instead of run: yields the list the
+    patient ids it was queued with are added to."""
+    queued: list[int] = []
+    with mock.patch.object(tasks.derive_patients_task, "delay", lambda patient_ids: queued.extend(patient_ids)):
+        yield queued
 
 
-def run(directory: Path, patients: int, *, memory: bool) -> None:
-    call_command("flush", interactive=False, verbosity=0)
-    site = Site.objects.create(code="bench", name="Benchmark hospital")
-    source = directory / f"records-{patients}.csv"
-    rows = write_file(source, patients)
-    if not memory:
-        print(f"-- {patients} patients, {rows} rows, {source.stat().st_size / 1_048_576:.1f} MiB file")
-    snapshot = copy_floor.TableSnapshot() if not memory and copy_floor.floor_measurable() else None
-    started = time.perf_counter()
-    with measured("import", rows, memory=memory):
-        result = records_import(source=source, file_format="csv", site=site, user=None)
-    seconds = time.perf_counter() - started
+def import_file(source: Path, site: Site):
+    result = records_import(source=source, file_format="csv", site=site, user=None)
     if result.problems:
         raise SystemExit(f"the benchmark file has problems: {result.problems[:5]}")
-    if not memory:
-        copy_floor.print_written_floor(snapshot, rows, seconds, what="the import")
-    if not memory:
-        with measured("reimport", rows, memory=memory):
-            again = records_import(source=source, file_format="csv", site=site, user=None)
-        assert sum(again.created.values()) + sum(again.updated.values()) == 0
-    exported = directory / "export.csv"
-    with measured("export", rows, memory=memory), exported.open("w", newline="", encoding="utf-8") as output:
+    return result
+
+
+def run(source: Path, rows: int, patients: int, *, profile: int, profile_out: Path | None) -> None:
+    call_command("flush", interactive=False, verbosity=0)
+    site = Site.objects.create(code="bench", name="Benchmark hospital")
+    print(f"-- {patients} patients of the '{FOLLOW_UP}' profile, {rows} rows, "
+          f"{source.stat().st_size / 1_048_576:.1f} MiB file; load {_load()}")
+    snapshot = copy_floor.TableSnapshot() if copy_floor.floor_measurable() else None
+    counter, writes = QueryCounter(), WriteTimer()
+    with derivation_caught() as queued, writes.installed(), connection.execute_wrapper(counter):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        import_file(source, site)  # its own transaction: committed on return, the derivation queued
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    print(f"{'import':<22} {rows:>10} rows {seconds:8.2f} s {rows / seconds:8.0f} rows/s {counter.count:6} queries "
+          "(derivation excluded)")
+    print(f"  bulk writes {writes.seconds:.2f} s ({writes.seconds / seconds:.0%}, {writes.calls} calls); "
+          f"reading and checking {seconds - writes.seconds:.2f} s; this process's CPU {cpu_seconds:.2f} s; "
+          f"load {_load()}")
+    copy_floor.print_written_floor(snapshot, rows, seconds, what="the import")
+    if len(queued) != patients:
+        raise SystemExit(f"the import queued the derivation of {len(queued)} patients, not {patients}")
+
+    with measured("derivation", patients, unit="patients"):
+        tasks.derive_patients_task(queued)
+    with measured("reimport", rows), derivation_caught():
+        again = import_file(source, site)
+    assert sum(again.created.values()) + sum(again.updated.values()) == 0, "the same file again changed records"
+    exported = source.with_name("export.csv")
+    with measured("export", rows), exported.open("w", newline="", encoding="utf-8") as output:
         records_export(output=output)
     assert Patient.objects.count() == patients
     if exported.read_bytes() != source.read_bytes():
         raise SystemExit("the export differs from the imported file")
+    exported.unlink()
+
+    if profile:
+        call_command("flush", interactive=False, verbosity=0)
+        site = Site.objects.create(code="bench", name="Benchmark hospital")
+        profiler = cProfile.Profile()
+        with derivation_caught():
+            profiler.runcall(import_file, source, site)
+        stats = pstats.Stats(profiler)
+        if profile_out is not None:
+            stats.dump_stats(profile_out)
+        for order in ("tottime", "cumulative"):
+            print(f"-- cProfile of the import, by {order} (profiling slows Python code; the times are relative)")
+            stats.sort_stats(order).print_stats(profile)
+
+
+def run_traced(source: Path, rows: int) -> None:
+    call_command("flush", interactive=False, verbosity=0)
+    site = Site.objects.create(code="bench", name="Benchmark hospital")
+    tracemalloc.start()
+    with derivation_caught():
+        import_file(source, site)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"{'import (traced)':<22} {rows:>10} rows peak {peak / 1_048_576:6.1f} MiB (tracemalloc)")
+
+
+@contextmanager
+def measured(label: str, count: int, *, unit: str = "rows"):
+    counter = QueryCounter()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        yield
+    seconds = time.perf_counter() - started
+    print(f"{label:<22} {count:>10} {unit} {seconds:8.2f} s {count / seconds:8.0f} {unit}/s {counter.count:6} queries")
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=2000, help="patients of the larger file")
+    parser.add_argument("--patients", type=int, default=2000, help="patients of the file (default 2000)")
+    parser.add_argument("--files", type=Path, help="keep the generated files here and reuse them")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also print the N most expensive functions of the import (cProfile)")
+    parser.add_argument("--profile-out", type=Path, metavar="FILE", help="with --profile: also dump the stats here")
+    parser.add_argument("--memory", action="store_true",
+                        help="also measure the tracemalloc peak at N/4 and N patients")
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    with tempfile.TemporaryDirectory(prefix="registry-benchmark-files-") as directory:
-        for patients in (max(1, options.patients // 4), options.patients):
-            run(Path(directory), patients, memory=False)
-            run(Path(directory), patients, memory=True)
+    with tempfile.TemporaryDirectory(prefix="registry-benchmark-files-") as temporary:
+        directory = options.files or Path(temporary)
+        directory.mkdir(parents=True, exist_ok=True)
+        source, rows = file_for(directory, options.patients)
+        run(source, rows, options.patients, profile=options.profile, profile_out=options.profile_out)
+        if options.memory:
+            for patients in (max(1, options.patients // 4), options.patients):
+                run_traced(*file_for(directory, patients))
 
 
 if __name__ == "__main__":

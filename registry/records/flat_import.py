@@ -21,7 +21,7 @@ from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import DEFERRED, Q
 from django.db.models.functions import Lower
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
@@ -42,6 +42,11 @@ from .instruments import (
 from .dictionary import data_dictionary
 
 CHUNK_ROWS = 1000  # rows of one instrument checked and written together
+# The parsed values remembered per column (FlatImport.parsed_texts): dates, whole numbers and
+# numbers, whose values (date, int, Decimal) are immutable and a pure function of the text and
+# the column; at most this many texts each, so that memory stays bounded by the columns.
+PARSED_TEXTS_VALIDATIONS = ("date_ymd", "integer", "number")
+PARSED_TEXTS_KEPT = 4096
 
 RECORD_ROW = ""  # the instrument key of a record row (blank redcap_repeat_instrument)
 RECORD_FORMS = ("enrollment", "vital_status")
@@ -144,6 +149,13 @@ class FlatImport:
         self.large_instances_seen: set[tuple[str, str, int]] = set()
         self.model_checks: dict[type[models.Model], _ModelChecks] = {}
         self.layouts: dict[tuple, tuple] = {}  # see _layout
+        # Column name -> {text: its value} of the dates and numbers parsed so far (the same texts recur
+        # on thousands of rows): only texts that parsed, so a refused text is checked, and reported,
+        # every time. Keyed by column, as one text may be valid in one column and not in another.
+        self.parsed_texts: dict[str, dict[str, object]] = {
+            column.name: {} for form in forms for column in form_columns(form)
+            if column.field is not None and column.field.validation in PARSED_TEXTS_VALIDATIONS
+        }
 
     # ------------------------------------------------------------------ driver
 
@@ -351,14 +363,24 @@ class FlatImport:
         if not text:
             row.values[column.name] = None
             return
+        parsed = self.parsed_texts.get(column.name)
+        if parsed is not None:
+            value = parsed.get(text, _NOT_CODED)
+            if value is not _NOT_CODED:
+                row.values[column.name] = value
+                return
         if column.max_length is not None and len(text) > column.max_length:
             reason = f"is longer than the {column.max_length} characters this field holds"
         else:
             try:
-                row.values[column.name] = column.parse(text)
-                return
+                value = column.parse(text)
             except InvalidValue as error:
                 reason = str(error)
+            else:
+                row.values[column.name] = value
+                if parsed is not None and len(parsed) < PARSED_TEXTS_KEPT:
+                    parsed[text] = value
+                return
         row.failed.add(column.name)
         self._row_problem(row, column.form, column.name, text, reason)
 
@@ -409,7 +431,7 @@ class FlatImport:
                 continue
             is_new = patient.pk is None
             old_texts = {column.name: ("" if is_new else column.text_of(patient)) for column in columns}
-            self._apply(row, patient, columns, is_new=is_new, targets={})
+            self._apply(row, patient, is_new=is_new, targets={})
             if not self._valid(row, patient, columns, is_new=is_new) or row.record in self.records_reported:
                 continue
             new_texts = {column.name: column.text_of(patient) for column in columns}
@@ -455,6 +477,7 @@ class FlatImport:
         model = INSTRUMENTS[instrument].model
         columns = form_columns(instrument)
         references = [column for column in columns if column.reference is not None]
+        new_instances = _new_instances(model)
         # Row locks of the chunk's records, taken by the query that reads them, in id order, before
         # their instances and locks are read (see _flush_record_rows; already held for the records
         # of the file's record rows).
@@ -487,7 +510,7 @@ class FlatImport:
             instance = stored.get((patient_id, row.instance))
             is_new = instance is None
             if is_new:
-                instance = model(patient_id=patient_id, redcap_repeat_instance=row.instance)
+                instance = new_instances.new(patient_id, row.instance)
                 old_values = None
             else:
                 old_values = _values(instance, columns)
@@ -495,7 +518,7 @@ class FlatImport:
                 column.name: targets.get((column.name, patient_id, row.values.get(column.name)))
                 for column in references
             }
-            self._apply(row, instance, columns, is_new=is_new, targets=row_targets)
+            self._apply(row, instance, is_new=is_new, targets=row_targets)
             if not self._valid(row, instance, columns, is_new=is_new) or patient_id is None:
                 continue
             if unique_key is not None and not self._unique(row, instance, unique_key, stored_keys, chunk_keys):
@@ -628,17 +651,23 @@ class FlatImport:
             self.records_reported.add(row.record)
             self._row_problem(row, form, RECORD_ID, row.record, reason)
 
-    def _apply(self, row: ParsedRow, instance: models.Model, columns, *, is_new: bool, targets: dict) -> None:
-        """Puts the row's values on the instance. A blank cell erases only when overwriting (REDCap's
-        "overwrite" behaviour); a column the file does not have is never touched."""
-        self._refuse_checkbox_conflicts(row, columns)
-        for column in columns:
-            if column.name not in row.texts or column.name in row.failed:
+    def _apply(self, row: ParsedRow, instance: models.Model, *, is_new: bool, targets: dict) -> None:
+        """Puts the row's values on the instance, in the order of its instrument's columns (_own_columns;
+        the record row's: enrollment's, then vital status's). A blank cell erases only when overwriting
+        (REDCap's "overwrite" behaviour); a column the file does not have is never touched."""
+        if _checkbox_groups(row.instrument):
+            self._refuse_checkbox_conflicts(row)
+        texts, failed, values = row.texts, row.failed, row.values
+        erases = is_new or self.overwrite
+        for column, plain_attribute in _apply_order(row.instrument):
+            if column.name not in texts or column.name in failed:
                 continue
-            value = row.values[column.name]
+            value = values[column.name]
             if value is None:
-                if is_new or self.overwrite:
+                if erases:
                     column.set_value(instance, None)  # erases a missing-data code too
+            elif plain_attribute is not None:
+                setattr(instance, plain_attribute, value)  # FlatColumn.set_value of a plain column's value
             elif column.reference is None:
                 column.set_value(instance, value)
             elif column.name in targets:
@@ -653,10 +682,10 @@ class FlatImport:
                 elif column.model_field.get_cached_value(instance, None) is not target:
                     setattr(instance, column.attribute, target)
 
-    def _refuse_checkbox_conflicts(self, row: ParsedRow, columns) -> None:
+    def _refuse_checkbox_conflicts(self, row: ParsedRow) -> None:
         """A checkbox field whose row ticks a missing-data code (its code column 1) and a real option, or
         two codes: reported on the code column, which is then not applied (the row is refused)."""
-        for options, codes in _checkbox_groups(tuple(columns)):
+        for options, codes in _checkbox_groups(row.instrument):
             ticked_codes = [column for column in codes if row.values.get(column.name) is True]
             if not ticked_codes:
                 continue
@@ -802,6 +831,42 @@ class _ModelChecks:
 _DJANGO_FIELDS = models.CharField.__module__  # django.db.models.fields: Django's own field classes
 
 
+class _NewInstances:
+    """`model(patient_id=..., redcap_repeat_instance=...)`, the same instance, built from positional
+    arguments: Model.__init__'s fast path (the one a query's rows take), where keyword arguments
+    cost a caught KeyError for every field not given, for every new row of an import.
+
+    Each other field gets what Django's keyword path gives it, field.get_default(): worked out once
+    where that is the same object every time (a constant default, as Django returns it), and again
+    for each instance where it is not (a callable default, a database default's expression). A
+    generated field is left out, as Django leaves it."""
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.values = [DEFERRED if field.generated else field.get_default() for field in fields]
+        self.fresh = [
+            (index, field) for index, field in enumerate(fields)
+            if not field.generated and ((field.has_default() and callable(field.default)) or field.has_db_default())
+        ]
+        attnames = [field.attname for field in fields]
+        self.patient_index = attnames.index("patient_id")
+        self.instance_index = attnames.index("redcap_repeat_instance")
+
+    def new(self, patient_id: int | None, instance_number: int) -> models.Model:
+        values = self.values.copy()
+        for index, field in self.fresh:
+            values[index] = field.get_default()
+        values[self.patient_index] = patient_id
+        values[self.instance_index] = instance_number
+        return self.model(*values)
+
+
+@cache
+def _new_instances(model: type[models.Model]) -> _NewInstances:
+    return _NewInstances(model)
+
+
 class _Writes:
     """The chunk's new instances, and its changed ones grouped by the fields that changed, so that
     an update writes only what changed (and unchanged instances get no audit-trail row)."""
@@ -861,14 +926,23 @@ _NOT_CODED = object()
 
 
 @cache
-def _checkbox_groups(columns: tuple[FlatColumn, ...]) -> tuple[tuple[tuple[FlatColumn, ...], ...], ...]:
-    """(option columns, code columns) of each checkbox field among `columns` that takes a code."""
+def _checkbox_groups(instrument: str) -> tuple[tuple[tuple[FlatColumn, ...], ...], ...]:
+    """(option columns, code columns) of each checkbox field that takes a code among the columns of a
+    row of `instrument` (RECORD_ROW: of the record row). Cached by the instrument's name: a key of
+    the columns themselves was hashed field by field for every row."""
     groups: dict[str, tuple[list, list]] = {}
-    for column in columns:
+    for column in _own_columns(instrument).values():
         if column.checkbox_missing_attribute is not None:
             options, codes = groups.setdefault(column.checkbox_missing_attribute, ([], []))
             (codes if column.missing_code is not None else options).append(column)
     return tuple((tuple(options), tuple(codes)) for options, codes in groups.values())
+
+
+@cache
+def _apply_order(instrument: str) -> tuple[tuple[FlatColumn, str | None], ...]:
+    """The columns of a row of `instrument` in the order _apply puts them on the instance, each with
+    its attribute when it is plain (FlatColumn.plain: a value is set as it is), else None."""
+    return tuple((column, column.attribute if column.plain else None) for column in _own_columns(instrument).values())
 
 
 @cache

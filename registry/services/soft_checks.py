@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from registry.models import LesionMeasurement, Patient, SoftCheckConfirmation, TumorAssessment, WorkspaceSettings
@@ -64,7 +64,7 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
     written, by model (Patient or a repeating instrument's).
 
     Queries: the settings (unless given; only for assessments and measurements), then per model and chunk of WARNING_CHUNK ids: the instances
-    (with their patient; measurements with their assessment and lesion), check_context's (at most
+    (with their record ID; measurements with their assessment's date), check_context's (at most
     three) and the confirmations (one)."""
     today = today or timezone.localdate()
     warnings: list[SoftCheckWarning] = []
@@ -74,21 +74,36 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
     if settings is None and any(ids_by_model.get(model) for model in (TumorAssessment, LesionMeasurement)):
         settings = WorkspaceSettings.current()  # once, not per chunk; only the checks of these two read it
     for model, ids in ids_by_model.items():
-        related = ["patient"] if model is not Patient else []
-        if model is LesionMeasurement:
-            related += ["assessment", "lesion"]
         for start in range(0, len(ids), WARNING_CHUNK):
-            instances = model.objects.filter(pk__in=ids[start:start + WARNING_CHUNK]).select_related(*related)
+            instances = _checked_instances(model, ids[start:start + WARNING_CHUNK])
             found = instances_soft_checks(instances, today=today, settings=settings)
             by_patient: dict[int, list[SoftCheck]] = {}
             record_of: dict[int, str] = {}
             for instance, checks in found:
-                patient = instance if model is Patient else instance.patient
-                record_of[patient.pk] = patient.record_id
-                by_patient.setdefault(patient.pk, []).extend(checks)
+                patient_id = instance.pk if model is Patient else instance.patient_id
+                record_of[patient_id] = instance.record_id if model is Patient else instance.soft_check_record_id
+                by_patient.setdefault(patient_id, []).extend(checks)
             for patient_id, checks in checks_unconfirmed_by_patient(by_patient).items():
                 warnings.extend(soft_check_warnings(checks, record=record_of[patient_id]))
     return sorted(warnings, key=lambda w: (w.record, w.form, w.instance or 0, w.field, w.check))
+
+
+def _checked_instances(model, ids: list[int]):
+    """The instances whose checks written_warnings computes, in one query: all their own fields; an
+    instrument's record ID as `soft_check_record_id` (joined, not a Patient instance each: an import
+    checks hundreds of thousands of rows, and building a patient per row was most of the time);
+    a measurement's assessment with its date only, the one value of it the checks read (the
+    lesion's class and identifier come with its earlier measurements, check_context); no timestamps."""
+    # No check reads a row's timestamps (updated_at), and no dictionary field is one: left unread.
+    timestamps = {field.name for field in model._meta.concrete_fields if isinstance(field, models.DateTimeField)}
+    instances = model.objects.filter(pk__in=ids).defer(*timestamps)
+    if model is Patient:
+        return instances
+    instances = instances.annotate(soft_check_record_id=F("patient__record_id"))
+    if model is LesionMeasurement:
+        own = [field.name for field in model._meta.concrete_fields if field.name not in timestamps]
+        instances = instances.select_related("assessment").only(*own, "assessment__ta_date")
+    return instances
 
 
 def confirmed_values(*, code_prefix: str, codes: Iterable[str] = ()) -> set[tuple]:

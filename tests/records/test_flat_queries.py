@@ -54,7 +54,7 @@ def test_importing_20_patients_costs_as_many_queries_as_importing_5(site_a):
     # plus the upsert of the written records' versions (patients_version_bump)                -> 1
     # plus the soft checks of what was written (registry/services/soft_checks.py written_warnings):
     #   the workspace settings; per written model the instances (patients; lines, local therapies,
-    #   assessments, lesions, biopsies, measurements with assessment and lesion, variants), and
+    #   assessments, lesions, biopsies, measurements with their assessment's date, variants), and
     #   what their checks read: death dates (lines, local therapies, assessments, biopsies), lines
     #   (assessments), lesions with their measurements (measurements); confirmations only where a
     #   check was found (none here)                                     -> 1 + 8 + 4 + 1 + 1 = 15
