@@ -70,14 +70,6 @@ class DatasetJobsView(ApiView):
         return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
-        tags=TAGS, operation_id="dataset_jobs_create", request=None,
-        parameters=[DATASET_NAME, FORMAT, IDENTIFIED, SITE, CUT, LOCATION],
-        responses={202: DatasetJobSerializer},
-        description="Asks for one dataset of the patients you see to be written in the background, whatever its "
-                    "size: the same parameters and refusals as the download, checked now (nothing is stored when "
-                    "one is refused). Answers 202 with the job, whose URL is in the Location header.",
-    )
-    @extend_schema(
         tags=TAGS, operation_id="dataset_jobs_list", parameters=[DATASET_NAME, LIMIT],
         responses=DatasetJobListSerializer,
         description="Your jobs of this dataset, newest first, as each job's own URL shows them (a job of a site you "
@@ -96,6 +88,14 @@ class DatasetJobsView(ApiView):
             "truncated": truncated,
         })
 
+    @extend_schema(
+        tags=TAGS, operation_id="dataset_jobs_create", request=None,
+        parameters=[DATASET_NAME, FORMAT, IDENTIFIED, SITE, CUT, LOCATION],
+        responses={202: DatasetJobSerializer},
+        description="Asks for one dataset of the patients you see to be written in the background, whatever its "
+                    "size: the same parameters and refusals as the download, checked now (nothing is stored when "
+                    "one is refused). Answers 202 with the job, whose URL is in the Location header.",
+    )
     def post(self, request, name):
         asked = export_request(request, name)
         try:
