@@ -78,9 +78,12 @@ def cohort_patient_ids(patients: int, seed: int, follow_up: str) -> list[int]:
         print(f"writing {patients} synthetic patients {prefix}... (follow-up profile {follow_up}) ...", flush=True)
         summary = synthetic_cohort_create(patients=patients, seed=seed, site=None, batch_size=500, follow_up=follow_up)
         print(f"  {summary.total_rows} rows in {time.perf_counter() - started:.1f} s")
-    ids = list(cohort.order_by("record_id").values_list("id", flat=True)[:patients])
-    lines = TreatmentLine.objects.filter(patient_id__in=ids).count()
-    measurements = LesionMeasurement.objects.filter(patient_id__in=ids).count()
+    first = cohort.order_by("record_id")[:patients]
+    ids = list(first.values_list("id", flat=True))
+    # Counted through a subquery, not a list of 100,000 ids sent back: the workers of --processes are
+    # forks of this process, and whatever it once held stays resident in them.
+    lines = TreatmentLine.objects.filter(patient_id__in=first.values("id")).count()
+    measurements = LesionMeasurement.objects.filter(patient_id__in=first.values("id")).count()
     print(f"cohort {prefix}...: {len(ids)} patients, {lines} lines, {measurements} lesion measurements")
     return ids
 

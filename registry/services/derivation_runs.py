@@ -24,6 +24,8 @@ sees it), locking it, one UPDATE that marks it done and one that counts it in it
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import multiprocessing
 from collections.abc import Callable, Iterable
@@ -200,10 +202,22 @@ def derivation_run_inline(
         return failed
     # The children open their own connections: none may be shared across the fork.
     connections.close_all()
+    _memory_returned()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         for chunk_id, patients in pool.imap_unordered(_chunk_in_child, chunk_ids):
             finished(chunk_id, patients)
     return failed
+
+
+def _memory_returned() -> None:
+    """Frees what this process no longer uses and hands it back to the system (glibc's malloc_trim), so
+    that the forked workers do not start with it resident: a worker's memory then depends on its chunk,
+    not on the size of the cohort this process listed before forking."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _chunk_in_this_process(chunk_id: int) -> int | None:
