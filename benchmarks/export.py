@@ -157,9 +157,10 @@ def main() -> None:
     if arguments.patients is not None:
         cohort(arguments.patients, arguments.seed, arguments.follow_up)
     exported = Patient.objects.filter(site__code=arguments.site) if arguments.site else Patient.objects.all()
+    patient_count = exported.count()
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}: {Patient.objects.count()} patients, "
           f"{TreatmentLine.objects.count()} lines, {LineDerivation.objects.count()} line derivations; exporting "
-          f"{exported.count()} patients{f' of the site {arguments.site}' if arguments.site else ''}")
+          f"{patient_count} patients{f' of the site {arguments.site}' if arguments.site else ''}")
     connection.close()
     runs = [(name, file_format, False) for name in arguments.datasets for file_format in arguments.formats]
     if arguments.deidentified:
@@ -185,7 +186,8 @@ def main() -> None:
                   f"{result['rows'] / result['seconds']:>9.0f} {result['queries']:>7} {result['file_mib']:>6.1f} MiB "
                   f"{result['before_mib']:>9.0f} MiB {result['peak_mib']:>4.0f} MiB "
                   f"{result['peak_mib'] - result['before_mib']:>4.0f} MiB", flush=True)
-            if (name, file_format, deidentify) == ("lines", "csv", False):
+            # The target is for 10,000 patients; a larger export says nothing about it.
+            if (name, file_format, deidentify) == ("lines", "csv", False) and patient_count <= 10_000:
                 verdict = "met" if result["seconds"] < TARGET_SECONDS else "MISSED"
                 print(f"  target: lines as CSV in under {TARGET_SECONDS} s: {verdict}", flush=True)
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
