@@ -30,13 +30,12 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
+from benchmarks.cohort import cohort_written, patients_derived  # noqa: E402
 from benchmarks.query_counter import QueryCounter  # noqa: E402
 from registry.models import (  # noqa: E402
     LesionMeasurement, Patient, PatientDerivation, QualityRule, QualityRuleRun, TreatmentLine, TumorAssessment,
 )
 from registry.services.data_quality import quality_rules_run  # noqa: E402
-from registry.services.derivation import patients_derive  # noqa: E402
-from registry.services.synthetic_cohort import synthetic_cohort_create, synthetic_record_id  # noqa: E402
 
 CUSTOM_RULES = {
     "Scan more than 30 days after death": 'datediff([death_date], [ta_date], "d", true) > 30',
@@ -46,21 +45,9 @@ CUSTOM_RULES = {
 
 
 def cohort(patients: int, seed: int, follow_up: str) -> None:
-    prefix = synthetic_record_id(seed, 0, follow_up)[: -len("000000")]
-    existing = Patient.objects.filter(record_id__startswith=prefix).count()
-    if existing < patients:
-        if existing:
-            sys.exit(f"{existing} patients {prefix}... exist, fewer than {patients}: delete them or choose another seed")
-        started = time.perf_counter()
-        print(f"writing {patients} synthetic patients {prefix}... (profile {follow_up}) ...", flush=True)
-        summary = synthetic_cohort_create(patients=patients, seed=seed, site=None, batch_size=500, follow_up=follow_up)
-        print(f"  {summary.total_rows} rows in {time.perf_counter() - started:.1f} s", flush=True)
-    underived = list(Patient.objects.filter(derivation__isnull=True).values_list("id", flat=True))
-    if underived:
-        started = time.perf_counter()
-        print(f"deriving {len(underived)} patients (for the derivation's flags) ...", flush=True)
-        patients_derive(patient_ids=underived)
-        print(f"  in {time.perf_counter() - started:.1f} s", flush=True)
+    cohort_written(patients, seed, follow_up, exact=False)
+    patients_derived(list(Patient.objects.filter(derivation__isnull=True).values_list("id", flat=True)),
+                     why="for the derivation's flags")
     for name, logic in CUSTOM_RULES.items():
         QualityRule.objects.get_or_create(name=name, defaults={"logic": logic})
     print(f"database: {Patient.objects.count()} patients, {TreatmentLine.objects.count()} lines, "

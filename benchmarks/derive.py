@@ -56,8 +56,9 @@ from registry.models import (  # noqa: E402
 from registry.selectors import derivation_inputs  # noqa: E402
 from registry.selectors.derivation_inputs import current_analysis_settings  # noqa: E402
 from registry.services.derivation import DerivationSummary, patients_changed, patients_derive  # noqa: E402
-from registry.services.synthetic_cohort import FOLLOW_UP_PROFILES, synthetic_record_id  # noqa: E402
+from registry.services.synthetic_cohort import FOLLOW_UP_PROFILES  # noqa: E402
 from benchmarks import copy_floor  # noqa: E402
+from benchmarks.cohort import cohort_written  # noqa: E402
 from benchmarks.query_counter import QueryCounter  # noqa: E402
 
 DATA_CUTOFF = "2024-06-30"
@@ -66,18 +67,8 @@ DATA_CUTOFF = "2024-06-30"
 def cohort_patient_ids(patients: int, seed: int, follow_up: str) -> list[int]:
     """The ids of the first `patients` synthetic patients of the seed and profile, written first when
     any is missing (only those: the generator is deterministic per patient number)."""
-    prefix = synthetic_record_id(seed, 0, follow_up)[: -len("000000")]
+    prefix = cohort_written(patients, seed, follow_up, exact=False)
     cohort = Patient.objects.filter(record_id__startswith=prefix)
-    existing = cohort.count()
-    if existing < patients:
-        from registry.services.synthetic_cohort import synthetic_cohort_create
-
-        if existing:
-            sys.exit(f"{existing} patients {prefix}... exist, fewer than {patients}: delete them or choose another seed")
-        started = time.perf_counter()
-        print(f"writing {patients} synthetic patients {prefix}... (follow-up profile {follow_up}) ...", flush=True)
-        summary = synthetic_cohort_create(patients=patients, seed=seed, site=None, batch_size=500, follow_up=follow_up)
-        print(f"  {summary.total_rows} rows in {time.perf_counter() - started:.1f} s")
     first = cohort.order_by("record_id")[:patients]
     ids = list(first.values_list("id", flat=True))
     # Counted through a subquery, not a list of 100,000 ids sent back: the workers of --processes are

@@ -95,33 +95,19 @@ def cohort(patients: int, seed: int, follow_up: str) -> None:
     patient of the database derived."""
     from django.db import connection
 
+    from benchmarks.cohort import cohort_written, patients_derived
     from registry.models import Patient
     from registry.selectors.derivation_inputs import stored_analysis_settings
-    from registry.services.derivation import analysis_settings_update, patients_derive
-    from registry.services.synthetic_cohort import synthetic_cohort_create, synthetic_record_id
+    from registry.services.derivation import analysis_settings_update
 
-    prefix = synthetic_record_id(seed, 0, follow_up)[: -len("000000")]
-    existing = Patient.objects.filter(record_id__startswith=prefix).count()
-    if existing and existing != patients:
-        sys.exit(f"{existing} patients {prefix}... exist, not {patients}: delete them or choose another seed")
-    if not existing:
-        started = time.perf_counter()
-        print(f"writing {patients} synthetic patients {prefix}... (profile {follow_up}) ...", flush=True)
-        summary = synthetic_cohort_create(
-            patients=patients, seed=seed, site=None, batch_size=500, follow_up=follow_up,
-            progress=lambda done, total: print(f"  {done}/{total}", flush=True) if done % 10_000 == 0 else None,
-        )
-        print(f"  {summary.total_rows} rows in {time.perf_counter() - started:.1f} s", flush=True)
+    cohort_written(patients, seed, follow_up, exact=True)
     if stored_analysis_settings().data_cutoff is None:  # a cut-off set changes every result: derive them all
         analysis_settings_update(values={"data_cutoff": DATA_CUTOFF}, user=None, derive_all_after_commit=False)
         underived = list(Patient.objects.values_list("id", flat=True))
     else:
         underived = list(Patient.objects.filter(derivation__isnull=True).values_list("id", flat=True))
     if underived:
-        started = time.perf_counter()
-        print(f"deriving {len(underived)} patients ...", flush=True)
-        patients_derive(patient_ids=underived)
-        print(f"  in {time.perf_counter() - started:.1f} s", flush=True)
+        patients_derived(underived)
         with connection.cursor() as cursor:  # the planner's statistics, as autovacuum would gather them
             cursor.execute("ANALYZE")
 
