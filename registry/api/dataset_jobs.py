@@ -38,8 +38,9 @@ LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[
                             description="The job's URL: poll it for its progress, then download its file.")
 TAGS = ["datasets and report"]
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
-LIMIT = OpenApiParameter("limit", int, description=f"At most this many jobs, newest first (default {DEFAULT_LIMIT}, "
-                                                   f"at most {MAX_LIMIT}).")
+# Its own bounds in the schema: the schema's shared `limit` (registry/api/schema.py) is the audit list's.
+LIMIT = OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                         description=f"At most this many jobs, newest first (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).")
 
 
 class Gone(APIException):
