@@ -5,6 +5,27 @@ from tests import factories, template_db
 
 template_db.install()
 
+ENGINES = {"sqlite": "django.db.backends.sqlite3", "postgresql": "django.db.backends.postgresql"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """`one_database(engine)`: a test run on one engine only. scripts/test runs the suite on SQLite and
+    again on PostgreSQL; a test whose outcome cannot depend on the database (settings read in a fresh
+    process, who may reach which admin URL, the rendering of a figure) gains nothing from its second
+    run, and some of those are among the slowest. The engine chosen is named at each use, with why."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    for item in items:
+        marker = item.get_closest_marker("one_database")
+        if marker is None:
+            continue
+        wanted = marker.args[0]
+        if wanted not in ENGINES:
+            raise pytest.UsageError(f"one_database({wanted!r}) in {item.nodeid}: the engines are {', '.join(ENGINES)}")
+        if ENGINES[wanted] != engine:
+            item.add_marker(pytest.mark.skip(reason=f"runs once, on {wanted}: its outcome does not depend on the database"))
+
 
 @pytest.fixture
 def site_a(db):

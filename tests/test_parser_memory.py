@@ -23,6 +23,11 @@ setup_test_environment()  # the test client's host, in-memory e-mail, as under p
 from django.conf import settings
 from django.core.management import call_command
 
+import pytest
+
+# Once, on SQLite: the request parsers refuse the body before any query.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 class NoMigrations(dict):  # tables straight from the models: faster than running every migration
     def __contains__(self, app):

@@ -21,6 +21,9 @@ from tests.access_roles import (  # noqa: F401 - world is a fixture
 
 from .admin_pages import change_url, changelist_url, delete_url, form_data_of
 
+# Once, on SQLite: the access rules are decided in Python over the same querysets on both.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 
 @pytest.fixture

@@ -7,6 +7,10 @@ from tests import factories
 from tests.reports.test_plots import PNG_SIGNATURE
 from tests.study_figure_world import build_figure_world
 
+# Once, on SQLite: the report's statistics are computed in Python from the derived rows; its queries also run
+# on PostgreSQL in tests/reports/test_data_cut_report.py.
+pytestmark = pytest.mark.one_database("sqlite")
+
 REPORT_URL = reverse("admin:registry_patient_study_report")
 
 

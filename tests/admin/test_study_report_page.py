@@ -7,6 +7,10 @@ from django.urls import reverse
 from registry.models import Role, Site
 from tests import factories
 
+# Once, on SQLite: the report's statistics are computed in Python from the derived rows; its queries also run
+# on PostgreSQL in tests/reports/test_data_cut_report.py.
+pytestmark = pytest.mark.one_database("sqlite")
+
 REPORT_URL = reverse("admin:registry_patient_study_report")
 
 

@@ -23,6 +23,9 @@ from tests.access_roles import (  # noqa: F401 - world is a fixture
 from .api_helpers import database_state
 from .conftest import token_client
 
+# Once, on SQLite: the access rules are decided in Python over the same querysets on both.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 
 @pytest.fixture

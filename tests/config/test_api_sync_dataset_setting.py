@@ -1,5 +1,10 @@
 """REGISTRY_API_SYNC_DATASET_PATIENTS is checked at start-up (a fresh process per test: settings are read once)."""
 
+import pytest
+
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 READ = "import django; django.setup(); from django.conf import settings; print(settings.API_SYNC_DATASET_PATIENTS)"
 
 

@@ -1,4 +1,10 @@
 """Celery runs tasks in-process (eagerly) unless a broker is configured."""
+
+import pytest
+
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 PRINT_EAGER = "import django; django.setup(); from config.celery import app; print(app.conf.task_always_eager)"
 
 

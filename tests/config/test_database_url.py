@@ -4,6 +4,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_database
 
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 def test_without_database_url_the_default_sqlite_file_is_used_and_its_folder_created(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)

@@ -16,6 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 from registry.exports.deidentify import deidentification_key
 from tests.config.conftest import REPO_ROOT
 
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 def test_a_short_deidentification_key_stops_start_up_naming_the_variable(run_python):
     finished = run_python("manage.py", "check", DJANGO_SETTINGS_MODULE="config.settings.local",

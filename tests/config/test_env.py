@@ -4,6 +4,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, env_int, env_list
 
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 @pytest.mark.parametrize("value", ["1", "true", "Yes", " on "])
 def test_env_bool_reads_true_spellings(monkeypatch, value):

@@ -1,5 +1,10 @@
 """REGISTRY_EXPORT_MAX_OPEN_JOBS is checked at start-up (a fresh process per run: settings are read once)."""
 
+import pytest
+
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 READ = "import django; django.setup(); from django.conf import settings; print(settings.EXPORT_MAX_OPEN_JOBS)"
 
 

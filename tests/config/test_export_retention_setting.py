@@ -1,5 +1,10 @@
 """REGISTRY_EXPORT_RETENTION_DAYS is checked at start-up (a fresh process per test: settings are read once)."""
 
+import pytest
+
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 def test_zero_retention_days_stops_start_up_naming_the_variable(run_python):
     finished = run_python("manage.py", "check", DJANGO_SETTINGS_MODULE="config.settings.local",

@@ -5,6 +5,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from registry.admin.second_factor import SecondFactorMiddleware
 
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 LOCAL = "config.settings.local"
 
 

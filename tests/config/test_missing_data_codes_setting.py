@@ -2,6 +2,9 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 
 def test_a_malformed_code_list_in_the_environment_stops_start_up(read_settings):
     with pytest.raises(ImproperlyConfigured) as refused:

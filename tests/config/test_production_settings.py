@@ -4,6 +4,11 @@ Each test starts a fresh process: settings are read once per process, at start-u
 """
 import secrets
 
+import pytest
+
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 PRODUCTION = "config.settings.production"
 SHARED_CACHE = "redis://127.0.0.1:6379/1"  # never connected to: `check` does not use the cache
 

@@ -2,6 +2,11 @@
 django.setup() imports (Celery workers, management commands, gunicorn workers), in start-up time and in
 resident memory (245 MiB with them, 82 MiB without, measured when the admin stopped importing them)."""
 
+import pytest
+
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 HEAVY = ("matplotlib", "lifelines", "pandas", "scipy", "pyarrow")
 CHECK = ("import sys, django; django.setup(); "
          f"print(' '.join(name for name in {HEAVY!r} if name in sys.modules))")

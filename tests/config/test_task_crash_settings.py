@@ -15,6 +15,9 @@ from registry.tasks import (
     derive_all_task, derive_chunk_task, derive_patients_task, derive_sweep_task, export_job_run_task,
 )
 
+# Once, on SQLite: settings read in a fresh process, before any database is used.
+pytestmark = pytest.mark.one_database("sqlite")
+
 VARIABLES = (
     "REGISTRY_DERIVATION_SWEEP_SECONDS", "REGISTRY_DERIVATION_SWEEP_GRACE_SECONDS",
     "REGISTRY_TASK_VISIBILITY_TIMEOUT_SECONDS", "REGISTRY_DERIVE_CHUNK_PATIENTS",

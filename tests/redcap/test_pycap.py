@@ -19,7 +19,9 @@ from tests import factories
 from tests.records.flat_files import EVERY_INSTRUMENT_CSV, row_counts
 from tests.redcap.conftest import make_token
 
-pytestmark = pytest.mark.usefixtures("transactional_db")
+# Once, on PostgreSQL: against a gunicorn server, as deployed (the SQLite run would use Django's live-server
+# thread).
+pytestmark = [pytest.mark.usefixtures("transactional_db"), pytest.mark.one_database("postgresql")]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,9 @@ from registry.services.saved_reports import saved_report_create
 from tests.redcap.conftest import make_token
 from tests.saved_report_cases import ADMINISTRATOR_ROWS, COLUMNS, SITE_A_ROWS, WOMEN_ON_ALECTINIB, make_registry
 
-pytestmark = pytest.mark.usefixtures("transactional_db")
+# Once, on PostgreSQL: against a gunicorn server, as deployed (the SQLite run would use Django's live-server
+# thread).
+pytestmark = [pytest.mark.usefixtures("transactional_db"), pytest.mark.one_database("postgresql")]
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,9 @@ from registry.reports.statistics import SurvivalGroup
 
 from .reference_data import MAINTAINED, NONMAINTAINED
 
+# Once, on SQLite: the rendering of figures from given numbers.
+pytestmark = pytest.mark.one_database("sqlite")
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,9 @@ from registry.models import Patient, Role
 from registry.reports.study_report import study_report
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+# Once, on SQLite: the report's statistics are computed in Python from the derived rows; its queries also run
+# on PostgreSQL in tests/reports/test_data_cut_report.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_database("sqlite")]
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ from registry.models.access import Role
 from tests.factories import make_user
 from tests.access_roles import CHANGES, SEES, matrix, roles, user_for, world  # noqa: F401 (world is a fixture)
 
+# Once, on SQLite: the access rules are decided in Python over the same querysets on both.
+pytestmark = pytest.mark.one_database("sqlite")
+
 READ_PAGES = {
     "record home": lambda p: reverse("workspace:record", args=[p.record_id]),
     "scan": lambda p: reverse("workspace:scan", args=[p.record_id, p.tumor_assessments.get().redcap_repeat_instance]),
