@@ -8,20 +8,9 @@ from django.contrib import admin
 
 from registry.models import DerivationChunk, DerivationRun
 
-from .mixins import AdministratorOnlyMixin
+from .mixins import AdministratorOnlyMixin, ReadOnlyMixin
 
 REFRESH_SECONDS = 5
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DerivationChunkInline(ReadOnlyMixin, admin.TabularInline):

@@ -635,3 +635,17 @@ class ReadOnlyRecordRowsMixin(RegistryAccessMixin):
         if match is None or (match.url_name or "").startswith(f"registry_{self.model._meta.model_name}_"):
             return False
         return RegistryAccessMixin.has_change_permission(self, request, obj)
+
+
+class ReadOnlyMixin:
+    """Nobody adds, changes or deletes here, whatever their permissions: rows written by a service only
+    (derivation runs, query threads), shown for inspection."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

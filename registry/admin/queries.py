@@ -8,24 +8,15 @@ from django.contrib import admin
 
 from registry.models import Query, QueryMessage
 
-from .mixins import ReadOnlyRecordRowsMixin
+from .mixins import ReadOnlyMixin, ReadOnlyRecordRowsMixin
 
 
-class QueryMessageInline(admin.TabularInline):
+class QueryMessageInline(ReadOnlyMixin, admin.TabularInline):
     model = QueryMessage
     fields = ("created_at", "author", "transition", "state_after", "text")
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Query)

@@ -127,23 +127,14 @@ def test_parallel_2_on_postgresql_derives_every_patient_once(site_a):
 
 
 @pytest.mark.django_db(transaction=True)  # each chunk its own transaction, as in production
-def test_a_failed_chunk_fails_the_command_and_retry_run_derives_only_it(site_a, monkeypatch):
-    from registry import derive
-
+def test_a_failed_chunk_fails_the_command_and_retry_run_derives_only_it(site_a, broken_rule):
     first, second = factories.make_full_patient(site_a, "P-1"), factories.make_full_patient(site_a, "P-2")
-    real_derive = derive.derive_patient
-
-    def broken_for_p2(record, settings):
-        if record.record_id == "P-2":
-            raise ValueError("a bug in a rule")
-        return real_derive(record, settings)
-
-    monkeypatch.setattr(derive, "derive_patient", broken_for_p2)
+    broken_rule.breaks_for("P-2")
     with pytest.raises(CommandError, match=r"1 of 2 chunks failed .* derive --retry-run \d+"):
         _derive("--batch-size", "1")
     assert list(PatientDerivation.objects.values_list("patient_id", flat=True)) == [first.id]
 
-    monkeypatch.setattr(derive, "derive_patient", real_derive)
+    broken_rule.fixed()
     run = DerivationRun.objects.get()
     out, _ = _derive("--retry-run", str(run.pk))
 

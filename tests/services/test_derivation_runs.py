@@ -121,18 +121,11 @@ def test_a_chunk_costs_a_batchs_queries_and_four_of_its_own_whatever_its_size(
 # without a savepoint, its failure would break the test's).
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_chunk_is_marked_failed_the_others_are_done_and_a_retry_redoes_only_it(
-    site_a, stored_settings, monkeypatch,
+    site_a, stored_settings, broken_rule,
 ):
     ids = _patients(site_a, 3)
     run = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.COMMAND, chunk_patients=1)
-    real_derive = derive.derive_patient
-
-    def broken_for_p2(record, settings):
-        if record.record_id == "P-2":
-            raise ValueError("a bug in a rule")
-        return real_derive(record, settings)
-
-    monkeypatch.setattr(derive, "derive_patient", broken_for_p2)
+    broken_rule.breaks_for("P-2")
     failed = derivation_run_inline(run=run)
 
     second = run.chunks.get(number=2)
@@ -144,7 +137,7 @@ def test_a_failing_chunk_is_marked_failed_the_others_are_done_and_a_retry_redoes
     assert (run.chunks_done, run.chunks_failed, run.patients_done) == (2, 1, 2) and run.finished_at is not None
 
     # When the bug is fixed and the run retried, only the failed chunk runs again
-    monkeypatch.setattr(derive, "derive_patient", real_derive)
+    broken_rule.fixed()
     derived_at = dict(PatientDerivation.objects.values_list("patient_id", "derived_at"))
     chunk_ids = derivation_run_retry(run=run)
     assert chunk_ids == [second.pk]
