@@ -44,10 +44,7 @@ class AuditView(ApiView):
         for record in records or ():
             if text_problem(record) or not record or len(record) > 100:
                 raise RecordsInvalid([field_error("record", record, "is not a record ID")])
-        limit_text = request.query_params.get("limit", str(DEFAULT_LIMIT))
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-            raise RecordsInvalid([field_error("limit", limit_text, f"must be a whole number from 1 to {MAX_LIMIT}")])
-        limit = int(limit_text)
+        limit = query.whole_number(request, "limit", default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
         entries = audit_trail(
             record_ids=records, user=request.user, since=query.optional_datetime(request, "since"),
             until=query.optional_datetime(request, "until"),

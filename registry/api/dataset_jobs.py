@@ -28,9 +28,9 @@ from registry.services.export_jobs import TooManyOpenJobs, export_job_file, expo
 
 from .base import ApiView
 from .datasets import CUT, DATASET_NAME, DATASETS, FORMAT, IDENTIFIED, ZIP, export_request, refusals_raised
-from .errors import Conflict, RecordsInvalid, field_error
+from .errors import Conflict
 from .permissions import HasRegistryRole
-from .query import SITE
+from .query import SITE, whole_number
 from .serializers import DatasetJobListSerializer, DatasetJobSerializer
 
 JOB_ID = OpenApiParameter("job_id", int, OpenApiParameter.PATH, description="The job's number (from its URL).")
@@ -80,10 +80,8 @@ class DatasetJobsView(ApiView):
     def get(self, request, name):
         if name not in DATASETS:
             raise NotFound(f"No dataset {name}; the datasets are {', '.join(DATASETS)}.")
-        limit_text = request.query_params.get("limit", str(DEFAULT_LIMIT))
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-            raise RecordsInvalid([field_error("limit", limit_text, f"must be a whole number from 1 to {MAX_LIMIT}")])
-        jobs, truncated = export_jobs_of(user=request.user, dataset=name, limit=int(limit_text))
+        limit = whole_number(request, "limit", default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+        jobs, truncated = export_jobs_of(user=request.user, dataset=name, limit=limit)
         return Response({
             "results": DatasetJobSerializer(jobs, many=True, context={"request": request}).data,
             "truncated": truncated,

@@ -21,6 +21,7 @@ from rest_framework.utils.urls import replace_query_param
 from registry.records.json_depth import check_json_depth
 
 from .errors import RecordsInvalid, field_error
+from .query import whole_number
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -109,12 +110,7 @@ class KeysetPagination(BasePagination):
 
 def page_size_of(request, default: int, maximum: int) -> int:
     """The `page_size` query parameter: `default` when absent, else 1 to `maximum` (400 otherwise)."""
-    raw = request.query_params.get("page_size")
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise RecordsInvalid([field_error("page_size", raw, f"must be a whole number from 1 to {maximum}")])
-    return int(raw)
+    return whole_number(request, "page_size", default=default, maximum=maximum)
 
 
 def cursor_text(values) -> str:

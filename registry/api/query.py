@@ -67,6 +67,17 @@ def optional_int(request, name: str, choices: tuple[int, ...]) -> int | None:
     return None if raw is None else int(raw)
 
 
+def whole_number(request, name: str, *, default: int, maximum: int) -> int:
+    """A count such as `limit` or `page_size`: `default` when absent, else a whole number from 1 to
+    `maximum` (a 400 naming it otherwise)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise RecordsInvalid([field_error(name, raw, f"must be a whole number from 1 to {maximum}")])
+    return int(raw)
+
+
 def optional_bool(request, name: str, default: bool = False) -> bool:
     raw = optional_choice(request, name, ("true", "false", "1", "0"))
     return default if raw is None else raw in ("true", "1")

@@ -19,24 +19,27 @@ from registry.selectors.data_cuts import visible_entries
 from registry.selectors.record_export import export_scope
 
 
+def _jobs_of(user):
+    """The user's jobs that are still theirs to see: every one they asked for, except those of a site they
+    no longer see (a job of every site has none). After `access_for`'s queries, no more."""
+    access = access_for(user)
+    jobs = ExportJob.objects.select_related("site", "cut").filter(requested_by=user)
+    if access.site_ids is not None:
+        jobs = jobs.filter(Q(site__isnull=True) | Q(site_id__in=access.site_ids))
+    return jobs
+
+
 def export_job_of(*, user, job_id: int) -> ExportJob | None:
-    """The job `job_id` if `user` asked for it and still sees its site (a job of every site has none);
-    None otherwise. One query, with the job's site and cut; the user's access is read by `access_for`,
-    which the API's permission check has already loaded for this request."""
-    job = ExportJob.objects.select_related("site", "cut").filter(pk=job_id, requested_by=user).first()
-    if job is None or (job.site_id is not None and not access_for(user).can_see_site(job.site_id)):
-        return None
-    return job
+    """The job `job_id` if it is one of `_jobs_of(user)`, else None. One query, with the job's site and
+    cut; the user's access is read by `access_for`, which the API's permission check has already loaded
+    for this request."""
+    return _jobs_of(user).filter(pk=job_id).first()
 
 
 def export_jobs_of(*, user, dataset: str, limit: int) -> tuple[list[ExportJob], bool]:
     """The user's jobs of `dataset` that `export_job_of` would answer, newest first: at most `limit`,
     and whether there were more. One query (with their sites and cuts) after `access_for`'s."""
-    access = access_for(user)
-    jobs = ExportJob.objects.select_related("site", "cut").filter(requested_by=user, dataset=dataset)
-    if access.site_ids is not None:
-        jobs = jobs.filter(Q(site__isnull=True) | Q(site_id__in=access.site_ids))
-    found = list(jobs.order_by("-created_at", "-pk")[:limit + 1])
+    found = list(_jobs_of(user).filter(dataset=dataset).order_by("-created_at", "-pk")[:limit + 1])
     return found[:limit], len(found) > limit
 
 
