@@ -33,7 +33,6 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from registry.models import DataCut, ExportDoor, Site
-from registry.reports.study_report import study_report
 from registry.selectors.access import visible_sites
 from registry.selectors.data_cuts import DataCutNotFound, data_cut_named
 from registry.selectors.export_jobs import export_patient_count
@@ -220,6 +219,10 @@ class ReportView(ApiView):
                    description="The study report over the patients you see (docs/study-report.md): the reference "
                                "study's tables and survival analyses from the stored derivations.")
     def get(self, request):
+        # Imported here, not at the top: loading the URL configuration (every web process and test
+        # client's first request) would import the report's plotting and statistics libraries.
+        from registry.reports.study_report import study_report
+
         return Response(_finite(study_report(user=request.user, cut=_cut(request))))
 
 

@@ -3,6 +3,7 @@
 unique index lets the first insert through, and the other is refused in its door's form (409 on
 REST, REDCap's 400 on the REDCap API), never a 500, with nothing of it written."""
 import json
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -25,25 +26,43 @@ REDCAP_LOST = ('"","record_id","","names a record that another request created a
                'unique in the registry); nothing was written: send the records again"')
 
 
-def slowed_record_rows(monkeypatch, seconds: float = 0.5) -> None:
-    """Each import waits after inserting its patients, before its commit: the other writer checks
-    meanwhile, sees no such record, and its insert then meets the unique index."""
-    real = FlatImport._flush_record_rows
+class Turns:
+    """Orders the two writers by events, not by guessed delays (a cold first request, importing its
+    modules, once took longer than a fixed head start): the first writer inserts its patient and
+    waits, uncommitted, until the second has started writing its own record rows; the second starts
+    only once the first has inserted. It then checks, finds nothing committed, and its insert meets
+    the unique index, which waits for the first writer's commit."""
 
-    def slow(self, rows):
-        real(self, rows)
-        time.sleep(seconds)
+    def __init__(self):
+        self.inserted = threading.Event()
+        self.second_writing = threading.Event()
+        self.calls = 0
+        self.lock = threading.Lock()
 
-    monkeypatch.setattr(FlatImport, "_flush_record_rows", slow)
+    def slow_record_rows(self, monkeypatch) -> None:
+        real = FlatImport._flush_record_rows
+        turns = self
 
+        def ordered(self, rows):
+            with turns.lock:
+                turns.calls += 1
+                first = turns.calls == 1
+            if first:
+                real(self, rows)
+                turns.inserted.set()
+                assert turns.second_writing.wait(timeout=20), "the second writer never started writing"
+                time.sleep(0.3)  # while the second one checks and inserts
+            else:
+                turns.second_writing.set()
+                real(self, rows)
 
-def later(request, seconds: float = 0.2):
-    """The request, a moment after the other one started: while that one holds its inserted,
-    uncommitted patient (slowed_record_rows), so this one checks, finds nothing, and inserts too."""
-    def run():
-        time.sleep(seconds)
-        return request()
-    return run
+        monkeypatch.setattr(FlatImport, "_flush_record_rows", ordered)
+
+    def after_first_insert(self, request):
+        def run():
+            assert self.inserted.wait(timeout=20), "the first writer never inserted"
+            return request()
+        return run
 
 
 @pytest.mark.parametrize("winner", ["rest", "redcap"])
@@ -54,7 +73,8 @@ def test_of_two_racing_creates_of_one_record_the_first_wins_and_the_other_is_ref
     site = factories.make_site("site-a")
     rest = token_client(factories.make_user("rest", role=Role.COORDINATOR, sites=[site]))
     redcap_token = make_token(factories.make_user("redcap", role=Role.COORDINATOR, sites=[site]))
-    slowed_record_rows(monkeypatch)
+    turns = Turns()
+    turns.slow_record_rows(monkeypatch)
 
     def by_rest():
         return rest.post("/api/v1/patients/", {"record_id": rest_id, "sex": 1, "adv_dx_date": "2021-01-01",
@@ -65,7 +85,10 @@ def test_of_two_racing_creates_of_one_record_the_first_wins_and_the_other_is_ref
                           "data": f"record_id,sex,adv_dx_date,mrn\n{redcap_id},1,2021-01-01,REDCAP\n"})
         return Client().post("/redcap/api/", data=body, content_type="application/x-www-form-urlencoded")
 
-    rest_answer, redcap_answer = race([by_rest, later(by_redcap)] if winner == "rest" else [later(by_rest), by_redcap])
+    rest_answer, redcap_answer = race(
+        [by_rest, turns.after_first_insert(by_redcap)] if winner == "rest"
+        else [turns.after_first_insert(by_rest), by_redcap]
+    )
 
     stored = Patient.objects.get()
     if winner == "rest":

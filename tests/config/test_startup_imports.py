@@ -17,3 +17,16 @@ def test_django_setup_imports_no_plotting_statistics_or_dataframe_library(run_py
 
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.strip() == ""
+
+
+def test_loading_the_url_configuration_imports_none_of_them_either(run_python):
+    """Every web process, and the first request of a test client, loads every view's module: the
+    datasets API once imported the study report, and with it matplotlib (whose first import on a
+    machine builds its font cache, seconds long)."""
+    check = ("import sys, django; django.setup(); from django.urls import get_resolver; "
+             "get_resolver().url_patterns; "
+             f"print(' '.join(name for name in {HEAVY!r} if name in sys.modules))")
+    finished = run_python("-c", check, DJANGO_SETTINGS_MODULE="config.settings.local")
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == ""
