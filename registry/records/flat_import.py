@@ -30,7 +30,7 @@ from registry.models import Patient, Site
 from registry.models.fields import MissingCodable
 from registry.selectors.access import access_for
 from registry.selectors.locks import RecordLocks, record_locks
-from registry.services.bulk_statements import create_with_history, update_with_history
+from registry.services.bulk_statements import PlannerStatistics, create_with_history, update_with_history
 
 from .flat_layout import FlatColumn, form_columns
 from .flat_source import FlatSource, RowSpool, SourceRow, UnreadableFile
@@ -149,6 +149,7 @@ class FlatImport:
         self.large_instances_seen: set[tuple[str, str, int]] = set()
         self.model_checks: dict[type[models.Model], _ModelChecks] = {}
         self.layouts: dict[tuple, tuple] = {}  # see _layout
+        self.planner_statistics = PlannerStatistics()  # later chunks read what earlier ones wrote
         # Column name -> {text: its value} of the dates and numbers parsed so far (the same texts recur
         # on thousands of rows): only texts that parsed, so a refused text is checked, and reported,
         # every time. Keyed by column, as one text may be valid in one column and not in another.
@@ -497,7 +498,10 @@ class FlatImport:
         unique_key = UNIQUE_KEYS.get(instrument)
         stored_keys: dict[tuple, int] = {}
         if unique_key is not None:
-            for patient_id, instance, *key in model.objects.filter(patient_id__in=patient_ids).values_list(
+            # Unordered: the models' default ordering (by patient, i.e. record ID, and for a
+            # measurement its scan date and lesion) joins three tables, whose whole indexes the
+            # merge joins then read for every chunk.
+            for patient_id, instance, *key in model.objects.filter(patient_id__in=patient_ids).order_by().values_list(
                 "patient_id", "redcap_repeat_instance", *unique_key.attributes
             ):
                 stored_keys[(patient_id, *key)] = instance
@@ -548,8 +552,10 @@ class FlatImport:
     def _note_written(self, model: type[models.Model], writes: "_Writes") -> None:
         """Remembers the ids written, for the soft checks of what the import wrote (records_import)."""
         ids = self.result.written_ids.setdefault(model, [])
+        before = len(ids)
         ids.extend(instance.pk for instance in writes.new)
         ids.extend(instance.pk for instances in writes.changed.values() for instance in instances)
+        self.planner_statistics.wrote(model, len(ids) - before)
 
     def _patient_of(self, row: ParsedRow, patients: dict) -> int | None:
         """The stored patient a repeating row belongs to; None (the row is checked, never written)

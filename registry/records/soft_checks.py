@@ -152,7 +152,7 @@ def check_context(instances: Iterable, *, settings=None) -> CheckContext:
         settings = WorkspaceSettings.current()
     context = CheckContext(Thresholds.of(settings) if settings is not None else Thresholds())
     if death_patients:
-        context.death_dates = dict(Patient.objects.filter(pk__in=death_patients).values_list("pk", "death_date"))
+        context.death_dates = dict(Patient.objects.filter(pk__in=death_patients).order_by().values_list("pk", "death_date"))
     if line_patients:
         for patient_id, start, end in TreatmentLine.objects.filter(patient_id__in=line_patients).order_by().values_list(
                 "patient_id", "line_start", "line_end"):
@@ -210,8 +210,9 @@ def instance_soft_checks(instance, *, today: date, forms: Iterable[str] | None =
 
 def instances_soft_checks(instances: Iterable, *, today: date, settings=None) -> list[tuple[object, list[SoftCheck]]]:
     """The batch form, for imports: each instance with its checks, with the same fixed number of
-    queries as one instance (check_context). Lesion measurements must have their assessment cached
-    (select_related) or be unsaved with it set, else each costs a query."""
+    queries as one instance (check_context). Lesion measurements must have their assessment's date
+    as `soft_check_ta_date` (an annotation), their assessment cached (select_related) or be unsaved
+    with it set, else each costs a query."""
     instances = list(instances)
     context = check_context(instances, settings=settings)
     return [(instance, instance_soft_checks(instance, today=today, context=context)) for instance in instances]
@@ -306,6 +307,9 @@ def _scan_after_line_end(assessment, form: str, context: CheckContext) -> list[S
         "asked about.", assessment.redcap_repeat_instance)]
 
 
+_NOT_READ = object()
+
+
 def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCheck]:
     from registry.models import LesionMeasurement
     from registry.models.choices import LesionClass
@@ -317,9 +321,11 @@ def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCh
     new = measurement.lm_mm
     if les_class != LesionClass.TARGET or new is None or lesion_pk is None:
         return []
-    assessment = measurement.assessment if (LesionMeasurement.assessment.is_cached(measurement)
-                                            or measurement.assessment_id is not None) else None
-    scan = assessment.ta_date if assessment is not None else None
+    scan = getattr(measurement, "soft_check_ta_date", _NOT_READ)  # read with it (written_warnings)
+    if scan is _NOT_READ:
+        assessment = measurement.assessment if (LesionMeasurement.assessment.is_cached(measurement)
+                                                or measurement.assessment_id is not None) else None
+        scan = assessment.ta_date if assessment is not None else None
     if scan is None:
         return []
     earlier = [(ta_date, mm) for pk, ta_date, mm in context.earlier.get(lesion_pk, ())
