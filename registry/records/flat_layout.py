@@ -41,12 +41,12 @@ class FlatColumn:
     missing_code: str | None = None
     option_attributes: tuple[str, ...] = ()
 
-    @property
+    @cached_property  # read for every cell of an import; the column never changes
     def plain(self) -> bool:
         """Whether the column's value is its attribute's, as stored."""
         return self.reference is None and self.missing_attribute is None and self.checkbox_missing_attribute is None
 
-    @property
+    @cached_property  # read for every cell of an import; the column never changes
     def attributes(self) -> tuple[str, ...]:
         """The model attributes a value of this column is written to (the field, and its code's)."""
         if self.missing_code is not None:
@@ -82,11 +82,11 @@ class FlatColumn:
             setattr(instance, self.attribute, self.blank_value if value is None else value)
             setattr(instance, self.missing_attribute, "")
 
-    @property
+    @cached_property  # read for every cell of an import; the column never changes
     def max_length(self) -> int | None:
         return self.model_field.max_length if isinstance(self.model_field, models.CharField) else None
 
-    @property
+    @cached_property  # read for every cell of an import; the column never changes
     def required(self) -> bool:
         """Required by the dictionary and by the model: a new instance cannot be saved without it."""
         return self.field is not None and self.field.required and not self.model_field.blank

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date
 from decimal import Decimal
 
@@ -128,7 +129,10 @@ class CheckContext:
     lesion_ids: dict[int, str] = field(default_factory=dict)  # les_id of each lesion
 
 
+@cache
 def _models():
+    """Imported on first use, not at the top (registry.models imports this package); cached, as the
+    checks of an import call this for every instance."""
     from registry.models import Biopsy, LesionMeasurement, LocalTherapy, TreatmentLine, TumorAssessment
 
     return Biopsy, LesionMeasurement, LocalTherapy, TreatmentLine, TumorAssessment
@@ -170,8 +174,7 @@ def check_context(instances: Iterable, *, settings=None) -> CheckContext:
 
 
 def _lesion_pk(measurement) -> int | None:
-    from registry.models import LesionMeasurement
-
+    LesionMeasurement = _models()[1]
     if LesionMeasurement.lesion.is_cached(measurement):
         return measurement.lesion.pk
     return measurement.lesion_id
@@ -194,11 +197,7 @@ def instance_soft_checks(instance, *, today: date, forms: Iterable[str] | None =
     needs it); `context`: what check_context loaded (default: loaded for this instance alone). A
     lesion measurement's assessment and lesion may be unsaved instances (the workspace's scan page):
     its date is its assessment's, its lesion's earlier measurements are those stored."""
-    from registry.records.instruments import INSTRUMENTS
-
-    model = type(instance)
-    names = list(forms) if forms is not None else [
-        name for name, instrument in INSTRUMENTS.items() if instrument.model is model]
+    names = list(forms) if forms is not None else _forms_of_model(type(instance))
     if context is None:
         context = check_context([instance], settings=settings)
     checks: list[SoftCheck] = []
@@ -218,15 +217,80 @@ def instances_soft_checks(instances: Iterable, *, today: date, settings=None) ->
     return [(instance, instance_soft_checks(instance, today=today, context=context)) for instance in instances]
 
 
+@cache
+def _forms_of_model(model) -> list[str]:
+    from registry.records.instruments import INSTRUMENTS
+
+    return [name for name, instrument in INSTRUMENTS.items() if instrument.model is model]
+
+
+@cache
+def _field_check_plan(model, form: str) -> tuple:
+    """The dictionary fields of `form` whose values `_field_checks` can ask about on instances of
+    `model`, in the dictionary's order: those the model holds as a date (a future date) and the
+    integers and numbers with a minimum or maximum. No other value can raise a field check, so the
+    others are not read at all (an import checks hundreds of thousands of instances). A dictionary
+    name the model has as something other than a field (a property) is kept, and checked as any
+    value is."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db import models
+
+    plan = []
+    for dictionary_field in data_dictionary().form_fields(form):
+        if dictionary_field.name == "record_id" or not hasattr(model, dictionary_field.name):
+            continue
+        try:
+            may_be_date = isinstance(model._meta.get_field(dictionary_field.name), models.DateField)
+        except FieldDoesNotExist:
+            may_be_date = True
+        ranged = dictionary_field.validation in ("integer", "number") and bool(
+            dictionary_field.minimum or dictionary_field.maximum)
+        if may_be_date or ranged:
+            plan.append((dictionary_field, ranged))
+    return tuple(plan)
+
+
+@cache
+def checked_attributes(model) -> tuple[str, ...] | None:
+    """The fields the checks of an instance of `model` read (instance_soft_checks over every form of
+    the model): its key, patient and instance number, the values `_field_checks` and `_after_death`
+    look at, and a measurement's lesion and diameter (its scan date is read by annotation). A reader
+    of many instances for their checks (written_warnings) loads only these; None when a checked
+    name is not a field of the model, so that everything must be loaded."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    LesionMeasurement = _models()[1]
+    names = {"id", "record_id", "patient", "redcap_repeat_instance"}
+    for form in _forms_of_model(model):
+        names.update(dictionary_field.name for dictionary_field, _ in _field_check_plan(model, form))
+        names.update(dictionary_field.name for dictionary_field in _date_fields(form))
+    if model is LesionMeasurement:
+        names.update(("lesion", "lm_mm"))
+    fields = []
+    for name in sorted(names):
+        try:
+            model._meta.get_field(name)
+        except FieldDoesNotExist:
+            if name in ("id", "record_id", "patient", "redcap_repeat_instance") or not hasattr(model, name):
+                continue  # a key this model does not have, or a date of the form it does not hold
+            return None
+        fields.append(name)
+    return tuple(fields)
+
+
+@cache
+def _date_fields(form: str) -> tuple:
+    """The dictionary's date fields of `form` (what `_after_death` compares with the death date)."""
+    return tuple(field for field in data_dictionary().form_fields(form) if field.validation == "date_ymd")
+
+
 def _field_checks(instance, form: str, today: date) -> list[SoftCheck]:
     """Checks of one value alone: a date in the future, a number outside the dictionary's range."""
     from registry.records.instruments import format_value
 
     repeat = getattr(instance, "redcap_repeat_instance", None)
     checks = []
-    for dictionary_field in data_dictionary().form_fields(form):
-        if dictionary_field.name == "record_id" or not hasattr(instance, dictionary_field.name):
-            continue
+    for dictionary_field, ranged in _field_check_plan(type(instance), form):
         value = getattr(instance, dictionary_field.name)
         if value is None or value == "":
             continue
@@ -235,8 +299,7 @@ def _field_checks(instance, form: str, today: date) -> list[SoftCheck]:
             checks.append(SoftCheck(
                 FUTURE_DATE, form, dictionary_field.name, format_value(value),
                 f"{label}: {value:%Y-%m-%d} is in the future (today is {today:%Y-%m-%d}).", repeat))
-        if dictionary_field.validation in ("integer", "number") and (dictionary_field.minimum
-                                                                    or dictionary_field.maximum):
+        if ranged:
             number, text = Decimal(value), format_value(value)
             if dictionary_field.minimum and number < Decimal(dictionary_field.minimum):
                 checks.append(SoftCheck(
@@ -263,16 +326,15 @@ def _record_checks(instance, form: str, context: CheckContext) -> list[SoftCheck
 
 
 def _after_death(instance, form: str, context: CheckContext) -> list[SoftCheck]:
-    from registry.models import TumorAssessment
-
+    TumorAssessment = _models()[4]
     death = context.death_dates.get(instance.patient_id)
     if death is None:
         return []
     checks = []
     repeat = getattr(instance, "redcap_repeat_instance", None)
-    for dictionary_field in data_dictionary().form_fields(form):
+    for dictionary_field in _date_fields(form):
         value = getattr(instance, dictionary_field.name, None)
-        if dictionary_field.validation != "date_ymd" or not isinstance(value, date) or value <= death:
+        if not isinstance(value, date) or value <= death:
             continue
         days = (value - death).days
         if isinstance(instance, TumorAssessment):
@@ -311,10 +373,10 @@ _NOT_READ = object()
 
 
 def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCheck]:
-    from registry.models import LesionMeasurement
     from registry.models.choices import LesionClass
     from registry.records.instruments import format_decimal
 
+    LesionMeasurement = _models()[1]
     lesion_pk = _lesion_pk(measurement)
     lesion = measurement.lesion if LesionMeasurement.lesion.is_cached(measurement) else None
     les_class = lesion.les_class if lesion is not None else context.lesion_class.get(lesion_pk)

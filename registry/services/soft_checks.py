@@ -11,7 +11,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from registry.models import LesionMeasurement, Patient, SoftCheckConfirmation, TumorAssessment, WorkspaceSettings
-from registry.records.soft_checks import SoftCheck, SoftCheckWarning, instances_soft_checks, soft_check_warnings
+from registry.records.soft_checks import (
+    SoftCheck, SoftCheckWarning, checked_attributes, instances_soft_checks, soft_check_warnings,
+)
 
 # Instances whose checks are computed together by written_warnings (a chunk costs a fixed number of queries).
 WARNING_CHUNK = 1000
@@ -89,17 +91,23 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
 
 
 def _checked_instances(model, ids: list[int]):
-    """The instances whose checks written_warnings computes, in one query: all their own fields; an
+    """The instances whose checks written_warnings computes, in one query: the fields the checks read; an
     instrument's record ID as `soft_check_record_id` (joined, not a Patient instance each: an import
     checks hundreds of thousands of rows, and building a patient per row was most of the time);
     a measurement's assessment date as `soft_check_ta_date`, the one value of the assessment the
     checks read (joined, not an assessment instance each; the lesion's class and identifier come
     with its earlier measurements, check_context); no timestamps."""
-    # No check reads a row's timestamps (updated_at), and no dictionary field is one: left unread.
-    timestamps = {field.name for field in model._meta.concrete_fields if isinstance(field, models.DateTimeField)}
-    # Unordered (the warnings are sorted in the end): the default ordering joins the patient, and for a
-    # measurement its assessment and lesion, only to sort.
-    instances = model.objects.filter(pk__in=ids).defer(*timestamps).order_by()
+    # Only the fields the checks read (checked_attributes; building instances of every field was
+    # most of the time). Unordered (the warnings are sorted in the end): the default ordering joins
+    # the patient, and for a measurement its assessment and lesion, only to sort.
+    instances = model.objects.filter(pk__in=ids).order_by()
+    fields = checked_attributes(model)
+    if fields is None:
+        # No check reads a row's timestamps (updated_at), and no dictionary field is one: left unread.
+        instances = instances.defer(*(field.name for field in model._meta.concrete_fields
+                                      if isinstance(field, models.DateTimeField)))
+    else:
+        instances = instances.only(*fields)
     if model is Patient:
         return instances
     instances = instances.annotate(soft_check_record_id=F("patient__record_id"))
