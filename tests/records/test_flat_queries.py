@@ -109,6 +109,8 @@ def test_no_read_of_the_import_joins_a_table_only_to_sort_by_it(site_a):
     for sql in _import_queries(site_a, "ORD", 3):
         if not sql.startswith("SELECT") or "ORDER BY" not in sql:
             continue
-        table = re.search(r' FROM "(\w+)"', sql).group(1)
+        table = re.search(r' FROM "(\w+)"', sql)
+        if table is None:
+            continue  # a read of no table (PostgreSQL's reservation of new ids: FROM generate_series)
         order = sql[sql.index("ORDER BY"):]
-        assert set(re.findall(r'"(\w+)"\."', order)) <= {table}, sql
+        assert set(re.findall(r'"(\w+)"\."', order)) <= {table.group(1)}, sql
