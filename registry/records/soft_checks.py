@@ -390,8 +390,9 @@ def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCh
         scan = assessment.ta_date if assessment is not None else None
     if scan is None:
         return []
+    own_pk = measurement.pk  # read once, not for each of the lesion's measurements
     earlier = [(ta_date, mm) for pk, ta_date, mm in context.earlier.get(lesion_pk, ())
-               if pk != measurement.pk and ta_date < scan]
+               if pk != own_pk and ta_date < scan]
     if not earlier:
         return []
     previous_date, previous = max(earlier)
