@@ -22,20 +22,26 @@ def derive_patients_task(patient_ids: list[int]) -> int:
     return derivation.patients_derive_queued(patient_ids=patient_ids).patients
 
 
-@shared_task(name="registry.derive_all", **_RETRY, **_REQUEUE_IF_WORKER_LOST)
-def derive_all_task(trigger: str = "refresh", user_id: int | None = None, reason: str = "") -> int:
+@shared_task(name="registry.derive_all", bind=True, **_RETRY, **_REQUEUE_IF_WORKER_LOST)
+def derive_all_task(self, trigger: str = "refresh", user_id: int | None = None, reason: str = "") -> int:
     """Derives every patient whose results are missing, stale or of other settings or rules (nightly,
     and after a settings change), fanned out: records a run of chunks and sends them to the workers
-    as a group (with no broker they run here). Returns the run's patients. Run twice, it records a
-    second run, whose chunks find most patients derived already by the first (harmless, not wasted
-    for long: the first run's chunks and the second's derive the same results)."""
+    as a group (with no broker they run here). Returns the run's patients.
+
+    Delivered again after its worker died (between recording the run and sending its chunks, say),
+    it finds the run it recorded (by its task id) and sends the chunks not done, instead of recording
+    a second run and leaving the first never sent. Run twice as two tasks, it records a second run,
+    whose chunks find most patients derived already by the first (harmless, not wasted for long: the
+    first run's chunks and the second's derive the same results)."""
     from django.contrib.auth import get_user_model
 
     from registry.selectors.derivation_inputs import current_analysis_settings, patient_ids_to_derive
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
     run = derivation_runs.derivation_run_start(
-        patient_ids=patient_ids_to_derive(current_analysis_settings()), trigger=trigger, user=user, reason=reason)
+        patient_ids=patient_ids_to_derive(current_analysis_settings()), trigger=trigger, user=user, reason=reason,
+        task_id=self.request.id or "",
+    )
     if run is None:
         return 0
     derivation_runs.derivation_run_dispatch(run=run)

@@ -36,7 +36,7 @@ class DerivationRunAdmin(ReadOnlyMixin, AdministratorOnlyMixin, admin.ModelAdmin
     list_select_related = ("requested_by",)
     list_filter = ("trigger",)
     fields = ("trigger", "reason", "requested_by", "rules_version", "settings_snapshot", "chunk_patients",
-              "total_patients", "total_chunks", "progress", "failed", "state", "started_at", "finished_at")
+              "total_patients", "total_chunks", "progress", "failed", "state", "started_at", "finished_at", "task_id")
     readonly_fields = fields
     inlines = (DerivationChunkInline,)
     change_list_template = "admin/registry/derivationrun/change_list.html"

@@ -31,12 +31,19 @@ class DerivationRun(models.Model):
     patients_done = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True, help_text="When the last chunk was done or failed.")
+    # The Celery task that recorded the run (derive_all), blank for one recorded otherwise: the broker
+    # delivers a task again when its worker died before finishing it, and that delivery finds this run
+    # and sends its chunks instead of recording a second run and leaving this one never sent.
+    task_id = models.CharField(max_length=255, blank=True, default="",
+                               help_text="The task that recorded the run (its redelivery resumes it).")
 
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(chunks_done__lte=models.F("total_chunks")),
                                    name="derivation_run_done_within_total"),
+            models.UniqueConstraint(fields=["task_id"], condition=~models.Q(task_id=""),
+                                    name="derivation_run_one_per_task"),
         ]
 
     def __str__(self) -> str:

@@ -31,7 +31,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable
 
 from django.conf import settings as django_settings
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
@@ -51,9 +51,18 @@ class ParallelNotPossible(Exception):
 
 def derivation_run_start(
     *, patient_ids: Iterable[int], trigger: str, user=None, reason: str = "", chunk_patients: int | None = None,
+    task_id: str = "",
 ) -> DerivationRun | None:
     """Records a run of these patients cut into chunks (in id order), none started yet; None when
-    there is no patient. Two queries (three with the settings' first read): the run, then its chunks."""
+    there is no patient. Two queries (three with the settings' first read): the run, then its chunks.
+
+    `task_id`: the Celery task recording the run. A run that task recorded already (its worker died
+    before it sent the chunks, and the broker delivered it again) is answered instead, with its
+    chunks as they are; the caller sends those not done. One query more, to look for it."""
+    if task_id:
+        recorded = DerivationRun.objects.filter(task_id=task_id).first()
+        if recorded is not None:
+            return recorded
     if chunk_patients is None:
         chunk_patients = django_settings.DERIVE_CHUNK_PATIENTS
     if chunk_patients < 1:
@@ -63,14 +72,21 @@ def derivation_run_start(
         return None
     chunks = [ids[start:start + chunk_patients] for start in range(0, len(ids), chunk_patients)]
     settings = current_analysis_settings()
-    with transaction.atomic():
-        run = DerivationRun.objects.create(
-            trigger=trigger, requested_by=user, reason=reason[:200], rules_version=settings.rules_version,
-            settings_snapshot=settings_snapshot(settings), chunk_patients=chunk_patients, total_patients=len(ids),
-            total_chunks=len(chunks), started_at=timezone.now(),
-        )
-        DerivationChunk.objects.bulk_create(
-            DerivationChunk(run=run, number=number, patient_ids=chunk) for number, chunk in enumerate(chunks, 1))
+    try:
+        with transaction.atomic():
+            run = DerivationRun.objects.create(
+                trigger=trigger, requested_by=user, reason=reason[:200], rules_version=settings.rules_version,
+                settings_snapshot=settings_snapshot(settings), chunk_patients=chunk_patients,
+                total_patients=len(ids), total_chunks=len(chunks), started_at=timezone.now(), task_id=task_id,
+            )
+            DerivationChunk.objects.bulk_create(
+                DerivationChunk(run=run, number=number, patient_ids=chunk) for number, chunk in enumerate(chunks, 1))
+    except IntegrityError:
+        if not task_id:
+            raise
+        # Two deliveries of one task at once: the other one recorded the run (the unique constraint
+        # derivation_run_one_per_task let only one through).
+        return DerivationRun.objects.get(task_id=task_id)
     return run
 
 

@@ -202,3 +202,68 @@ def test_a_settings_change_records_a_run_by_its_author_that_derives_everyone(
 def test_the_nightly_task_with_nothing_outdated_records_no_run(site_a, stored_settings):
     assert derive_all_task.delay().get() == 0
     assert not DerivationRun.objects.exists()
+
+
+def test_a_derive_all_delivered_again_after_its_worker_died_resumes_its_run_instead_of_recording_another(
+    site_a, stored_settings, monkeypatch,
+):
+    # The first delivery records its run of 3 patients (chunks of 2: [1 2] [3]) and dies before it
+    # sends the chunks (the dispatch raises, as a killed worker would stop there). The broker delivers
+    # the same task (same id) again: it finds that run, sends its 2 chunks, and records no other run;
+    # every patient is derived once.
+    ids = _patients(site_a, 3)
+    monkeypatch.setattr(derivation_runs.django_settings, "DERIVE_CHUNK_PATIENTS", 2)
+    real_dispatch = derivation_runs.derivation_run_dispatch
+
+    def killed(**arguments):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(derivation_runs, "derivation_run_dispatch", killed)
+    with pytest.raises(SystemExit):
+        derive_all_task.apply(task_id="nightly-1", throw=True)
+    recorded = DerivationRun.objects.get()
+    assert (recorded.task_id, recorded.chunks_done, PatientDerivation.objects.count()) == ("nightly-1", 0, 0)
+
+    monkeypatch.setattr(derivation_runs, "derivation_run_dispatch", real_dispatch)
+    assert derive_all_task.apply(task_id="nightly-1").get() == 3
+
+    run = DerivationRun.objects.get()
+    assert run.pk == recorded.pk
+    assert (run.chunks_done, run.patients_done) == (2, 3) and run.finished_at is not None
+    assert sorted(PatientDerivation.objects.values_list("patient_id", flat=True)) == ids
+
+
+def test_two_derive_all_tasks_record_two_runs_and_a_task_id_names_one_run_at_most(site_a, stored_settings):
+    # Another task (another id) records its own run, as before. A run recorded under a task id
+    # answers a second start with that id, even when the second start is given other patients: the
+    # first delivery's run is the task's run.
+    ids = _patients(site_a, 2)
+    first = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.REFRESH, task_id="t-1")
+    again = derivation_run_start(patient_ids=ids[:1], trigger=DerivationRun.Trigger.REFRESH, task_id="t-1")
+    other = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.REFRESH, task_id="t-2")
+    untagged = [derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.COMMAND) for _ in range(2)]
+
+    assert again.pk == first.pk and again.total_patients == 2
+    assert other.pk != first.pk
+    assert DerivationRun.objects.count() == 4  # t-1, t-2 and the two without a task
+    assert all(run.task_id == "" for run in untagged)
+
+
+def test_two_deliveries_at_once_meet_the_unique_task_id_and_the_second_answers_the_first_run(
+    site_a, stored_settings, monkeypatch,
+):
+    # The second delivery looked before the first had committed (simulated: its lookup finds nothing),
+    # so it tries to record a run too; the unique constraint refuses it, and it answers the first's
+    # run, with nothing of its own written.
+    ids = _patients(site_a, 2)
+    first = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.REFRESH, task_id="t-race")
+    chunks_before = DerivationChunk.objects.count()
+    real_filter = DerivationRun.objects.filter
+    monkeypatch.setattr(DerivationRun.objects, "filter",
+                        lambda *args, **kwargs: real_filter(pk__in=[]) if kwargs.get("task_id") == "t-race"
+                        else real_filter(*args, **kwargs))
+
+    second = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.REFRESH, task_id="t-race")
+
+    assert second.pk == first.pk
+    assert DerivationRun.objects.count() == 1 and DerivationChunk.objects.count() == chunks_before
