@@ -156,7 +156,8 @@ def check_context(instances: Iterable, *, settings=None) -> CheckContext:
         settings = WorkspaceSettings.current()
     context = CheckContext(Thresholds.of(settings) if settings is not None else Thresholds())
     if death_patients:
-        context.death_dates = dict(Patient.objects.filter(pk__in=death_patients).order_by().values_list("pk", "death_date"))
+        context.death_dates = dict(
+            Patient.objects.filter(pk__in=death_patients).order_by().values_list("pk", "death_date"))
     if line_patients:
         for patient_id, start, end in TreatmentLine.objects.filter(patient_id__in=line_patients).order_by().values_list(
                 "patient_id", "line_start", "line_end"):
@@ -218,10 +219,10 @@ def instances_soft_checks(instances: Iterable, *, today: date, settings=None) ->
 
 
 @cache
-def _forms_of_model(model) -> list[str]:
+def _forms_of_model(model) -> tuple[str, ...]:
     from registry.records.instruments import INSTRUMENTS
 
-    return [name for name, instrument in INSTRUMENTS.items() if instrument.model is model]
+    return tuple(name for name, instrument in INSTRUMENTS.items() if instrument.model is model)
 
 
 @cache
