@@ -31,6 +31,7 @@ the same fixed number of queries.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 from dataclasses import dataclass, field
 from functools import cache
 from datetime import date
@@ -138,11 +139,12 @@ def _models():
     return Biopsy, LesionMeasurement, LocalTherapy, TreatmentLine, TumorAssessment
 
 
-def check_context(instances: Iterable, *, settings=None) -> CheckContext:
+def check_context(instances: Iterable, *, settings=None, lesion_ids: Iterable[int] = ()) -> CheckContext:
     """Loads what the checks of `instances` need, with one query per kind of need whatever their
     number: the settings (unless given), the patients' death dates (lines, local therapies, biopsies,
     assessments), the patients' lines (assessments), the lesions with their measurements
-    (measurements). A need no instance has costs no query."""
+    (measurements, and the lesions of `lesion_ids`: measurements read as MeasurementValues). A need
+    no instance has costs no query."""
     from registry.models import Lesion, Patient, WorkspaceSettings
 
     Biopsy, LesionMeasurement, LocalTherapy, TreatmentLine, TumorAssessment = _models()
@@ -150,8 +152,8 @@ def check_context(instances: Iterable, *, settings=None) -> CheckContext:
     dated = (Biopsy, LocalTherapy, TreatmentLine, TumorAssessment)
     death_patients = {i.patient_id for i in instances if isinstance(i, dated) and i.patient_id is not None}
     line_patients = {i.patient_id for i in instances if isinstance(i, TumorAssessment) and i.patient_id is not None}
-    lesions = {_lesion_pk(i) for i in instances if isinstance(i, LesionMeasurement)} - {None}
-    needs_settings = bool(line_patients or any(isinstance(i, LesionMeasurement) for i in instances))
+    lesions = ({_lesion_pk(i) for i in instances if isinstance(i, LesionMeasurement)} | set(lesion_ids)) - {None}
+    needs_settings = bool(line_patients or lesion_ids or any(isinstance(i, LesionMeasurement) for i in instances))
     if settings is None and needs_settings:
         settings = WorkspaceSettings.current()
     context = CheckContext(Thresholds.of(settings) if settings is not None else Thresholds())
@@ -216,6 +218,40 @@ def instances_soft_checks(instances: Iterable, *, today: date, settings=None) ->
     instances = list(instances)
     context = check_context(instances, settings=settings)
     return [(instance, instance_soft_checks(instance, today=today, context=context)) for instance in instances]
+
+
+class MeasurementValues(NamedTuple):
+    """A lesion measurement as its checks read it, without a model instance (an import writes
+    hundreds of thousands; written_warnings reads them back as these). The names are the
+    instance's (and written_warnings' annotations'), so that the checks read both alike."""
+
+    pk: int
+    patient_id: int
+    lesion_id: int | None
+    redcap_repeat_instance: int
+    lm_mm: Decimal | None
+    soft_check_ta_date: date | None  # the assessment's date
+    soft_check_record_id: str
+
+
+def measurements_soft_checks(measurements: Iterable[MeasurementValues], *, today: date,
+                             settings=None) -> list[tuple[MeasurementValues, list[SoftCheck]]]:
+    """instances_soft_checks of lesion measurements given as values: the same checks (a diameter
+    outside the dictionary's range, a large change of a target lesion), with the same queries (the
+    settings unless given, the lesions with their measurements)."""
+    LesionMeasurement = _models()[1]
+    measurements = list(measurements)
+    context = check_context((), settings=settings, lesion_ids={m.lesion_id for m in measurements})
+    found = []
+    for form in _forms_of_model(LesionMeasurement):
+        for measurement in measurements:
+            checks = _field_checks(measurement, form, today, model=LesionMeasurement)
+            checks.extend(_target_change_of(
+                form, context, lesion_pk=measurement.lesion_id, lesion=None, new=measurement.lm_mm,
+                scan=measurement.soft_check_ta_date, own_pk=measurement.pk,
+                instance=measurement.redcap_repeat_instance))
+            found.append((measurement, checks))
+    return found
 
 
 @cache
@@ -285,13 +321,14 @@ def _date_fields(form: str) -> tuple:
     return tuple(field for field in data_dictionary().form_fields(form) if field.validation == "date_ymd")
 
 
-def _field_checks(instance, form: str, today: date) -> list[SoftCheck]:
-    """Checks of one value alone: a date in the future, a number outside the dictionary's range."""
+def _field_checks(instance, form: str, today: date, *, model=None) -> list[SoftCheck]:
+    """Checks of one value alone: a date in the future, a number outside the dictionary's range.
+    `model`: the instance's, when it is given as values (MeasurementValues)."""
     from registry.records.instruments import format_value
 
     repeat = getattr(instance, "redcap_repeat_instance", None)
     checks = []
-    for dictionary_field, ranged in _field_check_plan(type(instance), form):
+    for dictionary_field, ranged in _field_check_plan(model or type(instance), form):
         value = getattr(instance, dictionary_field.name)
         if value is None or value == "":
             continue
@@ -375,23 +412,36 @@ _NOT_READ = object()
 
 def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCheck]:
     from registry.models.choices import LesionClass
-    from registry.records.instruments import format_decimal
 
     LesionMeasurement = _models()[1]
     lesion_pk = _lesion_pk(measurement)
     lesion = measurement.lesion if LesionMeasurement.lesion.is_cached(measurement) else None
-    les_class = lesion.les_class if lesion is not None else context.lesion_class.get(lesion_pk)
     new = measurement.lm_mm
-    if les_class != LesionClass.TARGET or new is None or lesion_pk is None:
+    if new is None or lesion_pk is None:
         return []
     scan = getattr(measurement, "soft_check_ta_date", _NOT_READ)  # read with it (written_warnings)
     if scan is _NOT_READ:
+        les_class = lesion.les_class if lesion is not None else context.lesion_class.get(lesion_pk)
+        if les_class != LesionClass.TARGET:
+            return []  # and its assessment not read
         assessment = measurement.assessment if (LesionMeasurement.assessment.is_cached(measurement)
                                                 or measurement.assessment_id is not None) else None
         scan = assessment.ta_date if assessment is not None else None
-    if scan is None:
+    return _target_change_of(form, context, lesion_pk=lesion_pk, lesion=lesion, new=new, scan=scan,
+                             own_pk=measurement.pk, instance=measurement.redcap_repeat_instance)
+
+
+def _target_change_of(form: str, context: CheckContext, *, lesion_pk: int | None, lesion, new: Decimal | None,
+                      scan: date | None, own_pk: int | None, instance: int | None) -> list[SoftCheck]:
+    """The target-change check of one measurement, from its values: its lesion (the instance when
+    cached, else its class and identifier from the context), diameter and scan date, and its own id
+    (its row among the lesion's measurements is not an earlier one)."""
+    from registry.models.choices import LesionClass
+    from registry.records.instruments import format_decimal
+
+    les_class = lesion.les_class if lesion is not None else context.lesion_class.get(lesion_pk)
+    if les_class != LesionClass.TARGET or new is None or lesion_pk is None or scan is None:
         return []
-    own_pk = measurement.pk  # read once, not for each of the lesion's measurements
     earlier = [(ta_date, mm) for pk, ta_date, mm in context.earlier.get(lesion_pk, ())
                if pk != own_pk and ta_date < scan]
     if not earlier:
@@ -411,4 +461,4 @@ def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCh
         f"Target lesion {les_id}: {format_decimal(new)} mm on {scan:%Y-%m-%d} is {percent}% {direction} than "
         f"{format_decimal(previous)} mm on {previous_date:%Y-%m-%d}; changes of more than {limit}% are asked about "
         "(a typing slip?).",
-        measurement.redcap_repeat_instance, subject=les_id)]
+        instance, subject=les_id)]

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from registry.models import LesionMeasurement, Patient, SoftCheckConfirmation, TumorAssessment, WorkspaceSettings
 from registry.records.soft_checks import (
-    SoftCheck, SoftCheckWarning, checked_attributes, instances_soft_checks, soft_check_warnings,
+    MeasurementValues, SoftCheck, SoftCheckWarning, checked_attributes, instances_soft_checks, measurements_soft_checks,
+    soft_check_warnings,
 )
 
 # Instances whose checks are computed together by written_warnings (a chunk costs a fixed number of queries).
@@ -77,8 +78,13 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
         settings = WorkspaceSettings.current()  # once, not per chunk; only the checks of these two read it
     for model, ids in ids_by_model.items():
         for start in range(0, len(ids), WARNING_CHUNK):
-            instances = _checked_instances(model, ids[start:start + WARNING_CHUNK])
-            found = instances_soft_checks(instances, today=today, settings=settings)
+            if model is LesionMeasurement:
+                # Read as values, not instances: most rows of an import are measurements.
+                found = measurements_soft_checks(
+                    _measurement_values(ids[start:start + WARNING_CHUNK]), today=today, settings=settings)
+            else:
+                found = instances_soft_checks(
+                    _checked_instances(model, ids[start:start + WARNING_CHUNK]), today=today, settings=settings)
             by_patient: dict[int, list[SoftCheck]] = {}
             record_of: dict[int, str] = {}
             for instance, checks in found:
@@ -90,16 +96,21 @@ def written_warnings(written: Mapping[type, Iterable[int]], *, today: date | Non
     return sorted(warnings, key=lambda w: (w.record, w.form, w.instance or 0, w.field, w.check))
 
 
+def _measurement_values(ids: list[int]) -> list[MeasurementValues]:
+    """The measurements whose checks written_warnings computes, as values, in one query (with their
+    assessment's date and their record ID, joined)."""
+    return [MeasurementValues(*row) for row in LesionMeasurement.objects.filter(pk__in=ids).order_by().values_list(
+        *MeasurementValues._fields[:5], "assessment__ta_date", "patient__record_id")]
+
+
 def _checked_instances(model, ids: list[int]):
-    """The instances whose checks written_warnings computes, in one query: the fields the checks read; an
+    """The instances whose checks written_warnings computes, in one query: the fields the checks
+    read (checked_attributes; building instances of every field was most of the time); an
     instrument's record ID as `soft_check_record_id` (joined, not a Patient instance each: an import
-    checks hundreds of thousands of rows, and building a patient per row was most of the time);
-    a measurement's assessment date as `soft_check_ta_date`, the one value of the assessment the
-    checks read (joined, not an assessment instance each; the lesion's class and identifier come
-    with its earlier measurements, check_context); no timestamps."""
-    # Only the fields the checks read (checked_attributes; building instances of every field was
-    # most of the time). Unordered (the warnings are sorted in the end): the default ordering joins
-    # the patient, and for a measurement its assessment and lesion, only to sort.
+    checks hundreds of thousands of rows). Measurements are read as values instead
+    (_measurement_values)."""
+    # Unordered (the warnings are sorted in the end): the default ordering joins the patient, and
+    # for some instruments another table, only to sort.
     instances = model.objects.filter(pk__in=ids).order_by()
     fields = checked_attributes(model)
     if fields is None:
@@ -110,12 +121,7 @@ def _checked_instances(model, ids: list[int]):
         instances = instances.only(*fields)
     if model is Patient:
         return instances
-    instances = instances.annotate(soft_check_record_id=F("patient__record_id"))
-    if model is LesionMeasurement:
-        # The assessment's date as an annotation (soft_check_ta_date, which _target_change reads):
-        # select_related built an assessment instance for every measurement, a third of the time.
-        instances = instances.annotate(soft_check_ta_date=F("assessment__ta_date"))
-    return instances
+    return instances.annotate(soft_check_record_id=F("patient__record_id"))
 
 
 def confirmed_values(*, code_prefix: str, codes: Iterable[str] = ()) -> set[tuple]:

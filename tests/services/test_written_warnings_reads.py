@@ -1,12 +1,14 @@
-"""registry/services/soft_checks.py written_warnings reads only the fields the checks look at
-(registry/records/soft_checks.py checked_attributes): the same warnings as from instances with
-every field loaded, and no query per instance for a field left unread."""
+"""registry/services/soft_checks.py written_warnings reads only what the checks look at (the fields
+of registry/records/soft_checks.py checked_attributes; measurements as values): the same warnings
+as from whole instances, and no query per instance for a field left unread."""
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from registry.records import soft_checks as record_checks
+from registry.models import LesionMeasurement, Patient
 from registry.records.soft_checks import (
     AFTER_DEATH, FUTURE_DATE, OUTSIDE_RANGE, SCAN_AFTER_DEATH, SCAN_AFTER_LINE_END, TARGET_CHANGE,
+    instances_soft_checks, soft_check_warnings,
 )
 from registry.services.records import records_import
 from registry.services.soft_checks import written_warnings
@@ -54,22 +56,39 @@ def _warnings_and_queries(written) -> tuple[list, int]:
     return warnings, len(queries.captured_queries)
 
 
-def test_the_narrow_read_gives_every_warning_of_a_full_read_with_the_same_queries(site_a, tmp_path, monkeypatch):
-    rows = _rows("RW-1") + _rows("RW-2")
-    result = records_import(source=write_csv(tmp_path, "rw.csv", rows), file_format="csv", site=site_a, user=None)
+def _from_whole_instances(written) -> list:
+    """The checks' own definition, instances_soft_checks, over instances with every field loaded and
+    their patient, a measurement's assessment and lesion as instances: what the narrow reads (only
+    the checked fields; measurements as values) must give."""
+    warnings = []
+    for model, ids in written.items():
+        instances = model.objects.filter(pk__in=ids)
+        if model is not Patient:
+            instances = instances.select_related("patient")
+        if model is LesionMeasurement:
+            instances = instances.select_related("assessment", "lesion")
+        for instance, checks in instances_soft_checks(instances, today=timezone.localdate()):
+            record = instance.record_id if model is Patient else instance.patient.record_id
+            warnings += soft_check_warnings(checks, record=record)
+    return sorted(warnings, key=lambda w: (w.record, w.form, w.instance or 0, w.field, w.check))
+
+
+def _import(site, tmp_path, *records: str):
+    rows = [row for record in records for row in _rows(record)]
+    result = records_import(source=write_csv(tmp_path, f"{records[0]}.csv", rows), file_format="csv", site=site,
+                            user=None)
     assert result.problems == []
+    return result
+
+
+def test_the_narrow_reads_give_every_warning_of_whole_instances(site_a, tmp_path):
+    result = _import(site_a, tmp_path, "RW-1", "RW-2")
     assert {w.check for w in result.warnings} == {
         AFTER_DEATH, SCAN_AFTER_DEATH, SCAN_AFTER_LINE_END, TARGET_CHANGE, OUTSIDE_RANGE, FUTURE_DATE}
 
-    narrow, narrow_queries = _warnings_and_queries(result.written_ids)
-    monkeypatch.setattr(record_checks, "checked_attributes", lambda model: None)  # every field read
-    monkeypatch.setattr("registry.services.soft_checks.checked_attributes", lambda model: None)
-    full, full_queries = _warnings_and_queries(result.written_ids)
+    narrow, _ = _warnings_and_queries(result.written_ids)
 
-    assert narrow == full
-    # A field the checks read but the narrow read left out would be loaded by one query per
-    # instance: 2 patients' 26 instances would add at least one query each.
-    assert narrow_queries == full_queries
+    assert narrow == result.warnings == _from_whole_instances(result.written_ids)
     # Each record's warnings, as derived in _rows' docstring (line 2 has two dates after death):
     expected = [
         ("biopsy", 1, "bx_date", "2022-03-01", AFTER_DEATH),
@@ -86,3 +105,13 @@ def test_the_narrow_read_gives_every_warning_of_a_full_read_with_the_same_querie
     ]
     assert [(w.record, w.form, w.instance, w.field, w.value, w.check) for w in narrow] == [
         (record, *warning) for record in ("RW-1", "RW-2") for warning in expected]
+
+
+def test_the_narrow_reads_cost_no_query_per_instance(site_a, tmp_path):
+    # A field the checks read but a narrow read left out would be loaded by one query per instance:
+    # the checks of 4 records (52 instances) would then cost more queries than those of 2 (26).
+    two = _import(site_a, tmp_path, "RQ-1", "RQ-2").written_ids
+    more = _import(site_a, tmp_path, "RQ-3", "RQ-4").written_ids
+    four = {model: [*ids, *more[model]] for model, ids in two.items()}
+
+    assert _warnings_and_queries(two)[1] == _warnings_and_queries(four)[1]
