@@ -31,11 +31,14 @@ the same fixed number of queries.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from typing import NamedTuple
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
 from registry.records.dictionary import data_dictionary
 
@@ -212,9 +215,9 @@ def instance_soft_checks(instance, *, today: date, forms: Iterable[str] | None =
 
 def instances_soft_checks(instances: Iterable, *, today: date, settings=None) -> list[tuple[object, list[SoftCheck]]]:
     """The batch form, for imports: each instance with its checks, with the same fixed number of
-    queries as one instance (check_context). Lesion measurements must have their assessment's date
-    as `soft_check_ta_date` (an annotation), their assessment cached (select_related) or be unsaved
-    with it set, else each costs a query."""
+    queries as one instance (check_context). Lesion measurements must have their assessment cached
+    (select_related) or be unsaved with it set, else each costs a query; many stored ones are
+    cheaper as values (measurements_soft_checks)."""
     instances = list(instances)
     context = check_context(instances, settings=settings)
     return [(instance, instance_soft_checks(instance, today=today, context=context)) for instance in instances]
@@ -243,14 +246,15 @@ def measurements_soft_checks(measurements: Iterable[MeasurementValues], *, today
     measurements = list(measurements)
     context = check_context((), settings=settings, lesion_ids={m.lesion_id for m in measurements})
     found = []
-    for form in _forms_of_model(LesionMeasurement):
-        for measurement in measurements:
-            checks = _field_checks(measurement, form, today, model=LesionMeasurement)
+    for measurement in measurements:
+        checks = []
+        for form in _forms_of_model(LesionMeasurement):  # as instance_soft_checks: field, then record checks
+            checks.extend(_field_checks(measurement, form, today, model=LesionMeasurement))
             checks.extend(_target_change_of(
                 form, context, lesion_pk=measurement.lesion_id, lesion=None, new=measurement.lm_mm,
                 scan=measurement.soft_check_ta_date, own_pk=measurement.pk,
                 instance=measurement.redcap_repeat_instance))
-            found.append((measurement, checks))
+        found.append((measurement, checks))
     return found
 
 
@@ -269,9 +273,6 @@ def _field_check_plan(model, form: str) -> tuple:
     others are not read at all (an import checks hundreds of thousands of instances). A dictionary
     name the model has as something other than a field (a property) is kept, and checked as any
     value is."""
-    from django.core.exceptions import FieldDoesNotExist
-    from django.db import models
-
     plan = []
     for dictionary_field in data_dictionary().form_fields(form):
         if dictionary_field.name == "record_id" or not hasattr(model, dictionary_field.name):
@@ -290,19 +291,17 @@ def _field_check_plan(model, form: str) -> tuple:
 @cache
 def checked_attributes(model) -> tuple[str, ...] | None:
     """The fields the checks of an instance of `model` read (instance_soft_checks over every form of
-    the model): its key, patient and instance number, the values `_field_checks` and `_after_death`
-    look at, and a measurement's lesion and diameter (its scan date is read by annotation). A reader
-    of many instances for their checks (written_warnings) loads only these; None when a checked
-    name is not a field of the model, so that everything must be loaded."""
-    from django.core.exceptions import FieldDoesNotExist
-
-    LesionMeasurement = _models()[1]
+    the model): its key, patient and instance number, and the values `_field_checks` and
+    `_after_death` look at. A reader of many instances for their checks (written_warnings) loads
+    only these. None, so that everything must be loaded: for a lesion measurement, whose checks also
+    read its lesion and assessment (many are read as MeasurementValues instead), and when a checked
+    name is not a field of the model."""
+    if model is _models()[1]:
+        return None
     names = {"id", "record_id", "patient", "redcap_repeat_instance"}
     for form in _forms_of_model(model):
         names.update(dictionary_field.name for dictionary_field, _ in _field_check_plan(model, form))
         names.update(dictionary_field.name for dictionary_field in _date_fields(form))
-    if model is LesionMeasurement:
-        names.update(("lesion", "lm_mm"))
     fields = []
     for name in sorted(names):
         try:
@@ -407,9 +406,6 @@ def _scan_after_line_end(assessment, form: str, context: CheckContext) -> list[S
         "asked about.", assessment.redcap_repeat_instance)]
 
 
-_NOT_READ = object()
-
-
 def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCheck]:
     from registry.models.choices import LesionClass
 
@@ -417,16 +413,12 @@ def _target_change(measurement, form: str, context: CheckContext) -> list[SoftCh
     lesion_pk = _lesion_pk(measurement)
     lesion = measurement.lesion if LesionMeasurement.lesion.is_cached(measurement) else None
     new = measurement.lm_mm
-    if new is None or lesion_pk is None:
-        return []
-    scan = getattr(measurement, "soft_check_ta_date", _NOT_READ)  # read with it (written_warnings)
-    if scan is _NOT_READ:
-        les_class = lesion.les_class if lesion is not None else context.lesion_class.get(lesion_pk)
-        if les_class != LesionClass.TARGET:
-            return []  # and its assessment not read
-        assessment = measurement.assessment if (LesionMeasurement.assessment.is_cached(measurement)
-                                                or measurement.assessment_id is not None) else None
-        scan = assessment.ta_date if assessment is not None else None
+    les_class = lesion.les_class if lesion is not None else context.lesion_class.get(lesion_pk)
+    if les_class != LesionClass.TARGET or new is None or lesion_pk is None:
+        return []  # and its assessment not read
+    assessment = measurement.assessment if (LesionMeasurement.assessment.is_cached(measurement)
+                                            or measurement.assessment_id is not None) else None
+    scan = assessment.ta_date if assessment is not None else None
     return _target_change_of(form, context, lesion_pk=lesion_pk, lesion=lesion, new=new, scan=scan,
                              own_pk=measurement.pk, instance=measurement.redcap_repeat_instance)
 

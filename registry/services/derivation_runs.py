@@ -59,10 +59,9 @@ def derivation_run_start(
     `task_id`: the Celery task recording the run. A run that task recorded already (its worker died
     before it sent the chunks, and the broker delivered it again) is answered instead, with its
     chunks as they are; the caller sends those not done. One query more, to look for it."""
-    if task_id:
-        recorded = DerivationRun.objects.filter(task_id=task_id).first()
-        if recorded is not None:
-            return recorded
+    recorded = _run_of_task(task_id)
+    if recorded is not None:
+        return recorded
     if chunk_patients is None:
         chunk_patients = django_settings.DERIVE_CHUNK_PATIENTS
     if chunk_patients < 1:
@@ -82,12 +81,18 @@ def derivation_run_start(
             DerivationChunk.objects.bulk_create(
                 DerivationChunk(run=run, number=number, patient_ids=chunk) for number, chunk in enumerate(chunks, 1))
     except IntegrityError:
-        if not task_id:
-            raise
         # Two deliveries of one task at once: the other one recorded the run (the unique constraint
-        # derivation_run_one_per_task let only one through).
-        return DerivationRun.objects.get(task_id=task_id)
+        # derivation_run_one_per_task let only one through). Any other refusal is raised.
+        recorded = _run_of_task(task_id)
+        if recorded is None:
+            raise
+        return recorded
     return run
+
+
+def _run_of_task(task_id: str) -> DerivationRun | None:
+    """The run the Celery task `task_id` recorded; None for none, or for no task id."""
+    return DerivationRun.objects.filter(task_id=task_id).first() if task_id else None
 
 
 def derivation_chunk_run(*, chunk_id: int, settings: derive.AnalysisSettings | None = None) -> DerivationSummary:

@@ -258,12 +258,35 @@ def test_two_deliveries_at_once_meet_the_unique_task_id_and_the_second_answers_t
     ids = _patients(site_a, 2)
     first = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.REFRESH, task_id="t-race")
     chunks_before = DerivationChunk.objects.count()
-    real_filter = DerivationRun.objects.filter
-    monkeypatch.setattr(DerivationRun.objects, "filter",
-                        lambda *args, **kwargs: real_filter(pk__in=[]) if kwargs.get("task_id") == "t-race"
-                        else real_filter(*args, **kwargs))
+    real_lookup = derivation_runs._run_of_task
+    lookups = []
+
+    def looked_too_early(task_id):
+        lookups.append(task_id)
+        return None if len(lookups) == 1 else real_lookup(task_id)
+
+    monkeypatch.setattr(derivation_runs, "_run_of_task", looked_too_early)
 
     second = derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.REFRESH, task_id="t-race")
 
     assert second.pk == first.pk
+    assert lookups == ["t-race", "t-race"]  # before the insert, and after its refusal
     assert DerivationRun.objects.count() == 1 and DerivationChunk.objects.count() == chunks_before
+
+
+def test_another_refusal_of_a_tasks_run_is_raised_and_leaves_nothing(site_a, stored_settings, monkeypatch):
+    # A refusal that is not the one-run-per-task constraint (here the chunks' insert) is not taken
+    # for a concurrent delivery: no run of that task exists, so the error is raised, and the run's
+    # row is rolled back with its chunks.
+    from django.db import IntegrityError
+
+    ids = _patients(site_a, 2)
+
+    def refused(*args, **kwargs):
+        raise IntegrityError("refused")
+
+    monkeypatch.setattr(DerivationChunk.objects, "bulk_create", refused)
+    with pytest.raises(IntegrityError):
+        derivation_run_start(patient_ids=ids, trigger=DerivationRun.Trigger.REFRESH, task_id="t-refused")
+
+    assert not DerivationRun.objects.exists() and not DerivationChunk.objects.exists()
